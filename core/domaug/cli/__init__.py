@@ -1,0 +1,1 @@
+"""The ``domaug`` command line: one subcommand per module."""

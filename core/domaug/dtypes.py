@@ -1,0 +1,121 @@
+"""Dtype-safe arithmetic: compute in float, come back to the input's dtype honestly.
+
+Integer outputs are rounded half-to-even and clipped to the dtype's range, or to a
+narrower declared range (``meta["valid_range"]`` or ``meta["bit_depth"]``, e.g. 12-bit
+data stored in uint16). Nodata pixels are restored bit-exact and valid pixels are
+kept off the nodata value.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+
+def value_range(dtype: np.dtype, meta: Mapping[str, Any] | None = None) -> tuple[float, float]:
+    """The range output values must stay in for ``dtype`` under ``meta``."""
+    meta = meta or {}
+    dtype = np.dtype(dtype)
+    declared = meta.get("valid_range")
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        lo, hi = float(info.min), float(info.max)
+        bit_depth = meta.get("bit_depth")
+        if bit_depth and np.issubdtype(dtype, np.unsignedinteger):
+            hi = min(hi, float(2 ** int(bit_depth) - 1))
+        if declared is not None:
+            lo, hi = max(lo, float(declared[0])), min(hi, float(declared[1]))
+        return lo, hi
+    if declared is not None:
+        return float(declared[0]), float(declared[1])
+    return -np.inf, np.inf
+
+
+def full_scale(dtype: np.dtype, meta: Mapping[str, Any] | None = None) -> float:
+    """The intensity meaning "white": dtype or bit-depth maximum for integers, 1.0 for floats.
+
+    ``meta["full_scale"]`` overrides (e.g. 10000 for Sentinel-2 reflectance ×10⁴ in float).
+    """
+    meta = meta or {}
+    if meta.get("full_scale") is not None:
+        return float(meta["full_scale"])
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.integer):
+        return value_range(dtype, meta)[1]
+    declared = meta.get("valid_range")
+    return float(declared[1]) if declared is not None else 1.0
+
+
+def to_float(image: np.ndarray) -> np.ndarray:
+    """A float working copy: float32 for everything but float64 input."""
+    if image.dtype == np.float64:
+        return image.astype(np.float64, copy=True)
+    return image.astype(np.float32, copy=True)
+
+
+def restore_dtype(result: np.ndarray, dtype: np.dtype, meta: Mapping[str, Any] | None = None) -> np.ndarray:
+    """Round, clip and cast a float result back to ``dtype`` (in place where possible)."""
+    dtype = np.dtype(dtype)
+    lo, hi = value_range(dtype, meta)
+    if np.issubdtype(dtype, np.integer):
+        if not np.issubdtype(result.dtype, np.floating):
+            return np.clip(result, lo, hi).astype(dtype)
+        np.nan_to_num(result, copy=False, nan=lo, posinf=hi, neginf=lo)
+        np.rint(result, out=result)
+        np.clip(result, lo, hi, out=result)
+        return result.astype(dtype)
+    if np.isfinite(lo) or np.isfinite(hi):
+        np.clip(result, lo, hi, out=result)
+    return result.astype(dtype, copy=False)
+
+
+def keep_invalid(result: np.ndarray, original: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
+    """Put the original values back where ``valid`` is False (bit-exact)."""
+    if valid is None or valid.all():
+        return result
+    invalid = ~valid
+    if result.ndim == invalid.ndim + 1:
+        invalid = invalid[..., None]
+    np.copyto(result, original, where=np.broadcast_to(invalid, result.shape))
+    return result
+
+
+def avoid_nodata(result: np.ndarray, valid: np.ndarray | None, nodata: Any) -> np.ndarray:
+    """Nudge valid pixels that landed on the nodata value one step away from it."""
+    if nodata is None:
+        return result
+    if np.issubdtype(result.dtype, np.integer):
+        info = np.iinfo(result.dtype)
+        if np.isnan(nodata) or not info.min <= nodata <= info.max:
+            return result  # no integer pixel can equal it
+        nodata = result.dtype.type(nodata)
+    elif np.isnan(nodata):
+        hit = np.isnan(result)
+        if valid is not None:
+            hit &= valid[..., None] if result.ndim == valid.ndim + 1 else valid
+        result[hit] = 0
+        return result
+    hit = result == nodata
+    if valid is not None:
+        hit &= valid[..., None] if result.ndim == valid.ndim + 1 else valid
+    if not hit.any():
+        return result
+    if np.issubdtype(result.dtype, np.integer):
+        info = np.iinfo(result.dtype)
+        step = 1 if nodata < info.max else -1
+        result[hit] = nodata + step
+    else:
+        result[hit] = np.nextafter(nodata, np.inf, dtype=result.dtype)
+    return result
+
+
+def finish(result: np.ndarray, sample: Mapping[str, Any], valid: np.ndarray | None) -> np.ndarray:
+    """Bring a float pixel result home: input dtype, nodata pixels restored, nodata avoided."""
+    image = sample["image"]
+    meta = sample.get("meta") or {}
+    out = restore_dtype(result, image.dtype, meta)
+    if out is image:
+        out = out.copy()
+    out = keep_invalid(out, image, valid)
+    return avoid_nodata(out, valid, meta.get("nodata"))

@@ -1,0 +1,28 @@
+"""The hooks a domaug plugin can implement (each receives a ``register`` callback or the CLI)."""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("domaug")
+hookimpl = pluggy.HookimplMarker("domaug")
+
+
+@hookspec
+def register_transforms(register):
+    """Register transform classes: call ``register(cls, name="plugin.Name")`` for each."""
+
+
+@hookspec
+def register_formats(register):
+    """Register file formats: call ``register(format_object)`` for each reader/writer."""
+
+
+@hookspec
+def register_targets(register):
+    """Declare extra target names: call ``register(name, kind)`` (kind: mask, field, ...)."""
+
+
+@hookspec
+def register_commands(cli):
+    """Add click subcommands to the ``domaug`` command group ``cli``."""

@@ -1,0 +1,1 @@
+"""Pure kernels shared by transforms and plugins: no randomness, no I/O."""

@@ -1,0 +1,32 @@
+"""Conversion of drawn parameters to plain JSON values (so a manifest replays them exactly)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+
+def plain(value: Any) -> Any:
+    """Recursively turn numpy scalars/arrays and tuples into JSON-native values.
+
+    Raises TypeError for anything JSON cannot hold (a transform's params must be data).
+    """
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, np.generic):
+        return plain(value.item())
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    raise TypeError(f"parameter value {value!r} of type {type(value).__name__} is not plain data")
+
+
+def is_finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

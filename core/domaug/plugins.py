@@ -1,0 +1,126 @@
+"""Plugin loading: one PluginManager, entry points loaded lazily, built-ins through the same hook.
+
+Environment:
+- ``DOMAUG_PLUGINS``: comma list of entry-point or distribution names to load (``""`` = none).
+- ``DOMAUG_DISABLE_PLUGINS``: comma list of entry-point or distribution names never to load.
+- ``DOMAUG_TRACE_PLUGINS``: print every hook call (debugging).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import warnings
+from importlib import metadata
+from types import ModuleType
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError
+
+pm = pluggy.PluginManager("domaug")
+pm.add_hookspecs(hookspecs)
+
+BUILTIN_PLUGINS = ("domaug.default_plugins.core_transforms", "domaug.default_plugins.core_formats")
+ENTRY_POINT_GROUP = "domaug"
+
+#: plugin name → distribution label ("domaug-medical 0.1.0", "domaug", "module my.mod")
+owners: dict[str, str] = {}
+#: entry-point name → error message, for plugins that failed to load
+plugin_errors: dict[str, str] = {}
+_builtins_loaded = False
+_all_loaded = False
+
+if os.environ.get("DOMAUG_TRACE_PLUGINS"):
+    pm.trace.root.setwriter(lambda msg: sys.stderr.write(msg))
+    pm.enable_tracing()
+
+
+def _names(var: str) -> set[str] | None:
+    value = os.environ.get(var)
+    if value is None:
+        return None
+    return {n.strip() for n in value.split(",") if n.strip()}
+
+
+def entry_points() -> list[metadata.EntryPoint]:
+    """The ``domaug`` entry points allowed by DOMAUG_PLUGINS / DOMAUG_DISABLE_PLUGINS."""
+    selected, disabled = _names("DOMAUG_PLUGINS"), _names("DOMAUG_DISABLE_PLUGINS") or set()
+    found = []
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist.name if ep.dist is not None else ""
+        if ep.name in disabled or dist in disabled:
+            continue
+        if selected is not None and ep.name not in selected and dist not in selected:
+            continue
+        found.append(ep)
+    return sorted(found, key=lambda ep: ep.name)
+
+
+def load_builtins() -> None:
+    """Register the core's own plugins (idempotent)."""
+    global _builtins_loaded
+    if _builtins_loaded:
+        return
+    _builtins_loaded = True
+    for module_name in BUILTIN_PLUGINS:
+        if pm.get_plugin(module_name) is None:
+            pm.register(importlib.import_module(module_name), name=module_name)
+            owners[module_name] = "domaug"
+
+
+def _load_entry_point(ep: metadata.EntryPoint) -> None:
+    if pm.get_plugin(ep.name) is not None or ep.name in plugin_errors:
+        return
+    dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist is not None else ep.value
+    try:
+        plugin = ep.load()
+        pm.register(plugin, name=ep.name)
+        pm.check_pending()
+    except Exception as exc:  # a broken plugin must not break the others
+        if pm.get_plugin(ep.name) is not None:
+            pm.unregister(name=ep.name)
+        message = f"plugin {ep.name!r} from {dist} failed to load: {type(exc).__name__}: {exc}"
+        plugin_errors[ep.name] = message
+        warnings.warn(f"domaug: {message}", stacklevel=3)
+        return
+    owners[ep.name] = dist
+
+
+def load_plugins(namespace: str | None = None) -> None:
+    """Load built-ins, then the entry point named ``namespace`` (or all of them)."""
+    global _all_loaded
+    load_builtins()
+    if _all_loaded:
+        return
+    eps = entry_points()
+    if namespace is not None:
+        eps = [ep for ep in eps if ep.name == namespace]
+    else:
+        _all_loaded = True
+    for ep in eps:
+        _load_entry_point(ep)
+
+
+def load_plugin_module(module_name: str) -> ModuleType:
+    """Import a module by dotted name (``--plugin my.transforms``) and register it.
+
+    The module may implement hooks (``@domaug.hookimpl``) or simply use
+    ``@domaug.register_transform`` at import time.
+    """
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise PluginError(f"cannot import plugin module {module_name!r}: {type(exc).__name__}: {exc}") from exc
+    if pm.get_plugin(module_name) is None and pm.is_registered(module) is False:
+        pm.register(module, name=module_name)
+        owners[module_name] = f"module {module_name}"
+    return module
+
+
+def distributions() -> dict[str, str]:
+    """Plugin name → "distribution version" for every loaded plugin (for run records)."""
+    load_plugins()
+    return dict(owners)

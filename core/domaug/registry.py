@@ -1,0 +1,164 @@
+"""The transform registry: namespaced names (``core.Flip``, ``medical.RicianNoise``) → classes.
+
+Plugins fill it through the ``register_transforms`` hook; users through the
+:func:`register_transform` decorator. A plugin is imported only when a name in its
+namespace (its entry-point name) is asked for, or when everything is listed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any, Callable
+
+from . import plugins
+from .errors import RegistrationError, UnknownTransformError
+from .transform import Transform
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
+
+_classes: dict[str, type[Transform]] = {}
+_owner_of: dict[str, str] = {}
+_name_of: dict[type, str] = {}
+_collected: set[str] = set()
+
+
+def _add(cls: Any, name: str | None, owner: str, namespace: str) -> type[Transform]:
+    if not (isinstance(cls, type) and issubclass(cls, Transform)):
+        raise RegistrationError(
+            f"{owner} registered {cls!r}, which is not a subclass of domaug.Transform"
+        )
+    name = name or f"{namespace}.{cls.__name__}"
+    if not _NAME.match(name):
+        raise RegistrationError(
+            f"{owner} registered {cls.__qualname__} as {name!r}; names must be 'namespace.Name'"
+        )
+    existing = _classes.get(name)
+    if existing is not None and existing is not cls:
+        same_user_class = (
+            _owner_of[name] == owner
+            and existing.__module__ == cls.__module__
+            and existing.__qualname__ == cls.__qualname__
+        )
+        if not same_user_class:
+            raise RegistrationError(
+                f"transform name {name!r} is claimed twice: by {_owner_of[name]} "
+                f"({existing.__module__}.{existing.__qualname__}) and by {owner} "
+                f"({cls.__module__}.{cls.__qualname__})"
+            )
+    _classes[name] = cls
+    _owner_of[name] = owner
+    _name_of.setdefault(cls, name)
+    if existing is not None and existing is not cls:
+        _name_of.pop(existing, None)
+        _name_of[cls] = name
+    return cls
+
+
+def _collect() -> None:
+    """Ask every newly registered plugin for its transforms, attributing each to its owner."""
+    for impl in plugins.pm.hook.register_transforms.get_hookimpls():
+        if impl.plugin_name in _collected:
+            continue
+        _collected.add(impl.plugin_name)
+        owner = plugins.owners.get(impl.plugin_name, impl.plugin_name)
+        namespace = impl.plugin_name.rsplit(".", 1)[-1]
+
+        def register(cls: Any, name: str | None = None, _owner: str = owner, _ns: str = namespace) -> None:
+            _add(cls, name, _owner, _ns)
+
+        impl.function(register=register)
+
+
+def _ensure(namespace: str | None) -> None:
+    plugins.load_plugins(namespace)
+    _collect()
+
+
+def register_transform(cls: Any = None, *, name: str | None = None) -> Any:
+    """Register a transform class without packaging; default name ``user.<ClassName>``.
+
+    >>> @domaug.register_transform
+    ... class Sepia(domaug.PixelTransform): ...
+    >>> @domaug.register_transform(name="lab.Sepia")
+    ... class Sepia2(domaug.PixelTransform): ...
+
+    Worker processes of ``domaug run`` see it when its module is passed as ``--plugin``.
+    """
+    if isinstance(cls, str):
+        name, cls = cls, None
+
+    def decorate(c: type) -> type:
+        owner = f"user code ({getattr(c, '__module__', '?')})"
+        return _add(c, name or f"user.{getattr(c, '__name__', c)}", owner, "user")
+
+    return decorate(cls) if cls is not None else decorate
+
+
+def unregister_transform(name: str) -> None:
+    """Remove a registration (tests and notebooks)."""
+    cls = _classes.pop(name, None)
+    _owner_of.pop(name, None)
+    if cls is not None and _name_of.get(cls) == name:
+        del _name_of[cls]
+
+
+def registered_name(cls: type) -> str | None:
+    """The registry name of a class, or None when it was never registered."""
+    if cls not in _name_of:
+        _ensure("core")
+    return _name_of.get(cls)
+
+
+def get_transform_class(name: str) -> type[Transform]:
+    """The class registered under ``name``; loads its plugin on first use."""
+    if name in _classes:
+        return _classes[name]
+    namespace = name.split(".", 1)[0] if "." in name else None
+    _ensure(namespace)
+    if name not in _classes:
+        _ensure(None)
+    if name not in _classes:
+        close = difflib.get_close_matches(name, list(_classes), n=3, cutoff=0.6)
+        if not close:
+            tail = name.rsplit(".", 1)[-1].lower()
+            close = [n for n in _classes if n.rsplit(".", 1)[-1].lower() == tail][:3]
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        broken = plugins.plugin_errors.get(namespace or "")
+        extra = f" ({broken})" if broken else ""
+        if namespace and not broken and not any(n.startswith(namespace + ".") for n in _classes):
+            extra = f" (no installed plugin provides the {namespace!r} namespace)"
+        raise UnknownTransformError(f"unknown transform {name!r}{extra}{hint}")
+    return _classes[name]
+
+
+def get_transform(name: str, **params: Any) -> Transform:
+    """Build a registered transform by name: ``get_transform("driving.Fog", visibility_m=200)``."""
+    return get_transform_class(name)(**params)
+
+
+def list_transforms(domain: str | None = None) -> list[str]:
+    """Sorted names of every registered transform, or of one namespace (``"medical"``)."""
+    _ensure(None)
+    names = sorted(_classes)
+    if domain is not None:
+        names = [n for n in names if n.split(".", 1)[0] == domain]
+    return names
+
+
+def owner_of(name: str) -> str:
+    """The distribution (or module) that registered ``name``."""
+    get_transform_class(name)
+    return _owner_of[name]
+
+
+def collected_register(hook_name: str) -> Callable[[Callable[[str, Any], None]], None]:
+    """Run hook ``hook_name`` on every plugin, giving each a register callback that knows the owner."""
+
+    def run(add: Callable[[str, Any], None]) -> None:
+        plugins.load_plugins()
+        for impl in getattr(plugins.pm.hook, hook_name).get_hookimpls():
+            owner = plugins.owners.get(impl.plugin_name, impl.plugin_name)
+            impl.function(register=lambda *a, _o=owner, **k: add(_o, *a, **k))
+
+    return run

@@ -1,0 +1,196 @@
+"""The sample: a dict of named targets, and what each target name means.
+
+A sample is what users pass as keywords (``t(image=..., mask=..., meta=...)``):
+
+- ``image``: H×W, H×W×C (any number of bands), or a volume D×H×W[×C]
+- ``mask`` and every ``*_mask``: integer label map over the spatial grid
+- ``bboxes``: N×(4+k) pixel ``x_min, y_min, x_max, y_max`` plus k label columns
+- ``keypoints``: N×(2+k) pixel ``x, y`` plus k extra columns
+- ``depth``: per-pixel distance in metres; ``transmission``: per-pixel fraction
+- ``valid``: boolean nodata mask, False = nodata
+- ``meta``: domain facts (``spacing``, ``band_names``, ``wavelengths_nm``, ``bit_depth``,
+  ``transform``, ``crs``, ``nodata``, ``modality``, ``spatial_ndim``, ``valid_range``)
+
+Plugins can declare further target names with :func:`register_target`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from .errors import TargetError
+
+#: Target name → kind. Kinds decide how spatial transforms move a target.
+TARGET_KINDS: dict[str, str] = {
+    "image": "image",
+    "mask": "mask",
+    "bboxes": "bboxes",
+    "keypoints": "keypoints",
+    "depth": "field",
+    "transmission": "field",
+    "valid": "valid",
+    "cloud_mask": "mask",
+    "shadow_mask": "mask",
+    "meta": "meta",
+}
+KINDS = ("image", "mask", "bboxes", "keypoints", "field", "valid", "meta")
+#: Keys the library adds to outputs; accepted on input and passed through.
+PASSTHROUGH = ("applied",)
+
+SUPPORTED_DTYPES = (np.uint8, np.uint16, np.int16, np.float32, np.float64)
+
+
+def register_target(name: str, kind: str) -> None:
+    """Declare a new target name (e.g. ``"lesion_mask"``) and its kind."""
+    if kind not in KINDS:
+        raise TargetError(f"target kind must be one of {KINDS}, got {kind!r}")
+    existing = TARGET_KINDS.get(name)
+    if existing is not None and existing != kind:
+        raise TargetError(f"target {name!r} is already declared as {existing!r}")
+    TARGET_KINDS[name] = kind
+
+
+def kind_of(name: str) -> str:
+    """The kind of a target name; ``*_mask`` names are masks."""
+    if name in TARGET_KINDS:
+        return TARGET_KINDS[name]
+    if name.endswith("_mask"):
+        return "mask"
+    import difflib
+
+    close = difflib.get_close_matches(name, list(TARGET_KINDS), n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise TargetError(
+        f"unknown target {name!r} (known: {', '.join(sorted(TARGET_KINDS))}, or any '*_mask'){hint}"
+    )
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How the image array is laid out: spatial axes first, then optional channels."""
+
+    spatial_ndim: int  # 2 or 3
+    has_channels: bool
+    spatial_shape: tuple[int, ...]
+    n_channels: int
+
+    @property
+    def is_volume(self) -> bool:
+        return self.spatial_ndim == 3
+
+
+def layout_of(sample: Mapping[str, Any], prefer_volume: bool = False) -> Layout:
+    """Decide whether a 3-D image is H×W×C or a D×H×W volume.
+
+    In order: ``meta["spatial_ndim"]``; a 3-entry ``meta["spacing"]``; another
+    spatial target with the image's full shape; ``prefer_volume`` (set by volume-first
+    transforms such as the medical ones); otherwise H×W×C.
+    """
+    image = sample["image"]
+    meta = sample.get("meta") or {}
+    if image.ndim == 2:
+        return Layout(2, False, tuple(image.shape), 1)
+    if image.ndim == 4:
+        return Layout(3, True, tuple(image.shape[:3]), int(image.shape[3]))
+    if image.ndim != 3:
+        raise TargetError(f"image must be 2-D, 3-D or 4-D, got shape {image.shape}")
+    declared = meta.get("spatial_ndim")
+    if declared is None and meta.get("spacing") is not None and len(meta["spacing"]) == 3:
+        declared = 3
+    if declared is None:
+        for name, value in sample.items():
+            if name == "image" or not isinstance(value, np.ndarray):
+                continue
+            if _kind_or_none(name) in ("mask", "field", "valid") and value.shape == image.shape:
+                declared = 3
+                break
+    if declared is None:
+        declared = 3 if prefer_volume else 2
+    if declared == 3:
+        return Layout(3, False, tuple(image.shape), 1)
+    return Layout(2, True, tuple(image.shape[:2]), int(image.shape[2]))
+
+
+def _kind_or_none(name: str) -> str | None:
+    try:
+        return kind_of(name)
+    except TargetError:
+        return None
+
+
+def validate_sample(targets: Mapping[str, Any]) -> dict[str, Any]:
+    """Check target names, types and shapes; return a shallow-copied sample dict."""
+    if "image" not in targets:
+        raise TargetError("a sample needs an 'image' target")
+    sample: dict[str, Any] = {}
+    for name, value in targets.items():
+        if name in PASSTHROUGH:
+            sample[name] = list(value)
+            continue
+        kind = kind_of(name)
+        if value is None:
+            continue
+        if kind == "meta":
+            if not isinstance(value, Mapping):
+                raise TargetError(f"meta must be a dict, got {type(value).__name__}")
+            sample[name] = dict(value)
+            continue
+        if not isinstance(value, np.ndarray):
+            if kind in ("bboxes", "keypoints"):
+                value = np.asarray(value, dtype=np.float64)
+            else:
+                raise TargetError(f"{name} must be a numpy array, got {type(value).__name__}")
+        sample[name] = value
+    image = sample["image"]
+    if image.dtype.type not in SUPPORTED_DTYPES:
+        raise TargetError(
+            f"image dtype must be one of uint8, uint16, int16, float32, float64, got {image.dtype}"
+        )
+    if image.size == 0:
+        raise TargetError(f"image is empty (shape {image.shape})")
+    lay = layout_of(sample)
+    for name, value in sample.items():
+        if name in PASSTHROUGH or name == "image":
+            continue
+        kind = kind_of(name)
+        if kind in ("mask", "field", "valid"):
+            if value.shape != lay.spatial_shape:
+                raise TargetError(
+                    f"{name} must have the image's spatial shape {lay.spatial_shape}, got {value.shape}"
+                )
+            if kind == "mask" and not np.issubdtype(value.dtype, np.integer) and value.dtype != bool:
+                raise TargetError(f"{name} must be an integer label map, got dtype {value.dtype}")
+            if kind == "valid" and value.dtype != bool:
+                raise TargetError(f"valid must be a boolean array, got dtype {value.dtype}")
+        elif kind == "bboxes":
+            if value.ndim != 2 or (value.shape[0] and value.shape[1] < 4):
+                raise TargetError(f"bboxes must be N×(4+k) xyxy, got shape {value.shape}")
+            if value.size and not np.isfinite(value[:, :4]).all():
+                raise TargetError("bboxes contain NaN or infinite coordinates")
+        elif kind == "keypoints":
+            if value.ndim != 2 or (value.shape[0] and value.shape[1] < 2):
+                raise TargetError(f"keypoints must be N×(2+k) xy, got shape {value.shape}")
+    return sample
+
+
+def valid_of(sample: Mapping[str, Any]) -> np.ndarray | None:
+    """The boolean valid mask: the ``valid`` target, else derived from ``meta['nodata']``."""
+    valid = sample.get("valid")
+    if valid is not None:
+        return valid
+    meta = sample.get("meta") or {}
+    nodata = meta.get("nodata")
+    if nodata is None:
+        return None
+    image = sample["image"]
+    lay = layout_of(sample)
+    if np.isnan(nodata):
+        bad = np.isnan(image)
+    else:
+        bad = image == nodata
+    if lay.has_channels:
+        bad = bad.all(axis=-1)
+    return ~bad if bad.any() else None

@@ -1,0 +1,1 @@
+"""The core's generic transforms (registered under the ``core.`` namespace)."""

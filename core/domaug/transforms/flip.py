@@ -1,0 +1,75 @@
+"""core.Flip: mirror the image and every spatial target."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import ParameterError, UnsupportedInputError
+from ..ops import geometry
+from ..targets import layout_of
+from ..transform import SpatialTransform
+
+AXES = ("horizontal", "vertical", "depth")
+
+
+class Flip(SpatialTransform):
+    """Mirror along one axis: left–right (``horizontal``), up–down (``vertical``) or slices (``depth``).
+
+    A pure re-indexing: no interpolation, so values and labels are kept exactly. Boxes
+    and keypoints are mirrored; a GDAL geotransform or voxel affine in meta is updated so
+    that every pixel keeps its position on the ground or in the patient.
+
+    Parameters
+    ----------
+    axis : str or list of str
+        ``"horizontal"``, ``"vertical"``, ``"depth"`` (volumes), or a list to draw one from.
+    p : float
+        Probability of applying.
+    """
+
+    def __init__(self, axis: str | Sequence[str] = "horizontal", p: float = 1.0) -> None:
+        super().__init__(p=p)
+        choices = [axis] if isinstance(axis, str) else list(axis)
+        if not choices or any(a not in AXES for a in choices):
+            raise ParameterError(f"axis must be one of {AXES} or a list of them, got {axis!r}")
+        self.axes = choices
+
+    def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
+        axis = self.axes[0] if len(self.axes) == 1 else self.axes[int(rng.integers(len(self.axes)))]
+        return {"axis": axis}
+
+    @staticmethod
+    def _array_axis(axis: str, spatial_ndim: int) -> int:
+        if axis == "depth":
+            if spatial_ndim != 3:
+                raise UnsupportedInputError("Flip(axis='depth') needs a 3-D volume")
+            return 0
+        return spatial_ndim - 1 if axis == "horizontal" else spatial_ndim - 2
+
+    def _flip(self, array: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+        lay = layout_of(sample)
+        return np.ascontiguousarray(np.flip(array, self._array_axis(params["axis"], lay.spatial_ndim)))
+
+    apply_to_image = apply_to_mask = apply_to_field = apply_to_valid = _flip
+
+    def _matrix(self, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+        lay = layout_of(sample)
+        return geometry.flip_matrix(lay.spatial_shape, [self._array_axis(params["axis"], lay.spatial_ndim)])
+
+    def apply_to_bboxes(self, bboxes: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+        lay = layout_of(sample)
+        if lay.is_volume:
+            raise UnsupportedInputError("bboxes are 2-D; they cannot accompany a volume")
+        return geometry.transform_bboxes(bboxes, self._matrix(params, sample), lay.spatial_shape)
+
+    def apply_to_keypoints(self, keypoints: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+        lay = layout_of(sample)
+        if lay.is_volume:
+            raise UnsupportedInputError("keypoints are 2-D (x, y); they cannot accompany a volume")
+        return geometry.transform_keypoints(keypoints, self._matrix(params, sample), lay.spatial_shape)
+
+    def apply_to_meta(self, meta: Mapping[str, Any], params: Mapping[str, Any], sample: Mapping[str, Any]) -> dict:
+        lay = layout_of(sample)
+        return geometry.update_meta(meta, self._matrix(params, sample), lay.spatial_ndim)

@@ -1,0 +1,66 @@
+"""core.Rotate90: rotate by quarter turns in the image plane."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import ParameterError, UnsupportedInputError
+from ..ops import geometry
+from ..targets import layout_of
+from ..transform import SpatialTransform
+
+
+class Rotate90(SpatialTransform):
+    """Rotate counter-clockwise by ``k`` quarter turns in the row/column plane.
+
+    Exact re-indexing (``numpy.rot90``), no interpolation. Non-square images swap height
+    and width; boxes, keypoints and the geotransform follow.
+
+    Parameters
+    ----------
+    k : int or list of int
+        Quarter turns (0–3), or a list to draw from. Default: any of 1, 2, 3.
+    """
+
+    def __init__(self, k: int | Sequence[int] = (1, 2, 3), p: float = 1.0) -> None:
+        super().__init__(p=p)
+        choices = [k] if isinstance(k, int) else list(k)
+        if not choices or any(not isinstance(v, int) or not 0 <= v <= 3 for v in choices):
+            raise ParameterError(f"k must be an integer 0-3 or a list of them, got {k!r}")
+        self.ks = choices
+
+    def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
+        k = self.ks[0] if len(self.ks) == 1 else self.ks[int(rng.integers(len(self.ks)))]
+        return {"k": k}
+
+    def _rotate(self, array: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+        lay = layout_of(sample)
+        axes = (0, 1) if lay.spatial_ndim == 2 else (1, 2)
+        return np.ascontiguousarray(np.rot90(array, params["k"], axes=axes))
+
+    apply_to_image = apply_to_mask = apply_to_field = apply_to_valid = _rotate
+
+    def _matrix(self, params: Mapping[str, Any], sample: Mapping[str, Any]) -> tuple[np.ndarray, tuple]:
+        lay = layout_of(sample)
+        plane = lay.spatial_shape[-2:]
+        m2 = geometry.rot90_matrix(plane, params["k"])
+        out_plane = plane if params["k"] % 2 == 0 else plane[::-1]
+        return geometry.embed_2d(m2, lay.spatial_ndim), tuple(out_plane)
+
+    def apply_to_bboxes(self, bboxes: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+        if layout_of(sample).is_volume:
+            raise UnsupportedInputError("bboxes are 2-D; they cannot accompany a volume")
+        m, out_shape = self._matrix(params, sample)
+        return geometry.transform_bboxes(bboxes, m, out_shape)
+
+    def apply_to_keypoints(self, keypoints: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+        if layout_of(sample).is_volume:
+            raise UnsupportedInputError("keypoints are 2-D (x, y); they cannot accompany a volume")
+        m, out_shape = self._matrix(params, sample)
+        return geometry.transform_keypoints(keypoints, m, out_shape)
+
+    def apply_to_meta(self, meta: Mapping[str, Any], params: Mapping[str, Any], sample: Mapping[str, Any]) -> dict:
+        m, _ = self._matrix(params, sample)
+        return geometry.update_meta(meta, m, layout_of(sample).spatial_ndim)

@@ -1,0 +1,3 @@
+"""domaug-medical: medical augmentations for domaug (transforms registered as ``medical.*``)."""
+
+__version__ = "0.1.0"
