@@ -1,0 +1,1 @@
+"""File formats: readers and writers registered through the ``register_formats`` hook."""
