@@ -1,0 +1,1 @@
+"""Benchmark cases, one module per room; each exposes ``cases(quick: bool) -> list[Case]``."""

@@ -1,0 +1,68 @@
+"""Generic transforms against Albumentations 2.0.8 on scikit-image's astronaut (RGB uint8)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from harness import Case
+
+
+def astronaut(size: int) -> np.ndarray:
+    from skimage import data, transform
+
+    img = data.astronaut()
+    if size != img.shape[0]:
+        img = (transform.resize(img, (size, size), order=1, anti_aliasing=True) * 255).round().astype(np.uint8)
+    return np.ascontiguousarray(img)
+
+
+def _ours(name: str, **params):
+    import domaug
+
+    t = domaug.get_transform(name, **params)
+    rng = np.random.default_rng(0)
+    return lambda image: t(image=image, rng=rng)
+
+
+def _albu(make):
+    try:
+        import albumentations as A
+    except ImportError:
+        return None
+    t = make(A)
+    return lambda image: t(image=image)
+
+
+PAIRS = [
+    ("Flip", ("core.Flip", {}), lambda A: A.HorizontalFlip(p=1.0)),
+    ("BrightnessContrast", ("core.BrightnessContrast", {}), lambda A: A.RandomBrightnessContrast(p=1.0)),
+    ("Gamma", ("core.Gamma", {}), lambda A: A.RandomGamma(p=1.0)),
+    ("Affine", ("core.Affine", {"rotate_deg": (-30, 30), "scale": (0.9, 1.1), "shear_deg": 0}),
+     lambda A: A.Affine(rotate=(-30, 30), scale=(0.9, 1.1), p=1.0)),
+    ("Resize-half", ("core.Resize", {"scale": 0.5}), None),  # size-specific peer set below
+    ("GaussianBlur", ("core.GaussianBlur", {"sigma_px": (1.0, 2.0)}),
+     lambda A: A.GaussianBlur(blur_limit=(0, 0), sigma_limit=(1.0, 2.0), p=1.0)),
+    ("MotionBlur", ("core.MotionBlur", {"length_px": (7, 15)}), lambda A: A.MotionBlur(blur_limit=(7, 15), p=1.0)),
+    ("GaussianNoise", ("core.GaussianNoise", {"sigma": (0.02, 0.06)}),
+     lambda A: A.GaussNoise(std_range=(0.02, 0.06), p=1.0)),
+    ("JPEGCompression", ("core.JPEGCompression", {"quality": (30, 70)}),
+     lambda A: A.ImageCompression(quality_range=(30, 70), p=1.0)),
+    ("ElasticDeformation", ("core.ElasticDeformation", {}),
+     lambda A: A.ElasticTransform(p=1.0)),
+]
+
+
+def cases(quick: bool = False) -> list[Case]:
+    out = []
+    for size in ([512] if quick else [512, 1024]):
+        image = astronaut(size)
+        for label, (name, params), peer in PAIRS:
+            ours = _ours(name, **params)
+            if label == "Resize-half":
+                peer = lambda A, s=size: A.Resize(s // 2, s // 2, p=1.0)  # noqa: E731
+            peers = {}
+            albu = _albu(peer) if peer is not None else None
+            if albu is not None:
+                peers["albumentations"] = (lambda f=albu, im=image: f(im))
+            out.append(Case(label, f"{size}x{size}x3 uint8", lambda f=ours, im=image: f(im), peers, array=image))
+    return out

@@ -1,0 +1,89 @@
+"""Timing harness: interleaved rounds, medians, percentiles, the memcpy floor, peak RSS.
+
+Every case times domaug and each peer on the same input in the same process, one call
+of each per round (interleaved), so that machine noise hits all of them alike.
+"""
+
+from __future__ import annotations
+
+import gc
+import resource
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+
+@dataclass
+class Case:
+    """One benchmark: a name, an input, our call and the peers' calls on the same input."""
+
+    name: str
+    size: str
+    domaug: Callable[[], Any]
+    peers: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    array: np.ndarray | None = None  # for the memcpy floor
+    note: str = ""
+
+
+def _copy_floor(array: np.ndarray) -> Callable[[], None]:
+    dst = np.empty_like(array)
+    return lambda: np.copyto(dst, array)
+
+
+def _stats(samples: list[float]) -> dict:
+    a = np.asarray(samples) * 1000.0
+    return {
+        "median_ms": float(np.median(a)),
+        "p10_ms": float(np.percentile(a, 10)),
+        "p90_ms": float(np.percentile(a, 90)),
+        "per_s": float(1000.0 / np.median(a)) if np.median(a) > 0 else None,
+    }
+
+
+def run_case(case: Case, rounds: int = 15, warmup: int = 2, budget_s: float = 20.0) -> dict:
+    """Time a case; fewer rounds when a single call is slow (keeps a suite within budget)."""
+    runners: dict[str, Callable[[], Any]] = {"domaug": case.domaug, **case.peers}
+    if case.array is not None:
+        runners["memcpy"] = _copy_floor(case.array)
+    errors: dict[str, str] = {}
+    for name, fn in list(runners.items()):
+        try:
+            for _ in range(warmup):
+                fn()
+        except Exception as exc:  # a peer that cannot do this input is a result, not a crash
+            errors[name] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+            runners.pop(name)
+    probe = {}
+    for name, fn in runners.items():
+        t0 = time.perf_counter()
+        fn()
+        probe[name] = time.perf_counter() - t0
+    per_round = sum(probe.values()) or 1e-6
+    rounds = max(3, min(rounds, int(budget_s / per_round)))
+    samples: dict[str, list[float]] = {name: [] for name in runners}
+    gc.disable()
+    try:
+        for _ in range(rounds):
+            for name, fn in runners.items():
+                t0 = time.perf_counter()
+                fn()
+                samples[name].append(time.perf_counter() - t0)
+    finally:
+        gc.enable()
+    result = {"case": case.name, "size": case.size, "rounds": rounds, "note": case.note,
+              "timings": {n: _stats(s) for n, s in samples.items()}, "errors": errors}
+    ours = result["timings"].get("domaug", {}).get("median_ms")
+    result["ratios"] = {}
+    if ours:
+        for name, t in result["timings"].items():
+            if name != "domaug" and t["median_ms"] > 0:
+                key = "vs_memcpy" if name == "memcpy" else f"vs_{name}"
+                result["ratios"][key] = ours / t["median_ms"]
+    return result
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

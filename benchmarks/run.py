@@ -1,0 +1,113 @@
+"""Run the benchmark suites single-threaded, interleaved with the peers; write JSON + markdown.
+
+    bash benchmarks/setup_peers.sh                       # once: throwaway venv with the peers
+    benchmarks/.venv-peers/bin/python benchmarks/run.py  # all suites
+    benchmarks/.venv-peers/bin/python benchmarks/run.py --suite generic --quick
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import importlib  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from harness import peak_rss_mb, run_case  # noqa: E402
+
+SUITES = ["generic", "driving", "medical", "multiband", "startup"]
+
+
+def _sequential_peers() -> dict:
+    versions = {}
+    try:
+        import cv2
+
+        cv2.setNumThreads(0)
+        versions["opencv"] = cv2.__version__
+    except ImportError:
+        pass
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+        versions["torch"] = torch.__version__
+    except ImportError:
+        pass
+    for mod in ("albumentations", "torchio", "monai"):
+        try:
+            versions[mod] = importlib.import_module(mod).__version__
+        except ImportError:
+            versions[mod] = None
+    return versions
+
+
+def _markdown(report: dict) -> str:
+    lines = [f"Run {report['date']} on {report['machine']} (Python {report['python']}, numpy {report['numpy']}, "
+             f"domaug {report['domaug']}; peers: " + ", ".join(f"{k} {v}" for k, v in report["peers"].items() if v) + ")",
+             "", "| case | size | domaug ms (p10–p90) | peer ms | ratio vs peer | ratio vs memcpy | note |",
+             "|---|---|---|---|---|---|---|"]
+    for r in report["results"]:
+        t = r["timings"].get("domaug")
+        ours = f"{t['median_ms']:.2f} ({t['p10_ms']:.2f}–{t['p90_ms']:.2f})" if t else "error"
+        peers = [(k, v) for k, v in r["timings"].items() if k not in ("domaug", "memcpy")]
+        peer_ms = "; ".join(f"{k} {v['median_ms']:.2f}" for k, v in peers) or "–"
+        ratio = "; ".join(f"{k[3:]} {v:.2f}" for k, v in r["ratios"].items() if k != "vs_memcpy") or "–"
+        mem = r["ratios"].get("vs_memcpy")
+        note = r.get("note", "")
+        if r["errors"]:
+            note = (note + " " + "; ".join(f"{k}: {v}" for k, v in r["errors"].items())).strip()
+        lines.append(f"| {r['case']} | {r['size']} | {ours} | {peer_ms} | {ratio} | "
+                     f"{'' if mem is None else f'{mem:.1f}×'} | {note} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--suite", action="append", choices=SUITES, help="suite(s) to run (default: all)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer rounds")
+    parser.add_argument("--out", default=str(HERE / "results"))
+    args = parser.parse_args()
+    suites = args.suite or SUITES
+    peers = _sequential_peers()
+    import numpy as np
+
+    import domaug
+
+    results = []
+    for suite in suites:
+        module = importlib.import_module(f"cases.{suite}")
+        for case in module.cases(quick=args.quick):
+            r = run_case(case, rounds=7 if args.quick else 15)
+            r["suite"] = suite
+            results.append(r)
+            t = r["timings"].get("domaug", {})
+            ratios = ", ".join(f"{k} {v:.2f}" for k, v in r["ratios"].items())
+            print(f"{suite:10s} {case.name:24s} {case.size:22s} {t.get('median_ms', float('nan')):9.2f} ms  {ratios}"
+                  + (f"  errors: {r['errors']}" if r["errors"] else ""), flush=True)
+    report = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.platform()}",
+        "python": platform.python_version(), "numpy": np.__version__, "domaug": domaug.__version__,
+        "peers": peers, "peak_rss_mb": peak_rss_mb(), "results": results,
+    }
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = "-".join(suites) + ("-quick" if args.quick else "")
+    (out / f"{stamp}.json").write_text(json.dumps(report, indent=2))
+    (out / f"{stamp}.md").write_text(_markdown(report))
+    print(f"\nwrote {out / (stamp + '.json')} and {out / (stamp + '.md')}")
+
+
+if __name__ == "__main__":
+    main()
