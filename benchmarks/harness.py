@@ -25,6 +25,7 @@ class Case:
     peers: dict[str, Callable[[], Any]] = field(default_factory=dict)
     array: np.ndarray | None = None  # for the memcpy floor
     note: str = ""
+    extra: dict = field(default_factory=dict)  # extra measurements copied into the result (e.g. memory)
 
 
 def _copy_floor(array: np.ndarray) -> Callable[[], None]:
@@ -73,8 +74,11 @@ def run_case(case: Case, rounds: int = 15, warmup: int = 2, budget_s: float = 20
     finally:
         gc.enable()
     result = {"case": case.name, "size": case.size, "rounds": rounds, "note": case.note,
-              "timings": {n: _stats(s) for n, s in samples.items()}, "errors": errors}
+              "timings": {n: _stats(s) for n, s in samples.items()}, "errors": errors,
+              "peak_alloc_mb": {n: peak_alloc_mb(fn) for n, fn in runners.items() if n != "memcpy"}}
     ours = result["timings"].get("domaug", {}).get("median_ms")
+    if case.extra:
+        result["extra"] = case.extra
     result["ratios"] = {}
     if ours:
         for name, t in result["timings"].items():
@@ -82,6 +86,25 @@ def run_case(case: Case, rounds: int = 15, warmup: int = 2, budget_s: float = 20
                 key = "vs_memcpy" if name == "memcpy" else f"vs_{name}"
                 result["ratios"][key] = ours / t["median_ms"]
     return result
+
+
+def peak_alloc_mb(fn: Callable[[], Any]) -> float | None:
+    """Peak memory allocated during one call, in MiB (tracemalloc: Python and numpy buffers).
+
+    Memory that a library allocates behind numpy's back (OpenCV temporaries, torch
+    tensors) is not seen; the process-wide peak RSS is in the report header.
+    """
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    except Exception:
+        return None
+    finally:
+        tracemalloc.stop()
 
 
 def peak_rss_mb() -> float:

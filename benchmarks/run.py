@@ -55,8 +55,11 @@ def _sequential_peers() -> dict:
 def _markdown(report: dict) -> str:
     lines = [f"Run {report['date']} on {report['machine']} (Python {report['python']}, numpy {report['numpy']}, "
              f"domaug {report['domaug']}; peers: " + ", ".join(f"{k} {v}" for k, v in report["peers"].items() if v) + ")",
-             "", "| case | size | domaug ms (p10–p90) | peer ms | ratio vs peer | ratio vs memcpy | note |",
-             "|---|---|---|---|---|---|---|"]
+             f"Peak RSS of the run: {report['peak_rss_mb']:.0f} MiB. Ratios: domaug ms / other ms in the same "
+             "interleaved run (< 1 = domaug faster); differences below 1.3× are noise.",
+             "", "| case | size | domaug ms (p10–p90) | peer ms | ratio vs peer | ratio vs memcpy | "
+             "peak alloc MiB (domaug / peer) | note |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in report["results"]:
         t = r["timings"].get("domaug")
         ours = f"{t['median_ms']:.2f} ({t['p10_ms']:.2f}–{t['p90_ms']:.2f})" if t else "error"
@@ -67,8 +70,11 @@ def _markdown(report: dict) -> str:
         note = r.get("note", "")
         if r["errors"]:
             note = (note + " " + "; ".join(f"{k}: {v}" for k, v in r["errors"].items())).strip()
+        alloc = r.get("peak_alloc_mb") or {}
+        alloc_s = " / ".join("–" if alloc.get(k) is None else f"{alloc[k]:.1f}"
+                             for k in ["domaug"] + [k for k, _ in peers]) if alloc else ""
         lines.append(f"| {r['case']} | {r['size']} | {ours} | {peer_ms} | {ratio} | "
-                     f"{'' if mem is None else f'{mem:.1f}×'} | {note} |")
+                     f"{'' if mem is None else f'{mem:.1f}×'} | {alloc_s} | {note} |")
     return "\n".join(lines) + "\n"
 
 

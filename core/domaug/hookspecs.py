@@ -26,3 +26,8 @@ def register_targets(register):
 @hookspec
 def register_commands(cli):
     """Add click subcommands to the ``domaug`` command group ``cli``."""
+
+
+@hookspec
+def register_demos(register):
+    """Register demos: ``register(name, make_inputs, pipeline_dict)``; ``make_inputs(folder)`` writes sample files."""

@@ -23,7 +23,11 @@ from .errors import PluginError
 pm = pluggy.PluginManager("domaug")
 pm.add_hookspecs(hookspecs)
 
-BUILTIN_PLUGINS = ("domaug.default_plugins.core_transforms", "domaug.default_plugins.core_formats")
+BUILTIN_PLUGINS = (
+    "domaug.default_plugins.core_transforms",
+    "domaug.default_plugins.core_formats",
+    "domaug.default_plugins.core_demo",
+)
 ENTRY_POINT_GROUP = "domaug"
 
 #: plugin name → distribution label ("domaug-medical 0.1.0", "domaug", "module my.mod")

@@ -16,8 +16,7 @@ Plugins can declare further target names with :func:`register_target`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 import numpy as np
 
@@ -68,8 +67,7 @@ def kind_of(name: str) -> str:
     )
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(NamedTuple):
     """How the image array is laid out: spatial axes first, then optional channels."""
 
     spatial_ndim: int  # 2 or 3
@@ -89,29 +87,32 @@ def layout_of(sample: Mapping[str, Any], prefer_volume: bool = False) -> Layout:
     spatial target with the image's full shape; ``prefer_volume`` (set by volume-first
     transforms such as the medical ones); otherwise H×W×C.
     """
-    image = sample["image"]
-    meta = sample.get("meta") or {}
-    if image.ndim == 2:
-        return Layout(2, False, tuple(image.shape), 1)
-    if image.ndim == 4:
-        return Layout(3, True, tuple(image.shape[:3]), int(image.shape[3]))
-    if image.ndim != 3:
-        raise TargetError(f"image must be 2-D, 3-D or 4-D, got shape {image.shape}")
-    declared = meta.get("spatial_ndim")
-    if declared is None and meta.get("spacing") is not None and len(meta["spacing"]) == 3:
-        declared = 3
-    if declared is None:
+    shape = sample["image"].shape
+    ndim = len(shape)
+    if ndim == 2:
+        return Layout(2, False, shape, 1)
+    if ndim == 4:
+        return Layout(3, True, shape[:3], shape[3])
+    if ndim != 3:
+        raise TargetError(f"image must be 2-D, 3-D or 4-D, got shape {shape}")
+    meta = sample.get("meta")
+    declared = None
+    if meta:
+        declared = meta.get("spatial_ndim")
+        if declared is None and meta.get("spacing") is not None and len(meta["spacing"]) == 3:
+            declared = 3
+    if declared is None and len(sample) > 1:
         for name, value in sample.items():
             if name == "image" or not isinstance(value, np.ndarray):
                 continue
-            if _kind_or_none(name) in ("mask", "field", "valid") and value.shape == image.shape:
+            if value.shape == shape and _kind_or_none(name) in ("mask", "field", "valid"):
                 declared = 3
                 break
     if declared is None:
         declared = 3 if prefer_volume else 2
     if declared == 3:
-        return Layout(3, False, tuple(image.shape), 1)
-    return Layout(2, True, tuple(image.shape[:2]), int(image.shape[2]))
+        return Layout(3, False, shape, 1)
+    return Layout(2, True, shape[:2], shape[2])
 
 
 def _kind_or_none(name: str) -> str | None:

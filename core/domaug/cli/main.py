@@ -14,6 +14,10 @@ COMMANDS = {
     "list": "list_cmd",
     "describe": "describe_cmd",
     "demo": "demo_cmd",
+    "preview": "preview_cmd",
+    "run": "run_cmd",
+    "replay": "replay_cmd",
+    "plugins": "plugins_cmd",
 }
 
 
@@ -48,7 +52,9 @@ def main(argv=None) -> None:
     if args and args[0] not in COMMANDS and not args[0].startswith("-"):
         _add_plugin_commands()
     try:
-        cli.main(args=args, prog_name="domaug", standalone_mode=False)
+        result = cli.main(args=args, prog_name="domaug", standalone_mode=False)
+        if isinstance(result, int) and not isinstance(result, bool):  # ctx.exit(n) in a command
+            sys.exit(result)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

@@ -10,6 +10,17 @@ from ..hookspecs import hookimpl
 CORE_TRANSFORMS = {
     "core.Flip": "flip:Flip",
     "core.Rotate90": "rotate90:Rotate90",
+    "core.Affine": "affine:Affine",
+    "core.RandomCrop": "random_crop:RandomCrop",
+    "core.Resize": "resize:Resize",
+    "core.ElasticDeformation": "elastic_deformation:ElasticDeformation",
+    "core.GaussianBlur": "gaussian_blur:GaussianBlur",
+    "core.MotionBlur": "motion_blur:MotionBlur",
+    "core.BrightnessContrast": "brightness_contrast:BrightnessContrast",
+    "core.Gamma": "gamma:Gamma",
+    "core.GaussianNoise": "gaussian_noise:GaussianNoise",
+    "core.JPEGCompression": "jpeg_compression:JPEGCompression",
+    "core.CoarseDropout": "coarse_dropout:CoarseDropout",
 }
 
 

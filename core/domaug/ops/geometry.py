@@ -102,7 +102,8 @@ def update_meta(meta: Mapping[str, Any], out_to_in: np.ndarray, spatial_ndim: in
     """Carry geometry through a spatial map so every pixel keeps its place in the world.
 
     - ``transform``: GDAL geotransform ``(x0, dx, rx, y0, ry, dy)`` mapping (col, row)
-      edges to map coordinates; composed with the map (2-D grids).
+      edges to map coordinates; composed with the map (2-D grids, or the row/column
+      plane of a 3-D stack when the map keeps slices apart; otherwise refused).
     - ``affine``: (n+1)×(n+1) matrix mapping array indices (voxel centres, array-axis
       order) to world millimetres; composed with the map.
     - ``spacing``: per-axis sample distance in array-axis order; recomputed as the length
@@ -111,11 +112,21 @@ def update_meta(meta: Mapping[str, Any], out_to_in: np.ndarray, spatial_ndim: in
     out = dict(meta)
     n = spatial_ndim
     linear = out_to_in[:n, :n]
-    if meta.get("transform") is not None and n == 2:
+    if meta.get("transform") is not None and n == 3:
+        # A geotransform describes the row/column plane of a stack of 2-D rasters: fine as
+        # long as the map does not mix slices with rows/columns.
+        if np.any(out_to_in[0, 1:3] != 0) or np.any(out_to_in[1:3, 0] != 0):
+            from ..errors import UnsupportedInputError
+
+            raise UnsupportedInputError(
+                "meta['transform'] is a 2-D geotransform; this map mixes slices with rows/columns"
+            )
+    if meta.get("transform") is not None and n in (2, 3):
+        plane = out_to_in if n == 2 else out_to_in[1:, 1:]
         x0, dx, rx, y0, ry, dy = [float(v) for v in meta["transform"]]
         geo = np.array([[dx, rx, x0], [ry, dy, y0], [0, 0, 1.0]])  # (col, row, 1) → (x, y, 1)
         swap = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1.0]])  # (row, col) ↔ (col, row)
-        m_cr = swap @ out_to_in @ swap
+        m_cr = swap @ plane @ swap
         g = geo @ m_cr
         out["transform"] = [float(v) for v in (g[0, 2], g[0, 0], g[0, 1], g[1, 2], g[1, 0], g[1, 1])]
     if meta.get("affine") is not None:

@@ -7,7 +7,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import ParameterError, UnsupportedInputError
-from ..ops import geometry
+from ..ops import geometry, opencv
 from ..targets import layout_of
 from ..transform import SpatialTransform
 
@@ -50,7 +50,7 @@ class Flip(SpatialTransform):
 
     def _flip(self, array: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
         lay = layout_of(sample)
-        return np.ascontiguousarray(np.flip(array, self._array_axis(params["axis"], lay.spatial_ndim)))
+        return opencv.flip(array, self._array_axis(params["axis"], lay.spatial_ndim))
 
     apply_to_image = apply_to_mask = apply_to_field = apply_to_valid = _flip
 

@@ -7,7 +7,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import ParameterError, UnsupportedInputError
-from ..ops import geometry
+from ..ops import geometry, opencv
 from ..targets import layout_of
 from ..transform import SpatialTransform
 
@@ -38,7 +38,7 @@ class Rotate90(SpatialTransform):
     def _rotate(self, array: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
         lay = layout_of(sample)
         axes = (0, 1) if lay.spatial_ndim == 2 else (1, 2)
-        return np.ascontiguousarray(np.rot90(array, params["k"], axes=axes))
+        return opencv.rot90(array, params["k"], axes)
 
     apply_to_image = apply_to_mask = apply_to_field = apply_to_valid = _rotate
 

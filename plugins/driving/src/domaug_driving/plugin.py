@@ -6,8 +6,19 @@ import importlib
 
 from domaug import hookimpl
 
+from .demo import register_demos  # noqa: F401  (hookimpl: ``domaug demo``)
+
 #: registry name → "module:Class" inside domaug_driving
-TRANSFORMS: dict[str, str] = {}
+TRANSFORMS: dict[str, str] = {
+    "driving.Fog": "fog:Fog",
+    "driving.Night": "night:Night",
+    "driving.Rain": "rain:Rain",
+    "driving.Snow": "snow:Snow",
+    "driving.SunGlare": "sun_glare:SunGlare",
+    "driving.LensDroplets": "lens_droplets:LensDroplets",
+    "driving.MotionBlur": "motion_blur:MotionBlur",
+    "driving.Exposure": "exposure:Exposure",
+}
 
 
 @hookimpl

@@ -6,8 +6,18 @@ import importlib
 
 from domaug import hookimpl
 
+from .demo import register_demos  # noqa: F401  (hookimpl: ``domaug demo``)
+
 #: registry name → "module:Class" inside domaug_satellite
-TRANSFORMS: dict[str, str] = {}
+TRANSFORMS: dict[str, str] = {
+    "satellite.CloudCover": "cloud_cover:CloudCover",
+    "satellite.Haze": "haze:Haze",
+    "satellite.ResolutionChange": "resolution_change:ResolutionChange",
+    "satellite.SensorNoise": "sensor_noise:SensorNoise",
+    "satellite.Striping": "striping:Striping",
+    "satellite.BandMisregistration": "band_misregistration:BandMisregistration",
+    "satellite.Illumination": "illumination:Illumination",
+}
 
 
 @hookimpl
@@ -16,3 +26,11 @@ def register_transforms(register):
         module_name, class_name = ref.split(":")
         module = importlib.import_module(f"domaug_satellite.{module_name}")
         register(getattr(module, class_name), name=name)
+
+
+@hookimpl
+def register_formats(register):
+    """GeoTIFF (and GDAL-tagged TIFF) through rasterio, above the core plain-TIFF format."""
+    from .geotiff_format import GeoTIFFFormat
+
+    register(GeoTIFFFormat())

@@ -1,0 +1,341 @@
+"""Medical transforms against TorchIO 1.2.1 and MONAI 1.6.1 (CPU torch, one thread).
+
+Inputs: a 128³ float32 MR-like volume (a head phantom: skull shell, brain, ventricles and
+a lesion-like blob, plus fractal tissue texture, 1 mm isotropic) and a 256² slice of the
+same phantom (with a 256² CT slice in HU for LowDoseCT). Peers get the same data,
+converted once outside the timed call (TorchIO: ``ScalarImage`` of a (1, D, H, W) tensor;
+MONAI: a (1, D, H, W) torch tensor). Parameters are matched where the models overlap
+(same maximum displacement, same polynomial order, same noise level, …); where they do
+not, the note says what differs.
+
+Every registered ``medical.*`` transform gets a case (``domaug.list_transforms("medical")``),
+so transforms added later are picked up with no peer. On top of the timings, the 3-D
+elastic cases measure memory: each implementation runs once in a fresh subprocess (after a
+warm-up on a small volume) and the peak extra RSS of that call is reported as a multiple of
+the volume's size; 256³ elastic is reported the same way (seconds and peak RSS).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from harness import Case
+
+HERE = Path(__file__).resolve().parent
+
+
+# --------------------------------------------------------------------------- inputs
+
+def phantom(n: int, *, ndim: int = 3, seed: int = 0) -> np.ndarray:
+    """MR-like (T1-ish magnitude) head phantom, float32, background 0, brain ~ 400–600."""
+    c = (n - 1) / 2.0
+    axes = [((np.arange(n, dtype=np.float32) - c) / (n / 2.0)) for _ in range(ndim)]
+    grids = np.meshgrid(*axes, indexing="ij", sparse=True)
+    scale = (0.78, 0.88, 0.72)[-ndim:]
+    r = np.sqrt(sum((g / s) ** 2 for g, s in zip(grids, scale)))
+    vol = np.where(r < 1.0, 300.0, 0.0).astype(np.float32)  # scalp / skull rim
+    vol[r < 0.90] = 120.0  # skull (dark in T1)
+    vol[r < 0.84] = 520.0  # brain
+    vent = np.sqrt(sum((g / s) ** 2 for g, s in zip(grids, (0.25, 0.12, 0.2)[-ndim:])))
+    vol[vent < 1.0] = 160.0  # ventricles (CSF)
+    blob = np.sqrt(sum(((g - o) / 0.08) ** 2 for g, o in zip(grids, (0.1, 0.3, -0.25)[-ndim:])))
+    vol[blob < 1.0] = 700.0
+    try:
+        from domaug.ops.fields import fractal_noise
+
+        tex = fractal_noise((n,) * ndim, seed=seed, scale_px=n / 10, octaves=3)
+    except Exception:  # field builder missing: smooth random texture
+        from scipy import ndimage
+
+        tex = ndimage.gaussian_filter(np.random.default_rng(seed).standard_normal((n,) * ndim), 2.0)
+        tex /= tex.std()
+    vol += np.where(vol > 0, 40.0 * tex, 0.0).astype(np.float32)
+    return np.ascontiguousarray(np.clip(vol, 0, None), dtype=np.float32)
+
+
+def ct_slice(n: int) -> np.ndarray:
+    """A CT slice in HU (int16): air, fat rim, soft tissue, bone ring."""
+    yy, xx = np.mgrid[0:n, 0:n]
+    r = np.hypot((yy - n / 2) / (0.45 * n), (xx - n / 2) / (0.38 * n))
+    hu = np.full((n, n), -1000.0)
+    hu[r < 1.0] = -100.0
+    hu[r < 0.9] = 40.0
+    hu[(r > 0.55) & (r < 0.62)] = 700.0
+    hu += np.random.default_rng(1).normal(0, 8, (n, n)) * (r < 1.0)
+    return hu.astype(np.int16)
+
+
+# --------------------------------------------------------------------------- peers
+
+def _tio():
+    try:
+        import torchio
+
+        return torchio
+    except Exception:
+        return None
+
+
+def _monai():
+    try:
+        import monai.transforms
+
+        return monai.transforms
+    except Exception:
+        return None
+
+
+def monai_elastic_magnitude(sigma: float, target_max: float, n: int = 96) -> float:
+    """MONAI's Rand3DElastic multiplies a Gaussian-smoothed U(−1,1) field by `magnitude`
+    (voxels): pick the magnitude whose field has the given maximum (like TorchIO's 7.5 mm)."""
+    from scipy import ndimage
+
+    u = np.random.default_rng(0).uniform(-1, 1, (n, n, n)).astype(np.float32)
+    return float(target_max / np.abs(ndimage.gaussian_filter(u, sigma, truncate=3.0)).max())
+
+
+ELASTIC_MM = 7.5  # TorchIO's default max_displacement (mm), 7 control points
+MONAI_SIGMA = 8.0  # voxels; a correlation length comparable to 7 control points over 128 voxels
+
+
+def _peer_factories(ndim: int):
+    """name -> {peer: factory(image_array) -> transform-on-prepared-input} for matched pairs."""
+    tio, mt = _tio(), _monai()
+    p: dict[str, dict] = {}
+
+    def add(name, peer, make):
+        if make is not None:
+            p.setdefault(name, {})[peer] = make
+
+    if tio is not None:
+        disp = ELASTIC_MM if ndim == 3 else (ELASTIC_MM, ELASTIC_MM, 0.0)
+        add("ElasticDeformation", "torchio", lambda: tio.RandomElasticDeformation(
+            num_control_points=7, max_displacement=disp))
+        add("BiasField", "torchio", lambda: tio.RandomBiasField(coefficients=0.3, order=3))
+        add("Motion", "torchio", lambda: tio.RandomMotion(degrees=5, translation=5, num_transforms=2))
+        add("Ghosting", "torchio", lambda: tio.RandomGhosting(num_ghosts=(4, 10), intensity=(0.5, 0.95)))
+        add("Spike", "torchio", lambda: tio.RandomSpike(num_spikes=1))
+        add("Blur", "torchio", lambda: tio.RandomBlur(std=(0.2, 0.85)))  # FWHM 0.5–2 mm = σ 0.21–0.85 mm
+        if ndim == 3:
+            add("SliceThickness", "torchio", lambda: tio.RandomAnisotropy(axes=(0,), downsampling=(3, 6)))
+    if mt is not None:
+        if ndim == 3:
+            mag = monai_elastic_magnitude(MONAI_SIGMA, ELASTIC_MM)
+            add("ElasticDeformation", "monai", lambda: mt.Rand3DElastic(
+                sigma_range=(MONAI_SIGMA, MONAI_SIGMA), magnitude_range=(mag, mag), prob=1.0,
+                padding_mode="zeros"))
+        else:
+            add("ElasticDeformation", "monai", lambda: mt.Rand2DElastic(
+                spacing=(256 / 6, 256 / 6), magnitude_range=(2.5, 2.5), prob=1.0, padding_mode="zeros"))
+        add("RicianNoise", "monai", lambda: mt.RandRicianNoise(prob=1.0, std=0.03 * 700, sample_std=False))
+        add("BiasField", "monai", lambda: mt.RandBiasField(degree=3, coeff_range=(0.0, 0.3), prob=1.0))
+        add("GibbsRinging", "monai", lambda: mt.GibbsNoise(alpha=0.5))
+        add("Spike", "monai", lambda: mt.RandKSpaceSpikeNoise(prob=1.0))
+        add("Blur", "monai", lambda: mt.RandGaussianSmooth(sigma_x=(0.2, 0.85), sigma_y=(0.2, 0.85),
+                                                           sigma_z=(0.2, 0.85), prob=1.0))
+    return p
+
+
+#: domaug parameters chosen to match the peers' work (others run with their defaults).
+OURS = {
+    "ElasticDeformation": {"max_displacement_mm": ELASTIC_MM, "n_control": 7},
+    "RicianNoise": {"sigma": 0.03 * 700},
+    "BiasField": {"coefficients": 0.3, "order": 3},
+    "Motion": {"degrees": 5.0, "translation_mm": 5.0, "num_transforms": 2},
+    "Ghosting": {"num_ghosts": (4, 10), "intensity": (0.5, 0.95)},
+    "GibbsRinging": {"keep_fraction": 0.5, "axes": "all"},
+    "Spike": {"num_spikes": 1, "intensity": (0.1, 0.4)},
+}
+
+NOTES = {
+    "ElasticDeformation": "same 7.5 mm maximum: TorchIO 7 control points (SimpleITK B-spline), domaug 7 "
+                          "(separable B-spline); MONAI 3-D = dense U(−1,1) field Gaussian-smoothed (σ 8 vox) "
+                          "scaled to a 7.5 vox maximum, 2-D = control grid",
+    "RicianNoise": "σ = 21 (3 % of the brain max) for both; TorchIO has no Rician noise",
+    "BiasField": "order 3, coefficients ±0.3 (MONAI: Legendre, 0–0.3)",
+    "Motion": "5°, 5 mm, 2 movements; MONAI has none",
+    "Ghosting": "4–10 ghosts, intensity 0.5–0.95; MONAI has none",
+    "GibbsRinging": "k-space truncated to 50 % along every axis (MONAI GibbsNoise α=0.5, radial)",
+    "Spike": "one spike; TorchIO adds intensity×max|k|, MONAI sets log|k| at one point",
+    "Blur": "Gaussian FWHM 0.5–2 mm (σ 0.2–0.85)",
+    "SliceThickness": "TorchIO RandomAnisotropy = nearest down ×3–6 + linear up, no slice profile",
+    "LowDoseCT": "on a CT input in HU; no peer",
+}
+
+#: Targets from issue 8 (ratio domaug / peer), by case.
+TARGETS = {("ElasticDeformation", "torchio"): 0.1, ("ElasticDeformation", "monai"): 0.1,
+           ("RicianNoise", "monai"): 0.5, ("BiasField", "monai"): 1.0, ("Motion", "torchio"): 0.5,
+           ("Ghosting", "torchio"): 1.0, ("GibbsRinging", "monai"): 1.0}
+
+
+def _prepare(peer: str, image: np.ndarray):
+    """Input in the peer's own type, built once (outside the timed call)."""
+    import torch
+
+    arr = image if image.ndim == 3 else image[:, :, None]  # TorchIO wants 4-D (C, W, H, D)
+    if peer == "torchio":
+        return _tio().ScalarImage(tensor=torch.from_numpy(np.ascontiguousarray(arr[None])))
+    return torch.from_numpy(np.ascontiguousarray(image[None]))  # MONAI: (C, spatial...)
+
+
+def _sample(name: str, image: np.ndarray, ndim: int) -> dict:
+    sample = {"image": image, "meta": {"spacing": [1.0] * ndim}}
+    if name == "LowDoseCT":
+        sample = {"image": ct_slice(image.shape[-1]) if ndim == 2 else
+                  (image - 1000.0).astype(np.float32), "meta": {"spacing": [1.0] * ndim, "modality": "CT"}}
+    elif name == "SyntheticLesion":
+        sample["mask"] = (image > 450).astype(np.uint8)
+    elif name == "WindowedContrast":
+        sample["image"] = (image - 1000.0).astype(np.float32)
+    return sample
+
+
+# --------------------------------------------------------------------------- memory (fresh subprocess)
+
+MEMORY_SCRIPT = r"""
+import json, os, resource, sys, time
+for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+          "DOMAUG_NUM_THREADS"):
+    os.environ[v] = "1"
+import numpy as np
+impl, path = sys.argv[1], sys.argv[2]
+def rss_now():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+def maxrss():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+sys.path.insert(0, sys.argv[3])
+from cases import medical as m
+if impl == "domaug":
+    import domaug
+    t = domaug.get_transform("medical.ElasticDeformation", **m.OURS["ElasticDeformation"])
+    prep = lambda v: {"image": v, "meta": {"spacing": [1.0, 1.0, 1.0]}}
+    call = lambda x: t(rng=1, **x)
+else:
+    import torch
+    torch.set_num_threads(1)
+    t = m._peer_factories(3)["ElasticDeformation"][impl]()
+    prep = lambda v: m._prepare(impl, v)
+    call = t
+call(prep(m.phantom(32)))  # warm-up: lazy imports, kernels
+vol = np.load(path)
+x = prep(vol)
+before, before_max = rss_now(), maxrss()
+t0 = time.perf_counter()
+call(x)
+seconds = time.perf_counter() - t0
+print(json.dumps({"seconds": seconds, "rss_before_mb": before, "maxrss_before_mb": before_max,
+                  "peak_rss_mb": maxrss(), "extra_mb": maxrss() - before,
+                  "volume_mb": vol.nbytes / 2**20}))
+"""
+
+
+def elastic_memory(n: int, impls: list[str], timeout: float = 600.0) -> dict:
+    """Seconds and peak extra RSS of one 3-D elastic call per implementation, fresh processes."""
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "vol.npy"
+        np.save(path, phantom(n))
+        for impl in impls:
+            try:
+                res = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, impl, str(path), str(HERE.parent)],
+                                     capture_output=True, text=True, timeout=timeout)
+                if res.returncode != 0:
+                    tail = (res.stderr.strip().splitlines() or ["?"])[-1][:160]
+                    out[impl] = {"error": f"exit {res.returncode}: {tail}"}
+                    continue
+                r = json.loads(res.stdout.strip().splitlines()[-1])
+                r["extra_per_volume"] = r["extra_mb"] / r["volume_mb"]
+                out[impl] = r
+            except Exception as exc:  # timeout, no JSON, …
+                out[impl] = {"error": f"{type(exc).__name__}: {exc}"[:160]}
+    return out
+
+
+def _memory_note(mem: dict) -> str:
+    parts = []
+    for impl, r in mem.items():
+        if "error" in r:
+            parts.append(f"{impl} {r['error']}")
+        else:
+            parts.append(f"{impl} {r['seconds']:.2f} s, +{r['extra_mb']:.0f} MiB = {r['extra_per_volume']:.1f}× vol "
+                         f"(peak RSS {r['peak_rss_mb']:.0f} MiB)")
+    return "fresh process, one call: " + "; ".join(parts)
+
+
+# --------------------------------------------------------------------------- cases
+
+def _domaug_call(name: str, sample: dict):
+    import domaug
+
+    t = domaug.get_transform(f"medical.{name}", **OURS.get(name, {}))
+    rng = np.random.default_rng(0)
+    return lambda: t(rng=rng, **sample)
+
+
+def _cases_for(image: np.ndarray, ndim: int, size: str) -> list[Case]:
+    import domaug
+
+    out = []
+    factories = _peer_factories(ndim)
+    for full in domaug.list_transforms("medical"):
+        name = full.split(".", 1)[1]
+        sample = _sample(name, image, ndim)
+        note = NOTES.get(name, "")
+        try:
+            ours = _domaug_call(name, sample)
+            ours()  # construction / input errors become the case's error, not a crash
+        except Exception as exc:
+            msg = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+            out.append(Case(name, size, _raiser(msg), {}, array=sample["image"], note=note))
+            continue
+        peers = {}
+        for peer, make in factories.get(name, {}).items():
+            try:
+                t, x = make(), _prepare(peer, sample["image"])
+                peers[peer] = (lambda t=t, x=x: t(x))
+            except Exception as exc:
+                peers[peer] = _raiser(f"{type(exc).__name__}: {exc}"[:160])
+        targets = [f"≤{TARGETS[(name, p)]:g} vs {p}" for p in peers if (name, p) in TARGETS]
+        if targets and ndim == 3:
+            note = (note + "; target " + ", ".join(targets)).strip("; ")
+        out.append(Case(name, size, ours, peers, array=sample["image"], note=note))
+    return out
+
+
+def _raiser(msg: str):
+    def fail():
+        raise RuntimeError(msg)
+
+    return fail
+
+
+def cases(quick: bool = False) -> list[Case]:
+    import os
+
+    os.environ.setdefault("DOMAUG_NUM_THREADS", "1")  # single thread, like the peers
+    out = []
+    vol = phantom(128)
+    vol_cases = _cases_for(vol, 3, "128³ float32")
+    mem = elastic_memory(128, ["domaug", "torchio", "monai"])
+    for c in vol_cases:
+        if c.name == "ElasticDeformation":
+            c.note = (c.note + "; memory target < 10× vol. " + _memory_note(mem)).strip()
+            c.extra = {"memory_128": mem}
+    out += vol_cases
+    out += _cases_for(phantom(256, ndim=2), 2, "256² float32")
+    # 256³ elastic: one call per implementation in a fresh process (seconds + peak RSS).
+    # MONAI's dense field needs ~8× its 128³ peak here, so it only runs in full mode.
+    big = elastic_memory(256, ["domaug", "torchio"] + ([] if quick else ["monai"]), timeout=900)
+    big_vol = phantom(256)
+    ours = _domaug_call("ElasticDeformation", _sample("ElasticDeformation", big_vol, 3))
+    out.append(Case("ElasticDeformation-256³", "256³ float32", ours, {}, array=big_vol,
+                    note="peers timed once in a fresh process (see note): " + _memory_note(big)))
+    out[-1].extra = {"memory_256": big}
+    return out

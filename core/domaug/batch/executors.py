@@ -1,0 +1,138 @@
+"""Executors: ``serial`` (in-process), ``process`` (default) and ``dask`` (optional extra).
+
+Each is a generator ``run(tasks, config, workers, scheduler)`` yielding
+``(task, records)`` as tasks complete. Workers get the serialized run config (pipeline
+dict, ``--plugin`` modules) and rebuild everything themselves, so the outputs are the
+same on every executor. Outputs are written by the workers directly into OUTPUT: with
+a remote Dask cluster, INPUT and OUTPUT must be on a filesystem shared by all workers.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Iterator
+
+from .plan import RunError
+from .worker import init_worker, process_item
+
+EXECUTORS = ("process", "serial", "dask")
+#: tasks queued per worker (bounded memory for millions of files, quick Ctrl-C)
+IN_FLIGHT = 4
+
+
+def default_workers() -> int:
+    count = getattr(os, "process_cpu_count", os.cpu_count)()
+    return max(1, count or 1)
+
+
+def _crashed(task: dict, exc: BaseException) -> list[dict]:
+    """Records for a task whose worker died or raised outside the per-file guard."""
+    return [{"input": task["rel"], "format": task["format"], "variant": None, "output": None,
+             "status": "failed", "error": f"worker failed: {type(exc).__name__}: {exc}".strip()}]
+
+
+def run_serial(tasks: list[dict], config: dict, workers: int = 1, scheduler: str | None = None) -> Iterator:
+    init_worker(config)
+    for task in tasks:
+        yield task, process_item(task, config)
+
+
+def run_process(tasks: list[dict], config: dict, workers: int, scheduler: str | None = None) -> Iterator:
+    """A ProcessPoolExecutor; at most ``IN_FLIGHT × workers`` tasks queued at a time."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    method = os.environ.get("DOMAUG_START_METHOD") or None
+    context = multiprocessing.get_context(method)
+    pending = iter(tasks)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
+                             initargs=(config,)) as pool:
+        running: dict = {}
+
+        def top_up() -> None:
+            while len(running) < IN_FLIGHT * workers:
+                task = next(pending, None)
+                if task is None:
+                    return
+                running[pool.submit(process_item, task, config)] = task
+
+        try:
+            top_up()
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = running.pop(future)
+                    try:
+                        records = future.result()
+                    except Exception as exc:  # noqa: BLE001 - a dead worker fails its task only
+                        records = _crashed(task, exc)
+                    yield task, records
+                top_up()
+        finally:
+            for future in running:
+                future.cancel()
+
+
+def _dask_client(workers: int, scheduler: str | None):
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise RunError(
+            "--executor dask needs dask.distributed; install the extra: pip install 'domaug[dask]'"
+        ) from None
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="20s"), None
+        except OSError as exc:
+            raise RunError(f"--scheduler {scheduler}: cannot connect: {exc}") from None
+    import logging
+
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+    return Client(cluster), cluster
+
+
+def run_dask(tasks: list[dict], config: dict, workers: int, scheduler: str | None = None) -> Iterator:
+    """dask.distributed: a LocalCluster on loopback, or the cluster at ``scheduler``."""
+    client, cluster = _dask_client(workers, scheduler)
+    try:
+        from dask.distributed import as_completed
+
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
+        pending = enumerate(tasks)
+        owner: dict[str, dict] = {}
+        run_token = secrets.token_hex(4)  # keys unique even when runs share a scheduler
+
+        def submit():
+            item = next(pending, None)
+            if item is None:
+                return None
+            i, task = item
+            future = client.submit(process_item, task, config, pure=False, key=f"domaug-{run_token}-{i}")
+            owner[future.key] = task
+            return future
+
+        first = [f for f in (submit() for _ in range(IN_FLIGHT * n_workers)) if f is not None]
+        queue = as_completed(first)
+        for future in queue:
+            task = owner.pop(future.key)
+            try:
+                records = future.result()
+            except Exception as exc:  # noqa: BLE001
+                records = _crashed(task, exc)
+            yield task, records
+            nxt = submit()
+            if nxt is not None:
+                queue.add(nxt)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def get_executor(name: str):
+    try:
+        return {"serial": run_serial, "process": run_process, "dask": run_dask}[name]
+    except KeyError:
+        raise RunError(f"--executor must be one of {', '.join(EXECUTORS)}, got {name!r}") from None

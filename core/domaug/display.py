@@ -1,0 +1,364 @@
+"""Show any sample as 8-bit RGB: band choice, intensity window, volume slices, overlays.
+
+Pure functions (numpy only). The intensity mapping is decided once, from the
+original, as a :class:`View`, and then applied unchanged to every variant so that a
+contact sheet compares like with like:
+
+- uint8: shown as is (0 → black, 255 → white), bands chosen as below;
+- CT (``meta["modality"] == "CT"``, or int16 data reaching below −200 HU), or any image
+  whose meta carries a DICOM window (MR...): a window, from ``window=(center, width)``,
+  else ``meta["window_center"/"window_width"]`` (the first when several),
+  else soft tissue (center 40 HU, width 400 HU), applied to the image as it is (the DICOM
+  reader has already applied the modality LUT, so values are HU); MONOCHROME1 is inverted;
+- everything else (uint16, int16, float): per-band percentile stretch, the
+  ``low``–``high`` percentiles (default 2–98 %) of the original's valid pixels map to 0–255;
+  a natural-colour composite of bands *named* red/green/blue (chosen by default) is
+  stretched jointly instead (lowest 2 % and highest 98 % of the three bands), so that
+  hues stay true (a per-band stretch turns bare soil pink and low-contrast bands white);
+- bands: ``bands=`` names (from ``meta["band_names"]``) or indices; else true colour
+  red/green/blue when named; ``composite="false"`` gives NIR-red-green; else the first
+  three bands (alpha dropped), or gray for one or two bands;
+- volumes (D×H×W[×C]): the middle slice, or ``slices="orthogonal"`` for the three
+  middle planes side by side;
+- overlays: masks as translucent label colours, boxes as rectangles, keypoints as
+  crosses, nodata as a dark grey checkerboard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .errors import ParameterError
+from .targets import kind_of, layout_of
+
+SOFT_TISSUE = (40.0, 400.0)
+PALETTE = np.array(
+    [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
+     (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212)], dtype=np.float32)
+VOLUME_MODALITIES = {"CT", "MR", "PT", "NM", "US"}
+
+
+@dataclass(frozen=True)
+class View:
+    """A fixed recipe for turning samples into 8-bit RGB (computed from the original)."""
+
+    bands: tuple[int, ...]  # channel indices shown (1 → gray, 3 → RGB); () when no channel axis
+    lo: tuple[float, ...]  # value shown as 0, per shown band
+    hi: tuple[float, ...]  # value shown as 255, per shown band
+    volume: bool = False
+    slices: str = "middle"  # or "orthogonal"
+    invert: bool = False
+    label: str = ""
+
+
+# -- intensity mappings ------------------------------------------------------------------
+def percentile_limits(values: np.ndarray, low: float = 2.0, high: float = 98.0,
+                      valid: np.ndarray | None = None, max_samples: int = 1_000_000) -> tuple[float, float]:
+    """(lo, hi) = the ``low``/``high`` percentiles of the finite, valid values (one band)."""
+    v = np.asarray(values)
+    if valid is not None:
+        v = v[np.broadcast_to(valid, v.shape)]
+    v = v.ravel()
+    if np.issubdtype(v.dtype, np.floating):
+        v = v[np.isfinite(v)]
+    if v.size == 0:
+        return 0.0, 1.0
+    if v.size > max_samples:
+        v = v[:: int(np.ceil(v.size / max_samples))]
+    lo, hi = (float(x) for x in np.percentile(v, [low, high]))
+    if hi <= lo:
+        lo, hi = float(v.min()), float(v.max())
+        if hi <= lo:
+            hi = lo + 1.0
+    return lo, hi
+
+
+def window_limits(center: float, width: float) -> tuple[float, float]:
+    """(lo, hi) of a display window: ``center ± width / 2``."""
+    width = max(float(width), 1e-6)
+    return float(center) - width / 2.0, float(center) + width / 2.0
+
+
+def to_uint8(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Linear map of [lo, hi] onto 0–255 with clipping (NaN → 0)."""
+    scaled = (np.asarray(values, dtype=np.float32) - lo) * (255.0 / max(hi - lo, 1e-12))
+    scaled = np.nan_to_num(scaled, nan=0.0, posinf=255.0, neginf=0.0)
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+# -- decisions -----------------------------------------------------------------------------
+def is_ct(image: np.ndarray, meta: Mapping[str, Any]) -> bool:
+    """CT by ``meta["modality"]``, or int16 data with air-like values (< −200)."""
+    modality = str(meta.get("modality") or "").upper()
+    if modality:
+        return modality == "CT"
+    return image.dtype == np.int16 and image.size > 0 and int(image.min()) < -200
+
+
+def _first(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return float(value[0]) if len(value) else None
+    return float(value)
+
+
+def choose_bands(meta: Mapping[str, Any], n_channels: int, bands: Any = None,
+                 composite: str = "true") -> tuple[int, ...]:
+    """Channel indices to show: explicit ``bands``, else a composite from ``band_names``."""
+    names = [str(n).lower() for n in (meta.get("band_names") or [])]
+    if bands is not None:
+        if isinstance(bands, str):
+            bands = [b.strip() for b in bands.split(",") if b.strip()]
+        picked = []
+        for b in bands:
+            if isinstance(b, str) and not b.lstrip("-").isdigit():
+                if b.lower() not in names:
+                    raise ParameterError(f"bands: no band named {b!r} (bands: {', '.join(names) or 'unnamed'})")
+                picked.append(names.index(b.lower()))
+            else:
+                index = int(b)
+                if not -n_channels <= index < n_channels:
+                    raise ParameterError(f"bands: index {index} out of range for {n_channels} bands")
+                picked.append(index % n_channels)
+        if len(picked) not in (1, 3):
+            raise ParameterError(f"bands: give 1 or 3 bands, got {len(picked)}")
+        return tuple(picked)
+    wanted = ("nir", "red", "green") if composite == "false" else ("red", "green", "blue")
+    if all(w in names for w in wanted):
+        return tuple(names.index(w) for w in wanted)
+    usable = [i for i in range(n_channels) if i >= len(names) or names[i] != "alpha"]
+    if len(usable) >= 3:
+        return tuple(usable[:3])
+    return (usable[0] if usable else 0,)
+
+
+def _is_volume(sample: Mapping[str, Any]) -> tuple[bool, bool]:
+    """(volume, has_channels) of the sample's image."""
+    image = sample["image"]
+    meta = sample.get("meta") or {}
+    prefer = str(meta.get("modality") or "").upper() in VOLUME_MODALITIES and image.ndim == 3
+    lay = layout_of(sample, prefer_volume=prefer)
+    return lay.is_volume, lay.has_channels
+
+
+def _valid(sample: Mapping[str, Any]) -> np.ndarray | None:
+    valid = sample.get("valid")
+    if valid is not None:
+        return np.asarray(valid, dtype=bool)
+    meta = sample.get("meta") or {}
+    nodata = meta.get("nodata")
+    if nodata is None:
+        return None
+    image = sample["image"]
+    bad = np.isnan(image) if (isinstance(nodata, float) and np.isnan(nodata)) else image == nodata
+    volume, has_channels = _is_volume(sample)
+    if has_channels:
+        bad = bad.all(axis=-1)
+    return ~bad if bad.any() else None
+
+
+def make_view(sample: Mapping[str, Any], *, bands: Any = None, window: Sequence[float] | None = None,
+              composite: str = "true", slices: str = "middle", low: float = 2.0,
+              high: float = 98.0) -> View:
+    """Decide how to show ``sample`` (and its variants): bands, window or stretch, slices."""
+    image = np.asarray(sample["image"])
+    meta = sample.get("meta") or {}
+    volume, has_channels = _is_volume(sample)
+    n_channels = image.shape[-1] if has_channels else 1
+    shown = choose_bands(meta, n_channels, bands, composite) if has_channels else ()
+    invert = str(meta.get("photometric") or meta.get("photometric_interpretation") or "").upper() == "MONOCHROME1"
+    band_label = ""
+    names = list(meta.get("band_names") or [])
+    if has_channels and (bands is not None or n_channels != 3
+                         or (names and [str(n).lower() for n in names] != ["red", "green", "blue"])):
+        band_label = "/".join(str(names[i]) if i < len(names) else f"b{i}" for i in shown) + " "
+    has_window = _first(meta.get("window_center")) is not None and _first(meta.get("window_width"))
+    if window is not None or is_ct(image, meta) or has_window:
+        if window is not None:
+            center, width = (float(x) for x in window)
+        else:
+            center = _first(meta.get("window_center"))
+            width = _first(meta.get("window_width"))
+            if center is None or width is None:
+                center, width = SOFT_TISSUE
+        lo, hi = window_limits(center, width)
+        count = max(len(shown), 1)
+        return View(shown, (lo,) * count, (hi,) * count, volume, slices, invert,
+                    f"{band_label}window C{center:g} W{width:g}")
+    if image.dtype == np.uint8:
+        count = max(len(shown), 1)
+        return View(shown, (0.0,) * count, (255.0,) * count, volume, slices, invert, band_label.strip())
+    valid = _valid(sample)
+    planes = [image] if not has_channels else [image[..., i] for i in shown]
+    limits = [percentile_limits(p, low, high, valid) for p in planes]
+    how = "stretch"
+    if bands is None and composite == "true" and len(shown) == 3 and _named_rgb(names, shown):
+        limits = [(min(lo for lo, _ in limits), max(hi for _, hi in limits))] * 3
+        how = "joint stretch"
+    return View(shown, tuple(lo for lo, _ in limits), tuple(hi for _, hi in limits), volume, slices,
+                invert, f"{band_label}{how} {low:g}-{high:g}%")
+
+
+def _named_rgb(names: Sequence[str], shown: Sequence[int]) -> bool:
+    """True when the shown bands are named red, green, blue (a natural-colour composite)."""
+    lower = [str(n).lower() for n in names]
+    return len(lower) > max(shown) and [lower[i] for i in shown] == ["red", "green", "blue"]
+
+
+# -- rendering -------------------------------------------------------------------------------
+def _planes(array: np.ndarray, slices: str, spacing: Sequence[float] | None = None) -> list[np.ndarray]:
+    """Middle plane(s) of a volume array (D×H×W[×C]): axial, or axial/coronal/sagittal.
+
+    Coronal and sagittal planes are stretched along the slice axis by the voxel aspect
+    ``spacing[0] / spacing[1]`` (nearest neighbour), so anatomy keeps its proportions.
+    """
+    d, h, w = array.shape[:3]
+    axial = array[d // 2]
+    if slices != "orthogonal":
+        return [axial]
+    stretch = 1.0
+    if spacing is not None and len(spacing) >= 3 and float(spacing[1]) > 0:
+        stretch = min(max(float(spacing[0]) / float(spacing[1]), 0.1), 20.0)
+    rows = np.minimum((np.arange(max(1, round(d * stretch))) / stretch).astype(int), d - 1)
+    return [axial, array[:, h // 2][rows], array[:, :, w // 2][rows]]
+
+
+def _gray_or_rgb(plane: np.ndarray, view: View) -> np.ndarray:
+    if view.bands:
+        channels = [to_uint8(plane[..., b], lo, hi) for b, lo, hi in zip(view.bands, view.lo, view.hi)]
+    else:
+        channels = [to_uint8(plane, view.lo[0], view.hi[0])]
+    rgb = np.stack(channels * 3 if len(channels) == 1 else channels, axis=-1)
+    return 255 - rgb if view.invert else rgb
+
+
+def checker(shape: tuple[int, int], square: int = 8) -> np.ndarray:
+    """A dark grey checkerboard (H×W×3 uint8) that marks nodata."""
+    yy, xx = np.indices(shape)
+    tone = np.where(((yy // square) + (xx // square)) % 2 == 0, 40, 64).astype(np.uint8)
+    return np.repeat(tone[..., None], 3, axis=-1)
+
+
+def label_edges(labels: np.ndarray) -> np.ndarray:
+    """Pixels whose label differs from a 4-neighbour's (region outlines)."""
+    edges = np.zeros(labels.shape, dtype=bool)
+    edges[1:] |= labels[1:] != labels[:-1]
+    edges[:-1] |= labels[:-1] != labels[1:]
+    edges[:, 1:] |= labels[:, 1:] != labels[:, :-1]
+    edges[:, :-1] |= labels[:, :-1] != labels[:, 1:]
+    return edges
+
+
+def overlay_mask(rgb: np.ndarray, mask: np.ndarray, alpha: float = 0.35, outline: bool = False) -> np.ndarray:
+    """Tint every non-zero label with its palette colour at opacity ``alpha`` (or outline it)."""
+    labels = np.asarray(mask).astype(np.int64)
+    hit = labels != 0
+    if outline:
+        hit &= label_edges(labels)
+        alpha = 1.0
+    if not hit.any():
+        return rgb
+    colours = PALETTE[(labels[hit] - 1) % len(PALETTE)]
+    out = rgb.astype(np.float32)
+    out[hit] = (1 - alpha) * out[hit] + alpha * colours
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def draw_boxes(rgb: np.ndarray, boxes: np.ndarray, thickness: int = 2) -> np.ndarray:
+    """Draw xyxy pixel boxes (label in column 4 picks the colour) as rectangle outlines."""
+    out = rgb.copy()
+    h, w = out.shape[:2]
+    rows = np.asarray(boxes, dtype=np.float64)
+    for row in rows.reshape(1, -1) if rows.ndim == 1 else rows:
+        x0, y0, x1, y1 = (int(round(v)) for v in row[:4])
+        label = int(row[4]) if row.size > 4 and np.isfinite(row[4]) else 1
+        colour = PALETTE[(label - 1) % len(PALETTE)]  # the colour of the same label in masks
+        x0, x1 = sorted((max(0, min(w - 1, x0)), max(0, min(w - 1, x1))))
+        y0, y1 = sorted((max(0, min(h - 1, y0)), max(0, min(h - 1, y1))))
+        t = thickness
+        out[y0:y0 + t, x0:x1 + 1] = colour
+        out[max(y1 - t + 1, 0):y1 + 1, x0:x1 + 1] = colour
+        out[y0:y1 + 1, x0:x0 + t] = colour
+        out[y0:y1 + 1, max(x1 - t + 1, 0):x1 + 1] = colour
+    return out
+
+
+def draw_keypoints(rgb: np.ndarray, points: np.ndarray, radius: int = 3) -> np.ndarray:
+    """Draw keypoints as small crosses."""
+    out = rgb.copy()
+    h, w = out.shape[:2]
+    rows = np.asarray(points, dtype=np.float64)
+    for x, y in (rows.reshape(1, -1) if rows.ndim == 1 else rows)[:, :2]:
+        if not (np.isfinite(x) and np.isfinite(y)):
+            continue
+        c, r = int(round(x)), int(round(y))
+        if 0 <= r < h:
+            out[r, max(c - radius, 0):min(c + radius + 1, w)] = PALETTE[2]
+        if 0 <= c < w:
+            out[max(r - radius, 0):min(r + radius + 1, h), c] = PALETTE[2]
+    return out
+
+
+def render(sample: Mapping[str, Any], view: View | None = None, *, overlays: bool = True,
+           outline: Sequence[str] = ()) -> np.ndarray:
+    """The sample as an H×W×3 uint8 image (``view`` from the original; computed if None).
+
+    Masks named in ``outline`` are drawn as outlines instead of translucent fills.
+    """
+    view = view or make_view(sample)
+    image = np.asarray(sample["image"])
+    volume, has_channels = _is_volume(sample)
+    if bool(view.bands) != has_channels or (view.bands and max(view.bands) >= image.shape[-1]):
+        view = make_view(sample)  # a variant whose band layout changed: show it on its own terms
+    valid = _valid(sample)
+    spacing = (sample.get("meta") or {}).get("spacing")
+    image_planes = _planes(image, view.slices, spacing) if volume else [image]
+    extras: dict[str, list[np.ndarray]] = {}
+    if overlays:
+        for name, value in sample.items():
+            if name in ("image", "applied") or not isinstance(value, np.ndarray):
+                continue
+            try:
+                kind = kind_of(name)
+            except Exception:
+                continue
+            if kind == "mask" and value.shape == image.shape[: image.ndim - int(has_channels)]:
+                extras[name] = _planes(value, view.slices, spacing) if volume else [value]
+    valid_planes = (_planes(valid, view.slices, spacing) if volume else [valid]) if valid is not None else None
+    rendered = []
+    for i, plane in enumerate(image_planes):
+        rgb = _gray_or_rgb(plane, view)
+        for name, planes in extras.items():
+            rgb = overlay_mask(rgb, planes[i], outline=name in outline)
+        if valid_planes is not None:
+            invalid = ~valid_planes[i]
+            rgb = np.where(invalid[..., None], checker(invalid.shape), rgb)
+        if overlays and not volume:
+            if sample.get("bboxes") is not None and np.size(sample["bboxes"]):
+                rgb = draw_boxes(rgb, np.asarray(sample["bboxes"]))
+            if sample.get("keypoints") is not None and np.size(sample["keypoints"]):
+                rgb = draw_keypoints(rgb, np.asarray(sample["keypoints"]))
+        rendered.append(rgb)
+    if len(rendered) == 1:
+        return np.ascontiguousarray(rendered[0])
+    height = max(r.shape[0] for r in rendered)
+    padded = [np.pad(r, ((0, height - r.shape[0]), (0, 2), (0, 0))) for r in rendered]
+    return np.ascontiguousarray(np.concatenate(padded, axis=1)[:, :-2])
+
+
+def render_all(original: Mapping[str, Any], variants: Sequence[Mapping[str, Any]], **view_options: Any
+               ) -> tuple[View, list[np.ndarray]]:
+    """The original and its variants rendered with one :class:`View` taken from the original.
+
+    Masks the original does not have (made by the pipeline, e.g. ``cloud_mask``) are outlined.
+    """
+    view = make_view(original, **view_options)
+    rendered = [render(original, view)]
+    for variant in variants:
+        created = [k for k in variant if k not in original and k != "applied"]
+        rendered.append(render(variant, view, outline=created))
+    return view, rendered

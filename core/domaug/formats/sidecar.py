@@ -1,0 +1,188 @@
+"""The sidecar convention: side targets stored next to an image, named after it.
+
+For an input ``photo.png`` (stem ``photo``, the name without its last suffix):
+
+============================  ==============  ==========================================
+file                          target          content
+============================  ==============  ==========================================
+``photo.mask.png``            ``mask``        label map (8/16-bit gray PNG, or ``.tif``,
+                                              ``.tiff``, ``.npy``), the image's H×W
+``photo.<name>_mask.png``     ``<name>_mask`` same, e.g. ``photo.lesion_mask.png``
+``photo.boxes.json``          ``bboxes``      ``[[x_min, y_min, x_max, y_max, label...], ...]``
+                                              (pixels), or ``{"bboxes": [...]}``
+``photo.keypoints.json``      ``keypoints``   ``[[x, y, ...], ...]`` or ``{"keypoints": [...]}``
+============================  ==============  ==========================================
+
+Outputs follow the same rule: ``photo.aug0.png`` gets ``photo.aug0.mask.png`` (same
+extension as the input's sidecar), ``photo.aug0.boxes.json``, ... A mask created by the
+pipeline (e.g. ``cloud_mask``) is written as ``photo.aug0.cloud_mask.png``. Files
+matching these patterns are never treated as inputs themselves.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import FormatError
+from .base import sidecar_path
+
+MASK_EXTS = (".png", ".tif", ".tiff", ".npy")
+_MASK = re.compile(r"\.(mask|[A-Za-z0-9_]+_mask)(\.png|\.tif|\.tiff|\.npy)$", re.IGNORECASE)
+_POINTS = re.compile(r"\.(boxes|keypoints)\.json$", re.IGNORECASE)
+_JSON_TARGET = {"boxes": "bboxes", "keypoints": "keypoints"}
+
+
+def is_sidecar(name: str) -> bool:
+    """True for file names of the sidecar convention (``x.mask.png``, ``x.boxes.json``...)."""
+    return bool(_MASK.search(name) or _POINTS.search(name))
+
+
+def stem_of(path: Path) -> str:
+    return path.name[: len(path.name) - len(path.suffix)] if path.suffix else path.name
+
+
+@functools.lru_cache(maxsize=256)
+def _listing(folder: str, mtime_ns: int) -> tuple[str, ...]:
+    try:
+        return tuple(sorted(os.listdir(folder)))
+    except OSError:
+        return ()
+
+
+def find_sidecars(path: Path) -> dict[str, Path]:
+    """Target name → sidecar file for the image ``path``."""
+    path = Path(path)
+    folder = str(path.parent)
+    try:
+        mtime = os.stat(folder).st_mtime_ns
+    except OSError:
+        return {}
+    prefix = stem_of(path) + "."
+    found: dict[str, Path] = {}
+    for name in _listing(folder, mtime):
+        if not name.startswith(prefix) or name == path.name:
+            continue
+        rest = name[len(prefix) - 1:]  # ".mask.png"
+        m = _MASK.fullmatch(rest)
+        if m:
+            found.setdefault(m.group(1), path.parent / name)
+            continue
+        m = _POINTS.fullmatch(rest)
+        if m:
+            found[_JSON_TARGET[m.group(1).lower()]] = path.parent / name
+    return found
+
+
+def _read_mask(path: Path) -> np.ndarray:
+    ext = path.suffix.lower()
+    if os.path.getsize(path) == 0:
+        raise FormatError(path, "empty sidecar file (0 bytes)")
+    try:
+        if ext == ".npy":
+            arr = np.load(path, allow_pickle=False)
+        elif ext in (".tif", ".tiff"):
+            import tifffile
+
+            arr = tifffile.imread(path)
+        else:
+            from PIL import Image
+
+            with Image.open(path) as im:
+                if im.mode not in ("L", "P", "1", "I;16", "I;16B", "I"):
+                    raise FormatError(path, f"mask sidecar must be a gray or palette image, got mode {im.mode}")
+                arr = np.asarray(im)
+    except FormatError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any decoder error is a broken sidecar
+        raise FormatError(path, f"cannot read mask sidecar: {type(exc).__name__}: {exc}") from None
+    if arr.dtype == bool:
+        arr = arr.astype(np.uint8)
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise FormatError(path, f"mask sidecar must hold integer labels, got {arr.dtype}")
+    return arr
+
+
+def _read_points(path: Path, target: str) -> np.ndarray:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(path, f"not valid JSON: {exc}") from None
+    if isinstance(data, Mapping):
+        data = data.get(target, data.get("boxes"))
+    width = 4 if target == "bboxes" else 2
+    try:
+        arr = np.asarray(data if data else np.zeros((0, width)), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise FormatError(path, f"{target} must be a list of rows of numbers") from None
+    if arr.ndim != 2 or arr.shape[1] < width:
+        raise FormatError(path, f"{target} must be rows of at least {width} numbers, got shape {arr.shape}")
+    return arr
+
+
+def read_sidecars(path: Path, spatial_shape: Sequence[int]) -> dict[str, np.ndarray]:
+    """Every side target found next to ``path`` (masks checked against ``spatial_shape``)."""
+    targets: dict[str, np.ndarray] = {}
+    for target, file in sorted(find_sidecars(path).items()):
+        if target in ("bboxes", "keypoints"):
+            targets[target] = _read_points(file, target)
+            continue
+        mask = _read_mask(file)
+        if tuple(mask.shape) != tuple(spatial_shape):
+            raise FormatError(
+                file, f"mask sidecar is {mask.shape}, the image {tuple(spatial_shape)}"
+            )
+        targets[target] = mask
+    return targets
+
+
+def _write_mask(mask: np.ndarray, dest: Path) -> Path:
+    ext = dest.suffix.lower()
+    fits16 = mask.size == 0 or (mask.min() >= 0 and mask.max() < 65536)
+    if ext == ".npy" or not fits16:
+        dest = dest.with_suffix(".npy")
+        with open(dest, "wb") as f:
+            np.save(f, mask, allow_pickle=False)
+        return dest
+    arr = mask.astype(np.uint8 if mask.max(initial=0) < 256 and mask.dtype.itemsize == 1 else np.uint16)
+    if ext in (".tif", ".tiff"):
+        import tifffile
+
+        tifffile.imwrite(dest, arr, photometric="minisblack", software="domaug")
+    else:
+        from PIL import Image
+
+        Image.fromarray(arr).save(dest, format="PNG")
+    return dest
+
+
+def write_sidecars(sample: Mapping[str, Any], dest: Path, source: Path) -> list[Path]:
+    """Write ``sample``'s masks, boxes and keypoints next to ``dest``; returns the files."""
+    from ..targets import kind_of
+
+    existing = find_sidecars(source) if source is not None else {}
+    written: list[Path] = []
+    for name in sorted(sample):
+        if name in ("applied", "image", "meta"):
+            continue
+        try:
+            kind = kind_of(name)
+        except Exception:  # noqa: BLE001 - unknown extra keys are not sidecars
+            continue
+        value = sample[name]
+        if kind == "mask":
+            ext = existing[name].suffix.lower() if name in existing else ".png"
+            written.append(_write_mask(np.asarray(value), sidecar_path(dest, f".{name}{ext}")))
+        elif kind in ("bboxes", "keypoints"):
+            suffix = ".boxes.json" if kind == "bboxes" else ".keypoints.json"
+            target = sidecar_path(dest, suffix)
+            rows = np.asarray(value, dtype=np.float64).tolist()
+            target.write_text(json.dumps(rows) + "\n", encoding="utf-8")
+            written.append(target)
+    return written

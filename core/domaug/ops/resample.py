@@ -1,0 +1,561 @@
+"""Resampling that keeps every target consistent: images, masks, valid, fields.
+
+Geometry follows :mod:`domaug.ops.geometry`: continuous coordinates with pixel edges at
+integers, homogeneous maps from *output* to *input* coordinates in array-axis order.
+A sample point at edge coordinate ``x`` is array index ``i = x - 0.5`` (pixel centres).
+
+A *sampler* says where each output pixel centre falls in the input: an
+:class:`AffineSampler` (a matrix; used by Affine, Resize) or a :class:`CoordSampler`
+(a dense coordinate array; used by ElasticDeformation). The ``warp_*`` functions apply
+one sampler to each kind of target with the right rules:
+
+- images: spline order 0/1/3, per channel; pixels that fall outside the input get the
+  meta ``nodata`` value when one is declared, else ``fill`` (default 0). Near invalid
+  pixels, linear interpolation is *normalised* (weights of invalid neighbours are
+  dropped); cubic interpolation first gives invalid pixels their nearest valid value.
+  Either way a nodata value such as -9999 never bleeds into valid output. Valid output pixels are
+  kept off the nodata value. The result has the input dtype
+  (:func:`domaug.dtypes.restore_dtype`).
+- masks: nearest neighbour; outside the input they get ``fill_label`` (default 0,
+  background), the one label that may appear that was not in the input.
+- valid: nearest neighbour, and False wherever the output samples outside the input.
+- fields (depth, transmission): linear, extended with their nearest edge value outside
+  (inventing a physical value such as depth 0 or transmission 0 would be worse).
+
+Downsampling antialiases with a Gaussian prefilter of sigma ``(f - 1) / 2`` input
+pixels along an axis shrunk by factor ``f`` (scikit-image's choice, close to an area
+mean for integer factors).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from ..dtypes import avoid_nodata, restore_dtype, to_float, value_range
+
+_EPS = 1e-6
+_THREAD_MIN_POINTS = 1 << 19
+#: dtypes OpenCV's warpAffine / remap / resize / sepFilter2D take natively.
+_CV_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.int16, np.float32, np.float64))
+#: dtypes whose *linear* interpolation may use OpenCV's 1/32-pixel position grid (error
+#: < 1/64 px; what every OpenCV-based library does). Affine/Resize also take float32 this
+#: way; dense coordinate maps (elastic) keep scipy's exact positions for floats, float64
+#: always does.
+_CV_LINEAR_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.int16))
+_CV_MAX_SIDE = 32000  # OpenCV's fixed-point maps hold coordinates in int16
+
+
+def _cv2() -> Any | None:
+    """cv2 (imported lazily through :mod:`domaug.ops.opencv`), or None."""
+    from .opencv import cv2_module
+
+    return cv2_module()
+
+
+def _cv_dtype_ok(dtype: np.dtype, order: int, exact: bool = False) -> bool:
+    """OpenCV can resample ``dtype`` at ``order``; ``exact``: float positions must not be quantised."""
+    if order == 0:
+        return dtype in _CV_DTYPES or dtype == np.bool_ or (dtype.kind in "ui" and dtype.itemsize in (1, 2, 4))
+    return order == 1 and (dtype in _CV_LINEAR_DTYPES or (dtype == np.float32 and not exact))
+
+
+def _cv_view(array: np.ndarray, order: int) -> np.ndarray:
+    """A dtype OpenCV takes with the same bits (nearest neighbour only copies pixels)."""
+    if array.dtype in _CV_DTYPES:
+        return array
+    if array.dtype == np.bool_ or (array.dtype.kind in "ui" and array.itemsize == 1):
+        return array.view(np.uint8)
+    if array.dtype.kind in "ui" and array.itemsize == 2:
+        return array.view(np.uint16)
+    if order == 0 and array.dtype.kind in "ui" and array.itemsize == 4:
+        return array.view(np.float32)  # bit-copied, never computed on
+    raise TypeError(array.dtype)
+
+
+def _cv_channels(array: np.ndarray, spatial_ndim: int, fn) -> np.ndarray:
+    """Apply a 2-D OpenCV call to every slice (3-D) and every group of <= 4 channels."""
+    cv_in = _cv_view(np.ascontiguousarray(array), 0)
+    if spatial_ndim == 3:
+        parts = [_cv_channels(cv_in[z], 2, fn) for z in range(cv_in.shape[0])]
+        out = np.stack(parts) if parts else np.empty((0,), cv_in.dtype)
+        return out.view(array.dtype) if out.dtype != array.dtype else out
+    if cv_in.ndim == 2:
+        out = fn(cv_in)
+    else:
+        nch = cv_in.shape[2]
+        if nch <= 4:
+            out = fn(cv_in)
+            if out.ndim == 2:
+                out = out[..., None]
+        else:
+            out = np.concatenate([np.atleast_3d(fn(np.ascontiguousarray(cv_in[..., c:c + 4])))
+                                  for c in range(0, nch, 4)], axis=2)
+    return out.view(array.dtype) if out.dtype != array.dtype else out
+
+
+def _gaussian_kernel(sigma: float, truncate: float = 3.0) -> np.ndarray:
+    """scipy.ndimage's 1-D Gaussian kernel (same radius rule) as an OpenCV column vector."""
+    radius = int(truncate * float(sigma) + 0.5)
+    x = np.arange(-radius, radius + 1, dtype=np.float64)
+    phi = np.exp(-0.5 / (sigma * sigma) * x**2) if sigma > 0 else (x == 0).astype(np.float64)
+    return (phi / phi.sum()).reshape(-1, 1)
+
+
+def index_affine(out_to_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Turn an edge-coordinate out→in map into ``(matrix, offset)`` on array indices.
+
+    With ``i = x - 0.5`` on both sides: ``i_in = A i_out + (A·½ + t − ½)``.
+    """
+    n = out_to_in.shape[0] - 1
+    a = np.asarray(out_to_in[:n, :n], dtype=np.float64)
+    t = np.asarray(out_to_in[:n, n], dtype=np.float64)
+    return a, a @ np.full(n, 0.5) + t - 0.5
+
+
+def scale_matrix(in_shape: Sequence[int], out_shape: Sequence[int]) -> np.ndarray:
+    """Out→in map of resizing a grid so that its outer edges (its bounds) stay put."""
+    n = len(in_shape)
+    m = np.eye(n + 1)
+    for k in range(n):
+        m[k, k] = in_shape[k] / out_shape[k]
+    return m
+
+
+def antialias_sigma(out_to_in: np.ndarray) -> list[float]:
+    """Gaussian prefilter sigma per input axis, in input pixels, for a map that may shrink.
+
+    The stretch along input axis ``k`` is the norm of row ``k`` of the linear part
+    (input pixels per output pixel); sigma is ``max(0, (stretch - 1) / 2)``.
+    """
+    n = out_to_in.shape[0] - 1
+    stretch = np.linalg.norm(np.asarray(out_to_in[:n, :n], dtype=float), axis=1)
+    return [float(max(0.0, (s - 1.0) / 2.0)) for s in stretch]
+
+
+class AffineSampler:
+    """Sample an input grid of ``in_shape`` at the pixel centres of ``out_shape`` through a matrix."""
+
+    def __init__(self, out_to_in: np.ndarray, in_shape: Sequence[int], out_shape: Sequence[int]) -> None:
+        self.out_to_in = np.asarray(out_to_in, dtype=np.float64)
+        self.in_shape = tuple(int(v) for v in in_shape)
+        self.out_shape = tuple(int(v) for v in out_shape)
+        self.matrix, self.offset = index_affine(self.out_to_in)
+        diag = np.diag(self.matrix)
+        self._diagonal = bool(np.allclose(self.matrix, np.diag(diag), rtol=0, atol=0))
+        self._inside: np.ndarray | None = None
+        self._plane = self._plane_matrix()
+        self._resize = self._diagonal and self._plane is not None and self._is_resize()
+
+    def _plane_matrix(self) -> np.ndarray | None:
+        """OpenCV's 2×3 dst→src matrix (x = column, y = row) when the map acts on rows/columns only."""
+        n = len(self.out_shape)
+        if n not in (2, 3) or max(self.in_shape[-2:] + self.out_shape[-2:]) >= _CV_MAX_SIDE:
+            return None
+        a, o = self.matrix, self.offset
+        if n == 3:
+            if (self.in_shape[0] != self.out_shape[0] or a[0, 0] != 1 or np.any(a[0, 1:] != 0)
+                    or np.any(a[1:, 0] != 0) or o[0] != 0):
+                return None
+            a, o = a[1:, 1:], o[1:]
+        return np.array([[a[1, 1], a[1, 0], o[1]], [a[0, 1], a[0, 0], o[0]]], dtype=np.float64)
+
+    def _is_resize(self) -> bool:
+        """The map is a pure edge-aligned rescaling (what cv2.resize computes)."""
+        n = len(self.out_shape)
+        m = self.out_to_in
+        expect = scale_matrix(self.in_shape, self.out_shape)
+        return bool(np.allclose(m, expect, rtol=1e-12, atol=1e-12)) and (n == 2 or m[0, 0] == 1)
+
+    def sample_native(self, array: np.ndarray, order: int, spatial_ndim: int,
+                      sigma: Sequence[float] | None = None) -> np.ndarray | None:
+        """Warp ``array`` (spatial axes first, channels last) in its own dtype with OpenCV.
+
+        Edges are replicated (as ``mode="nearest"``); pixels whose centre falls outside the
+        input are *not* filled here (see :attr:`inside`). None when OpenCV cannot do it.
+        """
+        cv2 = _cv2()
+        if cv2 is None or self._plane is None or spatial_ndim != len(self.out_shape) or array.size == 0:
+            return None
+        if not _cv_dtype_ok(array.dtype, order):
+            return None
+        if sigma is not None and any(s > 0 for s in sigma):
+            if order == 0 or (spatial_ndim == 3 and sigma[0] > 0):
+                return None
+            if any(int(3.0 * s + 0.5) > 0 for s in sigma[-2:]):  # a 1-tap kernel is the identity
+                ky, kx = _gaussian_kernel(sigma[-2]), _gaussian_kernel(sigma[-1])
+                array = _cv_channels(array, spatial_ndim, lambda a: cv2.sepFilter2D(
+                    a, -1, kx, ky, borderType=cv2.BORDER_REPLICATE))
+        h, w = self.out_shape[-2:]
+        if order == 0:
+            flag = cv2.INTER_NEAREST
+            if self._resize:
+                flag = getattr(cv2, "INTER_NEAREST_EXACT", None)
+        else:
+            flag = cv2.INTER_LINEAR
+        if flag is not None and self._resize:
+            return _cv_channels(array, spatial_ndim, lambda a: cv2.resize(a, (w, h), interpolation=flag))
+        # Replicate one pixel of border, then let OpenCV's fast constant border handle the
+        # rest: samples within a pixel of the edge see replicated values (mode="nearest"),
+        # farther ones are outside and get filled by the caller from ``inside``.
+        m = self._plane.copy()
+        m[:, 2] += 1.0
+        inter = (cv2.INTER_NEAREST if order == 0 else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
+        return _cv_channels(array, spatial_ndim, lambda a: cv2.warpAffine(
+            cv2.copyMakeBorder(a, 1, 1, 1, 1, cv2.BORDER_REPLICATE), m, (w, h), flags=inter,
+            borderMode=cv2.BORDER_CONSTANT, borderValue=0))
+
+    def sample(self, channel: np.ndarray, order: int) -> np.ndarray:
+        matrix = np.diag(self.matrix) if self._diagonal else self.matrix
+        return ndi.affine_transform(
+            channel, matrix, offset=self.offset, output_shape=self.out_shape, order=order,
+            mode="nearest", prefilter=order > 1,
+        )
+
+    @property
+    def all_inside(self) -> bool:
+        """Every output pixel centre falls inside the input (checked on the corners: the map is affine)."""
+        n = len(self.out_shape)
+        corners = np.array(np.meshgrid(*[[0.0, max(s - 1, 0)] for s in self.out_shape], indexing="ij"))
+        coord = np.tensordot(self.matrix, corners.reshape(n, -1), axes=1) + self.offset[:, None]
+        lo = np.full((n, 1), -0.5 - _EPS)
+        hi = np.asarray(self.in_shape, dtype=np.float64)[:, None] - 0.5 + _EPS
+        return bool(((coord >= lo) & (coord <= hi)).all())
+
+    @property
+    def inside(self) -> np.ndarray:
+        """Boolean map: the output pixel centre falls inside the input's extent."""
+        if self._inside is None:
+            n = len(self.out_shape)
+            if self.all_inside:
+                self._inside = np.ones(self.out_shape, dtype=bool)
+            elif n >= 2:
+                self._inside = self._inside_by_rows()
+            else:
+                grids = np.ogrid[tuple(slice(0, s) for s in self.out_shape)]
+                inside = np.ones(self.out_shape, dtype=bool)
+                for k in range(n):
+                    coord = self.offset[k] + sum(self.matrix[k, j] * grids[j] for j in range(n))
+                    inside &= (coord >= -0.5 - _EPS) & (coord <= self.in_shape[k] - 0.5 + _EPS)
+                self._inside = inside
+        return self._inside
+
+    def _inside_by_rows(self) -> np.ndarray:
+        """``inside`` as one column interval per output line: O(lines) math, one compare pass.
+
+        Each input coordinate is affine in the output column ``c``, so the constraints
+        ``-0.5 - eps <= coord_k <= n_k - 0.5 + eps`` give an interval of ``c`` per line.
+        """
+        n = len(self.out_shape)
+        grids = np.ogrid[tuple(slice(0, s) for s in self.out_shape[:-1])]
+        lo = np.full(self.out_shape[:-1], -np.inf)
+        hi = np.full(self.out_shape[:-1], np.inf)
+        for k in range(n):
+            base = self.offset[k] + sum(self.matrix[k, j] * grids[j] for j in range(n - 1))
+            base = np.broadcast_to(base, self.out_shape[:-1])
+            a = self.matrix[k, n - 1]
+            c_min, c_max = -0.5 - _EPS - base, self.in_shape[k] - 0.5 + _EPS - base
+            if a == 0:
+                ok = (c_min <= 0) & (c_max >= 0)
+                lo = np.where(ok, lo, np.inf)
+            elif a > 0:
+                lo, hi = np.maximum(lo, c_min / a), np.minimum(hi, c_max / a)
+            else:
+                lo, hi = np.maximum(lo, c_max / a), np.minimum(hi, c_min / a)
+        # a centre exactly on a bound (up to rounding of the division) counts as inside
+        tol = 1e-9
+        w = self.out_shape[-1]
+        start = np.clip(np.ceil(lo - tol), 0, w).astype(np.int32)
+        stop = np.clip(np.floor(hi + tol) + 1, 0, w).astype(np.int32)
+        stop = np.maximum(stop, start)
+        # start <= c < stop  ⇔  (c - start) mod 2^k < stop - start  (one SIMD compare)
+        it, ut = (np.int16, np.uint16) if w < 2**15 - 1 else (np.int32, np.uint32)
+        cols, start, stop = np.arange(w, dtype=it), start.astype(it), stop.astype(it)
+        return (cols - start[..., None]).view(ut) < (stop - start)[..., None].view(ut)
+
+    def prefilter_sigma(self) -> list[float]:
+        return antialias_sigma(self.out_to_in)
+
+
+class CoordSampler:
+    """Sample an input grid at explicit array-index coordinates (shape ``(n,) + out_shape``)."""
+
+    def __init__(self, coords: np.ndarray, in_shape: Sequence[int]) -> None:
+        self.coords = coords
+        self.in_shape = tuple(int(v) for v in in_shape)
+        self.out_shape = tuple(coords.shape[1:])
+        self._inside: np.ndarray | None = None
+        self._maps: dict[int, tuple] = {}
+
+    def _cv_maps(self, cv2: Any, order: int) -> tuple | None:
+        """OpenCV remap tables (x = column, y = row), fixed-point for linear, cached per order."""
+        if order not in self._maps:
+            maps = None
+            if len(self.out_shape) == 2 and max(self.in_shape + self.out_shape) < _CV_MAX_SIDE:
+                lo, hi = float(self.coords.min()), float(self.coords.max())
+                if -_CV_MAX_SIDE < lo and hi < _CV_MAX_SIDE:
+                    x = np.ascontiguousarray(self.coords[1], dtype=np.float32)
+                    y = np.ascontiguousarray(self.coords[0], dtype=np.float32)
+                    maps = (x, y) if order == 0 else cv2.convertMaps(x, y, cv2.CV_16SC2)
+            self._maps[order] = maps
+        return self._maps[order]
+
+    def sample_native(self, array: np.ndarray, order: int, spatial_ndim: int,
+                      sigma: Sequence[float] | None = None) -> np.ndarray | None:
+        """Warp ``array`` (2-D, channels last) in its own dtype with ``cv2.remap``, or None."""
+        cv2 = _cv2()
+        if (cv2 is None or spatial_ndim != 2 or len(self.out_shape) != 2 or array.size == 0
+                or not _cv_dtype_ok(array.dtype, order, exact=True) or (sigma is not None and any(s > 0 for s in sigma))):
+            return None
+        maps = self._cv_maps(cv2, order)
+        if maps is None:
+            return None
+        flag = cv2.INTER_NEAREST if order == 0 else cv2.INTER_LINEAR
+        return _cv_channels(array, 2, lambda a: cv2.remap(a, maps[0], maps[1], flag,
+                                                          borderMode=cv2.BORDER_REPLICATE))
+
+    def sample(self, channel: np.ndarray, order: int) -> np.ndarray:
+        coords = self.coords
+        kw = dict(order=order, mode="nearest", prefilter=order > 1)
+        if order > 1:
+            channel = ndi.spline_filter(channel, order=order, mode="nearest")
+            kw["prefilter"] = False
+        n0 = coords.shape[1]
+        workers = min(4, os.cpu_count() or 1)
+        if coords[0].size < _THREAD_MIN_POINTS or workers < 2 or n0 < 2:
+            return ndi.map_coordinates(channel, coords, **kw)
+        # scipy releases the GIL: split along the first output axis (same result, faster).
+        bounds = np.linspace(0, n0, workers + 1).astype(int)
+        out = np.empty(self.out_shape, dtype=channel.dtype)
+
+        def run(i: int) -> None:
+            sl = slice(bounds[i], bounds[i + 1])
+            out[sl] = ndi.map_coordinates(channel, coords[:, sl], **kw)
+
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(run, range(workers)))
+        return out
+
+    @property
+    def all_inside(self) -> bool:
+        return bool(self.inside.all())
+
+    @property
+    def inside(self) -> np.ndarray:
+        if self._inside is None:
+            inside = np.ones(self.out_shape, dtype=bool)
+            for k, n in enumerate(self.in_shape):
+                c = self.coords[k]
+                inside &= (c >= -0.5 - _EPS) & (c <= n - 0.5 + _EPS)
+            self._inside = inside
+        return self._inside
+
+    def prefilter_sigma(self) -> list[float]:
+        return [0.0] * len(self.in_shape)
+
+
+def _channels(array: np.ndarray, spatial_ndim: int) -> list[np.ndarray]:
+    if array.ndim == spatial_ndim:
+        return [array]
+    return [array[..., c] for c in range(array.shape[-1])]
+
+
+def _stack(parts: list[np.ndarray], like: np.ndarray, spatial_ndim: int) -> np.ndarray:
+    if like.ndim == spatial_ndim:
+        return parts[0]
+    return np.stack(parts, axis=-1)
+
+
+def _blur(channel: np.ndarray, sigma: Sequence[float] | None) -> np.ndarray:
+    if sigma is None or not any(s > 0 for s in sigma):
+        return channel
+    return ndi.gaussian_filter(channel, sigma=list(sigma), mode="nearest", truncate=3.0)
+
+
+def warp_image(
+    image: np.ndarray,
+    sampler: AffineSampler | CoordSampler,
+    *,
+    spatial_ndim: int,
+    order: int = 1,
+    meta: Mapping[str, Any] | None = None,
+    valid: np.ndarray | None = None,
+    fill: float = 0.0,
+    antialias: bool = True,
+) -> np.ndarray:
+    """Resample an image (any bands) through ``sampler``; same dtype out.
+
+    ``valid`` (False = nodata) makes interpolation ignore invalid pixels; output pixels
+    that sample outside the input or an invalid pixel get ``meta['nodata']`` if declared
+    (outside ones get ``fill`` otherwise).
+    """
+    meta = meta or {}
+    nodata = meta.get("nodata")
+    wdtype = np.float64 if image.dtype == np.float64 else np.float32
+    sigma = sampler.prefilter_sigma() if antialias and order > 0 else None
+    if valid is not None and valid.all():
+        valid = None
+    if valid is None:
+        fast = sampler.sample_native(image, order, spatial_ndim, sigma)
+        if fast is not None:
+            inside = None if sampler.all_inside else sampler.inside
+            return _finish_native(fast, image.dtype, inside, meta, nodata, fill, wdtype)
+    weight = None
+    channels = _channels(image, spatial_ndim)
+    if valid is not None and order > 1:
+        # Cubic weights go negative, so normalising by them is unstable: give invalid
+        # pixels their nearest valid neighbour's value instead, then interpolate plainly.
+        if valid.any():
+            nearest = ndi.distance_transform_edt(~valid, return_distances=False, return_indices=True)
+            channels = [ch[tuple(nearest)] for ch in channels]
+        valid_for_weights = None
+    else:
+        valid_for_weights = valid
+    if valid_for_weights is not None and order > 0:
+        den = sampler.sample(_blur(valid.astype(wdtype), sigma), order)
+        weight = den > _EPS
+    out = np.empty(sampler.out_shape + image.shape[spatial_ndim:], dtype=wdtype)
+    for c, raw in enumerate(channels):
+        ch = np.ascontiguousarray(raw, dtype=wdtype)
+        if weight is not None:
+            num = sampler.sample(_blur(np.where(valid, ch, 0).astype(wdtype), sigma), order)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                res = num / np.where(weight, den, 1)
+            if not weight.all():  # no valid neighbour at all: plain interpolation
+                res = np.where(weight, res, sampler.sample(_blur(ch, sigma), order))
+        else:
+            res = sampler.sample(_blur(ch, sigma), order)
+        if image.ndim == spatial_ndim:
+            out[...] = res
+        else:
+            out[..., c] = res
+    outside = ~sampler.inside
+    out_valid = warp_valid(valid, sampler) if valid is not None else sampler.inside
+    bad = outside if nodata is None else ~out_valid
+    if bad.any():
+        value = float(nodata) if nodata is not None else float(fill)
+        out[bad] = value
+    result = restore_dtype(out, image.dtype, meta)
+    if result is image:
+        result = result.copy()
+    if nodata is not None:
+        if bad.any() and np.issubdtype(result.dtype, np.integer) and _fits(nodata, result.dtype):
+            result[bad] = result.dtype.type(nodata)  # even outside a declared valid_range
+        result = avoid_nodata(result, out_valid, nodata)
+    return result
+
+
+def _finish_native(out: np.ndarray, dtype: np.dtype, inside: np.ndarray | None, meta: Mapping[str, Any],
+                   nodata: Any, fill: float, wdtype: type) -> np.ndarray:
+    """Same finishing as the float path for an image warped in its own dtype (all input valid)."""
+    lo, hi = value_range(dtype, meta)
+    full_lo, full_hi = value_range(dtype)
+    if lo > full_lo or hi < full_hi:  # a declared bit depth / valid range: clip as restore_dtype does
+        np.clip(out, out.dtype.type(max(lo, full_lo)), out.dtype.type(min(hi, full_hi)), out=out)
+    bad = None if inside is None else ~inside
+    if bad is not None and bad.any():
+        value = float(nodata) if nodata is not None else float(fill)
+        value = restore_dtype(np.array([value], dtype=wdtype), dtype, meta)[0]
+        if nodata is not None and np.issubdtype(dtype, np.integer) and _fits(nodata, dtype):
+            value = dtype.type(nodata)  # even outside a declared valid_range
+        _fill_where(out, bad, value)
+    if nodata is not None:
+        out = avoid_nodata(out, inside, nodata)
+    return out
+
+
+def _fill_where(out: np.ndarray, where: np.ndarray, value: Any) -> None:
+    """``out[where] = value`` for a spatial boolean map (channels last), in place."""
+    cv2 = _cv2()
+    spatial = where.ndim
+    if (cv2 is not None and spatial in (2, 3) and out.dtype in _CV_DTYPES and out.flags.c_contiguous
+            and (out.ndim == spatial or out.shape[-1] <= 4) and out.size < 2**31):
+        planes = [(out, where)] if spatial == 2 else list(zip(out, where))
+        for o, m in planes:
+            mask = m.view(np.uint8)
+            # masked ops leave unmasked pixels alone: zero the bits, then add the value (exact)
+            cv2.bitwise_and(o, (0, 0, 0, 0), dst=o, mask=mask)
+            if value != 0:
+                cv2.add(o, (float(value),) * 4, dst=o, mask=mask)
+        return
+    out[where] = value
+
+
+def _fits(value: float, dtype: np.dtype) -> bool:
+    if np.isnan(value):
+        return False
+    info = np.iinfo(dtype)
+    return info.min <= value <= info.max and float(value).is_integer()
+
+
+def warp_mask(mask: np.ndarray, sampler: AffineSampler | CoordSampler, *, fill_label: int = 0) -> np.ndarray:
+    """Nearest-neighbour resampling of a label map; outside the input → ``fill_label``."""
+    nd = len(sampler.out_shape)
+    fast = sampler.sample_native(mask, 0, nd) if mask.ndim == nd else None
+    if fast is not None:
+        if not sampler.all_inside:
+            _fill_where(fast, ~sampler.inside, fill_label)
+        return fast
+    src = mask.view(np.uint8) if mask.dtype == bool else mask
+    out = sampler.sample(src, 0)
+    outside = ~sampler.inside
+    if outside.any():
+        out[outside] = fill_label
+    return out.astype(bool) if mask.dtype == bool else out.astype(mask.dtype, copy=False)
+
+
+def warp_valid(valid: np.ndarray | None, sampler: AffineSampler | CoordSampler) -> np.ndarray:
+    """Nearest-neighbour resampling of the valid mask; False outside the input."""
+    if valid is None:
+        return sampler.inside.copy()
+    fast = sampler.sample_native(valid, 0, len(sampler.out_shape))
+    out = fast if fast is not None else sampler.sample(valid.view(np.uint8), 0).astype(bool)
+    return out & sampler.inside
+
+
+def warp_field(
+    field: np.ndarray,
+    sampler: AffineSampler | CoordSampler,
+    *,
+    spatial_ndim: int,
+    order: int = 1,
+    antialias: bool = True,
+) -> np.ndarray:
+    """Linear resampling of a physical per-pixel field, edge-extended outside the input."""
+    work = field.astype(np.float64 if field.dtype == np.float64 else np.float32)
+    sigma = sampler.prefilter_sigma() if antialias and order > 0 else None
+    parts = [sampler.sample(_blur(ch, sigma), order) for ch in _channels(work, spatial_ndim)]
+    out = _stack(parts, work, spatial_ndim)
+    if np.issubdtype(field.dtype, np.floating):
+        return out.astype(field.dtype, copy=False)
+    return restore_dtype(out, field.dtype)
+
+
+def resize(
+    array: np.ndarray,
+    out_shape: Sequence[int],
+    *,
+    spatial_ndim: int,
+    order: int = 1,
+    antialias: bool = True,
+) -> np.ndarray:
+    """Resize the spatial axes of ``array`` to ``out_shape`` keeping its bounds (same dtype).
+
+    Downsampling is antialiased (Gaussian prefilter) unless ``order == 0``.
+    """
+    in_shape = array.shape[:spatial_ndim]
+    sampler = AffineSampler(scale_matrix(in_shape, out_shape), in_shape, out_shape)
+    fast = sampler.sample_native(array, order, spatial_ndim, sampler.prefilter_sigma() if antialias else None)
+    if fast is not None:
+        return fast
+    if order == 0:
+        parts = [sampler.sample(ch, 0) for ch in _channels(array, spatial_ndim)]
+        return _stack(parts, array, spatial_ndim).astype(array.dtype, copy=False)
+    work = to_float(array)
+    sigma = sampler.prefilter_sigma() if antialias else None
+    parts = [sampler.sample(_blur(ch, sigma), order) for ch in _channels(work, spatial_ndim)]
+    return restore_dtype(_stack(parts, work, spatial_ndim), array.dtype)

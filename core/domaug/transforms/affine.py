@@ -1,0 +1,152 @@
+"""core.Affine: rotate, scale, translate and shear in the image plane."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..errors import ParameterError, UnsupportedInputError
+from ..ops import geometry, resample
+from ..params import check_choice, check_number, check_range, sample_uniform
+from ..targets import kind_of, layout_of, valid_of
+from ..transform import SpatialTransform
+
+ORDERS = (0, 1, 3)
+
+
+def affine_matrix(plane_shape, rotate_deg, scale, shear_deg, tx_px, ty_px) -> np.ndarray:
+    """Out→in map (row, col, 1) of a rotation/scale/shear about the plane centre, then a shift.
+
+    Forward in (x, y-down) edge coordinates: ``p' = c + t + R·Sh·S·(p − c)``, with R a
+    counter-clockwise rotation as seen on screen, Sh an x-shear ``x += tan(shear)·y``.
+    """
+    h, w = plane_shape
+    th = math.radians(rotate_deg)
+    cos, sin = math.cos(th), math.sin(th)
+    rot = np.array([[cos, sin, 0], [-sin, cos, 0], [0, 0, 1.0]])
+    shear = np.array([[1, math.tan(math.radians(shear_deg)), 0], [0, 1, 0], [0, 0, 1.0]])
+    zoom = np.diag([scale, scale, 1.0])
+    to_c = np.array([[1, 0, -w / 2], [0, 1, -h / 2], [0, 0, 1.0]])
+    back = np.array([[1, 0, w / 2 + tx_px], [0, 1, h / 2 + ty_px], [0, 0, 1.0]])
+    fwd_xy = back @ rot @ shear @ zoom @ to_c
+    swap = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1.0]])
+    return swap @ np.linalg.inv(fwd_xy) @ swap
+
+
+class Affine(SpatialTransform):
+    """Rotate, scale, shift and shear the scene as a rigid camera/scanner motion would.
+
+    Model: a 2-D affine map about the image centre, resampled once (spline order 0/1/3)
+    with a Gaussian antialiasing prefilter when zooming out. Volumes are transformed in
+    the row/column plane (every slice alike). Boxes become the hull of their mapped
+    corners (clipped; slivers < 1 px dropped); keypoints leaving the image are dropped.
+    The GDAL geotransform, voxel affine and spacing in meta are composed with the map,
+    so every pixel keeps its place on the ground or in the patient (a rotated
+    geotransform is valid GDAL). Pixels uncovered by the motion get meta ``nodata``
+    when declared (and ``valid`` False), else ``fill``; masks get ``mask_fill``.
+
+    Parameters
+    ----------
+    rotate_deg : float or (low, high)
+        Counter-clockwise rotation in degrees. Default ±15.
+    scale : float or (low, high)
+        Isotropic zoom factor (> 1 enlarges content). Default 0.9–1.1.
+    translate_frac : float or (low, high)
+        Shift as a fraction of width (x) and height (y), each drawn independently.
+        Default (when neither translate argument is given) ±0.05.
+    translate_px : float or (low, high) or None
+        Shift in pixels instead of ``translate_frac`` (give one of them).
+    shear_deg : float or (low, high)
+        Horizontal shear angle in degrees. Default ±5.
+    order : int
+        Spline order for images and fields: 0 nearest, 1 linear (default), 3 cubic.
+    fill : float
+        Image value for uncovered pixels when meta declares no ``nodata``.
+    mask_fill : int
+        Label for uncovered mask pixels (default 0, background).
+    p : float
+        Probability of applying.
+
+    Targets: image, mask, valid, field, bboxes, keypoints, meta.
+    """
+
+    def __init__(
+        self,
+        rotate_deg: Any = (-15.0, 15.0),
+        scale: Any = (0.9, 1.1),
+        translate_frac: Any = None,
+        translate_px: Any = None,
+        shear_deg: Any = (-5.0, 5.0),
+        order: int = 1,
+        fill: float = 0.0,
+        mask_fill: int = 0,
+        p: float = 1.0,
+    ) -> None:
+        super().__init__(p=p)
+        self.rotate_deg = check_range(rotate_deg, "rotate_deg", low=-360, high=360)
+        self.scale = check_range(scale, "scale", low=0, low_inclusive=False, high=100)
+        if translate_frac is not None and translate_px is not None:
+            raise ParameterError(
+                f"give translate_frac or translate_px, not both (got {translate_frac!r} and {translate_px!r})"
+            )
+        frac = (-0.05, 0.05) if translate_frac is None else translate_frac
+        self.translate_frac = check_range(frac, "translate_frac", low=-1, high=1)
+        self.translate_px = None if translate_px is None else check_range(translate_px, "translate_px")
+        self.shear_deg = check_range(shear_deg, "shear_deg", low=-80, high=80)
+        self.order = check_choice(order, "order", ORDERS)
+        self.fill = float(check_number(fill, "fill"))
+        self.mask_fill = int(check_number(mask_fill, "mask_fill", integer=True))
+
+    def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
+        lay = layout_of(sample, type(self).prefer_volume)
+        h, w = lay.spatial_shape[-2:]
+        rotate = sample_uniform(rng, self.rotate_deg)
+        scale = sample_uniform(rng, self.scale)
+        shear = sample_uniform(rng, self.shear_deg)
+        if self.translate_px is not None:
+            tx, ty = sample_uniform(rng, self.translate_px), sample_uniform(rng, self.translate_px)
+        else:
+            tx = sample_uniform(rng, self.translate_frac) * w
+            ty = sample_uniform(rng, self.translate_frac) * h
+        return {"rotate_deg": rotate, "scale": scale, "shear_deg": shear, "tx_px": tx, "ty_px": ty,
+                "order": self.order, "fill": self.fill, "mask_fill": self.mask_fill}
+
+    def matrix(self, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+        """Out→in map (array-axis order, homogeneous) for ``params`` on ``sample``'s grid."""
+        lay = layout_of(sample, type(self).prefer_volume)
+        m2 = affine_matrix(lay.spatial_shape[-2:], params["rotate_deg"], params["scale"],
+                           params["shear_deg"], params["tx_px"], params["ty_px"])
+        return geometry.embed_2d(m2, lay.spatial_ndim)
+
+    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
+        lay = layout_of(sample, type(self).prefer_volume)
+        nd, shape = lay.spatial_ndim, lay.spatial_shape
+        m = self.matrix(params, sample)
+        sampler = resample.AffineSampler(m, shape, shape)
+        meta = sample.get("meta") or {}
+        valid = valid_of(sample)
+        order = int(params.get("order", 1))
+        out = dict(sample)
+        for name, value in sample.items():
+            if name == "applied":
+                continue
+            kind = kind_of(name)
+            if kind == "image":
+                out[name] = resample.warp_image(value, sampler, spatial_ndim=nd, order=order, meta=meta,
+                                                valid=valid, fill=float(params.get("fill", 0.0)))
+            elif kind == "mask":
+                out[name] = resample.warp_mask(value, sampler, fill_label=int(params.get("mask_fill", 0)))
+            elif kind == "valid":
+                out[name] = resample.warp_valid(value, sampler)
+            elif kind == "field":
+                out[name] = resample.warp_field(value, sampler, spatial_ndim=nd, order=max(order, 1))
+            elif kind in ("bboxes", "keypoints"):
+                if lay.is_volume:
+                    raise UnsupportedInputError(f"{name} are 2-D (x, y); they cannot accompany a volume")
+                fn = geometry.transform_bboxes if kind == "bboxes" else geometry.transform_keypoints
+                out[name] = fn(value, m, shape)
+            elif kind == "meta":
+                out[name] = geometry.update_meta(value, m, nd)
+        return out

@@ -1,0 +1,113 @@
+"""core.JPEGCompression: lossy JPEG re-encoding artefacts (8×8 blocking, ringing, chroma loss)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..dtypes import to_float
+from ..params import check_range, sample_int
+from ..targets import layout_of, valid_of
+from ..transform import PixelTransform
+
+
+def jpeg_roundtrip(plane: np.ndarray, quality: int) -> np.ndarray:
+    """Encode an H×W or H×W×3 (RGB) uint8 array as baseline JPEG and decode it.
+
+    libjpeg(-turbo) through OpenCV when available (RGB↔BGR swapped around the codec, so
+    the colour transform sees true RGB; byte-identical to Pillow's 4:2:0 output at the
+    same quality), else through Pillow.
+    """
+    from ..ops import opencv
+
+    cv2 = opencv.cv2_module()
+    if cv2 is not None:
+        colour = plane.ndim == 3
+        src = cv2.cvtColor(plane, cv2.COLOR_RGB2BGR) if colour else np.ascontiguousarray(plane)
+        ok, buffer = cv2.imencode(".jpg", src, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+        if ok:
+            decoded = cv2.imdecode(buffer, cv2.IMREAD_COLOR if colour else cv2.IMREAD_GRAYSCALE)
+            return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB) if colour else decoded
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(plane).save(buffer, format="JPEG", quality=int(quality))
+    buffer.seek(0)
+    with Image.open(buffer) as decoded:
+        return np.asarray(decoded)
+
+
+class JPEGCompression(PixelTransform):
+    """Degrade by a real lossy JPEG encode/decode (blocking at 8×8, ringing, chroma blur).
+
+    Model: ISO/IEC 10918-1 baseline JPEG (DCT quantisation, 4:2:0 chroma subsampling for
+    colour) through Pillow/libjpeg, quality on the IJG 1–100 scale.
+
+    - uint8 with 1 or 3 bands: the image is re-encoded exactly as a camera/web pipeline
+      would (3 bands are treated as RGB).
+    - Anything else (uint16/int16/float, other band counts, volumes): JPEG only stores
+      8-bit 1- or 3-channel planes, so each band group (3 bands as colour, otherwise
+      each band in grey) of each 2-D plane is rendered to 8 bits with a linear stretch
+      over its valid min..max (the whole array's range, so volume slices agree),
+      encoded, and only the codec's artefact ``decoded − rendered`` is added back,
+      scaled to the data's units. Precision beyond 8 bits is kept; the artefact
+      amplitude matches an 8-bit JPEG of the stretched rendering.
+
+    Parameters
+    ----------
+    quality : int or (low, high)
+        IJG quality 1–95 (lower = stronger artefacts). Default (30, 70).
+    p : float
+        Probability of applying.
+
+    Targets: image; every other target passes through.
+    """
+
+    def __init__(self, quality=(30, 70), p: float = 1.0) -> None:
+        super().__init__(p=p)
+        self.quality = check_range(quality, "quality", low=1, high=95, integer=True)
+
+    def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
+        return {"quality": sample_int(rng, self.quality)}
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+        quality = int(params["quality"])
+        lay = layout_of(sample)
+        n = lay.n_channels
+        if image.dtype == np.uint8 and not lay.is_volume and n in (1, 3):
+            plane = image[..., 0] if image.ndim == 3 and n == 1 else image
+            return jpeg_roundtrip(plane, quality).reshape(image.shape)
+        out = to_float(image)
+        planes = out.reshape((-1,) + out.shape[lay.spatial_ndim - 2:]) if lay.is_volume else out[None]
+        groups = [slice(0, 3)] if n == 3 else [slice(c, c + 1) for c in range(n)]
+        valid = valid_of(sample)
+        for group in groups:
+            band = planes if not lay.has_channels else planes[..., group]
+            lo, hi = _stretch(image, lay, group, valid)
+            scale = (hi - lo) / 255.0 if hi > lo else 1.0
+            for k in range(band.shape[0]):
+                plane = band[k]
+                if image.dtype == np.uint8:
+                    r8 = plane.astype(np.uint8)
+                else:
+                    r8 = np.rint(np.nan_to_num(np.clip((plane - lo) / scale, 0, 255))).astype(np.uint8)
+                squeeze = r8.ndim == 3 and r8.shape[-1] == 1
+                dec = jpeg_roundtrip(r8[..., 0] if squeeze else r8, quality).reshape(r8.shape)
+                artefact = dec.astype(out.dtype) - r8.astype(out.dtype)
+                plane += artefact * np.asarray(scale, out.dtype)
+        return out
+
+
+def _stretch(image: np.ndarray, lay, group: slice, valid) -> tuple[float, float]:
+    """The 8-bit rendering range of a band group: dtype range for uint8, else valid min..max."""
+    if image.dtype == np.uint8:
+        return 0.0, 255.0
+    values = image[..., group] if lay.has_channels else image
+    if valid is not None:
+        values = values[valid]
+    values = values[np.isfinite(values)] if np.issubdtype(values.dtype, np.floating) else values
+    if values.size == 0:
+        return 0.0, 1.0
+    return float(values.min()), float(values.max())

@@ -1,0 +1,111 @@
+"""core.RandomCrop: cut a random window out of the image and every spatial target."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..errors import ParameterError, UnsupportedInputError
+from ..ops import geometry
+from ..params import check_number, check_range, sample_uniform
+from ..targets import kind_of, layout_of
+from ..transform import SpatialTransform
+
+
+class RandomCrop(SpatialTransform):
+    """Cut a random window, as a smaller sensor or a tile of a larger scene would see it.
+
+    Model: a pure translation of the grid (no resampling, values exact). The GDAL
+    geotransform origin and the voxel affine move to the window's corner (pixel size
+    unchanged), so every kept pixel keeps its place in the world. Boxes are clipped to
+    the window and dropped when less than 1 px remains; keypoints outside are dropped.
+
+    Parameters
+    ----------
+    height, width : int or None
+        Window size in pixels (give both, or neither to use ``size_frac``).
+    depth : int or None
+        Window depth in slices for volumes (default: all slices with ``height``/``width``).
+    size_frac : float or (low, high) or None
+        Window size as a fraction of every spatial axis (volumes: slices too), drawn once
+        per call. Default 0.75 when no pixel size is given.
+    p : float
+        Probability of applying.
+
+    Targets: image, mask, valid, field, bboxes, keypoints, meta. A pixel window larger
+    than the image is refused with a clear error.
+    """
+
+    def __init__(self, height: int | None = None, width: int | None = None, depth: int | None = None,
+                 size_frac: Any = None, p: float = 1.0) -> None:
+        super().__init__(p=p)
+        if (height is None) != (width is None):
+            raise ParameterError(f"give both height and width (pixels), got height={height!r}, width={width!r}")
+        if height is not None and size_frac is not None:
+            raise ParameterError(f"give height/width or size_frac, not both (got {height!r}, {width!r}, {size_frac!r})")
+        if depth is not None and height is None:
+            raise ParameterError("depth needs height and width (pixels)")
+        self.size_px = None
+        if height is not None:
+            self.size_px = [None if depth is None else check_number(depth, "depth", low=1, integer=True),
+                            check_number(height, "height", low=1, integer=True),
+                            check_number(width, "width", low=1, integer=True)]
+        self.size_frac = check_range(0.75 if size_frac is None else size_frac, "size_frac",
+                                     low=0, low_inclusive=False, high=1)
+
+    def check_input(self, sample: Mapping[str, Any]) -> None:
+        super().check_input(sample)
+        if self.size_px is None:
+            return
+        shape = layout_of(sample, type(self).prefer_volume).spatial_shape
+        wanted = self.size_px[3 - len(shape):]
+        for axis_name, want, have in zip(("depth", "height", "width")[3 - len(shape):], wanted, shape):
+            if want is not None and want > have:
+                raise UnsupportedInputError(
+                    f"RandomCrop {axis_name}={want} is larger than the image ({have} px along that axis)"
+                )
+
+    def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
+        shape = layout_of(sample, type(self).prefer_volume).spatial_shape
+        if self.size_px is not None:
+            wanted = self.size_px[3 - len(shape):]
+            size = [have if want is None else min(int(want), have) for want, have in zip(wanted, shape)]
+        else:
+            frac = sample_uniform(rng, self.size_frac)
+            size = [max(1, min(n, int(round(frac * n)))) for n in shape]
+        start = [int(rng.integers(0, n - s + 1)) for n, s in zip(shape, size)]
+        return {"start": start, "size": size}
+
+    @staticmethod
+    def matrix(params: Mapping[str, Any]) -> np.ndarray:
+        """Out→in map of the crop: a translation by the window's start."""
+        n = len(params["start"])
+        m = np.eye(n + 1)
+        m[:n, n] = params["start"]
+        return m
+
+    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
+        lay = layout_of(sample, type(self).prefer_volume)
+        start, size = params["start"], params["size"]
+        if len(start) != lay.spatial_ndim:
+            raise UnsupportedInputError(
+                f"RandomCrop params are for a {len(start)}-D grid, the image is {lay.spatial_ndim}-D"
+            )
+        window = tuple(slice(s, s + n) for s, n in zip(start, size))
+        m = self.matrix(params)
+        out = dict(sample)
+        for name, value in sample.items():
+            if name == "applied":
+                continue
+            kind = kind_of(name)
+            if kind in ("image", "mask", "valid", "field"):
+                out[name] = np.ascontiguousarray(value[window])
+            elif kind in ("bboxes", "keypoints"):
+                if lay.is_volume:
+                    raise UnsupportedInputError(f"{name} are 2-D (x, y); they cannot accompany a volume")
+                fn = geometry.transform_bboxes if kind == "bboxes" else geometry.transform_keypoints
+                out[name] = fn(value, m, size)
+            elif kind == "meta":
+                out[name] = geometry.update_meta(value, m, lay.spatial_ndim)
+        return out

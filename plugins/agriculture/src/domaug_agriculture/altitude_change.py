@@ -1,0 +1,142 @@
+"""agriculture.AltitudeChange: the same field flown higher or lower (coarser or finer GSD)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+import numpy as np
+
+from domaug.dtypes import avoid_nodata, restore_dtype, to_float
+from domaug.errors import UnsupportedInputError
+from domaug.ops import geometry, resample
+from domaug.ops.psf import gaussian_blur, mtf_sigma
+from domaug.params import check_range, sample_uniform
+from domaug.transform import SpatialTransform
+
+from . import bands
+
+#: MTF at Nyquist of the camera (and of the simulated coarser image), the usual default.
+GAIN_AT_NYQUIST = 0.3
+
+
+def altitude_sigma(scale: float, gain_at_nyquist: float = GAIN_AT_NYQUIST) -> float:
+    """Extra Gaussian blur (input px) so an image of MTF G at its Nyquist gets MTF G at the new one.
+
+    σ_new² = σ_old² + σ_add², σ(r) = r·√(−2 ln G)/π (Wald 1997 protocol with an MTF-matched filter).
+    """
+    if scale <= 1.0:
+        return 0.0
+    return math.sqrt(max(mtf_sigma(scale, gain_at_nyquist) ** 2 - mtf_sigma(1.0, gain_at_nyquist) ** 2, 0.0))
+
+
+class AltitudeChange(SpatialTransform):
+    """Flight height change: GSD ∝ altitude, so a higher flight sees the field coarser and smaller.
+
+    Model: GSD = sensor width·altitude/(focal length·image width), linear in altitude;
+    flying r times higher is simulated by an MTF-matched Gaussian (gain 0.3 at the new
+    Nyquist; Wald et al. 1997, Vivone et al. 2015) and bilinear resampling to H/r × W/r
+    over the same ground extent. Lower flights (r < 1) are interpolated (no new detail).
+    The geotransform, ``spacing``, ``gsd_m`` and ``altitude_m`` in meta are updated; masks
+    and the alpha band use nearest neighbour; boxes and keypoints are scaled.
+
+    Parameters
+    ----------
+    altitude_ratio : float or (low, high)
+        New altitude / old altitude (2 = twice as high = half the pixels per axis).
+    target_altitude_m : float or (low, high), optional
+        New altitude in metres; needs ``meta['altitude_m']`` and overrides ``altitude_ratio``.
+    p : float
+        Probability of applying.
+
+    Targets: image, masks, valid, fields, bboxes, keypoints, meta.
+    """
+
+    def __init__(
+        self,
+        altitude_ratio: float | tuple[float, float] = (1.3, 2.5),
+        target_altitude_m: float | tuple[float, float] | None = None,
+        p: float = 1.0,
+    ) -> None:
+        super().__init__(p=p)
+        self.altitude_ratio = check_range(altitude_ratio, "altitude_ratio", low=0.25, high=20.0)
+        self.target_altitude_m = (None if target_altitude_m is None
+                                  else check_range(target_altitude_m, "target_altitude_m", low=0.0, low_inclusive=False))
+
+    def check_input(self, sample: Mapping[str, Any]) -> None:
+        super().check_input(sample)
+        bands.require_2d(sample, self.name_for_errors())
+
+    def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
+        ratio = sample_uniform(rng, self.altitude_ratio)
+        meta = sample.get("meta") or {}
+        if self.target_altitude_m is not None:
+            if not meta.get("altitude_m"):
+                raise UnsupportedInputError(
+                    f"{self.name_for_errors()}: target_altitude_m needs meta['altitude_m'] (the flight height)"
+                )
+            ratio = sample_uniform(rng, self.target_altitude_m) / float(meta["altitude_m"])
+        h, w = bands.as_hwc(sample["image"]).shape[:2]
+        out_shape = [max(1, int(round(h / ratio))), max(1, int(round(w / ratio)))]
+        return {"altitude_ratio": float(ratio), "out_shape": out_shape}
+
+    def _sampler(self, params, sample) -> resample.AffineSampler:
+        in_shape = bands.as_hwc(sample["image"]).shape[:2]
+        m = resample.scale_matrix(in_shape, params["out_shape"])
+        return resample.AffineSampler(m, in_shape, params["out_shape"])
+
+    def apply_to_image(self, image, params, sample):
+        sampler = self._sampler(params, sample)
+        meta = sample.get("meta") or {}
+        hwc = bands.as_hwc(image)
+        fp = bands.footprint(sample)
+        x = to_float(hwc)
+        sy, sx = np.diag(sampler.out_to_in)[:2]
+        sig = (altitude_sigma(sy), altitude_sigma(sx))
+        if max(sig) > 0:
+            if fp is None:
+                x = gaussian_blur(x, sig, 2)
+            else:  # normalised: nodata never bleeds into the footprint
+                wgt = fp.astype(x.dtype)
+                num = gaussian_blur(x * wgt[..., None], sig, 2)
+                den = gaussian_blur(wgt, sig, 2)
+                x = np.where(den[..., None] > 1e-6, num / np.maximum(den, 1e-6)[..., None], x)
+        y = resample.warp_image(x, sampler, spatial_ndim=2, order=1, valid=fp, antialias=False)
+        nearest = resample.warp_image(hwc, sampler, spatial_ndim=2, order=0, antialias=False)
+        alpha = bands.roles(sample).get("alpha")
+        if alpha is not None:
+            y[..., alpha] = nearest[..., alpha]
+        out_valid = None
+        if fp is not None:
+            out_valid = resample.warp_valid(fp, sampler)
+            y[~out_valid] = nearest[~out_valid]
+        out = restore_dtype(y, image.dtype, meta)
+        out = avoid_nodata(out, out_valid, meta.get("nodata"))
+        return out.reshape(tuple(params["out_shape"]) + image.shape[2:])
+
+    def apply_to_mask(self, mask, params, sample):
+        return resample.warp_mask(mask, self._sampler(params, sample))
+
+    def apply_to_valid(self, valid, params, sample):
+        return resample.warp_valid(valid, self._sampler(params, sample))
+
+    def apply_to_field(self, field, params, sample):
+        return resample.warp_field(field, self._sampler(params, sample), spatial_ndim=2)
+
+    def apply_to_bboxes(self, bboxes, params, sample):
+        s = self._sampler(params, sample)
+        return geometry.transform_bboxes(bboxes, s.out_to_in, s.out_shape)
+
+    def apply_to_keypoints(self, keypoints, params, sample):
+        s = self._sampler(params, sample)
+        return geometry.transform_keypoints(keypoints, s.out_to_in, s.out_shape)
+
+    def apply_to_meta(self, meta, params, sample):
+        s = self._sampler(params, sample)
+        out = geometry.update_meta(meta, s.out_to_in, 2)
+        sy, sx = np.diag(s.out_to_in)[:2]
+        if meta.get("gsd_m"):
+            out["gsd_m"] = float(meta["gsd_m"]) * float(math.sqrt(sy * sx))
+        if meta.get("altitude_m"):
+            out["altitude_m"] = float(meta["altitude_m"]) * float(params["altitude_ratio"])
+        return out

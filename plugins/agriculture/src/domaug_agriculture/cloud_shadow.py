@@ -1,0 +1,132 @@
+"""agriculture.CloudShadow: shadows of drifting cumulus over the field."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+import numpy as np
+
+from domaug.ops.fields import fractal_noise
+from domaug.params import check_number, check_range, draw_seed, sample_uniform
+
+from . import bands, light
+from ._base import AgriPixelTransform
+
+#: Angular diameter of the sun, degrees: sets the penumbra width at the cloud's height.
+SUN_DIAMETER_DEG = 0.53
+
+
+class CloudShadow(AgriPixelTransform):
+    """Cumulus cloud shadows drifting over the field (a class of its own in Agriculture-Vision).
+
+    Model: cloud cover = thresholded fractal Perlin noise (``domaug.ops.fields``) at the
+    cloud size in pixels (size_m / GSD); the penumbra is as wide as the cloud base
+    height × the sun's 0.53° angular diameter; in the umbra only skylight (∝ λ⁻², so
+    bluer) and the cloud's own transmitted light remain: x·(1 − s·(1 − f_sky(λ))) with
+    s the shadow density, in linear units (8-bit photos sRGB-decoded). For a sequence, keep ``seed`` and move ``offset_px`` by
+    wind·Δt/GSD: the noise field is continuous across windows.
+
+    Parameters
+    ----------
+    coverage : float or (low, high)
+        Fraction of the frame in shadow (measured on this frame's realisation of the field).
+    density : float or (low, high)
+        Fraction of the direct sunlight the cloud removes (0.5–0.9 for cumulus).
+    cloud_size_m : float or (low, high)
+        Typical cloud (shadow) size on the ground, metres.
+    cloud_base_m : float
+        Cloud base height, metres (sets the soft edge width).
+    gsd_m : float, optional
+        Ground sample distance; default meta ``gsd_m``/geotransform, else 0.02 m.
+    emit_mask : bool
+        Also return ``shadow_mask`` (uint8, 1 where the shadow removes > half its density).
+    p : float
+        Probability of applying.
+
+    Targets: image (+ ``shadow_mask`` output); other targets pass through.
+    """
+
+    def __init__(
+        self,
+        coverage: float | tuple[float, float] = (0.2, 0.6),
+        density: float | tuple[float, float] = (0.5, 0.85),
+        cloud_size_m: float | tuple[float, float] = (30.0, 300.0),
+        cloud_base_m: float = 1000.0,
+        gsd_m: float | None = None,
+        emit_mask: bool = False,
+        p: float = 1.0,
+    ) -> None:
+        super().__init__(p=p)
+        self.coverage = check_range(coverage, "coverage", low=0.0, high=1.0)
+        self.density = check_range(density, "density", low=0.0, high=1.0)
+        self.cloud_size_m = check_range(cloud_size_m, "cloud_size_m", low=0.0, low_inclusive=False)
+        self.cloud_base_m = check_number(cloud_base_m, "cloud_base_m", low=0.0)
+        self.gsd_m = None if gsd_m is None else check_number(gsd_m, "gsd_m", low=0.0, low_inclusive=False)
+        self.emit_mask = bool(emit_mask)
+
+    def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
+        gsd = self.gsd_m if self.gsd_m is not None else bands.gsd_of(sample.get("meta"))
+        size_px = sample_uniform(rng, self.cloud_size_m) / gsd
+        penumbra_px = self.cloud_base_m * math.tan(math.radians(SUN_DIAMETER_DEG)) / gsd
+        params = {
+            "seed": draw_seed(rng),
+            "offset_px": [int(rng.integers(-100000, 100000)), int(rng.integers(-100000, 100000))],
+            "scale_px": float(min(max(size_px, 4.0), 1e6)),
+            "penumbra_px": float(max(penumbra_px, 0.5)),
+            "coverage": sample_uniform(rng, self.coverage),
+            "density": sample_uniform(rng, self.density),
+            "emit_mask": self.emit_mask,
+        }
+        params["threshold"] = self._threshold(bands.as_hwc(sample["image"]).shape[:2], params)
+        return params
+
+    @staticmethod
+    def _threshold(shape: tuple[int, int], params: Mapping[str, Any]) -> float:
+        """Noise level above which this frame is in shadow: the (1 − coverage) quantile.
+
+        Estimated on a coarse (≤ ~64² px) evaluation of the same field, so ``coverage``
+        is the shadowed fraction of *this* frame; recorded in params, so windows of a
+        moving sequence that reuse the params agree exactly.
+        """
+        cov = float(params["coverage"])
+        if cov <= 0:
+            return 1e9  # above any noise value: no shadow
+        if cov >= 1:
+            return -1e9
+        step = max(1, min(shape) // 64)
+        coarse = fractal_noise(
+            (-(-shape[0] // step), -(-shape[1] // step)), seed=int(params["seed"]),
+            scale_px=params["scale_px"] / step, octaves=4,
+            offset=(params["offset_px"][0] // step, params["offset_px"][1] // step),
+        )
+        return float(np.quantile(coarse, 1.0 - cov))
+
+    def shadow(self, shape: tuple[int, int], params: Mapping[str, Any]) -> np.ndarray:
+        """Shadow strength s ∈ [0, density] per pixel (float32 H×W)."""
+        noise = fractal_noise(shape, seed=int(params["seed"]), scale_px=params["scale_px"],
+                              octaves=4, offset=tuple(params["offset_px"]))
+        thr = float(params["threshold"])
+        # edge width in noise units ≈ penumbra / (feature size / π)
+        width = max(1e-3, math.pi * params["penumbra_px"] / params["scale_px"])
+        t = np.clip((noise - thr) / width + 0.5, 0.0, 1.0)
+        s = t * t * (3.0 - 2.0 * t)  # smoothstep
+        return (s * np.float32(params["density"])).astype(np.float32)
+
+    def apply_to_bands(self, x, params, sample, ctx):
+        s = self.shadow(x.shape[:2], params)
+        keep = light.skylight_fraction(ctx["wavelengths"])
+        lin = self.to_linear(x, ctx)
+        lin *= 1.0 - s[..., None] * (1.0 - keep[None, None, :])
+        return self.from_linear(lin, ctx)
+
+    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
+        out = super().apply(sample, params)
+        if params.get("emit_mask"):
+            s = self.shadow(bands.as_hwc(sample["image"]).shape[:2], params)
+            m = (s > 0.5 * float(params["density"])).astype(np.uint8)
+            fp = bands.footprint(sample)
+            if fp is not None:
+                m[~fp] = 0
+            out["shadow_mask"] = m
+        return out

@@ -1,0 +1,134 @@
+"""agriculture.SoilMoisture: wet soil between the plants (darker, most in NIR/SWIR), optional puddles."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from domaug.ops.fields import smooth_field
+from domaug.params import check_number, check_range, draw_seed, sample_uniform
+
+from . import bands
+from ._base import AgriPixelTransform
+from .vegetation import feather, sample_vegetation
+
+#: Wavelength (nm) → darkening coefficient k(λ) of reflectance × exp(−k·moisture):
+#: water absorption makes wet soil darker, increasingly toward NIR and SWIR
+#: (Lobell & Asner, SSSA J. 66:722, 2002). k=0.5 halves nothing: exp(−0.5) ≈ 0.61.
+K_NM = np.array([400.0, 700.0, 900.0, 1600.0, 2200.0])
+K_VALUES = np.array([0.45, 0.55, 0.70, 1.00, 1.10])
+#: Relative reflectance of a shallow puddle vs the dry soil around it, by wavelength.
+PUDDLE_NM = np.array([400.0, 600.0, 700.0, 800.0, 2200.0])
+PUDDLE_VALUES = np.array([0.55, 0.45, 0.35, 0.12, 0.05])
+
+
+def moisture_factor(wavelengths_nm: np.ndarray, moisture: np.ndarray) -> np.ndarray:
+    """exp(−k(λ)·moisture) for an H×W moisture map → H×W×C gains."""
+    k = np.interp(wavelengths_nm, K_NM, K_VALUES).astype(np.float32)
+    return np.exp(-moisture[..., None] * k[None, None, :])
+
+
+class SoilMoisture(AgriPixelTransform):
+    """Soil moisture: wet soil between the plants is darker, more so at longer wavelengths.
+
+    Model: reflectance × exp(−k(λ)·θ) on non-vegetation pixels, k growing from 0.45
+    (blue) to 0.7 (NIR) and 1.0–1.1 (SWIR) after Lobell & Asner (SSSA J. 66:722, 2002);
+    θ varies smoothly over the field. Optional puddles settle in low-texture soil:
+    water reflects little visible and almost no NIR. Vegetation pixels are bit-exact.
+    Works in linear units (8-bit RGB photos are sRGB-decoded first).
+
+    Parameters
+    ----------
+    moisture : float or (low, high)
+        Mean relative moisture θ ∈ [0, 1] (0: dry, 1: saturated).
+    patchiness : float
+        Relative spatial variation of θ (a smooth random field), 0 = uniform.
+    patch_size_px : float
+        Correlation length of the moisture variation, pixels.
+    puddle_fraction : float or (low, high)
+        Fraction of the soil pixels turned into standing water (0 = none).
+    threshold : float, optional
+        Vegetation threshold (NDVI, or ExG for RGB).
+    p : float
+        Probability of applying.
+
+    Targets: image; other targets pass through.
+    """
+
+    def __init__(
+        self,
+        moisture: float | tuple[float, float] = (0.3, 0.9),
+        patchiness: float = 0.3,
+        patch_size_px: float = 60.0,
+        puddle_fraction: float | tuple[float, float] = 0.0,
+        threshold: float | None = None,
+        p: float = 1.0,
+    ) -> None:
+        super().__init__(p=p)
+        self.moisture = check_range(moisture, "moisture", low=0.0, high=1.0)
+        self.patchiness = check_number(patchiness, "patchiness", low=0.0, high=1.0)
+        self.patch_size_px = check_number(patch_size_px, "patch_size_px", low=1.0, low_inclusive=True)
+        self.puddle_fraction = check_range(puddle_fraction, "puddle_fraction", low=0.0, high=0.5)
+        self.threshold = None if threshold is None else check_number(threshold, "threshold", low=-1.0, high=1.0)
+
+    def check_input(self, sample: Mapping[str, Any]) -> None:
+        super().check_input(sample)
+        bands.require_vegetation_bands(sample, self.name_for_errors())
+
+    def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
+        return {
+            "moisture": sample_uniform(rng, self.moisture),
+            "patchiness": self.patchiness,
+            "patch_size_px": self.patch_size_px,
+            "puddle_fraction": sample_uniform(rng, self.puddle_fraction),
+            "threshold": self.threshold,
+            "seed": draw_seed(rng),
+        }
+
+    def apply_to_bands(self, x, params, sample, ctx):
+        veg = sample_vegetation(sample, params["threshold"])
+        soil = ~veg if ctx["footprint"] is None else (~veg & ctx["footprint"])
+        if not soil.any():
+            return x
+        h, w = veg.shape
+        seed = int(params["seed"])
+        theta = np.full((h, w), np.float32(params["moisture"]))
+        if params["patchiness"] > 0:
+            field = smooth_field((h, w), seed=seed, correlation_px=params["patch_size_px"])
+            theta = np.clip(theta * (1.0 + np.float32(params["patchiness"]) * field), 0.0, 1.2)
+        # soil right next to a leaf is partly leaf (mixed pixel): fade the effect there
+        weight = (1.0 - feather(veg, 1.0)) * soil
+        gain = moisture_factor(ctx["wavelengths"], theta * weight)
+        lin = self.to_linear(x, ctx)  # reflectance is darkened in linear units
+        y = lin * gain
+        frac = float(params["puddle_fraction"])
+        if frac > 0:
+            y = _puddles(lin, y, soil, frac, seed, ctx, params["patch_size_px"])
+        y = self.from_linear(y, ctx)
+        plants = ~soil
+        y[plants] = bands.as_hwc(sample["image"])[plants]  # bit-exact
+        return y
+
+
+def _puddles(x, y, soil, fraction, seed, ctx, size_px):
+    """Standing water in the smoothest, lowest (random-field) soil areas."""
+    from scipy.ndimage import uniform_filter
+
+    lum = x[..., ctx["spectral"]].mean(axis=-1)
+    m1 = uniform_filter(lum, 7)
+    m2 = uniform_filter(lum * lum, 7)
+    texture = np.sqrt(np.maximum(m2 - m1 * m1, 0)) / (np.abs(m1) + 1e-6)
+    low = smooth_field(lum.shape, seed=seed ^ 0x9E37, correlation_px=max(4.0, size_px / 3))
+    # rank: smooth soil in low ground first
+    score = low + 4.0 * texture
+    score = np.where(soil, score, np.inf)
+    k = int(round(fraction * soil.sum()))
+    if k <= 0:
+        return y
+    cut = np.partition(score[soil], k - 1)[k - 1]
+    water = (score <= cut) & soil
+    edge = feather(water, 1.0) * soil
+    ratio = np.interp(ctx["wavelengths"], PUDDLE_NM, PUDDLE_VALUES).astype(np.float32)
+    wet = x * ratio[None, None, :]
+    return y + edge[..., None] * (wet - y)

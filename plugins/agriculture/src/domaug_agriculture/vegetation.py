@@ -1,0 +1,165 @@
+"""Vegetation indices and the vegetation mask every agriculture transform relies on.
+
+- NDVI = (NIR − R) / (NIR + R) (Rouse et al. 1974), for multispectral frames;
+- ExG = 2g − r − b on chromatic coordinates r = R/(R+G+B), ... (Woebbecke et al. 1995),
+  ExR = 1.4r − g and ExGR = ExG − ExR (Meyer & Camargo Neto 2008), for RGB frames.
+
+:func:`vegetation_mask` is public so users can inspect what the transforms treat as
+plants: NDVI > threshold when the frame has red and NIR bands, otherwise ExG (Otsu
+threshold) or ExGR > 0 on the red, green and blue bands.
+
+>>> from domaug_agriculture.vegetation import vegetation_mask
+>>> plants = vegetation_mask(image, {"band_names": ["blue", "green", "red", "nir", "rededge"]})
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from domaug.errors import ParameterError, UnsupportedInputError
+from domaug.targets import validate_sample
+
+from . import bands
+
+#: NDVI above which a multispectral pixel is a plant (literature: 0.3–0.4).
+NDVI_THRESHOLD = 0.3
+#: Bounds on the Otsu threshold of ExG so that an all-soil or all-canopy frame is not split in two.
+EXG_OTSU_BOUNDS = (0.0, 0.2)
+
+_EPS = 1e-6
+
+
+def _band(image: np.ndarray, index: int) -> np.ndarray:
+    return image[..., index].astype(np.float32)
+
+
+def ndvi(image: np.ndarray, meta: Mapping[str, Any] | None = None) -> np.ndarray:
+    """NDVI = (NIR − R)/(NIR + R) per pixel (float32, 0 where both are 0)."""
+    r = _roles(image, meta)
+    if "nir" not in r or "red" not in r:
+        raise UnsupportedInputError("NDVI needs 'red' and 'nir' bands in meta['band_names']")
+    return ndvi_from(_band(image, r["red"]), _band(image, r["nir"]))
+
+
+def ndvi_from(red: np.ndarray, nir: np.ndarray) -> np.ndarray:
+    den = nir + red
+    return np.where(den > 0, (nir - red) / np.maximum(den, _EPS), 0.0).astype(np.float32)
+
+
+def chromatic(image: np.ndarray, meta: Mapping[str, Any] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Chromatic coordinates r, g, b = R/(R+G+B), ... (1/3 each for black pixels)."""
+    r = _roles(image, meta)
+    if not all(k in r for k in ("red", "green", "blue")):
+        raise UnsupportedInputError("chromatic coordinates need 'red', 'green' and 'blue' bands")
+    R, G, B = (_band(image, r[k]) for k in ("red", "green", "blue"))
+    s = R + G + B
+    dark = s <= 0
+    s = np.where(dark, 1.0, s)
+    third = np.float32(1.0 / 3.0)
+    return (np.where(dark, third, R / s), np.where(dark, third, G / s), np.where(dark, third, B / s))
+
+
+def exg(image: np.ndarray, meta: Mapping[str, Any] | None = None) -> np.ndarray:
+    """Excess green ExG = 2g − r − b on chromatic coordinates (float32, in [−1, 2])."""
+    r, g, b = chromatic(image, meta)
+    return (2 * g - r - b).astype(np.float32)
+
+
+def exgr(image: np.ndarray, meta: Mapping[str, Any] | None = None) -> np.ndarray:
+    """ExGR = ExG − ExR with ExR = 1.4r − g; > 0 means plant."""
+    r, g, b = chromatic(image, meta)
+    return ((2 * g - r - b) - (1.4 * r - g)).astype(np.float32)
+
+
+def _roles(image: np.ndarray, meta: Mapping[str, Any] | None) -> dict[str, int]:
+    sample = {"image": image, "meta": dict(meta or {})}
+    if image.ndim == 3 and (meta or {}).get("spatial_ndim") is None:
+        sample["meta"]["spatial_ndim"] = 2
+    return bands.roles(validate_sample(sample))
+
+
+def vegetation_mask(
+    image: np.ndarray,
+    meta: Mapping[str, Any] | None = None,
+    threshold: float | None = None,
+    method: str = "auto",
+    valid: np.ndarray | None = None,
+) -> np.ndarray:
+    """Boolean H×W mask of plant pixels.
+
+    Parameters
+    ----------
+    image : H×W×C array (uint8, uint16, float)
+    meta : dict with ``band_names`` (or 3-band RGB by default)
+    threshold : float, optional
+        NDVI threshold (default 0.3) or ExG threshold (default: Otsu's threshold,
+        ``skimage.filters.threshold_otsu``, kept within [0, 0.2]); ignored for ExGR (> 0).
+    method : ``"auto"`` (NDVI if red and NIR exist, else ExG), ``"ndvi"``, ``"exg"``, ``"exgr"``
+    valid : boolean H×W, optional
+        Pixels to consider (nodata/outside-footprint pixels are never vegetation).
+    """
+    if method not in ("auto", "ndvi", "exg", "exgr"):
+        raise ParameterError(f"method must be one of auto, ndvi, exg, exgr, got {method!r}")
+    r = _roles(image, meta)
+    if "alpha" in r:
+        alpha_ok = image[..., r["alpha"]] > 0
+        valid = alpha_ok if valid is None else (valid & alpha_ok)
+    if method == "auto":
+        if "nir" in r and "red" in r:
+            method = "ndvi"
+        elif all(k in r for k in ("red", "green", "blue")):
+            method = "exg"
+        else:
+            raise UnsupportedInputError(
+                "cannot find vegetation: meta['band_names'] must name 'red' and 'nir', or "
+                f"'red', 'green' and 'blue' bands (image shape {image.shape})"
+            )
+    if method == "ndvi":
+        mask = ndvi(image, meta) > (NDVI_THRESHOLD if threshold is None else float(threshold))
+    elif method == "exgr":
+        mask = exgr(image, meta) > (0.0 if threshold is None else float(threshold))
+    else:
+        index = exg(image, meta)
+        if threshold is None:
+            values = index[valid] if valid is not None else index.ravel()
+            t = EXG_OTSU_BOUNDS[0]
+            if values.size and values.max() > values.min():
+                from skimage.filters import threshold_otsu
+
+                t = float(np.clip(threshold_otsu(values), *EXG_OTSU_BOUNDS))
+        else:
+            t = float(threshold)
+        mask = index > t
+    if valid is not None:
+        mask &= valid
+    return mask
+
+
+def sample_vegetation(sample: Mapping[str, Any], threshold: float | None = None) -> np.ndarray:
+    """:func:`vegetation_mask` of a validated sample, restricted to its footprint."""
+    return vegetation_mask(
+        bands.as_hwc(sample["image"]), _meta_2d(sample), threshold=threshold, valid=bands.footprint(sample)
+    )
+
+
+def _meta_2d(sample: Mapping[str, Any]) -> dict:
+    meta = dict(sample.get("meta") or {})
+    meta["spatial_ndim"] = 2
+    if sample["image"].ndim == 2:
+        meta.pop("band_names", None)
+        meta["band_names"] = [""]
+    return meta
+
+
+def feather(mask: np.ndarray, sigma_px: float, cutoff: float = 1e-3) -> np.ndarray:
+    """Soft weight from a boolean mask: Gaussian-blurred, exactly 0 below ``cutoff``."""
+    w = mask.astype(np.float32)
+    if sigma_px > 0:
+        from scipy.ndimage import gaussian_filter
+
+        w = gaussian_filter(w, sigma_px, mode="nearest", truncate=3.0)
+        w[w < cutoff] = 0.0
+        np.clip(w, 0.0, 1.0, out=w)
+    return w

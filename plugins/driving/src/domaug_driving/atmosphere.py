@@ -1,0 +1,114 @@
+"""Pure kernels for light travelling through air: Koschmieder's law and its parameters.
+
+No randomness and no I/O: the Fog, Rain and Snow transforms call these.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: −ln(0.05): meteorological optical range V is where contrast falls to 5 % (CIE / WMO).
+LN20 = math.log(20.0)
+
+
+def beta_from_visibility(visibility_m: float) -> float:
+    """Extinction coefficient β (1/m) for meteorological optical range V (m): β = ln 20 / V ≈ 2.996/V."""
+    return LN20 / float(visibility_m)
+
+
+def visibility_from_beta(beta_per_m: float) -> float:
+    """Meteorological optical range V (m) of extinction β (1/m)."""
+    return LN20 / float(beta_per_m)
+
+
+def rain_extinction_per_m(rain_rate_mm_h: float) -> float:
+    """Extinction of rain (1/m): β = 0.312·R^0.67 km⁻¹ (Weber et al. 2015, as used by Halder et al. 2019)."""
+    return 0.312 * float(rain_rate_mm_h) ** 0.67 / 1000.0
+
+
+def transmission(distance_m: np.ndarray, beta: float | np.ndarray) -> np.ndarray:
+    """t = exp(−β·ℓ) (float32). ``beta`` is a number or a field of ``distance_m``'s shape."""
+    x = np.multiply(distance_m, np.float32(beta) if np.isscalar(beta) else beta, dtype=np.float32)
+    np.negative(x, out=x)
+    return np.exp(x, out=x)
+
+
+def koschmieder(linear: np.ndarray, t: np.ndarray, airlight: np.ndarray) -> np.ndarray:
+    """I = J·t + A·(1 − t) on linear RGB ``linear`` (H×W×3), ``t`` H×W, ``airlight`` (3,).
+
+    Computed as (J − A)·t + A; returns a new float32 array.
+    """
+    a = np.asarray(airlight, dtype=np.float32).reshape(-1)
+    if np.all(a == a[0]):  # grey: scalar operations are much faster than a broadcast (3,)
+        s = a[0]
+        out = np.subtract(linear, s, dtype=np.float32)
+        out *= t[..., None]
+        out += s
+        return out
+    # per channel with scalar airlight: a (3,) broadcast runs numpy's inner loop over 3 items
+    out = np.empty(linear.shape, dtype=np.float32)
+    for c in range(3):
+        oc = out[..., c]
+        np.subtract(linear[..., c], a[c], out=oc)
+        oc *= t
+        oc += a[c]
+    return out
+
+
+def estimate_airlight(linear: np.ndarray, sky: np.ndarray | None, fallback: float) -> list[float]:
+    """Atmospheric light from the sky: median colour of its brightest 1 % (grey ``fallback`` if no sky).
+
+    A simpler cousin of Sakaridis et al.'s estimator (median of the brightest dark-channel
+    pixels), restricted to the pixels the depth prior calls sky.
+    """
+    if sky is None or not sky.any():
+        return [float(fallback)] * 3
+    step = max(1, int(np.sqrt(sky.size / 65536)))  # ≈ 65 k samples are plenty
+    sub = sky[::step, ::step]
+    px = linear[::step, ::step][sub] if sub.any() else linear[sky]
+    y = px @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+    k = max(1, len(y) // 100)
+    top = np.argpartition(y, len(y) - k)[len(y) - k :]
+    return [float(v) for v in np.median(px[top], axis=0)]
+
+
+def koschmieder_srgb8(image: np.ndarray, t: np.ndarray, airlight: float, levels: int = 2048) -> np.ndarray:
+    """Koschmieder's law on 8-bit sRGB in one lookup: uint8 H×W×3 in, uint8 out.
+
+    Equivalent to decode → J·t + A·(1 − t) → encode, with t quantised on
+    u = √(1 − t) (``levels`` steps: fine near t = 1, where dark outputs need it; error
+    ≤ 0.1 code on top of the final rounding). A table of (t level × input code) replaces five float passes over
+    the frame by one gather. ``airlight`` is grey (linear, fraction of full scale).
+    """
+    from .radiometry import _decode_lut, _encode_lut8, _ENC_STEPS
+
+    n = levels - 1
+    u = np.arange(levels, dtype=np.float64) / n
+    t_levels = (1.0 - u * u).astype(np.float32)[:, None]  # (levels, 1)
+    j = _decode_lut(256)[None, :]  # (1, 256)
+    lut_lin = j * t_levels + np.float32(airlight) * (1.0 - t_levels)
+    np.clip(lut_lin, 0.0, 1.0, out=lut_lin)
+    lut = np.take(_encode_lut8(), (np.sqrt(lut_lin) * _ENC_STEPS + 0.5).astype(np.uint32)).ravel()
+    q = np.subtract(np.float32(1.0), t, dtype=np.float32)
+    np.maximum(q, 0.0, out=q)
+    np.sqrt(q, out=q)
+    q *= np.float32(n)
+    q += np.float32(0.5)
+    row = q.astype(np.int32)
+    row *= 256
+    idx = np.add(row[..., None], image, dtype=np.int32)
+    return np.take(lut, idx)
+
+
+def blend_towards(linear: np.ndarray, colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """In place: I ← I + α·(C − I) for a colour C (3,) and an opacity map α (H×W)."""
+    col = np.asarray(colour, dtype=np.float32).reshape(-1)
+    tmp = np.empty(alpha.shape, dtype=np.float32)
+    for c in range(3):
+        lc = linear[..., c]
+        np.subtract(col[c], lc, out=tmp)
+        tmp *= alpha
+        lc += tmp
+    return linear

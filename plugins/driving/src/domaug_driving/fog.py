@@ -1,0 +1,142 @@
+"""driving.Fog: fog that thickens with distance (Koschmieder's law in linear light)."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from domaug.dtypes import finish
+from domaug.params import check_number, check_range, draw_seed, sample_log_uniform, sample_uniform
+from domaug.errors import ParameterError
+from domaug.targets import valid_of
+from domaug.transform import PixelTransform
+
+from . import atmosphere, radiometry
+from .depth import CAP_M, SKY_DEPTH_M, camera_from, check_camera_args, depth_of_sample
+from .fields import noise_field
+
+
+class Fog(PixelTransform):
+    """Fog: each pixel's light is attenuated and replaced by airlight as distance grows.
+
+    Model: Koschmieder's law I = J·t + A·(1 − t), t = exp(−β·ℓ), β = ln 20 / V
+    (meteorological optical range, 5 % contrast; Sakaridis et al., IJCV 2018), in linear light.
+
+    The distance ℓ comes from the ``depth`` target (metres) when given, else from the
+    flat-road prior of :mod:`domaug_driving.depth` (ground plane, sky, boxes as billboards,
+    optional ``sky_mask``/``road_mask``). Integer images are sRGB-decoded and re-encoded,
+    float images are taken as linear radiance.
+
+    Parameters
+    ----------
+    visibility_m : float or (low, high)
+        Meteorological optical range V in metres (drawn log-uniformly). WMO fog: V < 1000 m.
+    airlight : float or (low, high) or "estimate"
+        Atmospheric light A as a fraction of full scale in linear light (grey), or
+        ``"estimate"``: the median colour of the brightest sky pixels.
+    density_variation : float or (low, high)
+        0 = homogeneous fog; > 0 = β multiplied by ``1 + density_variation·N`` with N a smooth
+        unit-std noise field (patchy fog), clipped at 0.05.
+    patch_size_px : float
+        Feature size of that noise field (default: a quarter of the image width).
+    scatter_blur_px : float or (low, high)
+        Gaussian σ (px) of forward-scattering blur reached where t → 0 (0 = none).
+    focal_length_px, horizon_row, camera_height_m : float or None
+        Camera for the depth prior (None: ``meta`` values, else 0.9·W, 0.58·H, 1.3 m);
+        ``horizon_row="estimate"`` finds the lane vanishing point (``depth.estimate_horizon``).
+    cap_m : float
+        Distance given to non-sky pixels above the horizon by the prior.
+
+    Targets: image (RGB, uint8/uint16 sRGB or float linear); adds ``transmission`` (float32
+    t per pixel, multiplied into an existing one); every other target passes unchanged.
+    """
+
+    def __init__(
+        self,
+        visibility_m: Any = (50.0, 1000.0),
+        airlight: Any = (0.8, 0.9),
+        density_variation: Any = (0.0, 0.3),
+        patch_size_px: float | None = None,
+        scatter_blur_px: Any = 0.0,
+        focal_length_px: float | None = None,
+        horizon_row: float | str | None = None,
+        camera_height_m: float | None = None,
+        cap_m: float = CAP_M,
+        p: float = 1.0,
+    ) -> None:
+        super().__init__(p=p)
+        self.visibility_m = check_range(visibility_m, "visibility_m", low=0.0, low_inclusive=False)
+        if isinstance(airlight, str):
+            if airlight != "estimate":
+                raise ParameterError(f"airlight must be a fraction of full scale, a (low, high) pair or 'estimate', got {airlight!r}")
+            self.airlight: Any = airlight
+        else:
+            self.airlight = check_range(airlight, "airlight", low=0.0, high=1.0)
+        self.density_variation = check_range(density_variation, "density_variation", low=0.0, high=2.0)
+        self.patch_size_px = None if patch_size_px is None else check_number(patch_size_px, "patch_size_px", low=1.0)
+        self.scatter_blur_px = check_range(scatter_blur_px, "scatter_blur_px", low=0.0, high=50.0)
+        self.camera_args = check_camera_args(focal_length_px, horizon_row, camera_height_m)
+        self.cap_m = check_number(cap_m, "cap_m", low=0.0, low_inclusive=False)
+
+    def check_input(self, sample: Mapping[str, Any]) -> None:
+        super().check_input(sample)
+        radiometry.check_rgb_2d(sample, self.name_for_errors())
+
+    def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
+        h, w = sample["image"].shape[:2]
+        visibility = sample_log_uniform(rng, self.visibility_m)
+        airlight = "estimate" if self.airlight == "estimate" else sample_uniform(rng, self.airlight)
+        dv = sample_uniform(rng, self.density_variation)
+        return {
+            "visibility_m": visibility,
+            "beta_per_m": atmosphere.beta_from_visibility(visibility),
+            "airlight": airlight,
+            "density_variation": dv,
+            "seed": draw_seed(rng) if dv > 0 else 0,
+            "patch_size_px": self.patch_size_px or max(w, h) / 4.0,
+            "scatter_blur_px": sample_uniform(rng, self.scatter_blur_px),
+            "camera": camera_from((h, w), sample.get("meta"), image=sample["image"], **self.camera_args),
+            "cap_m": self.cap_m,
+        }
+
+    def _fog(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        image, meta = sample["image"], sample.get("meta")
+        dist = depth_of_sample(sample, params["camera"], None, cap_m=params.get("cap_m", CAP_M))
+        beta: Any = params["beta_per_m"]
+        if params.get("density_variation", 0.0) > 0:
+            field = noise_field(dist.shape, seed=params["seed"], scale_px=params["patch_size_px"])
+            field *= np.float32(params["density_variation"])
+            field += np.float32(1.0)
+            np.maximum(field, np.float32(0.05), out=field)
+            field *= np.float32(beta)
+            beta = field
+        t = atmosphere.transmission(dist, beta)
+        sigma = float(params.get("scatter_blur_px", 0.0))
+        if params["airlight"] != "estimate" and sigma <= 0 and radiometry.is_srgb8(image, meta):
+            return atmosphere.koschmieder_srgb8(image, t, float(params["airlight"])), t  # one-gather fast path
+        lin = radiometry.decode(image, meta)
+        if params["airlight"] == "estimate":
+            airlight = atmosphere.estimate_airlight(lin, dist >= SKY_DEPTH_M, fallback=0.85)
+        else:
+            airlight = [float(params["airlight"])] * 3
+        if sigma > 0:
+            from scipy.ndimage import gaussian_filter
+
+            blurred = gaussian_filter(lin, sigma=(sigma, sigma, 0), mode="nearest")
+            blurred -= lin
+            blurred *= (1.0 - t)[..., None]
+            lin += blurred
+        out = atmosphere.koschmieder(lin, t, airlight)
+        return radiometry.encode(out, image, meta), t
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+        return self._fog(sample, params)[0]
+
+    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
+        result, t = self._fog(sample, params)
+        out = dict(sample)
+        out["image"] = finish(result, sample, valid_of(sample))
+        old = sample.get("transmission")
+        out["transmission"] = t if old is None else (t * old.astype(np.float32)).astype(np.float32)
+        return out

@@ -1,0 +1,170 @@
+"""driving.Night: day-to-night in linear light — less light, street-lamp colour, sensor noise."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from domaug.errors import ParameterError
+from domaug.params import check_number, check_range, draw_seed, sample_int, sample_log_uniform, sample_uniform
+from domaug.transform import PixelTransform
+
+from . import radiometry, sensor
+from .depth import check_camera_args, camera_from, estimate_sky_encoded
+
+ILLUMINANTS = ("sodium", "warm_led", "led", "cool_led")
+
+
+class Night(PixelTransform):
+    """Night: the scene lit by street lamps instead of the sun, seen by a noisier camera.
+
+    Model: unprocess to linear light, scale by 2^−stops, tint toward the street-light
+    illuminant, add street lamps (glow + a pool of light on the road) and vehicle lights,
+    darken the sky, then Poisson–Gaussian sensor noise of variance shot·x + read
+    (Brooks et al., CVPR 2019, "Unprocessing images"; Punnappurath et al., CVPR 2022), re-encode.
+
+    Parameters
+    ----------
+    stops : float or (low, high)
+        Exposure drop in stops (EV): mean linear luminance falls by 2^stops (before lamps).
+    illuminant : str or list of str
+        Street lighting: ``"sodium"`` (≈2000 K), ``"warm_led"`` (3000 K), ``"led"`` (4000 K),
+        ``"cool_led"`` (5000 K); a list to draw from.
+    white_balance_shift : float or (low, high)
+        0 = neutral (camera fully white-balanced), 1 = full illuminant colour. The tint has
+        unit luminance, so it does not change brightness.
+    shot_noise : float or (low, high)
+        Shot-noise factor (variance per unit linear signal, full scale = 1; log-uniform).
+        Brooks et al.: 1e-4 … 0.012.
+    read_noise : float or (low, high) or None
+        Read-noise variance (full scale²); None = Brooks et al.'s fit to the shot factor.
+    sky_factor : float or (low, high)
+        Extra factor on estimated sky pixels (1 = no extra darkening).
+    street_lights : int or (low, high)
+        Number of street lamps above the road (each: glow with bloom, pool of light below).
+    vehicle_lights : bool
+        Tail lights at the lower corners of every box (red, with bloom).
+    focal_length_px, horizon_row, camera_height_m : float or None
+        Camera for lamp sizes and the sky (None: ``meta`` or 0.9·W, 0.58·H, 1.3 m;
+        ``horizon_row="estimate"``: from the lane vanishing point).
+
+    Targets: image (RGB; uint8/uint16 sRGB, float linear); others pass unchanged.
+    """
+
+    def __init__(
+        self,
+        stops: Any = (3.0, 6.0),
+        illuminant: str | Sequence[str] = ("sodium", "led"),
+        white_balance_shift: Any = (0.3, 0.8),
+        shot_noise: Any = (1e-4, 0.012),
+        read_noise: Any = None,
+        sky_factor: Any = (0.05, 0.3),
+        street_lights: Any = (0, 6),
+        vehicle_lights: bool = True,
+        focal_length_px: float | None = None,
+        horizon_row: float | str | None = None,
+        camera_height_m: float | None = None,
+        p: float = 1.0,
+    ) -> None:
+        super().__init__(p=p)
+        self.stops = check_range(stops, "stops", low=0.0, high=20.0)
+        names = [illuminant] if isinstance(illuminant, str) else list(illuminant)
+        if not names or any(n not in ILLUMINANTS for n in names):
+            raise ParameterError(f"illuminant must be one of {ILLUMINANTS} or a list of them, got {illuminant!r}")
+        self.illuminants = names
+        self.white_balance_shift = check_range(white_balance_shift, "white_balance_shift", low=0.0, high=1.0)
+        self.shot_noise = check_range(shot_noise, "shot_noise", low=0.0, high=1.0)
+        self.read_noise = None if read_noise is None else check_range(read_noise, "read_noise", low=0.0, high=1.0)
+        self.sky_factor = check_range(sky_factor, "sky_factor", low=0.0, high=1.0)
+        self.street_lights = check_range(street_lights, "street_lights", low=0, high=100, integer=True)
+        if not isinstance(vehicle_lights, bool):
+            raise ParameterError(f"vehicle_lights must be True or False, got {vehicle_lights!r}")
+        self.vehicle_lights = vehicle_lights
+        self.camera_args = check_camera_args(focal_length_px, horizon_row, camera_height_m)
+
+    def check_input(self, sample: Mapping[str, Any]) -> None:
+        super().check_input(sample)
+        radiometry.check_rgb_2d(sample, self.name_for_errors())
+
+    def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
+        h, w = sample["image"].shape[:2]
+        cam = camera_from((h, w), sample.get("meta"), image=sample["image"], **self.camera_args)
+        shot = sample_log_uniform(rng, self.shot_noise) if self.shot_noise[0] > 0 else sample_uniform(rng, self.shot_noise)
+        if self.read_noise is None:
+            read = sensor.brooks_read_variance(shot) if shot > 0 else 0.0
+        else:
+            read = sample_uniform(rng, self.read_noise)
+        illuminant = self.illuminants[int(rng.integers(len(self.illuminants)))] if len(self.illuminants) > 1 else self.illuminants[0]
+        f, vh, ch = cam["focal_length_px"], cam["horizon_row"], cam["camera_height_m"]
+        lamps = []
+        for _ in range(sample_int(rng, self.street_lights)):
+            z = float(rng.uniform(8.0, 80.0))  # distance of the lamp (m)
+            side = float(rng.choice([-1.0, 1.0])) * float(rng.uniform(4.0, 9.0))  # lateral offset (m)
+            col = w / 2 + f * side / z
+            row = vh - f * (8.0 - ch) / z  # lamp head 8 m above the road
+            ground_row = vh + f * ch / z
+            lamps.append([row, col, ground_row, f * 0.25 / z, f * 3.0 / z])
+        boxes = sample.get("bboxes") if self.vehicle_lights else None
+        return {
+            "stops": sample_uniform(rng, self.stops),
+            "illuminant": illuminant,
+            "white_balance_shift": sample_uniform(rng, self.white_balance_shift),
+            "shot_noise": shot,
+            "read_noise": read,
+            "sky_factor": sample_uniform(rng, self.sky_factor),
+            "street_lamps": lamps,  # [row, col, ground row, core sigma px, pool sigma px]
+            "vehicle_lights": bool(self.vehicle_lights and boxes is not None and len(boxes)),
+            "horizon_row": vh,
+            "seed": draw_seed(rng),
+        }
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+        meta = sample.get("meta")
+        lin = radiometry.decode(image, meta)
+        h, w = lin.shape[:2]
+        tint = sensor.illuminant_rgb(params["illuminant"])
+        k = float(params["white_balance_shift"])
+        gain = (1.0 - k) + k * tint  # unit luminance stays unit luminance (linear in k)
+        gain = gain * np.float32(2.0 ** -float(params["stops"]))
+        sky_factor = float(params["sky_factor"])
+        sky_map = None
+        if sky_factor < 1.0:
+            sky = estimate_sky_encoded(image, meta, params["horizon_row"])
+            if sky.any():
+                sky_map = np.where(sky, np.float32(sky_factor), np.float32(1.0)).astype(np.float32)
+        lamps = np.asarray(params["street_lamps"], dtype=np.float32).reshape(-1, 5)
+        pools = None
+        if len(lamps):
+            # illumination pools on the road multiply the scene's reflectance
+            pools = sensor.gaussian_glows((h, w), lamps[:, [2, 1]], lamps[:, 4], np.tile(tint * 0.05, (len(lamps), 1)))
+        for c in range(3):  # per channel: scalar gains keep numpy's inner loops long
+            lc = lin[..., c]
+            if pools is not None:
+                pc = pools[..., c]
+                pc += np.float32(gain[c])
+                lc *= pc
+            else:
+                lc *= np.float32(gain[c])
+            if sky_map is not None:
+                lc *= sky_map
+        glow_centres, glow_sigmas, glow_colours = [], [], []
+        for row, col, _, core, _ in lamps:
+            glow_centres += [(row, col), (row, col)]
+            glow_sigmas += [max(core, 0.7), max(core, 0.7) * 8.0]
+            glow_colours += [tint * 3.0, tint * 0.06]
+        if params["vehicle_lights"]:
+            red = sensor.illuminant_rgb("tail_light")
+            for x0, y0, x1, y1 in np.asarray(sample["bboxes"], dtype=np.float64)[:, :4]:
+                bw, bh = x1 - x0, y1 - y0
+                size = max(0.04 * bw, 0.7)
+                for cx in (x0 + 0.15 * bw, x1 - 0.15 * bw):
+                    glow_centres += [(y0 + 0.6 * bh, cx), (y0 + 0.6 * bh, cx)]
+                    glow_sigmas += [size, size * 3.0]
+                    glow_colours += [red * 1.5, red * 0.04]
+        if glow_centres:
+            lin += sensor.gaussian_glows((h, w), np.asarray(glow_centres), np.asarray(glow_sigmas), np.asarray(glow_colours))
+        if params["shot_noise"] > 0 or params["read_noise"] > 0:
+            sensor.add_poisson_gaussian(lin, float(params["shot_noise"]), float(params["read_noise"]), int(params["seed"]))
+            np.maximum(lin, 0.0, out=lin)
+        return radiometry.encode(lin, image, meta)

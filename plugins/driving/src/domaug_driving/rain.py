@@ -1,0 +1,158 @@
+"""driving.Rain: falling rain seen by a car camera — streaks in depth, rain veil, wet road."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from domaug.errors import ParameterError
+from domaug.params import check_number, check_range, draw_seed, sample_int, sample_log_uniform, sample_uniform
+from domaug.transform import PixelTransform
+
+from . import atmosphere, radiometry, streaks
+from .depth import check_camera_args, SKY_DEPTH_M, camera_from, depth_of_sample
+from .lens_droplets import render_droplets
+from .road import box_mask, road_texture, upsample2, wet_road
+
+
+class Rain(PixelTransform):
+    """Rain: motion-blurred drop streaks at many depths, the haze of rain, and a wet road.
+
+    Model: Garg & Nayar (IJCV 2007; TOG 2006) streaks — Marshall–Palmer drop sizes, fall
+    speed 200·√a, streak length f·v·T/Z, opacity τ/T — rendered like Halder et al. (ICCV 2019)
+    with rain extinction β = 0.312·R^0.67 km⁻¹ applied by Koschmieder's law, wet asphalt
+    darkening (Lekner & Dorf 1988) and Fresnel road reflections; all in linear light.
+
+    Parameters
+    ----------
+    rain_rate_mm_h : float or (low, high)
+        Rain rate R (mm/h, log-uniform): light < 2.5, moderate 2.5–7.6, heavy > 7.6, violent > 50.
+    exposure_ms : float or (low, high)
+        Exposure time T (ms): longer exposure, longer and fainter streaks.
+    wind_mps : float or (low, high)
+        Horizontal wind across the view (m/s, + = to the right): tilts the streaks.
+    speed_kmh : float or (low, high)
+        Ego speed (km/h): streaks also stretch radially away from the focus of expansion.
+    wetness : float or (low, high) or None
+        Road wetness 0–1 (darkening and reflection strength); None = min(1, R / 4 mm/h).
+    streak_brightness : float or (low, high)
+        Drop radiance as a multiple of the mean of the scene's brightest 10 % (drops refract
+        the sky and lights around them; Garg & Nayar 2007).
+    veil : bool
+        Apply the rain extinction (haze) by distance.
+    max_streaks : int
+        Cap on drawn drops (more physical drops share their opacity among these).
+    aperture_mm : float
+        Lens aperture diameter (mm) setting the defocus of near drops (lens focused at ∞).
+    lens_drops : int or (low, high)
+        Drops stuck on the lens/windshield (refracting, see ``driving.LensDroplets``).
+    focal_length_px, horizon_row, camera_height_m : float or None
+        Camera (None: ``meta`` or 0.9·W, 0.58·H, 1.3 m;
+        ``horizon_row="estimate"``: from the lane vanishing point).
+
+    Targets: image (RGB; uint8/uint16 sRGB, float linear); others pass unchanged.
+    """
+
+    def __init__(
+        self,
+        rain_rate_mm_h: Any = (5.0, 50.0),
+        exposure_ms: Any = (3.0, 8.0),
+        wind_mps: Any = (-3.0, 3.0),
+        speed_kmh: Any = 0.0,
+        wetness: Any = None,
+        streak_brightness: Any = (1.2, 2.0),
+        veil: bool = True,
+        max_streaks: int = 20000,
+        aperture_mm: float = 2.0,
+        lens_drops: Any = 0,
+        focal_length_px: float | None = None,
+        horizon_row: float | str | None = None,
+        camera_height_m: float | None = None,
+        p: float = 1.0,
+    ) -> None:
+        super().__init__(p=p)
+        self.rain_rate_mm_h = check_range(rain_rate_mm_h, "rain_rate_mm_h", low=0.0, high=500.0, low_inclusive=False)
+        self.exposure_ms = check_range(exposure_ms, "exposure_ms", low=0.0, high=1000.0, low_inclusive=False)
+        self.wind_mps = check_range(wind_mps, "wind_mps", low=-50.0, high=50.0)
+        self.speed_kmh = check_range(speed_kmh, "speed_kmh", low=0.0, high=300.0)
+        self.wetness = None if wetness is None else check_range(wetness, "wetness", low=0.0, high=1.0)
+        self.streak_brightness = check_range(streak_brightness, "streak_brightness", low=0.0, high=10.0)
+        if not isinstance(veil, bool):
+            raise ParameterError(f"veil must be True or False, got {veil!r}")
+        self.veil = veil
+        self.max_streaks = check_number(max_streaks, "max_streaks", low=1, high=1_000_000, integer=True)
+        self.aperture_mm = check_number(aperture_mm, "aperture_mm", low=0.0, high=100.0)
+        self.lens_drops = check_range(lens_drops, "lens_drops", low=0, high=2000, integer=True)
+        self.camera_args = check_camera_args(focal_length_px, horizon_row, camera_height_m)
+
+    def check_input(self, sample: Mapping[str, Any]) -> None:
+        super().check_input(sample)
+        radiometry.check_rgb_2d(sample, self.name_for_errors())
+
+    def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
+        h, w = sample["image"].shape[:2]
+        rate = sample_log_uniform(rng, self.rain_rate_mm_h)
+        wet = min(1.0, rate / 4.0) if self.wetness is None else sample_uniform(rng, self.wetness)
+        short = min(h, w)
+        drops = [
+            {"row": float(rng.uniform(0, h)), "col": float(rng.uniform(0, w)),
+             "radius": float(max(1.5, rng.uniform(0.008, 0.04) * short)), "aspect": float(rng.uniform(0.8, 1.25)),
+             "mag": float(rng.uniform(2.0, 5.0))}
+            for _ in range(sample_int(rng, self.lens_drops))
+        ]
+        return {
+            "rain_rate_mm_h": rate,
+            "exposure_ms": sample_uniform(rng, self.exposure_ms),
+            "wind_mps": sample_uniform(rng, self.wind_mps),
+            "speed_kmh": sample_uniform(rng, self.speed_kmh),
+            "wetness": wet,
+            "streak_brightness": sample_uniform(rng, self.streak_brightness),
+            "veil": self.veil,
+            "max_streaks": self.max_streaks,
+            "aperture_mm": self.aperture_mm,
+            "camera": camera_from((h, w), sample.get("meta"), image=sample["image"], **self.camera_args),
+            "lens_drops": drops,
+            "seed": draw_seed(rng),
+        }
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+        meta = sample.get("meta")
+        lin = radiometry.decode(image, meta)
+        h, w = lin.shape[:2]
+        cam = params["camera"]
+        seed = int(params["seed"])
+        rate = float(params["rain_rate_mm_h"])
+        # a drop refracts ~165° of the scene, dominated by the sky and lights: take the mean
+        # colour of the brightest 10 % of pixels as the environment radiance it shows
+        px = lin.reshape(-1, 3)[:: max(1, (h * w) // 65536)]
+        y = px @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+        env = px[y >= np.percentile(y, 90)].mean(axis=0)
+        if params["wetness"] > 0:
+            y0 = int(np.clip(np.ceil(cam["horizon_row"]), 0, h))
+            puddles = np.zeros((h, w), dtype=np.float32)
+            if y0 < h:  # soft puddles on ~35 % of the road, textured on the road plane
+                _, _, tex = road_texture((h, w), cam, seed ^ 0x5EED, patch_cells=12.0)
+                np.clip((tex - 0.4) * 0.5, 0.0, 0.5, out=tex)
+                y_road = int(np.clip(np.ceil(cam["horizon_row"] + 0.5), 0, h))
+                puddles[y_road:] = upsample2(tex, h - y_road, w)
+            wet_road(lin, horizon_row=cam["horizon_row"], focal_length_px=cam["focal_length_px"],
+                     camera_height_m=cam["camera_height_m"], wetness=float(params["wetness"]),
+                     puddles=puddles, exclude=box_mask((h, w), sample.get("bboxes")))
+        if params["veil"]:
+            dist = depth_of_sample(sample, cam, None)
+            t = atmosphere.transmission(dist, atmosphere.rain_extinction_per_m(rate))
+            airlight = atmosphere.estimate_airlight(lin, dist >= SKY_DEPTH_M, fallback=float(env.mean()))
+            lin = atmosphere.koschmieder(lin, t, airlight)
+        cover = streaks.rain_coverage(
+            (h, w), seed=seed, rain_rate_mm_h=rate, exposure_s=float(params["exposure_ms"]) * 1e-3,
+            wind_m_s=float(params["wind_mps"]), ego_speed_m_s=float(params["speed_kmh"]) / 3.6,
+            focal_px=cam["focal_length_px"], horizon_row=cam["horizon_row"],
+            aperture_m=float(params["aperture_mm"]) * 1e-3, max_streaks=int(params["max_streaks"]),
+        )
+        np.minimum(cover, 1.0, out=cover)
+        drop = (env * np.float32(params["streak_brightness"])).astype(np.float32)
+        atmosphere.blend_towards(lin, drop, cover)  # I = I·(1 − α) + L_drop·α
+        if params.get("lens_drops"):
+            render_droplets(lin, params["lens_drops"], max(2, min(h, w) // 120))
+        return radiometry.encode(lin, image, meta)

@@ -1,0 +1,174 @@
+"""driving.Snow: falling flakes in depth, snow lying on upward-facing surfaces, and snow haze."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from domaug.params import check_number, check_range, draw_seed, sample_log_uniform, sample_uniform
+from domaug.transform import PixelTransform
+
+from . import atmosphere, radiometry, streaks
+from .depth import check_camera_args, SKY_DEPTH_M, camera_from, depth_of_sample
+from .road import road_texture, upsample2
+
+
+def ledges(linear: np.ndarray) -> np.ndarray:
+    """Horizontal structures (H×W float32, 0–1): where local structure is a horizontal edge
+    (|∂Y/∂y|² ≫ |∂Y/∂x|² over 10 px), computed at half resolution."""
+    from scipy.ndimage import uniform_filter
+
+    h, w = linear.shape[:2]
+    y = np.ascontiguousarray(linear[::2, ::2, 1])
+    gy = np.zeros_like(y)
+    gy[1:-1] = y[2:] - y[:-2]
+    gx = np.zeros_like(y)
+    gx[:, 1:-1] = y[:, 2:] - y[:, :-2]
+    jyy = uniform_filter(gy * gy, 5)
+    jxx = uniform_filter(gx * gx, 5)
+    small = np.clip((jyy - 3.0 * jxx) / (jyy + jxx + 1e-4), 0.0, 1.0)
+    return np.repeat(np.repeat(small, 2, axis=0), 2, axis=1)[:h, :w]
+
+
+def ground_snow(shape: tuple[int, int], camera: Mapping[str, float], seed: int, cover: float) -> np.ndarray:
+    """Snow lying on the road plane (H×W float32, 0–1), textured in *ground* coordinates.
+
+    Patchiness comes from :func:`road.road_texture` (noise laid on the road plane, so
+    patches shrink with distance like real ones; its contrast fades with distance); wheel
+    tracks (±0.8 m around the centre of 3.7 m lanes) stay darker.
+    """
+    h, w = shape
+    f, vh, ch = camera["focal_length_px"], camera["horizon_row"], camera["camera_height_m"]
+    out = np.zeros(shape, dtype=np.float32)
+    y0 = int(np.clip(np.ceil(vh + 0.5), 0, h))
+    if y0 >= h or cover <= 0:
+        return out
+    z, x, tex = road_texture((h, w), camera, seed)
+    lane = np.abs(np.mod(x + 1.85, 3.7) - 1.85)  # distance to the lane centre (m)
+    lane -= 0.8
+    lane *= 1.0 / 0.25
+    tracks = np.exp(-0.5 * lane * lane)
+    # texture contrast fades with distance (many patches per pixel far away average out)
+    tex *= (0.3 * np.exp(-z / 40.0) + 0.05)[:, None].astype(np.float32)
+    amount = cover * 1.4 + tex - (0.5 * (1.0 - 0.5 * cover)) * tracks
+    np.clip(amount, 0.0, 1.0, out=amount)
+    out[y0:] = upsample2(amount, h - y0, w)
+    return out
+
+
+class Snow(PixelTransform):
+    """Snow: falling flakes in depth, snow lying on upward-facing surfaces, and snow haze.
+
+    Flakes are big soft blobs near the camera and fine dots far away; lying snow covers
+    the road (with wheel tracks), horizontal ledges and car roofs.
+
+    Model: flake number density from the extinction it causes (β = N·2π⟨r²⟩, Koschmieder
+    V = 2.996/β; NWS: light snow V > 800 m, heavy ≤ 400 m), exponential flake sizes
+    (Gunn & Marshall 1958), fall 0.5–1.5 m/s, defocus f·A/Z; haze with white airlight;
+    ground cover as in von Bernuth et al. (ITSC 2019), from the image instead of normals.
+
+    Parameters
+    ----------
+    visibility_m : float or (low, high)
+        Visibility in falling snow (m, log-uniform); sets both flake count and haze.
+    flake_size_mm : float or (low, high)
+        Mean flake diameter (mm): 1–10 mm, aggregates up to 20 mm.
+    exposure_ms : float or (low, high)
+        Exposure time (ms): flake motion streaks grow with it.
+    wind_mps, speed_kmh : float or (low, high)
+        Lateral wind (m/s) and ego speed (km/h) moving the flakes across the image.
+    ground_cover : float or (low, high)
+        Fraction 0–1 of upward-facing surfaces covered with lying snow (patchy).
+    max_flakes : int
+        Cap on drawn flakes (more physical flakes share their opacity among these).
+    focal_length_px, horizon_row, camera_height_m : float or None
+        Camera (None: ``meta`` or 0.9·W, 0.58·H, 1.3 m;
+        ``horizon_row="estimate"``: from the lane vanishing point).
+
+    Targets: image (RGB; uint8/uint16 sRGB, float linear); others pass unchanged.
+    """
+
+    def __init__(
+        self,
+        visibility_m: Any = (300.0, 2000.0),
+        flake_size_mm: Any = (2.0, 6.0),
+        exposure_ms: Any = (3.0, 10.0),
+        wind_mps: Any = (-2.0, 2.0),
+        speed_kmh: Any = 0.0,
+        ground_cover: Any = (0.2, 0.8),
+        max_flakes: int = 20000,
+        focal_length_px: float | None = None,
+        horizon_row: float | str | None = None,
+        camera_height_m: float | None = None,
+        p: float = 1.0,
+    ) -> None:
+        super().__init__(p=p)
+        self.visibility_m = check_range(visibility_m, "visibility_m", low=0.0, low_inclusive=False)
+        self.flake_size_mm = check_range(flake_size_mm, "flake_size_mm", low=0.1, high=30.0)
+        self.exposure_ms = check_range(exposure_ms, "exposure_ms", low=0.0, high=1000.0, low_inclusive=False)
+        self.wind_mps = check_range(wind_mps, "wind_mps", low=-50.0, high=50.0)
+        self.speed_kmh = check_range(speed_kmh, "speed_kmh", low=0.0, high=300.0)
+        self.ground_cover = check_range(ground_cover, "ground_cover", low=0.0, high=1.0)
+        self.max_flakes = check_number(max_flakes, "max_flakes", low=1, high=1_000_000, integer=True)
+        self.camera_args = check_camera_args(focal_length_px, horizon_row, camera_height_m)
+
+    def check_input(self, sample: Mapping[str, Any]) -> None:
+        super().check_input(sample)
+        radiometry.check_rgb_2d(sample, self.name_for_errors())
+
+    def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
+        h, w = sample["image"].shape[:2]
+        return {
+            "visibility_m": sample_log_uniform(rng, self.visibility_m),
+            "flake_size_mm": sample_uniform(rng, self.flake_size_mm),
+            "exposure_ms": sample_uniform(rng, self.exposure_ms),
+            "wind_mps": sample_uniform(rng, self.wind_mps),
+            "speed_kmh": sample_uniform(rng, self.speed_kmh),
+            "ground_cover": sample_uniform(rng, self.ground_cover),
+            "max_flakes": self.max_flakes,
+            "camera": camera_from((h, w), sample.get("meta"), image=sample["image"], **self.camera_args),
+            "seed": draw_seed(rng),
+        }
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+        meta = sample.get("meta")
+        lin = radiometry.decode(image, meta)
+        h, w = lin.shape[:2]
+        cam = params["camera"]
+        seed = int(params["seed"])
+        beta = atmosphere.beta_from_visibility(params["visibility_m"])
+        px = lin.reshape(-1, 3)[:: max(1, (h * w) // 65536)]
+        yy = px @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+        ambient = float(np.percentile(yy, 95))  # the daylight level when no sky is seen
+        dist = depth_of_sample(sample, cam, None)
+        # snow (albedo ≈ 0.9) lit by the overcast sky dome takes the sky's colour
+        airlight = np.asarray(atmosphere.estimate_airlight(lin, dist >= SKY_DEPTH_M, fallback=ambient), np.float32)
+        white = np.clip(0.9 * np.maximum(airlight, 0.05), 0.0, 1.0).astype(np.float32)
+        cover = float(params["ground_cover"])
+        if cover > 0:
+            amount = ground_snow((h, w), cam, seed ^ 0x50F7, cover)
+            y0 = int(np.clip(np.ceil(cam["horizon_row"]), 0, h))
+            if y0 > 0:  # ledges above the horizon, never in the sky
+                top = np.clip(ledges(lin[:y0]) * (cover * 0.8), 0.0, 1.0)
+                top[dist[:y0] >= SKY_DEPTH_M] = 0.0
+                amount[:y0] = top
+            boxes = sample.get("bboxes")
+            if boxes is not None and len(boxes):  # vehicles: snow on the roof band only
+                for x0, b0, x1, b1 in np.asarray(boxes, dtype=np.float64)[:, :4]:
+                    r0, r1 = int(np.clip(b0, 0, h)), int(np.clip(np.ceil(b1), 0, h))
+                    c0, c1 = int(np.clip(x0, 0, w)), int(np.clip(np.ceil(x1), 0, w))
+                    amount[r0:r1, c0:c1] *= 0.1
+                    amount[r0 : r0 + max(1, (r1 - r0) // 5), c0:c1] = 0.8 * cover
+            atmosphere.blend_towards(lin, white, amount)
+        t = atmosphere.transmission(dist, beta)
+        lin = atmosphere.koschmieder(lin, t, airlight)
+        flakes = streaks.snow_coverage(
+            (h, w), seed=seed, extinction_per_m=beta, mean_diameter_mm=float(params["flake_size_mm"]),
+            exposure_s=float(params["exposure_ms"]) * 1e-3, fall_m_s=1.0, wind_m_s=float(params["wind_mps"]),
+            ego_speed_m_s=float(params["speed_kmh"]) / 3.6, focal_px=cam["focal_length_px"],
+            horizon_row=cam["horizon_row"], max_flakes=int(params["max_flakes"]),
+        )
+        np.minimum(flakes, 1.0, out=flakes)
+        atmosphere.blend_towards(lin, white, flakes)
+        return radiometry.encode(lin, image, meta)

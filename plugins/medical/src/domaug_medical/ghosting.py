@@ -1,0 +1,60 @@
+"""medical.Ghosting: periodic ghosts along the MR phase-encoding direction."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from domaug.dtypes import to_float
+from domaug.params import check_range, sample_int, sample_uniform
+from domaug.transform import PixelTransform
+
+from . import kspace
+from ._base import MedicalMixin, axis_index, check_phase_axis, draw_phase_axis, is_magnitude, medical_layout
+
+
+class Ghosting(MedicalMixin, PixelTransform):
+    """MR ghosting: faint replicas of the object shifted by FOV/n along the phase-encoding axis.
+
+    Model: periodic (line-to-line) signal modulation during the acquisition — e.g. pulsation
+    or a periodic motion synchronised with every n-th phase-encoding step — is a comb in
+    k-space, which replicates the object every FOV/n (Wood & Henkelman, Med Phys 12(2),
+    1985). Every n-th k-space line (the centre line excepted) is scaled by ``1 − intensity``;
+    each replica then has ``intensity/n`` of the object's amplitude. Magnitude images
+    (no negative values) are returned as ``|IFFT|``, signed images as the real part.
+
+    Parameters
+    ----------
+    num_ghosts : int or (low, high)
+        Period n of the modulated lines, i.e. ghosts every FOV/n. Default 2–6.
+    intensity : float or (low, high)
+        Fraction in [0, 1] removed from every n-th line. Default 0.5–0.95.
+    phase_axis : {"auto", "vertical", "horizontal", "depth"}
+        Phase-encoding axis; ``auto`` uses ``meta["phase_encoding_direction"]`` (DICOM
+        ROW/COL) when present, else draws an in-plane axis.
+    p : float
+        Probability of applying.
+
+    Targets: image (2-D slice or 3-D volume). Other targets pass through.
+    """
+
+    def __init__(self, num_ghosts=(2, 6), intensity=(0.5, 0.95), phase_axis: str = "auto", p: float = 1.0) -> None:
+        super().__init__(p=p)
+        self.num_ghosts = check_range(num_ghosts, "num_ghosts", low=2, high=64, integer=True)
+        self.intensity = check_range(intensity, "intensity", low=0, high=1)
+        self.phase_axis = check_phase_axis(phase_axis)
+
+    def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
+        return {
+            "num_ghosts": sample_int(rng, self.num_ghosts),
+            "intensity": sample_uniform(rng, self.intensity),
+            "phase_axis": draw_phase_axis(rng, self.phase_axis, sample),
+        }
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+        lay = medical_layout(sample)
+        axis = axis_index(params["phase_axis"], lay.spatial_ndim)
+        out = kspace.ghosting(to_float(image), axis=axis, num_ghosts=int(params["num_ghosts"]),
+                              intensity=float(params["intensity"]))
+        return np.abs(out, out=out) if is_magnitude(image) else out

@@ -1,0 +1,218 @@
+"""Band roles, centre wavelengths, DN↔reflectance scaling and ground pixel size from ``meta``.
+
+Pure helpers shared by the satellite transforms (no randomness, no I/O).
+
+Band roles come from ``meta["band_names"]`` (lower-case: ``blue``, ``green``, ``red``,
+``nir``, ``rededge``, ``swir1``, ...). Without names, 3 bands are taken as R,G,B, 4 bands
+as R,G,B,NIR, 12 / 13 bands as Sentinel-2 L1C/L2A order (B1–B12 without / with B10),
+anything else as unknown (550 nm, spectrally neutral). Wavelengths come from
+``meta["wavelengths_nm"]`` (one per band, ``None`` entries allowed) or from the role
+through :data:`DEFAULT_WAVELENGTHS_NM` (Sentinel-2 MSI band centres).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from domaug.errors import UnsupportedInputError
+from domaug.targets import layout_of
+
+#: Default centre wavelength (nm) per band role (Sentinel-2 MSI centres, Landsat-8 close).
+DEFAULT_WAVELENGTHS_NM: dict[str, float] = {
+    "coastal": 443.0, "aerosol": 443.0, "blue": 490.0, "green": 560.0, "yellow": 600.0,
+    "red": 665.0, "rededge": 705.0, "rededge1": 705.0, "rededge2": 740.0, "rededge3": 783.0,
+    "nir": 842.0, "nir08": 865.0, "nir_narrow": 865.0, "narrow_nir": 865.0, "watervapour": 945.0,
+    "water_vapour": 945.0, "watervapor": 945.0, "cirrus": 1375.0, "swir1": 1610.0,
+    "swir16": 1610.0, "swir2": 2190.0, "swir22": 2190.0, "pan": 590.0, "panchromatic": 590.0,
+    "gray": 550.0, "grey": 550.0,
+}
+NEUTRAL_NM = 550.0
+S2_12 = ["coastal", "blue", "green", "red", "rededge1", "rededge2", "rededge3", "nir",
+         "nir08", "watervapour", "swir1", "swir2"]
+S2_13 = S2_12[:10] + ["cirrus"] + S2_12[10:]
+
+
+def check_image_2d(sample: Mapping[str, Any], who: str) -> None:
+    """Satellite transforms work on H×W or H×W×bands images, not volumes."""
+    if layout_of(sample).is_volume:
+        raise UnsupportedInputError(f"{who} works on 2-D rasters (H×W or H×W×bands), not volumes")
+
+
+def n_bands(sample: Mapping[str, Any]) -> int:
+    return layout_of(sample).n_channels
+
+
+def band_roles(sample: Mapping[str, Any]) -> list[str]:
+    """One lower-case role per band ("unknown" when it cannot be told)."""
+    n = n_bands(sample)
+    meta = sample.get("meta") or {}
+    names = meta.get("band_names")
+    if names is not None and len(names) == n:
+        return [str(x).lower() if x else "unknown" for x in names]
+    if n == 3:
+        return ["red", "green", "blue"]
+    if n == 4:
+        return ["red", "green", "blue", "nir"]
+    if n == 12:
+        return list(S2_12)
+    if n == 13:
+        return list(S2_13)
+    return ["unknown"] * n
+
+
+def wavelengths_nm(sample: Mapping[str, Any]) -> list[float]:
+    """Centre wavelength (nm) per band: ``meta["wavelengths_nm"]``, else from the role."""
+    meta = sample.get("meta") or {}
+    roles = band_roles(sample)
+    given = meta.get("wavelengths_nm")
+    out = []
+    for i, role in enumerate(roles):
+        value = given[i] if given is not None and i < len(given) else None
+        if value is None:
+            value = DEFAULT_WAVELENGTHS_NM.get(role, NEUTRAL_NM)
+        out.append(float(value))
+    return out
+
+
+def _valid_values(image: np.ndarray, valid: np.ndarray | None, band: int, has_channels: bool) -> np.ndarray:
+    b = image[..., band] if has_channels else image
+    if valid is not None:
+        b = b[valid]
+    b = np.asarray(b, dtype=np.float64).ravel()
+    b = b[np.isfinite(b)]
+    if b.size > 200_000:  # a strided subsample is plenty for percentiles
+        b = b[:: b.size // 200_000]
+    return b
+
+
+def band_percentiles(sample: Mapping[str, Any], q: Sequence[float]) -> list[list[float]]:
+    """Per band, the given percentiles of the valid pixels (``[[p_q0, p_q1, ...], ...]``)."""
+    from domaug.targets import valid_of
+
+    lay = layout_of(sample)
+    image = sample["image"]
+    valid = valid_of(sample)
+    out = []
+    for b in range(lay.n_channels):
+        values = _valid_values(image, valid, b, lay.has_channels)
+        if values.size == 0:
+            out.append([0.0] * len(q))
+        else:
+            out.append([float(v) for v in np.percentile(values, q)])
+    return out
+
+
+def reflectance_scaling(sample: Mapping[str, Any]) -> tuple[list[float], list[float]]:
+    """Per-band ``(gain, offset)`` with reflectance = DN·gain + offset.
+
+    In order: ``meta["reflectance_gain"]``/``["reflectance_offset"]`` (scalar or per band,
+    e.g. Landsat-8 L1: 2e-5 and -0.1 from the MTL file); GeoTIFF ``meta["scales"]`` /
+    ``["offsets"]`` when they are not all 1/0; ``meta["full_scale"]`` (DN of reflectance 1);
+    uint8 → 1/255; float → 1 if the bright end (99.5th percentile) is below 2.5, else
+    1/10000; other integers → ``bit_depth`` full scale when declared, else Landsat-8/9 L1
+    scaling (2e-5, −0.1) when the dark end (1st percentile) is above DN 4000 (no L1 pixel
+    is darker), else 1/10000 (Sentinel-2 / surface reflectance ×10⁴).
+    """
+    meta = sample.get("meta") or {}
+    n = n_bands(sample)
+
+    def per_band(value: Any) -> list[float]:
+        if np.isscalar(value):
+            return [float(value)] * n
+        return [float(v) for v in value][:n]
+
+    if meta.get("reflectance_gain") is not None:
+        return per_band(meta["reflectance_gain"]), per_band(meta.get("reflectance_offset", 0.0))
+    scales, offsets = meta.get("scales"), meta.get("offsets")
+    if scales is not None and len(scales) == n and any(float(s) != 1.0 for s in scales):
+        offs = offsets if offsets is not None and len(offsets) == n else [0.0] * n
+        return per_band(scales), per_band(offs)
+    if meta.get("full_scale") is not None:
+        return [1.0 / float(meta["full_scale"])] * n, [0.0] * n
+    dtype = sample["image"].dtype
+    if dtype == np.uint8:
+        return [1.0 / 255.0] * n, [0.0] * n
+    if meta.get("bit_depth") and np.issubdtype(dtype, np.integer):
+        return [1.0 / (2 ** int(meta["bit_depth"]) - 1)] * n, [0.0] * n
+    if np.issubdtype(dtype, np.floating):
+        bright = max(p[0] for p in band_percentiles(sample, [99.5]))
+        g = 1.0 if bright < 2.5 else 1e-4
+        return [g] * n, [0.0] * n
+    # integers: Landsat-8/9 L1 DN put reflectance 0 at DN 5000 (ρ = 2e-5·DN − 0.1), so even
+    # water stays above ~4000; Sentinel-2 / surface-reflectance ×10⁴ products go near 0
+    dark = min(p[0] for p in band_percentiles(sample, [1.0]))
+    if dark > 4000:
+        return [2e-5] * n, [-0.1] * n
+    return [1e-4] * n, [0.0] * n
+
+
+def is_geographic(crs: Any) -> bool:
+    """Whether a CRS (WKT, "EPSG:xxxx" or PROJ string) is in degrees of latitude/longitude."""
+    if crs is None:
+        return False
+    text = str(crs).strip().upper()
+    if text in ("EPSG:4326", "EPSG:4269", "EPSG:4258", "OGC:CRS84"):
+        return True
+    if text.startswith(("GEOGCS", "GEOGCRS", "GEODCRS")):
+        return True
+    return "+PROJ=LONGLAT" in text or "+PROJ=LATLONG" in text
+
+
+def ground_matrix(meta: Mapping[str, Any]) -> np.ndarray | None:
+    """2×2 matrix (metres east, metres north) per (col, row) pixel step, or None.
+
+    From the GDAL geotransform ``(x0, dx, rx, y0, ry, dy)``; geographic CRSs are turned
+    into metres at the raster's origin latitude (spherical Earth, 111 320 m per degree).
+    """
+    t = meta.get("transform")
+    if t is None:
+        return None
+    x0, dx, rx, y0, ry, dy = [float(v) for v in t]
+    m = np.array([[dx, rx], [ry, dy]], dtype=np.float64)
+    if is_geographic(meta.get("crs")):
+        lat = max(-89.0, min(89.0, y0))
+        m[0] *= 111_320.0 * math.cos(math.radians(lat))
+        m[1] *= 111_320.0
+    if abs(np.linalg.det(m)) < 1e-12:
+        return None
+    return m
+
+
+def pixel_size_m(meta: Mapping[str, Any], default: float | None = None) -> float | None:
+    """Mean ground sampling distance (m) from the transform, else ``default``."""
+    m = ground_matrix(meta)
+    if m is None:
+        return default
+    return float(math.sqrt(abs(np.linalg.det(m))))
+
+
+def ground_to_pixel(meta: Mapping[str, Any], east_m: float, north_m: float,
+                    default_pixel_m: float) -> tuple[float, float]:
+    """A ground displacement (metres east, north) as (rows, cols) on the raster grid.
+
+    Without a transform the image is taken north-up with square pixels of
+    ``default_pixel_m``.
+    """
+    m = ground_matrix(meta)
+    if m is None:
+        return -north_m / default_pixel_m, east_m / default_pixel_m
+    col, row = np.linalg.solve(m, np.array([east_m, north_m]))
+    return float(row), float(col)
+
+
+def window_of(sample: Mapping[str, Any]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """``((row0, col0), (full_rows, full_cols))`` of the raster this sample is a window of.
+
+    The batch engine sets ``meta["window"]`` (row_off, col_off, height, width) or
+    ``meta["window_offset"]``, and ``meta["full_shape"]``, when it processes a large
+    raster in windows; random fields are evaluated in absolute pixel
+    coordinates of the full raster so that windows join without seams.
+    """
+    meta = sample.get("meta") or {}
+    shape = layout_of(sample).spatial_shape
+    off = meta.get("window_offset") or (meta.get("window") or (0, 0))[:2]
+    full = meta.get("full_shape") or shape
+    return (int(off[0]), int(off[1])), (int(full[0]), int(full[1]))

@@ -1,0 +1,241 @@
+"""satellite.CloudCover: procedural clouds with geometrically cast shadows."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from domaug.dtypes import finish, to_float, value_range
+from domaug.errors import ParameterError
+from domaug.params import check_number, check_range, draw_seed, sample_uniform
+from domaug.targets import layout_of, valid_of
+from domaug.transform import PixelTransform
+
+from . import bands, cloud_ops
+
+#: preset → (optical thickness per noise std, interior cap as multiple, default coverage, octaves, persistence)
+PRESETS = {
+    "thick": ((20.0, 60.0), 3.0, (0.1, 0.5), 6, 0.55),
+    "thin": ((1.0, 4.0), 1.5, (0.2, 0.6), 5, 0.5),
+    "haze": ((0.4, 1.5), 1.5, (0.8, 1.0), 4, 0.4),
+}
+DEFAULT_PIXEL_M = 30.0
+
+
+class CloudCover(PixelTransform):
+    """Clouds over the scene and their shadows cast by the sun on the ground.
+
+    Model: multi-octave gradient noise thresholded at the quantile of the requested
+    coverage gives cloud optical thickness τ; two-stream reflectance R(τ) = βτ/(1+βτ)
+    (β = 0.075) combines with the ground by the adding method
+    ``ρ' = C_b·R + (1−R)²·ρ / (1 − C_b·R·ρ)`` with per-band thick-cloud reflectance C_b
+    by wavelength; the shadow is the same τ field shifted by h·tan(θ_z) towards
+    azimuth φ+180° (Fmask geometry, Zhu & Woodcock, RSE 118, 2012), darkening the ground
+    to ``f_b + (1−f_b)·(1−R(τ/μ0))`` (skylight share f_b ∝ λ^-1.5), and hidden where the
+    cloud covers it.
+
+    Parameters
+    ----------
+    coverage : float or (low, high)
+        Fraction of the raster covered by cloud (cloud_mask > 0), in [0, 1]. Default by
+        preset (thick 0.1–0.5).
+    sun_azimuth_deg, sun_elevation_deg : float or (low, high)
+        Sun position, azimuth clockwise from north (image north up unless the geotransform
+        says otherwise). Default: ``meta["sun_azimuth_deg"]`` / ``meta["sun_elevation_deg"]``
+        (e.g. from a Landsat MTL), else 100–170° and 30–65°.
+    cloud_height_m : float or (low, high)
+        Cloud height above ground (default 500–3000 m).
+    pixel_size_m : float, optional
+        Ground pixel size; default from ``meta["transform"]`` (metres, or degrees on a
+        geographic CRS), else 30 m.
+    preset : "thick", "thin", "haze" or a list to draw from.
+    optical_thickness : float or (low, high), optional
+        τ one noise standard deviation inside the cloud edge (overrides the preset).
+    cloud_size_m : float or (low, high)
+        Size of the largest cloud features (default 3–15 km).
+    locality : float in [0, 1)
+        0 spreads clouds evenly, towards 1 they gather in isolated groups (default 0.3).
+    cloud_reflectance : float or list per band, optional
+        Thick-cloud reflectance (0–1 reflectance units); default by wavelength
+        (:data:`cloud_ops.CLOUD_REFLECTANCE_TABLE`: ≈0.88 visible, 0.82 NIR, 0.55 SWIR1,
+        0.35 SWIR2).
+    skylight_fraction : float or (low, high)
+        Diffuse share of irradiance at 550 nm that still lights shadows (default 0.2–0.3).
+
+    Targets: image (any band count; uint8/uint16/float reflectance, scaled with
+    :func:`bands.reflectance_scaling`), valid (nodata kept). Emits ``cloud_mask``
+    (uint8: 0 clear, 1 thin cloud R < 0.4, 2 thick cloud R ≥ 0.4) and ``shadow_mask``
+    (uint8: 1 where ≥ 10 % of the direct sun is blocked and no cloud is in front; 0 else).
+    Both are 0 on nodata pixels.
+
+    Windows: noise is evaluated in absolute pixel coordinates of the full raster
+    (``meta["window_offset"]`` = (row0, col0), ``meta["full_shape"]`` = (rows, cols)),
+    and the coverage threshold from the whole raster, so tiles join without seams.
+    """
+
+    #: windows agree with the whole (fields and noise keyed by absolute pixel coordinates)
+    window_safe = True
+
+    def window_halo(self, params: Mapping[str, Any]) -> int:
+        return 0
+
+    def __init__(self, coverage: float | Sequence[float] | None = None,
+                 sun_azimuth_deg: float | Sequence[float] | None = None,
+                 sun_elevation_deg: float | Sequence[float] | None = None,
+                 cloud_height_m: float | Sequence[float] = (500.0, 3000.0),
+                 pixel_size_m: float | None = None,
+                 preset: str | Sequence[str] = "thick",
+                 optical_thickness: float | Sequence[float] | None = None,
+                 cloud_size_m: float | Sequence[float] = (3000.0, 15000.0),
+                 locality: float = 0.3,
+                 cloud_reflectance: float | Sequence[float] | None = None,
+                 skylight_fraction: float | Sequence[float] = (0.2, 0.3),
+                 p: float = 1.0) -> None:
+        super().__init__(p=p)
+        presets = [preset] if isinstance(preset, str) else list(preset)
+        if not presets or any(x not in PRESETS for x in presets):
+            raise ParameterError(f"preset must be one of {list(PRESETS)} or a list of them, got {preset!r}")
+        self.presets = presets
+        self.coverage = None if coverage is None else check_range(coverage, "coverage", low=0, high=1)
+        self.azimuth = None if sun_azimuth_deg is None else check_range(sun_azimuth_deg, "sun_azimuth_deg", low=-360, high=720)
+        self.elevation = None if sun_elevation_deg is None else check_range(
+            sun_elevation_deg, "sun_elevation_deg", low=1, high=90)
+        self.height = check_range(cloud_height_m, "cloud_height_m", low=0)
+        self.pixel_size_m = None if pixel_size_m is None else check_number(
+            pixel_size_m, "pixel_size_m", low=0, low_inclusive=False)
+        self.tau = None if optical_thickness is None else check_range(
+            optical_thickness, "optical_thickness", low=0, low_inclusive=False)
+        self.size = check_range(cloud_size_m, "cloud_size_m", low=0, low_inclusive=False)
+        self.locality = check_number(locality, "locality", low=0, high=1, high_inclusive=False)
+        if cloud_reflectance is not None:
+            values = [cloud_reflectance] if np.isscalar(cloud_reflectance) else list(cloud_reflectance)
+            for v in values:
+                check_number(v, "cloud_reflectance", low=0, high=2)
+        self.cloud_reflectance = cloud_reflectance
+        self.skylight = check_range(skylight_fraction, "skylight_fraction", low=0, high=1)
+
+    def check_input(self, sample: Mapping[str, Any]) -> None:
+        super().check_input(sample)
+        bands.check_image_2d(sample, "satellite.CloudCover")
+        n = bands.n_bands(sample)
+        if self.cloud_reflectance is not None and not np.isscalar(self.cloud_reflectance) \
+                and len(self.cloud_reflectance) != n:
+            raise ParameterError(
+                f"cloud_reflectance has {len(self.cloud_reflectance)} entries but the image has {n} bands")
+
+    def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
+        meta = sample.get("meta") or {}
+        preset = self.presets[int(rng.integers(len(self.presets)))] if len(self.presets) > 1 else self.presets[0]
+        tau_range, cap, cov_range, octaves, persistence = PRESETS[preset]
+        coverage = sample_uniform(rng, self.coverage or cov_range)
+        tau_edge = sample_uniform(rng, self.tau or tau_range)
+        az = sample_uniform(rng, self.azimuth or ((meta["sun_azimuth_deg"],) * 2
+                                                 if meta.get("sun_azimuth_deg") is not None else (100.0, 170.0)))
+        el = sample_uniform(rng, self.elevation or ((meta["sun_elevation_deg"],) * 2
+                                                    if meta.get("sun_elevation_deg") is not None else (30.0, 65.0)))
+        height = sample_uniform(rng, self.height)
+        size_m = sample_uniform(rng, self.size)
+        skylight = sample_uniform(rng, self.skylight)
+        pixel = self.pixel_size_m or bands.pixel_size_m(meta, DEFAULT_PIXEL_M)
+        east, north = cloud_ops.shadow_shift_m(az, el, height)
+        if self.pixel_size_m is not None:  # explicit pixel size: north-up square pixels
+            drow, dcol = -north / pixel, east / pixel
+        else:
+            drow, dcol = bands.ground_to_pixel(meta, east, north, DEFAULT_PIXEL_M)
+        gains, offsets = bands.reflectance_scaling(sample)
+        wl = bands.wavelengths_nm(sample)
+        if self.cloud_reflectance is None:
+            refl = [cloud_ops.cloud_reflectance(w) for w in wl]
+        elif np.isscalar(self.cloud_reflectance):
+            refl = [float(self.cloud_reflectance)] * len(wl)
+        else:
+            refl = [float(v) for v in self.cloud_reflectance]
+        return {
+            "seed": draw_seed(rng), "preset": preset, "coverage": coverage, "tau_edge": tau_edge,
+            "tau_cap": tau_edge * cap, "octaves": octaves, "persistence": persistence,
+            "locality": self.locality, "scale_px": max(2.0, size_m / pixel),
+            "sun_azimuth_deg": az, "sun_elevation_deg": el, "cloud_height_m": height,
+            "shadow_shift_px": [drow, dcol],
+            "cloud_reflectance": refl, "dn_gain": gains,
+            "dn_offset": [o / g for o, g in zip(offsets, gains)],
+            "skylight": [cloud_ops.diffuse_fraction(w, skylight) for w in wl],
+        }
+
+    # -- the fields ----------------------------------------------------------------
+    def _fields(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        """(τ of the cloud over each pixel, τ of the cloud whose shadow falls on it)."""
+        (r0, c0), full = bands.window_of(sample)
+        h, w = layout_of(sample).spatial_shape
+        sr, sc = (int(round(v)) for v in params["shadow_shift_px"])
+        kw = dict(seed=int(params["seed"]), scale_px=float(params["scale_px"]), octaves=int(params["octaves"]),
+                  persistence=float(params["persistence"]), locality=float(params["locality"]))
+        union = (h + abs(sr)) * (w + abs(sc))
+        if union <= 2 * h * w:
+            top, left = r0 + min(0, -sr), c0 + min(0, -sc)
+            n = cloud_ops.noise_field((h + abs(sr), w + abs(sc)), (top, left), **kw)
+            n_here = n[r0 - top:r0 - top + h, c0 - left:c0 - left + w]
+            n_src = n[r0 - sr - top:r0 - sr - top + h, c0 - sc - left:c0 - sc - left + w]
+        else:
+            n_here = cloud_ops.noise_field((h, w), (r0, c0), **kw)
+            n_src = cloud_ops.noise_field((h, w), (r0 - sr, c0 - sc), **kw)
+        exact = h * w <= cloud_ops.EXACT_QUANTILE_PX  # huge rasters: the coarse grid, as their windows do
+        whole = n_here if exact and (r0, c0) == (0, 0) and tuple(full) == (h, w) else None
+        thr = cloud_ops.threshold_for_coverage(whole, float(params["coverage"]), full_shape=full,
+                                               tau_edge=float(params["tau_edge"]),
+                                               tau_cap=float(params["tau_cap"]), **kw)
+        tau_here = cloud_ops.thickness(n_here, thr, float(params["tau_edge"]), float(params["tau_cap"]))
+        tau_src = cloud_ops.thickness(n_src, thr, float(params["tau_edge"]), float(params["tau_cap"]))
+        return tau_here, tau_src
+
+    def _compute(self, sample: Mapping[str, Any], params: Mapping[str, Any]):
+        image = sample["image"]
+        lay = layout_of(sample)
+        tau, tau_src = self._fields(sample, params)
+        mu0 = math.sin(math.radians(float(params["sun_elevation_deg"])))
+        r_cloud = cloud_ops.reflectance_of_tau(tau)
+        blocked = cloud_ops.reflectance_of_tau(tau_src / np.float32(mu0))  # direct beam removed
+        out = to_float(image)
+        lo, hi = value_range(image.dtype, sample.get("meta"))
+        views = [out[..., b] for b in range(lay.n_channels)] if lay.has_channels else [out]
+        t2 = np.float32(1.0) - r_cloud
+        t2 *= t2
+        for b, band in enumerate(views):
+            f = float(params["skylight"][b])
+            g = np.float32(params["dn_gain"][b])
+            z = np.float32(-params["dn_offset"][b])  # DN of zero reflectance
+            c = np.float32(params["cloud_reflectance"][b])
+            # ground reflectance, darkened where the direct beam is blocked (shadow)
+            rho = band - z
+            rho *= g
+            rho *= np.float32(1.0) - np.float32(1.0 - f) * blocked
+            # adding method: ρ' = C·R + T²·ρ / (1 − C·R·ρ)
+            rc = c * r_cloud
+            denom = np.float32(1.0) - rc * np.clip(rho, 0.0, 1.0)
+            rho *= t2
+            rho /= denom
+            rho += rc
+            band[...] = rho / g + z
+            np.clip(band, lo, hi, out=band)
+        return out, r_cloud, blocked
+
+    def apply_to_image(self, image, params, sample):
+        return self._compute(sample, params)[0]
+
+    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
+        result, r_cloud, blocked = self._compute(sample, params)
+        out = dict(sample)
+        out["image"] = finish(result, sample, valid_of(sample))
+        cloud = np.zeros(r_cloud.shape, np.uint8)
+        cloud[r_cloud >= cloud_ops.VISIBLE_R] = 1
+        cloud[r_cloud >= cloud_ops.THICK_R] = 2
+        shadow = ((blocked >= cloud_ops.SHADOW_BLOCKED) & (cloud == 0)).astype(np.uint8)
+        valid = valid_of(sample)
+        if valid is not None:
+            cloud[~valid] = 0
+            shadow[~valid] = 0
+        out["cloud_mask"] = cloud
+        out["shadow_mask"] = shadow
+        return out
+

@@ -1,0 +1,150 @@
+"""Pure kernels for procedural clouds and their geometric shadows (no randomness, no I/O).
+
+Cloud optical thickness τ(x) comes from multi-octave gradient noise thresholded at the
+quantile that gives the requested coverage. Radiative transfer is the conservative
+two-stream approximation (e.g. Bohren & Clothiaux, *Fundamentals of Atmospheric
+Radiation*, 2006, ch. 6): cloud reflectance ``R(τ) = βτ / (1 + βτ)`` with backscatter
+fraction ``β = (1 − g)/2`` (asymmetry ``g = 0.85`` for water clouds) and diffuse
+transmittance ``T = 1 − R``. The shadow is the same τ field displaced along the sun
+direction (Fmask geometry, Zhu & Woodcock 2012): ``d = h·tan(θ_z)`` on the ground,
+towards azimuth ``φ_sun + 180°``; the ground there receives skylight plus the direct
+beam transmitted through the slant path ``τ/μ0``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Sequence
+
+import numpy as np
+
+from domaug.ops.fields import fractal_noise
+
+#: backscatter fraction (1 - g) / 2 for g = 0.85
+BETA = 0.075
+#: a pixel counts as cloud (thin) where R ≥ this, as thick cloud where R ≥ THICK_R
+VISIBLE_R = 0.02
+THICK_R = 0.4
+#: a pixel counts as shadow where at least this fraction of the direct beam is removed
+SHADOW_BLOCKED = 0.1
+#: Exact coverage quantile up to this many pixels of the full raster, coarse grid above.
+EXACT_QUANTILE_PX = 2048 * 2048
+COARSE_QUANTILE_PX = 1024 * 1024
+
+#: Asymptotic (optically thick) water-cloud reflectance by wavelength (nm): bright and flat
+#: in the visible/NIR, lower at the water-vapour (945, 1375 nm) and SWIR ice/water
+#: absorption bands (Sentinel-2 / Landsat cloud spectra, e.g. Hollstein et al. 2016).
+CLOUD_REFLECTANCE_TABLE = (
+    (350.0, 0.88), (500.0, 0.88), (700.0, 0.86), (900.0, 0.82), (945.0, 0.60), (1000.0, 0.80),
+    (1300.0, 0.65), (1375.0, 0.30), (1450.0, 0.55), (1610.0, 0.55), (2000.0, 0.38),
+    (2190.0, 0.35), (2500.0, 0.30),
+)
+
+
+def cloud_reflectance(wavelength_nm: float) -> float:
+    """Optically thick cloud reflectance at ``wavelength_nm`` (table interpolation)."""
+    xs, ys = zip(*CLOUD_REFLECTANCE_TABLE)
+    return float(np.interp(wavelength_nm, xs, ys))
+
+
+def diffuse_fraction(wavelength_nm: float, at_550: float) -> float:
+    """Skylight share of ground irradiance, ∝ λ^-1.5 (bluer skylight fills shadows)."""
+    return float(np.clip(at_550 * (wavelength_nm / 550.0) ** -1.5, 0.02, 0.8))
+
+
+def reflectance_of_tau(tau: np.ndarray) -> np.ndarray:
+    """Two-stream cloud reflectance R(τ) = βτ/(1+βτ), float32."""
+    bt = np.float32(BETA) * tau
+    return bt / (np.float32(1.0) + bt)
+
+
+def tau_of_reflectance(r: float) -> float:
+    return r / (BETA * (1.0 - r))
+
+
+def shadow_shift_m(sun_azimuth_deg: float, sun_elevation_deg: float, cloud_height_m: float) -> tuple[float, float]:
+    """Ground displacement (east, north) in metres from a cloud to its shadow."""
+    zenith = math.radians(90.0 - sun_elevation_deg)
+    d = cloud_height_m * math.tan(zenith)
+    away = math.radians(sun_azimuth_deg + 180.0)
+    return d * math.sin(away), d * math.cos(away)
+
+
+def noise_field(shape: Sequence[int], offset: Sequence[int], *, seed: int, scale_px: float,
+                octaves: int, persistence: float, locality: float) -> np.ndarray:
+    """Cloud noise: fine fractal noise mixed with a 4× coarser field (``locality`` ∈ [0, 1)
+    clusters clouds into fewer, more isolated groups)."""
+    n = fractal_noise(shape, seed=seed, scale_px=scale_px, octaves=octaves,
+                      persistence=persistence, offset=offset)
+    if locality > 0:
+        coarse = fractal_noise(shape, seed=seed ^ 0x5A5A5A5A, scale_px=4.0 * scale_px, octaves=2,
+                               persistence=0.5, offset=offset)
+        n *= np.float32(math.sqrt(1.0 - locality**2))
+        n += np.float32(locality) * coarse
+    return n
+
+
+def threshold_for_coverage(field_full: np.ndarray | None, coverage: float, *, full_shape: Sequence[int],
+                           seed: int, scale_px: float, octaves: int, persistence: float,
+                           locality: float, tau_edge: float, tau_cap: float) -> float:
+    """Noise level where τ starts, chosen so that a fraction ``coverage`` of the full
+    raster has R ≥ :data:`VISIBLE_R` (cloud_mask > 0).
+
+    ``field_full`` is the noise over the whole raster when already computed; else it is
+    evaluated (exactly up to :data:`EXACT_QUANTILE_PX` pixels, on a coarse grid of the
+    same field above, so that every window of a huge raster gets the same threshold).
+    """
+    if field_full is None:
+        return _threshold_cached(float(coverage), (int(full_shape[0]), int(full_shape[1])), int(seed),
+                                 float(scale_px), int(octaves), float(persistence), float(locality),
+                                 float(tau_edge), float(tau_cap))
+    return _threshold(field_full, coverage, tau_edge, tau_cap)
+
+
+@functools.lru_cache(maxsize=16)
+def _threshold_cached(coverage, full_shape, seed, scale_px, octaves, persistence, locality, tau_edge,
+                      tau_cap) -> float:
+    """The threshold for a whole raster (evaluated once per raster, then reused by every window)."""
+    h, w = full_shape
+    if h * w <= EXACT_QUANTILE_PX:
+        field_full = noise_field((h, w), (0, 0), seed=seed, scale_px=scale_px, octaves=octaves,
+                                 persistence=persistence, locality=locality)
+    else:
+        k = math.ceil(math.sqrt(h * w / COARSE_QUANTILE_PX))
+        field_full = noise_field((max(1, h // k), max(1, w // k)), (0, 0), seed=seed,
+                                 scale_px=scale_px / k, octaves=octaves,
+                                 persistence=persistence, locality=locality)
+    return _threshold(field_full, coverage, tau_edge, tau_cap)
+
+
+def _threshold(field_full: np.ndarray, coverage: float, tau_edge: float, tau_cap: float) -> float:
+    # R ≥ VISIBLE_R  ⟺  τ ≥ τ_vis  ⟺  n − thr ≥ x_vis
+    x_vis = visible_offset(tau_edge, tau_cap)
+    if not math.isfinite(x_vis):  # a layer too thin ever to count as cloud
+        return float(field_full.max()) + 1.0
+    if coverage <= 0:
+        return float(field_full.max()) + 1.0
+    if coverage >= 1:
+        return float(field_full.min()) - 1.0 - x_vis
+    q = float(np.quantile(field_full, 1.0 - coverage, method="linear"))
+    return q - x_vis
+
+
+def thickness(n: np.ndarray, threshold: float, tau_edge: float, tau_cap: float) -> np.ndarray:
+    """τ = cap·tanh(τ_edge·(n − threshold)/cap): zero below the threshold, rising with slope
+    τ_edge per noise std at the edge and saturating softly at ``tau_cap`` (float32)."""
+    tau = n - np.float32(threshold)
+    np.maximum(tau, 0.0, out=tau)
+    tau *= np.float32(tau_edge / tau_cap)
+    np.tanh(tau, out=tau)
+    tau *= np.float32(tau_cap)
+    return tau
+
+
+def visible_offset(tau_edge: float, tau_cap: float) -> float:
+    """Noise distance above the threshold where R reaches :data:`VISIBLE_R`."""
+    tau_vis = tau_of_reflectance(VISIBLE_R)
+    if tau_vis >= tau_cap:
+        return math.inf
+    return tau_cap / tau_edge * math.atanh(tau_vis / tau_cap)

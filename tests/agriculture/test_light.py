@@ -1,0 +1,118 @@
+"""SunAngle and CloudShadow."""
+import math
+
+import numpy as np
+import pytest
+
+import domaug
+from contract_samples import AGRI_BANDS, agri_multispectral
+from domaug_agriculture import light
+
+META = {"band_names": AGRI_BANDS, "bit_depth": 12}
+
+
+def sun(image, meta=None, rng=0, **kw):
+    return domaug.get_transform("agriculture.SunAngle", **kw)(image=image, meta=meta, rng=rng)
+
+
+def test_shadow_length_is_height_tan_zenith_over_gsd():
+    img = agri_multispectral(64, 80)
+    out = sun(img, {**META, "gsd_m": 0.01}, sun_zenith_deg=60, plant_height_m=0.3)
+    assert out["applied"][0]["params"]["shadow_length_px"] == pytest.approx(0.3 * math.tan(math.radians(60)) / 0.01)
+
+
+def test_plant_shadows_fall_away_from_the_sun():
+    # one plant in the middle, sun in the east (azimuth 90°): shadow to the west (left)
+    img = np.zeros((41, 41, 3), np.uint8)
+    img[...] = (130, 105, 80)
+    img[18:23, 18:23] = (60, 140, 40)
+    kw = dict(sun_zenith_deg=45, sun_azimuth_deg=90, plant_height_m=0.08, overcast=0, gain=1, gamma=1,
+              vignetting=0, gsd_m=0.01)
+    out = sun(img, **kw)["image"].astype(float)
+    west = out[20, 11:17].mean(-1)
+    east = out[20, 24:30].mean(-1)
+    assert west.mean() < 0.6 * east.mean()
+    # shade is bluer: blue keeps more of its value than red (skylight ∝ λ⁻²)
+    ratio = out[20, 13] / out[20, 30]
+    assert ratio[2] > ratio[0]
+    assert light.shadow_offset(10, 90) == pytest.approx((0.0, -10.0))
+    assert light.shadow_offset(10, 180) == pytest.approx((-10.0, 0.0), abs=1e-9)
+
+
+def test_overcast_has_no_shadows_and_is_bluer_than_sun():
+    img = np.zeros((41, 41, 3), np.uint8)
+    img[...] = (130, 105, 80)
+    img[18:23, 18:23] = (60, 140, 40)
+    base = dict(sun_zenith_deg=45, sun_azimuth_deg=90, plant_height_m=0.08, gain=1, gamma=1, vignetting=0, gsd_m=0.01)
+    cloudy = sun(img, overcast=1.0, **base)["image"].astype(float)
+    sunny = sun(img, overcast=0.0, **base)["image"].astype(float)
+    soil = np.ones((41, 41), bool)
+    soil[15:26, :] = False
+    np.testing.assert_allclose(cloudy[20, 8:17], cloudy[20, 24:33], atol=1)
+    cb = cloudy[soil].mean(0)
+    sb = sunny[soil].mean(0)
+    assert cb[2] / cb[0] > sb[2] / sb[0]
+
+
+def test_vignetting_darkens_corners_and_gain_gamma():
+    img = np.full((40, 60, 5), 2000, np.uint16)
+    out = sun(img, META, overcast=1.0, plant_height_m=0, gain=1, gamma=1, vignetting=0.3)["image"].astype(float)
+    assert out[0, 0].mean() < 0.75 * out[20, 30].mean()
+    flat = sun(img, META, overcast=1.0, plant_height_m=0, gain=1.2, gamma=1, vignetting=0)["image"].astype(float)
+    ref = sun(img, META, overcast=1.0, plant_height_m=0, gain=1.0, gamma=1, vignetting=0)["image"].astype(float)
+    np.testing.assert_allclose(flat / ref, 1.2, rtol=0.01)
+
+
+def test_sun_angle_keeps_pix4d_footprint(pix4d):
+    image, meta = pix4d
+    out = sun(image, meta, rng=3)["image"]
+    inside = image[..., 3] > 0
+    np.testing.assert_array_equal(out[~inside], image[~inside])
+    np.testing.assert_array_equal(out[..., 3], image[..., 3])
+    assert (out[inside] != image[inside]).any()
+
+
+def cloud(image, meta=None, rng=0, **kw):
+    return domaug.get_transform("agriculture.CloudShadow", **kw)(image=image, meta=meta, rng=rng)
+
+
+def test_cloud_shadow_coverage_tint_and_mask():
+    img = np.full((200, 240, 5), 3000, np.uint16)
+    out = cloud(img, META, coverage=0.4, density=0.8, cloud_size_m=3.0, cloud_base_m=50, gsd_m=0.05, emit_mask=True)
+    m = out["shadow_mask"]
+    assert m.dtype == np.uint8 and set(np.unique(m)) <= {0, 1}
+    assert 0.2 < m.mean() < 0.6
+    dark = out["image"][m == 1].astype(float).mean(0) / 3000
+    lit = out["image"][m == 0].astype(float).mean(0) / 3000
+    assert lit.min() > 0.8 and dark.max() < 0.7
+    b, g, r, nir, re = dark
+    assert b > g > r > re > nir  # diffuse skylight: blue survives the shade best
+
+
+def test_cloud_shadow_windows_agree_for_moving_clouds():
+    img = np.full((120, 160, 3), 150, np.uint8)
+    t = domaug.get_transform("agriculture.CloudShadow", cloud_size_m=4.0, gsd_m=0.05)
+    full = t(image=img, rng=4)
+    params = dict(full["applied"][0]["params"])
+    s_full = t.shadow((120, 160), params)
+    moved = dict(params, offset_px=[params["offset_px"][0] + 30, params["offset_px"][1] + 40])
+    s_win = t.shadow((90, 120), moved)
+    np.testing.assert_array_equal(s_win, s_full[30:, 40:])
+
+
+def test_cloud_shadow_keeps_pix4d_footprint(pix4d):
+    image, meta = pix4d
+    out = cloud(image, meta, rng=2, coverage=0.5, cloud_size_m=60, emit_mask=True)
+    inside = image[..., 3] > 0
+    np.testing.assert_array_equal(out["image"][~inside], image[~inside])
+    np.testing.assert_array_equal(out["image"][..., 3], image[..., 3])
+    assert not out["shadow_mask"][~inside].any()
+
+
+@pytest.mark.parametrize("coverage", [0.0, 0.25, 0.6, 1.0])
+def test_cloud_shadow_coverage_is_the_frame_fraction(coverage):
+    img = np.full((150, 200, 3), 160, np.uint8)
+    for seed in range(3):
+        out = cloud(img, rng=seed, coverage=coverage, density=0.8, cloud_size_m=(5, 40), gsd_m=0.05, emit_mask=True)
+        frac = (out["shadow_mask"] == 1).mean()
+        assert frac == pytest.approx(coverage, abs=0.08)

@@ -1,0 +1,38 @@
+"""Every driving transform on tiny and odd-shaped frames, every supported dtype, and HDR floats."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import domaug
+
+NAMES = [n for n in domaug.list_transforms() if n.startswith("driving.")]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (1, 9), (40, 3)])
+def test_tiny_and_thin_frames(name, shape):
+    rng = np.random.default_rng(0)
+    for dtype, scale in ((np.uint8, 255), (np.uint16, 65535), (np.float32, 1.0)):
+        img = (rng.random((*shape, 3)) * scale).astype(dtype)
+        out = domaug.get_transform(name)(image=img, rng=3)["image"]
+        assert out.shape == img.shape and out.dtype == img.dtype
+        if dtype == np.float32:
+            assert np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_hdr_float_input_stays_finite_and_non_negative(name):
+    img = np.random.default_rng(1).uniform(0, 4.0, (24, 32, 3)).astype(np.float32)  # linear HDR radiance
+    out = domaug.get_transform(name)(image=img, rng=2)["image"]
+    assert np.isfinite(out).all() and out.min() >= 0
+
+
+def test_meta_transfer_linear_integer_is_not_decoded():
+    """meta['transfer'] = 'linear' declares raw/linear integer data: Exposure then simply doubles it."""
+    img = np.full((4, 4, 3), 20000, np.uint16)
+    out = domaug.get_transform("driving.Exposure", ev=1.0)(image=img, meta={"transfer": "linear"}, rng=0)["image"]
+    assert (out == 40000).all()
+    srgb = domaug.get_transform("driving.Exposure", ev=1.0)(image=img, rng=0)["image"]  # sRGB: 2× light ≠ 2× code
+    assert 25000 < srgb.min() and srgb.max() < 35000

@@ -1,0 +1,67 @@
+"""driving.MotionBlur (ego zoom / pan) and driving.Exposure (sensor saturation in linear light)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import domaug
+from domaug_driving import radiometry
+
+MotionBlur = domaug.registry.get_transform_class("driving.MotionBlur")
+Exposure = domaug.registry.get_transform_class("driving.Exposure")
+
+
+def test_radial_blur_smears_near_more_than_far():
+    rng = np.random.default_rng(0)
+    h, w = 120, 160
+    img = rng.uniform(0, 1, (h, w, 3)).astype(np.float32)
+    depth = np.full((h, w), 200.0, np.float32)
+    depth[:, :40] = 3.0  # a near wall on the left
+    out = MotionBlur(speed_kmh=100.0, exposure_ms=20.0)(image=img, depth=depth, rng=0)["image"]
+    change = np.abs(out - img).mean(-1)
+    assert change[:, 5:35].mean() > 5 * change[:, 100:150].mean()
+    # the focus of expansion (horizon row, image centre) does not move
+    fr, fc = int(0.58 * h), w // 2
+    np.testing.assert_allclose(out[fr, fc], img[fr, fc], atol=0.02)
+
+
+def test_no_speed_is_identity_and_sky_is_still():
+    img = np.random.default_rng(1).integers(0, 256, (50, 70, 3)).astype(np.uint8)
+    out = MotionBlur(speed_kmh=0.0)(image=img, rng=0)["image"]
+    np.testing.assert_array_equal(out, img)
+    depth = np.full((50, 70), 1e9, np.float32)
+    np.testing.assert_array_equal(MotionBlur(speed_kmh=120.0)(image=img, depth=depth, rng=0)["image"], img)
+
+
+def test_lateral_blur_is_horizontal():
+    h, w = 40, 60
+    vertical = np.zeros((h, w, 3), np.float32)
+    vertical[:, ::4] = 1.0  # vertical stripes: smeared by a pan
+    horizontal = np.transpose(vertical, (1, 0, 2))[:h, :w].copy()
+    horizontal[:] = 0
+    horizontal[::4] = 1.0  # horizontal stripes: unchanged by a pan
+    t = MotionBlur(mode="lateral", yaw_rate_deg_s=30.0, exposure_ms=20.0, focal_length_px=1000.0)  # ≈ 10 px
+    assert t(image=vertical, rng=0)["image"].std() < 0.5 * vertical.std()
+    np.testing.assert_allclose(t(image=horizontal, rng=0)["image"], horizontal, atol=1e-6)
+
+
+def test_uint8_round_trip_through_linear_light_is_exact():
+    codes = np.arange(256, dtype=np.uint8)
+    img = np.stack([codes] * 3, -1)[None].repeat(2, 0)
+    np.testing.assert_array_equal(Exposure(ev=0.0)(image=img, rng=0)["image"], img)
+    lin = radiometry.decode(img)
+    np.testing.assert_array_equal(radiometry.encode(lin.copy(), img), img)
+
+
+def test_exposure_scales_linear_light_and_saturates():
+    img = np.array([[[0.1, 0.3, 0.7]]], np.float32)
+    up = Exposure(ev=1.0)(image=img, rng=0)["image"]
+    np.testing.assert_allclose(up, [[[0.2, 0.6, 1.0]]], rtol=1e-6)  # 1.4 clipped at full scale
+    down = Exposure(ev=-2.0)(image=img, rng=0)["image"]
+    np.testing.assert_allclose(down, img / 4, rtol=1e-6)
+    u8 = np.full((4, 4, 3), 200, np.uint8)
+    assert (Exposure(ev=3.0)(image=u8, rng=0)["image"] == 255).all()
+    lin_in = radiometry.decode(np.full((1, 1, 3), 120, np.uint8))[0, 0, 0]
+    half = Exposure(ev=-1.0)(image=np.full((1, 1, 3), 120, np.uint8), rng=0)["image"]
+    assert radiometry.decode(half)[0, 0, 0] == pytest.approx(lin_in / 2, rel=0.02)

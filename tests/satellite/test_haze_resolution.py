@@ -1,0 +1,163 @@
+"""satellite.Haze (Ångström spectral attenuation) and satellite.ResolutionChange (Wald protocol, grid)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import domaug
+from domaug.ops.fields import smooth_field
+from domaug.ops.psf import mtf_sigma
+
+
+def _scene(h=96, w=96, bands=4, seed=1):
+    f = np.stack([smooth_field((h, w), seed=seed + b, correlation_px=6) for b in range(bands)], -1)
+    return np.clip(2000 + 600 * f, 1, None).astype(np.float32)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 1.8])
+def test_haze_attenuates_blue_more_than_nir_by_angstrom(alpha):
+    img = _scene()
+    meta = {"band_names": ["blue", "green", "red", "nir"]}
+    t = domaug.get_transform("satellite.Haze", tau_550=0.5, angstrom=alpha, zenith_deg=0, variability=0.0)
+    out = t(image=img, meta=meta, rng=1)["image"]
+    contrast = out.std(axis=(0, 1)) / img.std(axis=(0, 1))
+    expected = [math.exp(-0.5 * (w / 550.0) ** -alpha) for w in (490, 560, 665, 842)]
+    np.testing.assert_allclose(contrast, expected, rtol=1e-3)
+    assert contrast[0] < contrast[1] < contrast[2] < contrast[3]
+
+
+def test_haze_grey_when_angstrom_zero_and_moves_towards_airlight():
+    img = _scene()
+    out = domaug.get_transform("satellite.Haze", tau_550=1.0, angstrom=0.0, variability=0.0, zenith_deg=0,
+                               airlight=0.3)(image=img, meta={"full_scale": 10000}, rng=2)["image"]
+    contrast = out.std(axis=(0, 1)) / img.std(axis=(0, 1))
+    np.testing.assert_allclose(contrast, math.exp(-1.0), rtol=1e-3)
+    t = math.exp(-1.0)
+    np.testing.assert_allclose(out.mean(axis=(0, 1)), img.mean(axis=(0, 1)) * t + 3000 * (1 - t), rtol=1e-4)
+
+
+def test_haze_spatially_varies_smoothly():
+    img = np.full((128, 128, 3), 40, np.uint8)
+    out = domaug.get_transform("satellite.Haze", tau_550=0.8, variability=0.5)(image=img, rng=3)["image"]
+    band = out[..., 2].astype(float)
+    assert band.std() > 1.0
+    assert np.abs(np.diff(band, axis=1)).mean() < 0.2 * band.std()
+
+
+def _geo(h=64, w=80):
+    img = _scene(h, w).astype(np.uint16)
+    meta = {"transform": [400000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0], "crs": "EPSG:32632"}
+    return img, meta
+
+
+def _bounds(t, h, w):
+    x0, dx, _, y0, _, dy = t
+    return x0, y0 + h * dy, x0 + w * dx, y0
+
+
+@pytest.mark.parametrize("r", [2.0, 3.0, 2.5])
+def test_resolution_change_grid(r):
+    img, meta = _geo()
+    out = domaug.get_transform("satellite.ResolutionChange", factor=r)(image=img, meta=meta, rng=1)
+    h, w = out["image"].shape[:2]
+    t = out["meta"]["transform"]
+    assert t[1] == pytest.approx(10.0 * r) and t[5] == pytest.approx(-10.0 * r)
+    assert t[0] == 400000.0 and t[3] == 5000000.0
+    assert out["meta"]["crs"] == meta["crs"]
+    b_in, b_out = _bounds(meta["transform"], 64, 80), _bounds(t, h, w)
+    for a, b in zip(b_in, b_out):
+        assert abs(a - b) <= 10.0 * r + 1e-6  # within one output pixel
+    assert out["image"].dtype == np.uint16 and out["image"].shape[2] == 4
+
+
+def test_resolution_change_x2_preserves_block_means():
+    img = _scene(96, 96).astype(np.float32)
+    out = domaug.get_transform("satellite.ResolutionChange", factor=2)(image=img, rng=1)["image"]
+    block = img.reshape(48, 2, 48, 2, 4).mean(axis=(1, 3))
+    # single pixels: within the contrast the sensor MTF removes; 8×8-block areas: equal
+    assert np.abs(out - block)[4:-4, 4:-4].mean() < 0.05 * block.std()
+    area_in = block.reshape(6, 8, 6, 8, 4).mean(axis=(1, 3))
+    area_out = out.reshape(6, 8, 6, 8, 4).mean(axis=(1, 3))
+    np.testing.assert_allclose(area_out[1:-1, 1:-1], area_in[1:-1, 1:-1], rtol=1e-2)
+    np.testing.assert_allclose(out.mean(axis=(0, 1)), img.mean(axis=(0, 1)), rtol=1e-3)
+
+
+def test_resolution_change_psf_matches_mtf_at_nyquist():
+    # a cosine at half the new Nyquist frequency keeps the gain of the target Gaussian MTF there
+    r, g = 4.0, 0.3
+    sigma = mtf_sigma(r, g)
+    f = 1.0 / (4 * r)  # half the new Nyquist, well sampled after decimation
+    x = np.arange(512)
+    img = np.tile(1000 + 500 * np.cos(2 * np.pi * f * (x + 0.5)), (16 * 4, 1)).astype(np.float64)
+    out = domaug.get_transform("satellite.ResolutionChange", factor=r, gain_at_nyquist=g)(image=img, rng=0)["image"]
+    row = out[4, 8:120]  # 112 output px = 28 whole periods
+    xc = (np.arange(8, 120) + 0.5) * r  # output pixel centres in input coordinates
+    amp = 2 * abs(np.sum((row - row.mean()) * np.exp(-2j * np.pi * f * xc))) / len(row) / 500
+    expected = math.exp(-2 * math.pi**2 * sigma**2 * f**2)
+    assert amp == pytest.approx(expected, abs=0.04)
+
+
+def test_resolution_change_valid_masks_boxes():
+    img, meta = _geo(64, 64)
+    valid = np.ones((64, 64), bool)
+    valid[:5, :] = False
+    img[~valid] = 0
+    meta = dict(meta, nodata=0)
+    mask = np.zeros((64, 64), np.uint8)
+    mask[:, 32:] = 3
+    boxes = np.array([[8, 8, 40, 24, 7]], float)
+    out = domaug.get_transform("satellite.ResolutionChange", factor=2)(
+        image=img, valid=valid, mask=mask, bboxes=boxes, meta=meta, rng=1)
+    exp_valid = valid.reshape(32, 2, 32, 2).all(axis=(1, 3))
+    np.testing.assert_array_equal(out["valid"], exp_valid)
+    assert (out["image"][~out["valid"]] == 0).all()
+    assert (out["image"][out["valid"]] != 0).any(axis=-1).all()
+    assert set(np.unique(out["mask"])) == {0, 3} and (out["mask"][:, 16:] == 3).all()
+    np.testing.assert_allclose(out["bboxes"], [[4, 4, 20, 12, 7]])
+
+
+def test_resolution_change_same_grid_keeps_grid_and_nodata():
+    img, meta = _geo(64, 64)
+    img[:, :6] = 0
+    meta = dict(meta, nodata=0)
+    out = domaug.get_transform("satellite.ResolutionChange", factor=4, same_grid=True)(image=img, meta=meta, rng=1)
+    assert out["image"].shape == img.shape and out["meta"]["transform"] == meta["transform"]
+    assert (out["image"][:, :6] == 0).all() and (out["image"][:, 6:] != 0).all()
+    assert out["image"][:, 8:].astype(float).std() < img[:, 8:].astype(float).std()
+
+
+def test_resolution_change_requantises():
+    img = _scene(64, 64)
+    out = domaug.get_transform("satellite.ResolutionChange", factor=2, bit_depth=6)(
+        image=img / 5000.0, rng=1)["image"]
+    assert len(np.unique(np.round(out * 63, 4))) <= 64
+    np.testing.assert_allclose(out * 63, np.round(out * 63), atol=1e-4)
+
+
+def test_resolution_change_sensor_preset_blurs_nir_more():
+    img = _scene(64, 64)
+    meta = {"band_names": ["blue", "green", "red", "nir"]}
+    out = domaug.get_transform("satellite.ResolutionChange", factor=2, gain_at_nyquist="quickbird")(
+        image=img, meta=meta, rng=1)
+    assert out["applied"][0]["params"]["gain_at_nyquist"] == [0.34, 0.32, 0.30, 0.22]
+    with pytest.raises(domaug.ParameterError, match="gain_at_nyquist"):
+        domaug.get_transform("satellite.ResolutionChange", gain_at_nyquist="hubble")
+
+
+def test_haze_dark_object_airlight_is_brighter_than_the_dark_object():
+    img = _scene()
+    t = domaug.get_transform("satellite.Haze", airlight="dark_object", tau_550=0.3)
+    p = t(image=img, meta={"full_scale": 10000}, rng=1)["applied"][0]["params"]
+    dark = np.percentile(img.reshape(-1, 4), 0.5, axis=0)
+    assert all(a > d for a, d in zip(p["airlight"], dark))
+    assert all(a <= 10000 for a in p["airlight"])
+
+
+def test_resolution_change_adds_sensor_noise_in_reflectance_units():
+    img = np.full((128, 128, 2), 0.3, np.float32)
+    out = domaug.get_transform("satellite.ResolutionChange", factor=2, noise_std=0.01)(image=img, rng=1)["image"]
+    assert out.shape == (64, 64, 2)
+    assert out.std() == pytest.approx(0.01, rel=0.05) and out.mean() == pytest.approx(0.3, abs=1e-3)
