@@ -39,7 +39,8 @@ PAIRS = [
     ("Gamma", ("core.Gamma", {}), lambda A: A.RandomGamma(p=1.0)),
     ("Affine", ("core.Affine", {"rotate_deg": (-30, 30), "scale": (0.9, 1.1), "shear_deg": 0}),
      lambda A: A.Affine(rotate=(-30, 30), scale=(0.9, 1.1), p=1.0)),
-    ("Resize-half", ("core.Resize", {"scale": 0.5}), None),  # size-specific peer set below
+    ("Resize-half", ("core.Resize", {"scale": 0.5, "antialias": False}), None),  # size-specific peers below
+    ("Resize-half-antialias", ("core.Resize", {"scale": 0.5}), None),
     ("GaussianBlur", ("core.GaussianBlur", {"sigma_px": (1.0, 2.0)}),
      lambda A: A.GaussianBlur(blur_limit=(0, 0), sigma_limit=(1.0, 2.0), p=1.0)),
     ("MotionBlur", ("core.MotionBlur", {"length_px": (7, 15)}), lambda A: A.MotionBlur(blur_limit=(7, 15), p=1.0)),
@@ -47,8 +48,7 @@ PAIRS = [
      lambda A: A.GaussNoise(std_range=(0.02, 0.06), p=1.0)),
     ("JPEGCompression", ("core.JPEGCompression", {"quality": (30, 70)}),
      lambda A: A.ImageCompression(quality_range=(30, 70), p=1.0)),
-    ("ElasticDeformation", ("core.ElasticDeformation", {}),
-     lambda A: A.ElasticTransform(p=1.0)),
+    ("ElasticDeformation", ("core.ElasticDeformation", {}), None),  # size-matched params below
 ]
 
 
@@ -59,8 +59,27 @@ OPTIONAL = [
 ]
 
 NOTES = {
-    "Resize-half": "domaug antialiases (Gaussian prefilter); the peer's cv2 INTER_LINEAR does not",
+    "Resize-half": "same work: bilinear, no prefilter (cv2 INTER_LINEAR; 2× = 2×2 mean)",
+    "Resize-half-antialias": "domaug default: Gaussian prefilter σ=(f−1)/2 then bilinear; "
+                             "peer: area_for_downscale (INTER_AREA box mean)",
+    "ElasticDeformation": "same field: peer default alpha=1, sigma=50 (peak ≈0.16 px at 512², 0.07 at "
+                          "1024²); domaug max_displacement_px = that peak, control spacing √3·50 px "
+                          "(same correlation length)",
 }
+
+
+def elastic_like_albumentations(size: int, alpha: float = 1.0, sigma: float = 50.0) -> dict:
+    """ElasticDeformation params giving Albumentations 2.0.8 ElasticTransform's field.
+
+    Theirs: N(0,1) noise divided by its max |value| (≈ 4.9 for 512²), blurred with a
+    Gaussian of ``sigma`` px, times ``alpha`` px: peak ≈ 0.16 px at 512² (alpha=1, sigma=50;
+    measured on their code: 0.158 px at 512², 0.073 px at 1024²), i.e. barely visible.
+    Same peak here; a cubic B-spline control grid with spacing √3·sigma has the same
+    correlation length (autocorrelation variance 2σ² ⇔ 2/3·h²).
+    """
+    peak = {512: 0.158, 1024: 0.073}.get(size, 0.158 * 512 / size) * alpha
+    n_control = max(4, int(round(size / (3 ** 0.5 * sigma))) + 1)
+    return {"max_displacement_px": peak, "n_control": n_control}
 
 
 def _registered(name: str) -> bool:
@@ -82,6 +101,11 @@ def cases(quick: bool = False) -> list[Case]:
             ours = _ours(name, **params)
             if label == "Resize-half":
                 peer = lambda A, s=size: A.Resize(s // 2, s // 2, p=1.0)  # noqa: E731
+            elif label == "Resize-half-antialias":
+                peer = lambda A, s=size: A.Resize(s // 2, s // 2, area_for_downscale="image", p=1.0)  # noqa: E731
+            elif label == "ElasticDeformation":
+                ours = _ours(name, **elastic_like_albumentations(size))
+                peer = lambda A: A.ElasticTransform(p=1.0)  # noqa: E731
             peers = {}
             albu = _albu(peer) if peer is not None else None
             if albu is not None:

@@ -67,6 +67,8 @@ def restore_dtype(result: np.ndarray, dtype: np.dtype, meta: Mapping[str, Any] |
     dtype = np.dtype(dtype)
     lo, hi = value_range(dtype, meta)
     if dtype.kind in "ui":
+        if result.dtype == dtype and (lo, hi) == (_INT_RANGE.get(dtype) or _int_range(dtype)):
+            return result  # already in dtype, nothing narrower declared
         if result.dtype.kind != "f":
             return _restore_integer(result, dtype, lo, hi)
         # rint → clip → cast: three cheap passes. NaN survives clip and is sent to ``lo``
@@ -103,8 +105,13 @@ def keep_invalid(result: np.ndarray, original: np.ndarray, valid: np.ndarray | N
     return result
 
 
-def avoid_nodata(result: np.ndarray, valid: np.ndarray | None, nodata: Any) -> np.ndarray:
-    """Nudge valid pixels that landed on the nodata value one step away from it."""
+def avoid_nodata(result: np.ndarray, valid: np.ndarray | None, nodata: Any,
+                 meta: Mapping[str, Any] | None = None) -> np.ndarray:
+    """Nudge valid pixels that landed on the nodata value one step away from it, inwards.
+
+    The step goes toward the inside of the declared range (``value_range``), so
+    ``nodata=255`` on uint8 or ``nodata=4095`` on 12-bit data nudges down, never out of range.
+    """
     if nodata is None:
         return result
     if result.dtype.kind in "ui":
@@ -123,12 +130,13 @@ def avoid_nodata(result: np.ndarray, valid: np.ndarray | None, nodata: Any) -> n
         hit &= valid[..., None] if result.ndim == valid.ndim + 1 else valid
     if not hit.any():
         return result
+    lo, hi = value_range(result.dtype, meta)
     if result.dtype.kind in "ui":
-        info = np.iinfo(result.dtype)
-        step = 1 if nodata < info.max else -1
-        result[hit] = nodata + step
+        step = 1 if int(nodata) < hi else -1
+        result[hit] = int(nodata) + step
     else:
-        result[hit] = np.nextafter(nodata, np.inf, dtype=result.dtype)
+        toward = np.inf if float(nodata) < hi else -np.inf
+        result[hit] = np.nextafter(result.dtype.type(nodata), result.dtype.type(toward))
     return result
 
 
@@ -140,4 +148,4 @@ def finish(result: np.ndarray, sample: Mapping[str, Any], valid: np.ndarray | No
     if out is image or not out.flags.writeable:
         out = out.copy()
     out = keep_invalid(out, image, valid)
-    return avoid_nodata(out, valid, meta.get("nodata"))
+    return avoid_nodata(out, valid, meta.get("nodata"), meta)

@@ -12,7 +12,6 @@ import importlib
 import os
 import sys
 import warnings
-from importlib import metadata
 from types import ModuleType
 
 import pluggy
@@ -49,10 +48,12 @@ def _names(var: str) -> set[str] | None:
     return {n.strip() for n in value.split(",") if n.strip()}
 
 
-def entry_points() -> list[metadata.EntryPoint]:
+def entry_points() -> list:
     """The ``domaug`` entry points allowed by DOMAUG_PLUGINS / DOMAUG_DISABLE_PLUGINS."""
     selected, disabled = _names("DOMAUG_PLUGINS"), _names("DOMAUG_DISABLE_PLUGINS") or set()
     found = []
+    from importlib import metadata  # imported lazily: it costs ~30 ms at start-up
+
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         dist = ep.dist.name if ep.dist is not None else ""
         if ep.name in disabled or dist in disabled:
@@ -75,7 +76,7 @@ def load_builtins() -> None:
             owners[module_name] = "domaug"
 
 
-def _load_entry_point(ep: metadata.EntryPoint) -> None:
+def _load_entry_point(ep) -> None:
     if pm.get_plugin(ep.name) is not None or ep.name in plugin_errors:
         return
     dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist is not None else ep.value

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import warnings
 from typing import Any, Callable
 
 from . import plugins
@@ -67,7 +68,15 @@ def _collect() -> None:
         def register(cls: Any, name: str | None = None, _owner: str = owner, _ns: str = namespace) -> None:
             _add(cls, name, _owner, _ns)
 
-        impl.function(register=register)
+        try:
+            impl.function(register=register)
+        except RegistrationError:
+            raise  # a name claimed twice or a non-transform: the user must see it
+        except Exception as exc:  # a plugin whose transform module fails must not break the others
+            message = f"plugin {namespace!r} from {owner} failed to register its transforms: " \
+                      f"{type(exc).__name__}: {exc}"
+            plugins.plugin_errors[namespace] = message
+            warnings.warn(f"domaug: {message}", stacklevel=3)
 
 
 def _ensure(namespace: str | None) -> None:

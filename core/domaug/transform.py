@@ -69,6 +69,8 @@ class Transform:
 
     def __init__(self, p: float = 1.0) -> None:
         self.p = check_probability(p)
+        if "_init_args" not in self.__dict__:  # a subclass without an __init__ of its own
+            self._init_args = {} if p == 1.0 else {"p": p}
 
     # -- the contract --------------------------------------------------------------
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:

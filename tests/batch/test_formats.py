@@ -242,3 +242,13 @@ def test_priority_breaks_sniff_ties(tmp_path):
     finally:
         registry._formats[:] = [f for f in registry._formats if f.name != "fancy-tiff-test"]
         registry._owners.pop("fancy-tiff-test", None)
+
+
+def test_boxes_sidecar_outside_the_image_is_clipped_and_empty_boxes_dropped(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.zeros((12, 16), np.uint8)).save(tmp_path / "img.png")
+    (tmp_path / "img.boxes.json").write_text(
+        "[[-50, -40, 500, 300, 1], [30, 30, 90, 90, 2], [3, 2, 8, 6, 3], [10, -9, 14, 0, 4]]")
+    sample = registry.read([tmp_path / "img.png"])
+    assert sample["bboxes"].tolist() == [[0, 0, 16, 12, 1], [3, 2, 8, 6, 3]]

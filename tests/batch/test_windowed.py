@@ -75,3 +75,49 @@ def test_not_window_safe_pipeline_reads_whole(tmp_path, monkeypatch, helpers):
     out = tmp_path / "out"
     assert CliRunner().invoke(cli, ["run", str(pipe), str(src), str(out), "--executor", "serial"]).exit_code == 0
     assert not any(r.get("windowed") for r in helpers.manifest_lines(out))
+
+
+def test_windowed_geotiff_keeps_emitted_label_maps(tmp_path, monkeypatch, helpers):
+    """Targets a pipeline emits (cloud_mask, shadow_mask) are written tile by tile too, and
+    equal the whole-image result of the recorded parameters."""
+    rasterio = pytest.importorskip("rasterio")
+    pytest.importorskip("domaug_satellite")
+    from rasterio.transform import from_origin
+
+    import domaug
+
+    src = tmp_path / "in"
+    src.mkdir()
+    rng = np.random.default_rng(1)
+    data = rng.integers(200, 3000, (4, 96, 80), dtype=np.uint16)
+    profile = {"driver": "GTiff", "height": 96, "width": 80, "count": 4, "dtype": "uint16", "crs": "EPSG:32633",
+               "transform": from_origin(500000, 4200000, 10, 10)}
+    with rasterio.open(src / "scene.tif", "w", **profile) as dst:
+        dst.write(data)
+    pipe = tmp_path / "p.yaml"
+    pipe.write_text("domaug_format: 1\npipeline:\n  name: Compose\n  transforms:\n"
+                    "    - {name: satellite.CloudCover, params: {coverage: 0.4, pixel_size_m: 10}}\n")
+    monkeypatch.setenv("DOMAUG_WINDOW_PIXELS", "1000")
+    monkeypatch.setenv("DOMAUG_WINDOW_TILE", "32")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", str(pipe), str(src), str(out), "--seed", "3", "--executor", "serial",
+                                      "-q"])
+    assert result.exit_code == 0, result.output
+    (record,) = helpers.manifest_lines(out)
+    assert record["windowed"] and record["status"] == "ok"
+    names = sorted(record["files"])
+    assert names == ["scene.aug0.cloud_mask.tif", "scene.aug0.shadow_mask.tif", "scene.aug0.tif"], names
+    with rasterio.open(src / "scene.tif") as f:
+        meta = {"transform": list(f.transform.to_gdal())}
+    from domaug.formats.registry import get_format
+
+    sample = get_format(record["format"]).read([src / "scene.tif"])
+    whole = domaug.replay(record["applied"], **sample)
+    for name in ("cloud_mask", "shadow_mask"):
+        with rasterio.open(out / f"scene.aug0.{name}.tif") as f:
+            tiled = f.read(1)
+            assert f.crs is not None and f.transform == rasterio.Affine.from_gdal(*meta["transform"])
+        np.testing.assert_array_equal(tiled, np.asarray(whole[name]).astype(np.uint8))
+    assert (np.asarray(whole["cloud_mask"]) > 0).any()
+    replayed = CliRunner().invoke(cli, ["replay", str(out / "manifest.jsonl")])
+    assert replayed.exit_code == 0, replayed.output

@@ -33,3 +33,14 @@ def test_nodata_restored_and_avoided():
 def test_out_of_range_nodata_is_ignored_for_integers():
     out = avoid_nodata(np.array([0, 5], np.uint8), None, -10000)
     np.testing.assert_array_equal(out, [0, 5])
+
+
+def test_nudge_goes_inward_at_the_top_of_the_range():
+    out = avoid_nodata(np.array([255, 7], np.uint8), None, 255)
+    np.testing.assert_array_equal(out, [254, 7])
+    out = avoid_nodata(np.array([4095, 7], np.uint16), None, 4095, {"bit_depth": 12})
+    np.testing.assert_array_equal(out, [4094, 7])
+    out = avoid_nodata(np.array([65535], np.uint16), None, 65535)
+    assert out[0] == 65534
+    f = avoid_nodata(np.array([1.0], np.float32), None, 1.0, {"valid_range": [0, 1]})
+    assert f[0] < 1.0

@@ -25,3 +25,12 @@ def test_seeded_and_float64():
     assert a.dtype == np.float64
     np.testing.assert_array_equal(a, white_normal(1, (10, 10), np.float64))
     assert not np.array_equal(a, white_normal(2, (10, 10), np.float64))
+
+
+def test_exact_float32_is_continuous_normal_and_fast_path_scale():
+    x = white_normal(11, (300_000,), np.float32, exact=True)
+    assert stats.kstest(x.astype(np.float64), "norm").pvalue > 1e-3
+    assert len(np.unique(x)) > 290_000          # continuous, not a 2¹⁶-level table
+    assert np.abs(x).max() < 6.0
+    y = white_normal(11, (1000, 3), np.float32, exact=False, scale=2.5)
+    np.testing.assert_allclose(y, 2.5 * white_normal(11, (1000, 3), np.float32), rtol=1e-6)

@@ -153,3 +153,14 @@ def test_jpeg_codec_paths_agree(quality, shape):
     fast, slow = _both(lambda: jpeg_roundtrip(img, quality))
     assert fast.shape == slow.shape == img.shape
     assert np.abs(fast.astype(int) - slow).mean() < 0.5  # same libjpeg quantisation tables and 4:2:0
+
+
+@pytest.mark.parametrize("shape", [(5, 7), (1, 9), (3, 3, 3), (2, 40, 2)])
+@pytest.mark.parametrize("sigma", [0.8, 6.0])
+def test_tiny_images_reflect_like_numpy_when_the_kernel_is_wider(shape, sigma):
+    a = np.random.default_rng(10).random(shape).astype(np.float32)
+    fast, slow = _both(lambda: psf.gaussian_blur(a, sigma, 2))
+    np.testing.assert_allclose(fast, slow, atol=1e-6)
+    kernel = psf.line_kernel(9, 33)
+    fast, slow = _both(lambda: psf.convolve(a, kernel, 2))
+    np.testing.assert_allclose(fast, slow, atol=1e-6)

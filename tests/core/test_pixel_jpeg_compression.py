@@ -85,3 +85,23 @@ def test_quality_validation():
         domaug.get_transform("core.JPEGCompression", quality=0)
     with pytest.raises(ParameterError, match="quality"):
         domaug.get_transform("core.JPEGCompression", quality=(50, 120))
+
+
+@pytest.mark.parametrize("dtype,nodata", [(np.float32, float("nan")), (np.float32, -9999.0), (np.uint8, 0),
+                                          (np.uint16, 65535)])
+def test_nodata_contents_do_not_leak_into_valid_pixels(dtype, nodata):
+    """Valid pixels sharing an 8×8 block with nodata come out the same whatever nodata holds."""
+    rng = np.random.default_rng(2)
+    hi = 1.0 if dtype == np.float32 else np.iinfo(dtype).max - 1
+    image = (rng.uniform(0.2, 0.8, (20, 21, 3)) * hi).astype(dtype)
+    valid = np.ones((20, 21), bool)
+    valid[:, :5] = False
+    valid[13:, 11:] = False
+    a_img, b_img = image.copy(), image.copy()
+    a_img[~valid] = nodata
+    t = domaug.get_transform("core.JPEGCompression", quality=30)
+    meta = {"nodata": nodata}
+    a = t(image=a_img, valid=valid, meta=meta, rng=4)["image"]
+    b = t(image=b_img, valid=valid, meta=meta, rng=4)["image"]
+    np.testing.assert_array_equal(a[valid], b[valid])
+    np.testing.assert_array_equal(a[~valid].view(np.uint8), a_img[~valid].view(np.uint8))  # bit-exact

@@ -15,7 +15,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "plugins"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("site")
-    for name in ("acme", "broken", "clash"):
+    for name in ("acme", "broken", "clash", "halfbroken"):
         cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
                "--disable-pip-version-check", "--target", str(target / name), str(FIXTURES / name)]
         result = subprocess.run(cmd, capture_output=True, text=True)
@@ -77,3 +77,13 @@ def test_two_plugins_claiming_one_name_is_an_error_naming_both(site):
     assert result.returncode != 0
     assert "acme.Sepia" in result.stderr
     assert "acme-augment 0.1.0" in result.stderr and "clash-augment 0.1.0" in result.stderr
+
+
+def test_plugin_failing_at_registration_does_not_break_core_or_others(site):
+    code = "import domaug; print(domaug.list_transforms('acme'), domaug.get_transform('core.Flip'))"
+    result = run(site, code, plugins=("acme", "halfbroken"))
+    assert result.returncode == 0, result.stderr
+    assert "acme.Sepia" in result.stdout and "Flip" in result.stdout
+    assert "halfbroken-augment 0.1.0 failed to register its transforms" in result.stderr
+    missing = run(site, "import domaug; domaug.get_transform('halfbroken.Thing')", plugins=("halfbroken",))
+    assert "failed to register its transforms" in missing.stderr and missing.returncode != 0

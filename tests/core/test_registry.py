@@ -105,3 +105,19 @@ def test_missing_plugin_module_is_a_clear_error():
 
     with pytest.raises(domaug.PluginError, match="cannot import plugin module 'no_such_module_xyz'"):
         load_plugin_module("no_such_module_xyz")
+
+
+def test_transform_without_own_init_serializes():
+    @domaug.register_transform(name="lab.Plain")
+    class Plain(domaug.PixelTransform):
+        """Identity."""
+
+        def apply_to_image(self, image, params, sample):
+            return image
+
+    try:
+        assert Plain().to_dict() == {"name": "lab.Plain", "params": {}}
+        assert Plain(p=0.5).to_dict() == {"name": "lab.Plain", "params": {"p": 0.5}}
+        assert domaug.from_dict(domaug.to_dict(Plain(p=0.5))).p == 0.5
+    finally:
+        unregister_transform("lab.Plain")

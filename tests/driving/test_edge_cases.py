@@ -36,3 +36,20 @@ def test_meta_transfer_linear_integer_is_not_decoded():
     assert (out == 40000).all()
     srgb = domaug.get_transform("driving.Exposure", ev=1.0)(image=img, rng=0)["image"]  # sRGB: 2× light ≠ 2× code
     assert 25000 < srgb.min() and srgb.max() < 35000
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_nan_nodata_stays_out_of_the_scene_statistics(name):
+    rng = np.random.default_rng(4)
+    img = rng.uniform(0.05, 0.9, (40, 56, 3)).astype(np.float32)
+    valid = np.ones((40, 56), bool)
+    valid[:, :6] = False
+    with_nan = img.copy()
+    with_nan[~valid] = np.nan
+    filled = img.copy()
+    filled[~valid] = img[valid].mean(axis=0)
+    t = domaug.get_transform(name)
+    a = t(image=with_nan, valid=valid, meta={"nodata": float("nan")}, rng=5)["image"]
+    b = t(image=filled, valid=valid, rng=5)["image"]
+    assert np.isnan(a[~valid]).all()  # nodata put back untouched
+    np.testing.assert_allclose(a[valid], b[valid], atol=1e-6)

@@ -217,3 +217,14 @@ def test_uint8_fast_path_matches_the_float_model_on_varying_depth():
     exact = radiometry.linear_to_srgb(koschmieder(radiometry.decode(img), t, [0.83] * 3)) * 255
     assert np.abs(fast - exact).max() <= 0.6
     assert (fast != np.rint(exact)).mean() < 0.03
+
+
+def test_transmission_moves_with_later_spatial_transforms():
+    img = np.random.default_rng(2).uniform(0, 1, (20, 30, 3)).astype(np.float32)
+    depth = np.tile(np.linspace(10, 900, 30, dtype=np.float32), (20, 1))  # farther to the right
+    fog = Fog(visibility_m=300.0, airlight=0.85, density_variation=0)  # nothing random
+    alone = fog(image=img, depth=depth, rng=1)
+    flipped = domaug.Compose([fog, domaug.get_transform("core.Flip", axis="horizontal")], seed=1)(
+        image=img, depth=depth)
+    np.testing.assert_allclose(flipped["transmission"], alone["transmission"][:, ::-1])
+    np.testing.assert_allclose(flipped["image"], alone["image"][:, ::-1])

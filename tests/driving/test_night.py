@@ -94,3 +94,17 @@ def test_reproducible_and_input_untouched():
 def test_refuses_grayscale():
     with pytest.raises(domaug.UnsupportedInputError, match="RGB"):
         Night()(image=np.zeros((8, 8), np.float32))
+
+
+def test_vehicle_labels_choose_which_boxes_get_tail_lights():
+    img = np.full((60, 80, 3), 60, np.uint8)
+    boxes = np.array([[5, 30, 35, 50, 1], [45, 30, 75, 50, 7]], float)  # label 1 = car, 7 = pedestrian
+    t = Night(stops=3, street_lights=0, shot_noise=0.0, read_noise=0.0, sky_factor=1.0, white_balance_shift=0.0,
+              vehicle_labels=[1])
+    out = t(image=img, bboxes=boxes, rng=0)
+    assert out["applied"][0]["params"]["vehicle_lights"] == [0]
+    o = out["image"].astype(int)
+    redness = lambda a: (a[..., 0] - a[..., 2]).max()  # noqa: E731
+    assert redness(o[30:50, 5:35]) > 20 and redness(o[30:50, 45:75]) < 5
+    with pytest.raises(domaug.ParameterError, match="vehicle_labels"):
+        Night(vehicle_labels="cars")

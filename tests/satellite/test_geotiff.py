@@ -15,6 +15,7 @@ from click.testing import CliRunner  # noqa: E402
 from rasterio.enums import ColorInterp  # noqa: E402
 from rasterio.transform import Affine  # noqa: E402
 
+import domaug  # noqa: E402
 from domaug.cli.main import cli  # noqa: E402
 from domaug.formats import registry  # noqa: E402
 
@@ -280,3 +281,28 @@ def test_sentinel2_bands_on_different_grids_stay_separate(shared_data):
     pair = [i for i in items if len(i) == 2][0]
     s = geotiff().read(pair)
     assert s["meta"]["band_names"] == ["rededge1", "nir08"] and s["image"].shape[-1] == 2
+
+
+def test_nan_and_inf_pixels_without_nodata_are_invalid_and_written_back_bit_exact(tmp_path):
+    path = tmp_path / "naninf.tif"
+    arr = np.random.default_rng(3).uniform(0.0, 0.5, (3, 12, 14)).astype(np.float32)
+    arr[0, 0, 0], arr[1, 2, 3], arr[2, 5, 6] = np.nan, np.inf, -np.inf
+    with rasterio.open(path, "w", driver="GTiff", height=12, width=14, count=3, dtype="float32",
+                       crs="EPSG:32633", transform=Affine(10, 0, 0, 0, -10, 0)) as dst:
+        dst.write(arr)
+    s = geotiff().read([path])
+    assert s["meta"]["nodata"] is None
+    expected = np.isfinite(arr).all(axis=0)
+    np.testing.assert_array_equal(s["valid"], expected)
+    out = domaug.get_transform("core.GaussianBlur")(**s, rng=1)  # mixes neighbours
+    assert np.isfinite(out["image"][out["valid"]]).all()
+    dest = tmp_path / "naninf.aug0.tif"
+    geotiff().write({k: v for k, v in out.items() if k != "applied"}, [dest], sources=[path], provenance=PROV)
+    with rasterio.open(dest) as b:
+        back = b.read()
+        # the non-finite pixels mark themselves: no mask is added to a file that had none
+        assert b.dataset_mask().all()
+    bad = ~expected
+    np.testing.assert_array_equal(np.moveaxis(back, 0, -1)[bad].view(np.uint32),
+                                  np.moveaxis(arr, 0, -1)[bad].view(np.uint32))
+    np.testing.assert_array_equal(geotiff().read([dest])["valid"], expected)

@@ -161,3 +161,30 @@ def test_resolution_change_adds_sensor_noise_in_reflectance_units():
     out = domaug.get_transform("satellite.ResolutionChange", factor=2, noise_std=0.01)(image=img, rng=1)["image"]
     assert out.shape == (64, 64, 2)
     assert out.std() == pytest.approx(0.01, rel=0.05) and out.mean() == pytest.approx(0.3, abs=1e-3)
+
+
+@pytest.mark.parametrize("shape,factor", [((1, 1), 3.0), ((1, 5, 1), 2.0), ((2, 2, 3), 4.0), ((3, 7, 4), 4.0),
+                                          ((2, 9, 4), 2.5)])
+def test_resolution_change_factor_larger_than_a_side(shape, factor):
+    """A side shorter than r gives one output pixel covering r input pixels (mean of the side)."""
+    rng = np.random.default_rng(0)
+    img = rng.uniform(0.1, 0.5, shape).astype(np.float32)
+    meta = {"transform": [400000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0], "crs": "EPSG:32632"}
+    mask = (rng.random(shape[:2]) > 0.5).astype(np.uint8)
+    valid = np.ones(shape[:2], bool)
+    boxes = np.array([[0.0, 0.0, shape[1], shape[0], 1]])
+    t = domaug.get_transform("satellite.ResolutionChange", factor=factor)
+    out = t(image=img, mask=mask, valid=valid, bboxes=boxes, meta=meta, rng=1)
+    h, w = out["image"].shape[:2]
+    assert (h, w) == (max(1, int(shape[0] // factor)), max(1, int(shape[1] // factor)))
+    assert out["mask"].shape == out["valid"].shape == (h, w)
+    assert out["meta"]["transform"][1] == pytest.approx(10.0 * factor)
+    assert out["meta"]["transform"][0] == 400000.0 and out["meta"]["transform"][3] == 5000000.0
+    assert np.isfinite(out["image"]).all() and out["image"].dtype == np.float32
+    if shape[0] < factor and shape[1] < factor:  # one pixel: the MTF blur keeps the mean
+        np.testing.assert_allclose(out["image"].reshape(-1, img.size // (shape[0] * shape[1])).mean(0)
+                                   if img.ndim == 3 else out["image"].ravel(),
+                                   img.reshape(shape[0] * shape[1], -1).mean(0), rtol=1e-4)
+    b = out["bboxes"]
+    # boxes end up < 1 output pixel here and are dropped (geometry min_size); none outside
+    assert (b[:, [0, 2]] <= w).all() and (b[:, [1, 3]] <= h).all()

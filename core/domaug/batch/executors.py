@@ -38,40 +38,110 @@ def run_serial(tasks: list[dict], config: dict, workers: int = 1, scheduler: str
         yield task, process_item(task, config)
 
 
+def _pool_init(config: dict) -> None:
+    """Worker initializer: Ctrl-C is the parent's business (it drains and records), then init."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    init_worker(config)
+
+
+def _died(task: dict) -> list[dict]:
+    return [{"input": task["rel"], "format": task["format"], "variant": None, "output": None,
+             "status": "failed", "error": "worker process died while processing this file (a crash in native "
+                                          "code, os._exit, or killed by the system, e.g. out of memory)"}]
+
+
 def run_process(tasks: list[dict], config: dict, workers: int, scheduler: str | None = None) -> Iterator:
-    """A ProcessPoolExecutor; at most ``IN_FLIGHT × workers`` tasks queued at a time."""
+    """A ProcessPoolExecutor; at most ``IN_FLIGHT × workers`` tasks queued at a time.
+
+    A worker that dies (segfault, ``os._exit``, OOM kill) breaks the whole pool: every
+    task that was in flight is then retried one at a time in a fresh pool, so only the
+    task that kills its worker again is recorded as failed; the rest of the batch goes on
+    in a new pool. On Ctrl-C (KeyboardInterrupt in the parent) queued tasks are cancelled,
+    the running ones are finished and yielded (so they are recorded), then it re-raises.
+    """
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     method = os.environ.get("DOMAUG_START_METHOD") or None
     context = multiprocessing.get_context(method)
     pending = iter(tasks)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
-                             initargs=(config,)) as pool:
-        running: dict = {}
 
-        def top_up() -> None:
-            while len(running) < IN_FLIGHT * workers:
-                task = next(pending, None)
-                if task is None:
-                    return
-                running[pool.submit(process_item, task, config)] = task
+    def new_pool(n: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_pool_init, initargs=(config,))
 
+    def isolated(suspects: list[dict]) -> Iterator:
+        """Each suspect alone in a pool: the one that breaks it is the culprit."""
+        pool = new_pool(1)
         try:
+            for task in suspects:
+                future = pool.submit(process_item, task, config)
+                try:
+                    records = future.result()
+                except BrokenProcessPool:
+                    records = _died(task)
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    pool = new_pool(1)
+                except Exception as exc:  # noqa: BLE001
+                    records = _crashed(task, exc)
+                yield task, records
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    while True:
+        broken: list[dict] = []
+        running: dict = {}
+        pool = new_pool(workers)
+        try:
+            def top_up() -> None:
+                while len(running) < IN_FLIGHT * workers:
+                    task = next(pending, None)
+                    if task is None:
+                        return
+                    running[pool.submit(process_item, task, config)] = task
+
             top_up()
-            while running:
+            while running and not broken:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     task = running.pop(future)
                     try:
                         records = future.result()
-                    except Exception as exc:  # noqa: BLE001 - a dead worker fails its task only
+                    except BrokenProcessPool:
+                        broken.append(task)
+                        continue
+                    except Exception as exc:  # noqa: BLE001 - a failure outside the per-file guard
                         records = _crashed(task, exc)
                     yield task, records
-                top_up()
+                if not broken:
+                    top_up()
+        except KeyboardInterrupt:
+            for future in running:
+                future.cancel()
+            for future, task in list(running.items()):
+                if future.cancelled():
+                    continue
+                try:
+                    records = future.result()
+                except Exception as exc:  # noqa: BLE001
+                    records = _died(task) if isinstance(exc, BrokenProcessPool) else _crashed(task, exc)
+                yield task, records
+            raise
         finally:
             for future in running:
                 future.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+        if not broken:
+            return
+        for future, task in running.items():  # in flight when the pool broke
+            if future.done() and not future.cancelled() and future.exception() is None:
+                yield task, future.result()
+            else:
+                broken.append(task)  # a suspect
+        broken.sort(key=lambda t: t["rel"])
+        yield from isolated(broken)
 
 
 def _dask_client(workers: int, scheduler: str | None):

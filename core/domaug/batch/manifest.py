@@ -48,11 +48,18 @@ def read(path: Path) -> list[dict]:
 
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # e.g. a full disk: the old file stays as it was, no stray temporary
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def rewrite(path: Path, records: Iterable[dict]) -> list[dict]:
@@ -83,15 +90,35 @@ class ManifestWriter:
             self._file.close()
 
 
-def still_valid(record: dict, output_root: Path) -> bool:
-    """An ok record whose files are all on disk with the recorded sha256."""
+def safe_rel(rel: object) -> bool:
+    """A manifest path that can only name something inside its root: a non-empty relative
+    POSIX path without ``..``, ``.`` or empty parts, backslashes, drive letters or control
+    characters. Manifests are data a user may edit or receive: nothing else is trusted."""
+    if not isinstance(rel, str) or not rel or len(rel) > 4096:
+        return False
+    if rel.startswith("/") or "\\" in rel or ":" in rel.split("/", 1)[0]:
+        return False
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in rel):
+        return False
+    return all(part not in ("", ".", "..") for part in rel.split("/"))
+
+
+def still_valid(record: dict, output_root: Path, expected: list[str] | None = None) -> bool:
+    """An ok record whose files are all on disk with the recorded sha256 (and, when
+    ``expected`` is given, whose outputs are exactly the planned relative paths)."""
     from .worker import sha256_file
 
     if record.get("status") != "ok":
         return False
     files = record.get("files") or {}
-    if not files:
+    if not isinstance(files, dict) or not files:
         return False
+    if not all(safe_rel(rel) for rel in files):
+        return False
+    if expected is not None:
+        outs = record.get("outputs") or [record.get("output")]
+        if list(outs) != list(expected) or not set(expected) <= set(files):
+            return False
     for rel, digest in files.items():
         path = output_root / rel
         if not path.is_file() or sha256_file(path) != digest:

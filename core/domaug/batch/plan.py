@@ -135,6 +135,10 @@ def balance(items: list[Item], variants: int) -> list[dict]:
     Target size of every class = largest class × (1 + ``variants``); a class of n
     files needs target − n outputs, spread as evenly as possible (first files in name
     order get one more). Top-level files keep ``variants`` each. Returns the plan rows.
+
+    A file that gets 0 variants (every file of the largest class when ``variants`` is 0)
+    is not read at all, so a broken file there is not reported; it does not count as
+    failed or skipped either. Run without ``--balance-classes`` to check every file.
     """
     classes: dict[str, list[Item]] = {}
     for item in items:

@@ -49,13 +49,22 @@ def replay_record(record: dict, run: dict, input_root: Path, scratch: Path) -> t
     from ..formats.registry import get_format
     from ..replay import replay
 
-    fmt = get_format(record["format"])
-    rels = record.get("inputs") or [record["input"]]
+    rels = record.get("inputs") or [record.get("input")]
+    outs = record.get("outputs") or [record.get("output")]
+    files = record.get("files")
+    unsafe = [r for r in [*rels, *outs, *(files if isinstance(files, dict) else [None])]
+              if not manifest.safe_rel(r)]
+    if unsafe:  # never read or write outside INPUT / the scratch folder for a crafted line
+        return False, f"refused: unsafe path in the manifest: {unsafe[0]!r}"
+    try:
+        fmt = get_format(str(record.get("format")))
+    except Exception as exc:  # noqa: BLE001
+        return False, f"cannot regenerate: {exc}"
     paths = [input_root / r for r in rels]
     provenance = {"domaug_version": run["domaug_version"], "pipeline_hash": run["pipeline_hash"],
-                  "root_seed": run["root_seed"], "seed_key": record["seed_key"], "input": record["input"],
-                  "variant": record["variant"], "applied": record.get("applied", [])}
-    dests = [scratch / o for o in (record.get("outputs") or [record["output"]])]
+                  "root_seed": run["root_seed"], "seed_key": record.get("seed_key"), "input": record.get("input"),
+                  "variant": record.get("variant"), "applied": record.get("applied", [])}
+    dests = [scratch / o for o in outs]
     for d in dests:
         d.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -68,7 +77,7 @@ def replay_record(record: dict, run: dict, input_root: Path, scratch: Path) -> t
     except Exception as exc:  # noqa: BLE001
         return False, f"cannot regenerate: {error_text(exc, input_root, paths[0])}"
     got = {Path(p).relative_to(scratch).as_posix(): sha256_file(Path(p)) for p in written}
-    expected = record["files"]
+    expected = files
     if set(got) != set(expected):
         return False, f"files differ: recorded {sorted(expected)}, regenerated {sorted(got)}"
     bad = [rel for rel in expected if got[rel] != expected[rel]]
@@ -94,14 +103,26 @@ def _replay_windowed(fmt, paths, dests, applied, provenance) -> list:
         source.close()
 
 
-def replay_manifest(manifest_path: Path, line: int | None = None, input_root: Path | None = None):
-    """Yield a :class:`ReplayResult` per replayed output."""
+def replay_manifest(manifest_path: Path, line: int | None = None, input_root: Path | None = None,
+                    plugins: tuple[str, ...] | list[str] = ()):
+    """Yield a :class:`ReplayResult` per replayed output.
+
+    Only installed plugins and the ``plugins`` modules given here are loaded: module
+    names recorded in run.json (``--plugin`` of the run) are never imported from the
+    file, so a manifest/run.json received from elsewhere cannot make replay import code.
+    """
     from ..plugins import load_plugin_module, load_plugins
 
     run, records = load_records(manifest_path, line)
     load_plugins()
-    for module in run.get("plugin_modules", []):
+    for module in plugins:
         load_plugin_module(module)
+    missing = [m for m in run.get("plugin_modules", []) if m not in plugins]
+    if missing and not plugins:
+        import sys
+
+        print(f"note: the run used --plugin {' '.join(missing)}; pass the same --plugin to replay its "
+              "transforms (modules named in run.json are not imported)", file=sys.stderr)
     root = Path(input_root or run["input"])
     if not root.is_dir():
         raise RunError(f"{root}: INPUT folder of the run not found (pass --input)")
@@ -109,4 +130,5 @@ def replay_manifest(manifest_path: Path, line: int | None = None, input_root: Pa
         for n, record in records:
             scratch = Path(tmp) / str(n)
             ok, detail = replay_record(record, run, root, scratch)
-            yield ReplayResult(n, record["output"], ok, detail)
+            yield ReplayResult(n, repr(record.get("output")) if not manifest.safe_rel(record.get("output"))
+                               else record["output"], ok, detail)

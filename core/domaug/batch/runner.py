@@ -22,6 +22,11 @@ from .executors import default_workers, get_executor
 from .plan import TEMP_PREFIX, Item, RunError
 
 
+#: bounds on numbers from the command line (checked before any allocation or work)
+MAX_VARIANTS = 10_000
+MAX_WORKERS = 1024
+
+
 @dataclass
 class RunOptions:
     pipeline: str
@@ -39,6 +44,7 @@ class RunOptions:
     quiet: bool = False
     max_distortion: float | None = None
     debug: bool = False
+    quality: bool = True
     argv: Sequence[str] = ()
 
 
@@ -78,6 +84,15 @@ class Summary:
         return (f"domaug run: {self.files_ok} files ok, {self.files_failed} failed, "
                 f"{self.files_skipped} skipped{resumed}; {self.outputs_written} outputs written{flagged} "
                 f"in {self.seconds:.1f} s ({rate:.1f} files/s, {mbs:.1f} MB/s)")
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`execute`: running files were finished and recorded, the
+    manifest rewritten and run.json marked ``interrupted``; ``--resume`` continues."""
+
+    def __init__(self, summary: "Summary"):
+        super().__init__("interrupted")
+        self.summary = summary
 
 
 def _inside(a: Path, b: Path) -> bool:
@@ -138,6 +153,8 @@ def prepare(options: RunOptions) -> Job:
     if seed is None:
         seed = seeding.fresh_root_seed()
     if options.max_distortion is not None:
+        if not options.quality:
+            raise RunError("--max-distortion needs the quality metrics; it cannot be used with --no-quality")
         if not 0 < options.max_distortion <= 1:
             raise RunError(f"--max-distortion must be an SSIM in (0, 1], got {options.max_distortion}")
         try:
@@ -159,12 +176,16 @@ def prepare(options: RunOptions) -> Job:
     variants = options.variants if options.variants is not None else (0 if options.balance_classes else 1)
     if variants < 0:
         raise RunError(f"--variants must be >= 0, got {variants}")
+    if variants > MAX_VARIANTS:
+        raise RunError(f"--variants {variants} is above the limit of {MAX_VARIANTS} variants per file")
+    if workers > MAX_WORKERS:
+        raise RunError(f"--workers {workers} is above the limit of {MAX_WORKERS} worker processes")
     items, skipped = plan.plan(source, options.include, variants)
     rows = plan.balance(items, variants) if options.balance_classes else None
     config = {
         "pipeline": data, "pipeline_hash": digest, "plugins": list(options.plugins), "root_seed": int(seed),
         "input": str(source), "output": str(dest), "max_distortion": options.max_distortion,
-        "debug": options.debug, "domaug_version": __version__,
+        "debug": options.debug, "domaug_version": __version__, "quality": bool(options.quality),
     }
     import numpy
 
@@ -214,10 +235,20 @@ def execute(job: Job, echo: Callable[[str], None] = print, progress: bool = True
     _clean_temporaries(dest)
     manifest_path = dest / manifest.MANIFEST
     kept: list[dict] = []
-    planned = {(it.rel, k) for it in job.items for k in it.variants}
+    planned = {(it.rel, k): it for it in job.items for k in it.variants}
     if job.options.resume:
-        kept = [r for r in manifest.read(manifest_path)
-                if manifest.record_key(r) in planned and manifest.still_valid(r, dest)]
+        # a record is trusted only for a planned (input, variant) whose outputs are the
+        # planned paths, on disk with the recorded sha256: an edited or crafted manifest
+        # cannot redirect, skip or alias outputs (everything written is derived from INPUT)
+        kept = []
+        for r in manifest.read(manifest_path):
+            try:
+                key = manifest.record_key(r)
+            except (TypeError, ValueError):
+                continue
+            item = planned.get(key)
+            if item is not None and manifest.still_valid(r, dest, plan.output_rels(item, key[1])):
+                kept.append(r)
         manifest.rewrite(manifest_path, kept)
     done = {manifest.record_key(r) for r in kept}
     tasks, already = _tasks(job, done)
@@ -236,30 +267,67 @@ def execute(job: Job, echo: Callable[[str], None] = print, progress: bool = True
         bar = tqdm(total=len(tasks), unit="file", file=sys.stderr, dynamic_ncols=True)
     start = time.perf_counter()
     executor = get_executor(job.options.executor)
+    interrupted = False
+
+    def record_task(task: dict, records: list[dict]) -> None:
+        failed = False
+        for record in records:
+            writer.write(record)
+            if record["status"] == "ok":
+                summary.outputs_written += 1
+                summary.outputs_flagged += bool(record.get("flagged"))
+            else:
+                failed = True
+                summary.failures.append((record["input"], record.get("error", "failed")))
+                if job.options.debug and record.get("traceback"):
+                    echo(record["traceback"])
+        summary.files_failed += failed
+        summary.files_ok += not failed
+        summary.bytes_in += task["size"]
+        if bar is not None:
+            bar.update(1)
+
+    stream = executor(tasks, job.config, job.workers, job.options.scheduler)
+    full = None
     try:
-        for task, records in executor(tasks, job.config, job.workers, job.options.scheduler):
-            failed = False
-            for record in records:
-                writer.write(record)
-                if record["status"] == "ok":
-                    summary.outputs_written += 1
-                    summary.outputs_flagged += bool(record.get("flagged"))
-                else:
-                    failed = True
-                    summary.failures.append((record["input"], record.get("error", "failed")))
-                    if job.options.debug and record.get("traceback"):
-                        echo(record["traceback"])
-            summary.files_failed += failed
-            summary.files_ok += not failed
-            summary.bytes_in += task["size"]
-            if bar is not None:
-                bar.update(1)
+        for task, records in stream:
+            record_task(task, records)
+            full = next((r for r in records if r.get("output_error")), None)
+            if full is not None:  # OUTPUT full / read-only: every further file would fail too
+                stream.close()
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+        # Ctrl-C while recording (not inside the executor): let the executor drain too, so
+        # files still being processed are finished and recorded, not left unrecorded
+        try:
+            item = stream.throw(KeyboardInterrupt())
+            while True:
+                record_task(*item)
+                item = next(stream)
+        except (KeyboardInterrupt, StopIteration):
+            pass
     finally:
         if bar is not None:
             bar.close()
         writer.close()
         summary.seconds = time.perf_counter() - start
-    manifest.rewrite(manifest_path, manifest.read(manifest_path))
+    try:
+        manifest.rewrite(manifest_path, manifest.read(manifest_path))
+    except OSError:
+        if full is None:
+            raise
+        # OUTPUT is full: the appended manifest stays valid (unsorted); --resume sorts it
+    _clean_temporaries(dest)  # left by a worker that died mid-write
+    if interrupted:
+        run.update(finished=_now(), status="interrupted")
+        manifest.write_run(dest, run)
+        raise Interrupted(summary)
+    if full is not None:
+        run.update(finished=_now(), status="stopped", stop_reason=full["error"])
+        manifest.write_run(dest, run)
+        raise RunError(f"{job.options.output}: cannot write OUTPUT ({full['error']}, at {full['input']}); "
+                       f"stopped after {summary.outputs_written} outputs; make room and continue with --resume")
     run.update(finished=_now(), status="complete", counts={
         "files_ok": summary.files_ok, "files_failed": summary.files_failed, "files_skipped": summary.files_skipped,
         "files_done_before": summary.files_done_before, "outputs_written": summary.outputs_written,

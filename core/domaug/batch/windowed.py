@@ -17,7 +17,9 @@ transform that can run is *window-safe*:
 
 Without an overview the parameters are drawn exactly as ``Pipeline.run`` draws them
 (same generator calls, same order), so the output equals a whole-image run. Either
-way ``domaug replay`` (whole image, recorded parameters) reproduces the bytes. SSIM and
+way ``domaug replay`` (whole image, recorded parameters) reproduces the bytes. Label
+maps in the windowed sample (``mask``, ``*_mask`` such as an emitted ``cloud_mask``)
+are handed to the sink's ``write_targets(window, targets)`` when it has one. SSIM and
 PSNR are not computed in this mode (recorded as null).
 """
 
@@ -123,3 +125,9 @@ def apply_windows(source: Any, sink: Any, applied: list) -> None:
             sample = transform.apply(sample, dict(params))
         r, c = inner[0] - outer[0], inner[1] - outer[1]
         sink.write(inner, np.asarray(sample["image"])[r: r + inner[2], c: c + inner[3]])
+        write_targets = getattr(sink, "write_targets", None)
+        if write_targets is not None:  # label maps the pipeline emitted (cloud_mask...), same window
+            labels = {k: np.asarray(v)[r: r + inner[2], c: c + inner[3]] for k, v in sample.items()
+                      if (k == "mask" or k.endswith("_mask")) and isinstance(v, np.ndarray) and v.ndim >= 2}
+            if labels:
+                write_targets(inner, labels)

@@ -10,6 +10,7 @@ on failure the temporary files are removed.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -25,6 +26,8 @@ from ..errors import DomaugError, FormatError
 from . import seeding
 from .plan import TEMP_PREFIX
 
+#: write errors that are OUTPUT's fault, not the file's: the run stops at the first one
+OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 #: redraws allowed by ``--max-distortion`` before an output is recorded as flagged
 MAX_REDRAWS = 5
 
@@ -47,12 +50,15 @@ def init_worker(config: dict) -> None:
     for module in config.get("plugins", []):
         load_plugin_module(module)
     _state["pipeline"] = as_pipeline(from_dict(config["pipeline"]))
-    try:
-        from .. import quality
-
-        _state["compare"] = quality.compare
-    except ImportError:
+    if config.get("quality", True) is False:
         _state["compare"] = None
+    else:
+        try:
+            from . import quality_fast
+
+            _state["compare"] = quality_fast.compare  # exact-PSNR, subsampled-SSIM estimate (cheap)
+        except ImportError:
+            _state["compare"] = None
     _state["key"] = key
 
 
@@ -257,6 +263,8 @@ def process_item(task: dict, config: dict) -> list[dict]:
                     record.update(_variant(fmt, sample, paths, rel, variant, out_rels, config))
             except Exception as exc:  # noqa: BLE001
                 record.update(status="failed", error=error_text(exc, input_root, paths[0]))
+                if isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS:
+                    record["output_error"] = errno.errorcode.get(exc.errno, str(exc.errno))
                 if config.get("debug"):
                     record["traceback"] = traceback.format_exc()
             record["duration_ms"] = round((time.perf_counter() - t0) * 1000 + read_ms, 1)

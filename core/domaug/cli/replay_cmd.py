@@ -11,8 +11,10 @@ import click
 @click.option("--input", "input_root", type=click.Path(file_okay=False), default=None,
               help="INPUT folder, when it moved since the run (default: the one in run.json).")
 @click.option("--quiet", "-q", is_flag=True, help="Only mismatches and the summary line.")
+@click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
+              help="Import this module (the run's own --plugin transforms); never taken from run.json.")
 @click.pass_context
-def command(ctx, manifest_path, line, input_root, quiet):
+def command(ctx, manifest_path, line, input_root, quiet, plugins):
     """Regenerate the outputs of OUTPUT/manifest.jsonl from the recorded parameters.
 
     Each output is rebuilt from its input and the manifest's `applied` list (no
@@ -24,7 +26,7 @@ def command(ctx, manifest_path, line, input_root, quiet):
 
     same = differ = 0
     try:
-        for result in replay_manifest(manifest_path, line, input_root):
+        for result in replay_manifest(manifest_path, line, input_root, plugins):
             if result.ok:
                 same += 1
                 if not quiet:

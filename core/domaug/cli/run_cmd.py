@@ -23,16 +23,19 @@ import click
 @click.option("--include", multiple=True, metavar="GLOB",
               help="Only files whose relative path or name matches (repeatable), e.g. '*.png'.")
 @click.option("--balance-classes", is_flag=True,
-              help="First-level folders of INPUT are classes; augment smaller classes up to the largest.")
+              help="First-level folders of INPUT are classes; augment smaller classes up to the largest. "
+                   "Files of a class needing no variants are not read (a broken one there is not reported).")
 @click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
               help="Import this module (your own transforms) in the CLI and in every worker (repeatable).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no plan; only failures and the summary line.")
 @click.option("--max-distortion", type=float, default=None, metavar="SSIM_MIN",
               help="Redraw an output (up to 5 times) when its SSIM against the input is below this; then flag it.")
+@click.option("--no-quality", "no_quality", is_flag=True,
+              help="Do not compute SSIM/PSNR per output (recorded as null); saves a few ms per file.")
 @click.option("--debug", is_flag=True, help="Print tracebacks of failures.")
 @click.pass_context
 def command(ctx, pipeline, input_dir, output_dir, variants, seed, workers, executor, scheduler, resume, include,
-            balance_classes, plugins, quiet, max_distortion, debug):
+            balance_classes, plugins, quiet, max_distortion, no_quality, debug):
     """Augment every image under INPUT into OUTPUT, mirroring the folder tree.
 
     Variant k of INPUT/a/b/x.png is written as OUTPUT/a/b/x.aug{k}.png in the input's
@@ -41,16 +44,18 @@ def command(ctx, pipeline, input_dir, output_dir, variants, seed, workers, execu
     line per output with every drawn parameter (see `domaug replay`).
 
     Exit code: 0 all files ok, 1 some files failed (each listed), 2 usage or
-    pipeline error found before any work.
+    pipeline error found before any work (or OUTPUT not writable), 130 interrupted
+    (Ctrl-C: running files are finished and recorded; continue with --resume).
     """
     from ..batch.plan import format_balance
-    from ..batch.runner import RunOptions, execute, prepare
+    from ..batch.runner import Interrupted, RunOptions, execute, prepare
     from ..errors import DomaugError
 
     options = RunOptions(pipeline=pipeline, input=input_dir, output=output_dir, variants=variants, seed=seed,
                          workers=workers, executor=executor, scheduler=scheduler, resume=resume,
                          include=include, balance_classes=balance_classes, plugins=plugins, quiet=quiet,
-                         max_distortion=max_distortion, debug=debug, argv=["domaug", *sys.argv[1:]])
+                         max_distortion=max_distortion, debug=debug, quality=not no_quality,
+                         argv=["domaug", *sys.argv[1:]])
     try:
         job = prepare(options)
     except DomaugError as exc:
@@ -64,6 +69,18 @@ def command(ctx, pipeline, input_dir, output_dir, variants, seed, workers, execu
             click.echo(f"skipped: {rel}: {why}", err=True)
     try:
         summary = execute(job, echo=lambda m: click.echo(m, err=True))
+    except Interrupted as stop:
+        done = stop.summary
+        click.echo(f"interrupted: {done.outputs_written} outputs recorded in {output_dir}/manifest.jsonl; "
+                   "continue with the same command and --resume", err=True)
+        ctx.exit(130)
+    except KeyboardInterrupt:
+        click.echo("interrupted; continue with the same command and --resume", err=True)
+        ctx.exit(130)
+    except OSError as exc:  # OUTPUT itself unwritable: disk full, read-only, permission denied
+        where = exc.filename or output_dir
+        click.echo(f"error: {where}: cannot write OUTPUT: {exc.strerror or exc}", err=True)
+        ctx.exit(2)
     except DomaugError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(2)

@@ -81,3 +81,32 @@ def as_uint(image: np.ndarray, path: Path, allowed=(np.uint8, np.uint16)) -> np.
         names = ", ".join(np.dtype(a).name for a in allowed)
         raise FormatError(path, f"cannot write {image.dtype} pixels in this format (supports {names})")
     return np.ascontiguousarray(image)
+
+
+_TARGET_NAME = __import__("re").compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def check_sample(path: Path, sample: dict[str, Any]) -> dict[str, Any]:
+    """Refuse, as a one-line :class:`FormatError` naming ``path``, a decoded sample that
+    domaug cannot work on: no pixels (an axis of length 0), an unsupported pixel type
+    (e.g. uint32 from a corrupted TIFF header), target names that are not plain
+    identifiers (they become output file names), or targets that do not fit the image."""
+    from ..errors import DomaugError
+    from ..targets import SUPPORTED_DTYPES, validate_sample
+
+    image = sample.get("image")
+    if not isinstance(image, np.ndarray):
+        raise FormatError(path, "no image data")
+    if image.size == 0:
+        raise FormatError(path, f"image has no pixels (shape {'×'.join(map(str, image.shape))})")
+    if image.dtype.type not in SUPPORTED_DTYPES:
+        raise FormatError(path, f"pixel type {image.dtype} is not supported "
+                                "(uint8, uint16, int16, float32, float64)")
+    for name in sample:
+        if not _TARGET_NAME.match(str(name)):
+            raise FormatError(path, f"target name {str(name)[:40]!r} is not a plain identifier")
+    try:
+        validate_sample(sample)
+    except DomaugError as exc:
+        raise FormatError(path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    return sample

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import FormatError
 from .base import Format, iter_tiles
-from .common import band_names, check_not_empty, check_pixels, describe_head, provenance_text
+from .common import band_names, check_not_empty, check_pixels, check_sample, describe_head, provenance_text
 from .sidecar import find_sidecars, read_sidecars, write_sidecars
 
 NPY_MAGIC = b"\x93NUMPY"
@@ -120,6 +120,7 @@ class NPYFormat(Format):
                 image = _load_npy(f, path)
             meta = _meta_for(image)
             sample: dict[str, Any] = {"image": image, "meta": {**meta, "format": self.name}}
+            check_sample(path, sample)
             sample.update(read_sidecars(path, image.shape[:2] if image.ndim <= 3 else image.shape[:3]))
             return sample
         if not head.startswith(ZIP_MAGIC):
@@ -148,7 +149,7 @@ class NPYFormat(Format):
             raise FormatError(path, f".npz has no 'image' member (members: {', '.join(sorted(sample)) or 'none'})")
         meta = {**_meta_for(sample["image"]), **meta, "format": self.name, "npz_compressed": compressed}
         sample["meta"] = meta
-        return sample
+        return check_sample(path, sample)
 
     def write(self, sample: Mapping[str, Any], dest: Sequence[Path], *, sources: Sequence[Path],
               provenance: Mapping[str, Any]) -> list[Path]:

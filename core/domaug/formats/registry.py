@@ -102,4 +102,6 @@ def read(paths: Iterable[Path], fmt: Format | None = None) -> dict:
     """Read one item with its format (chosen from its first file when not given)."""
     paths = [Path(p) for p in paths]
     fmt = fmt or choose(paths[0])
-    return fmt.read(paths)
+    from .common import check_sample
+
+    return check_sample(paths[0], fmt.read(paths))

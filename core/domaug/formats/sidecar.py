@@ -126,12 +126,30 @@ def _read_points(path: Path, target: str) -> np.ndarray:
     return arr
 
 
+def _clip_boxes(boxes: np.ndarray, spatial_shape: Sequence[int]) -> np.ndarray:
+    """Boxes clipped to the image (``[0, W] × [0, H]``); boxes left with no area (wholly
+    outside) are dropped together with their label columns. Non-finite rows are kept as
+    read (the sample check reports them)."""
+    h, w = (float(v) for v in spatial_shape[-2:])
+    out = boxes.copy()
+    finite = np.isfinite(out[:, :4]).all(axis=1)
+    sub = out[finite]
+    sub[:, [0, 2]] = np.clip(sub[:, [0, 2]], 0.0, w)
+    sub[:, [1, 3]] = np.clip(sub[:, [1, 3]], 0.0, h)
+    out[finite] = sub
+    keep = ~finite | ((out[:, 2] > out[:, 0]) & (out[:, 3] > out[:, 1]))
+    return out[keep]
+
+
 def read_sidecars(path: Path, spatial_shape: Sequence[int]) -> dict[str, np.ndarray]:
     """Every side target found next to ``path`` (masks checked against ``spatial_shape``)."""
     targets: dict[str, np.ndarray] = {}
     for target, file in sorted(find_sidecars(path).items()):
         if target in ("bboxes", "keypoints"):
-            targets[target] = _read_points(file, target)
+            points = _read_points(file, target)
+            if target == "bboxes" and len(spatial_shape) >= 2:
+                points = _clip_boxes(points, spatial_shape)
+            targets[target] = points
             continue
         mask = _read_mask(file)
         if tuple(mask.shape) != tuple(spatial_shape):

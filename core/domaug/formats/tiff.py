@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import FormatError
 from .base import Format
-from .common import band_names, check_not_empty, check_pixels, describe_head, provenance_text
+from .common import band_names, check_not_empty, check_pixels, check_sample, describe_head, provenance_text
 from .sidecar import read_sidecars, write_sidecars
 
 MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
@@ -134,6 +134,7 @@ class TIFFFormat(Format):
         if names and image.ndim > len(spatial):
             meta["band_names"] = names
         sample: dict[str, Any] = {"image": image, "meta": meta}
+        check_sample(path, sample)  # before sidecars: a broken header may give no pixels or uint32
         sample.update(read_sidecars(path, spatial))
         return sample
 

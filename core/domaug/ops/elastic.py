@@ -99,12 +99,15 @@ def control_grid_field(
         return np.zeros((ndim,) + tuple(int(s) for s in shape), dtype=np.float32)
     rng = np.random.default_rng(seed)
     control = control_vectors(rng, n_ctrl, [1.0] * ndim)
-    unit = np.stack([upsample_control(control[k], shape) for k in range(ndim)])
+    unit = np.empty((ndim,) + tuple(int(v) for v in shape), dtype=np.float32)
+    for k in range(ndim):  # one component at a time (no stacked copy)
+        unit[k] = upsample_control(control[k], shape)
     # Normalise so the largest displacement is exactly the bound (in the ellipsoid norm).
     moving = [k for k in range(ndim) if max_disp[k] > 0]
     norm2 = np.zeros(unit.shape[1:], dtype=np.float32)
+    sq = np.empty_like(norm2)
     for k in moving:
-        norm2 += unit[k] * unit[k]
+        norm2 += np.square(unit[k], out=sq)
     peak = float(np.sqrt(norm2.max(), dtype=np.float64))
     if peak == 0.0:
         return np.zeros_like(unit)
@@ -113,19 +116,26 @@ def control_grid_field(
     return unit
 
 
-def coordinates(field: np.ndarray) -> np.ndarray:
-    """Sampling coordinates (array indices, float32): the identity grid plus ``field``."""
+def coordinates(field: np.ndarray, inplace: bool = False) -> np.ndarray:
+    """Sampling coordinates (array indices, float32): the identity grid plus ``field``.
+
+    ``inplace=True`` reuses a float32 ``field``'s memory (the field is consumed).
+    """
     shape = field.shape[1:]
-    coords = np.empty(field.shape, dtype=np.float32)
+    inplace = inplace and field.dtype == np.float32 and field.flags.c_contiguous
+    coords = field if inplace else np.empty(field.shape, dtype=np.float32)
     for k, n in enumerate(shape):
         axis = np.arange(n, dtype=np.float32).reshape([-1 if j == k else 1 for j in range(len(shape))])
         np.add(field[k], axis, out=coords[k])
     return coords
 
 
-def sampler(field: np.ndarray) -> CoordSampler:
-    """A :class:`~domaug.ops.resample.CoordSampler` for the ``warp_*`` helpers of resample."""
-    return CoordSampler(coordinates(field), field.shape[1:])
+def sampler(field: np.ndarray, inplace: bool = False) -> CoordSampler:
+    """A :class:`~domaug.ops.resample.CoordSampler` for the ``warp_*`` helpers of resample.
+
+    ``inplace=True`` turns ``field`` itself into the coordinates (saves 3 volumes in 3-D).
+    """
+    return CoordSampler(coordinates(field, inplace=inplace), field.shape[1:])
 
 
 def warp(array: np.ndarray, field: np.ndarray, order: int = 1, spatial_ndim: int | None = None,

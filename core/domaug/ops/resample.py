@@ -25,11 +25,25 @@ one sampler to each kind of target with the right rules:
 Downsampling antialiases with a Gaussian prefilter of sigma ``(f - 1) / 2`` input
 pixels along an axis shrunk by factor ``f`` (scikit-image's choice, close to an area
 mean for integer factors).
+
+Speed: when OpenCV is available (:mod:`domaug.ops.opencv`, imported lazily) and every
+input pixel is valid, images, masks and valid are resampled in their own dtype, all
+bands at once (groups of 4), with the same rules: ``cv2.warpAffine`` on a 1-pixel
+replicated border (= ``mode="nearest"`` up to half a pixel outside, then the exact
+``inside`` cut), ``cv2.resize`` for pure rescaling (the same Gaussian kernel via
+``sepFilter2D`` first), ``cv2.remap`` for coordinate maps, 3-D coordinate maps as
+remaps of stacked slice pairs mixed linearly in z. OpenCV's linear interpolation puts
+positions on a 1/32-pixel grid (error < 1/64 px); this is used for 8/16-bit images,
+for float32 through affine maps, and in-plane for volumes; 2-D float coordinate maps
+and float64 keep scipy's exact positions, as does everything with invalid pixels
+(normalised interpolation) or cubic order. ``DOMAUG_OPENCV=0`` forces the scipy paths.
+Results do not depend on thread counts.
 """
 
 from __future__ import annotations
 
-import os
+import itertools
+import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Mapping, Sequence
 
@@ -37,75 +51,19 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ..dtypes import avoid_nodata, restore_dtype, to_float, value_range
+from ._resample_cv import (
+    _CV_MAX_SIDE,
+    _cv2,
+    _cv_channels,
+    _cv_dtype_ok,
+    _cv_size_ok,
+    _fill_where,
+    _gaussian_kernel,
+    sample_volume,
+)
 
 _EPS = 1e-6
 _THREAD_MIN_POINTS = 1 << 19
-#: dtypes OpenCV's warpAffine / remap / resize / sepFilter2D take natively.
-_CV_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.int16, np.float32, np.float64))
-#: dtypes whose *linear* interpolation may use OpenCV's 1/32-pixel position grid (error
-#: < 1/64 px; what every OpenCV-based library does). Affine/Resize also take float32 this
-#: way; dense coordinate maps (elastic) keep scipy's exact positions for floats, float64
-#: always does.
-_CV_LINEAR_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.int16))
-_CV_MAX_SIDE = 32000  # OpenCV's fixed-point maps hold coordinates in int16
-
-
-def _cv2() -> Any | None:
-    """cv2 (imported lazily through :mod:`domaug.ops.opencv`), or None."""
-    from .opencv import cv2_module
-
-    return cv2_module()
-
-
-def _cv_dtype_ok(dtype: np.dtype, order: int, exact: bool = False) -> bool:
-    """OpenCV can resample ``dtype`` at ``order``; ``exact``: float positions must not be quantised."""
-    if order == 0:
-        return dtype in _CV_DTYPES or dtype == np.bool_ or (dtype.kind in "ui" and dtype.itemsize in (1, 2, 4))
-    return order == 1 and (dtype in _CV_LINEAR_DTYPES or (dtype == np.float32 and not exact))
-
-
-def _cv_view(array: np.ndarray, order: int) -> np.ndarray:
-    """A dtype OpenCV takes with the same bits (nearest neighbour only copies pixels)."""
-    if array.dtype in _CV_DTYPES:
-        return array
-    if array.dtype == np.bool_ or (array.dtype.kind in "ui" and array.itemsize == 1):
-        return array.view(np.uint8)
-    if array.dtype.kind in "ui" and array.itemsize == 2:
-        return array.view(np.uint16)
-    if order == 0 and array.dtype.kind in "ui" and array.itemsize == 4:
-        return array.view(np.float32)  # bit-copied, never computed on
-    raise TypeError(array.dtype)
-
-
-def _cv_channels(array: np.ndarray, spatial_ndim: int, fn) -> np.ndarray:
-    """Apply a 2-D OpenCV call to every slice (3-D) and every group of <= 4 channels."""
-    cv_in = _cv_view(np.ascontiguousarray(array), 0)
-    if spatial_ndim == 3:
-        parts = [_cv_channels(cv_in[z], 2, fn) for z in range(cv_in.shape[0])]
-        out = np.stack(parts) if parts else np.empty((0,), cv_in.dtype)
-        return out.view(array.dtype) if out.dtype != array.dtype else out
-    if cv_in.ndim == 2:
-        out = fn(cv_in)
-    else:
-        nch = cv_in.shape[2]
-        if nch <= 4:
-            out = fn(cv_in)
-            if out.ndim == 2:
-                out = out[..., None]
-        else:
-            out = np.concatenate([np.atleast_3d(fn(np.ascontiguousarray(cv_in[..., c:c + 4])))
-                                  for c in range(0, nch, 4)], axis=2)
-    return out.view(array.dtype) if out.dtype != array.dtype else out
-
-
-def _gaussian_kernel(sigma: float, truncate: float = 3.0) -> np.ndarray:
-    """scipy.ndimage's 1-D Gaussian kernel (same radius rule) as an OpenCV column vector."""
-    radius = int(truncate * float(sigma) + 0.5)
-    x = np.arange(-radius, radius + 1, dtype=np.float64)
-    phi = np.exp(-0.5 / (sigma * sigma) * x**2) if sigma > 0 else (x == 0).astype(np.float64)
-    return (phi / phi.sum()).reshape(-1, 1)
-
-
 def index_affine(out_to_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Turn an edge-coordinate out→in map into ``(matrix, offset)`` on array indices.
 
@@ -133,7 +91,8 @@ def antialias_sigma(out_to_in: np.ndarray) -> list[float]:
     (input pixels per output pixel); sigma is ``max(0, (stretch - 1) / 2)``.
     """
     n = out_to_in.shape[0] - 1
-    stretch = np.linalg.norm(np.asarray(out_to_in[:n, :n], dtype=float), axis=1)
+    rows = np.asarray(out_to_in[:n, :n], dtype=float).tolist()
+    stretch = [math.sqrt(sum(v * v for v in row)) for row in rows]
     return [float(max(0.0, (s - 1.0) / 2.0)) for s in stretch]
 
 
@@ -146,8 +105,9 @@ class AffineSampler:
         self.out_shape = tuple(int(v) for v in out_shape)
         self.matrix, self.offset = index_affine(self.out_to_in)
         diag = np.diag(self.matrix)
-        self._diagonal = bool(np.allclose(self.matrix, np.diag(diag), rtol=0, atol=0))
+        self._diagonal = bool(np.array_equal(self.matrix, np.diag(diag)))
         self._inside: np.ndarray | None = None
+        self._all_inside: bool | None = None
         self._plane = self._plane_matrix()
         self._resize = self._diagonal and self._plane is not None and self._is_resize()
 
@@ -169,19 +129,21 @@ class AffineSampler:
         n = len(self.out_shape)
         m = self.out_to_in
         expect = scale_matrix(self.in_shape, self.out_shape)
-        return bool(np.allclose(m, expect, rtol=1e-12, atol=1e-12)) and (n == 2 or m[0, 0] == 1)
+        return bool(np.abs(m - expect).max() <= 1e-12) and (n == 2 or m[0, 0] == 1)
 
     def sample_native(self, array: np.ndarray, order: int, spatial_ndim: int,
-                      sigma: Sequence[float] | None = None) -> np.ndarray | None:
+                      sigma: Sequence[float] | None = None, extend: bool = False) -> np.ndarray | None:
         """Warp ``array`` (spatial axes first, channels last) in its own dtype with OpenCV.
 
         Edges are replicated (as ``mode="nearest"``); pixels whose centre falls outside the
-        input are *not* filled here (see :attr:`inside`). None when OpenCV cannot do it.
+        input are *not* filled here (see :attr:`inside`) — unless ``extend``, they hold
+        arbitrary values. ``extend=True`` replicates the edge everywhere (fields).
+        None when OpenCV cannot do it.
         """
         cv2 = _cv2()
         if cv2 is None or self._plane is None or spatial_ndim != len(self.out_shape) or array.size == 0:
             return None
-        if not _cv_dtype_ok(array.dtype, order):
+        if not _cv_dtype_ok(array.dtype, order) or not _cv_size_ok(array, spatial_ndim, self.out_shape[-2:]):
             return None
         if sigma is not None and any(s > 0 for s in sigma):
             if order == 0 or (spatial_ndim == 3 and sigma[0] > 0):
@@ -202,9 +164,13 @@ class AffineSampler:
         # Replicate one pixel of border, then let OpenCV's fast constant border handle the
         # rest: samples within a pixel of the edge see replicated values (mode="nearest"),
         # farther ones are outside and get filled by the caller from ``inside``.
+        inter = (cv2.INTER_NEAREST if order == 0 else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
+        if extend:
+            m = self._plane
+            return _cv_channels(array, spatial_ndim, lambda a: cv2.warpAffine(
+                a, m, (w, h), flags=inter, borderMode=cv2.BORDER_REPLICATE))
         m = self._plane.copy()
         m[:, 2] += 1.0
-        inter = (cv2.INTER_NEAREST if order == 0 else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
         return _cv_channels(array, spatial_ndim, lambda a: cv2.warpAffine(
             cv2.copyMakeBorder(a, 1, 1, 1, 1, cv2.BORDER_REPLICATE), m, (w, h), flags=inter,
             borderMode=cv2.BORDER_CONSTANT, borderValue=0))
@@ -219,12 +185,17 @@ class AffineSampler:
     @property
     def all_inside(self) -> bool:
         """Every output pixel centre falls inside the input (checked on the corners: the map is affine)."""
-        n = len(self.out_shape)
-        corners = np.array(np.meshgrid(*[[0.0, max(s - 1, 0)] for s in self.out_shape], indexing="ij"))
-        coord = np.tensordot(self.matrix, corners.reshape(n, -1), axes=1) + self.offset[:, None]
-        lo = np.full((n, 1), -0.5 - _EPS)
-        hi = np.asarray(self.in_shape, dtype=np.float64)[:, None] - 0.5 + _EPS
-        return bool(((coord >= lo) & (coord <= hi)).all())
+        if self._all_inside is None and self._resize:
+            self._all_inside = True  # edge-aligned rescaling: every centre maps inside
+        if self._all_inside is None:
+            a, o = self.matrix.tolist(), self.offset.tolist()
+            ok = True
+            for corner in itertools.product(*[(0.0, float(max(s - 1, 0))) for s in self.out_shape]):
+                for k, n_in in enumerate(self.in_shape):
+                    c = o[k] + sum(a[k][j] * corner[j] for j in range(len(corner)))
+                    ok = ok and (-0.5 - _EPS <= c <= n_in - 0.5 + _EPS)
+            self._all_inside = ok
+        return self._all_inside
 
     @property
     def inside(self) -> np.ndarray:
@@ -251,12 +222,16 @@ class AffineSampler:
         ``-0.5 - eps <= coord_k <= n_k - 0.5 + eps`` give an interval of ``c`` per line.
         """
         n = len(self.out_shape)
-        grids = np.ogrid[tuple(slice(0, s) for s in self.out_shape[:-1])]
-        lo = np.full(self.out_shape[:-1], -np.inf)
-        hi = np.full(self.out_shape[:-1], np.inf)
+        lines = self.out_shape[:-1]
+        grids = [np.arange(s, dtype=np.float64).reshape([-1 if i == j else 1 for i in range(n - 1)])
+                 for j, s in enumerate(lines)]
+        lo = np.full(lines, -np.inf)
+        hi = np.full(lines, np.inf)
         for k in range(n):
-            base = self.offset[k] + sum(self.matrix[k, j] * grids[j] for j in range(n - 1))
-            base = np.broadcast_to(base, self.out_shape[:-1])
+            base = np.full(lines, self.offset[k])
+            for j in range(n - 1):
+                if self.matrix[k, j] != 0:
+                    base = base + self.matrix[k, j] * grids[j]
             a = self.matrix[k, n - 1]
             c_min, c_max = -0.5 - _EPS - base, self.in_shape[k] - 0.5 + _EPS - base
             if a == 0:
@@ -306,10 +281,19 @@ class CoordSampler:
 
     def sample_native(self, array: np.ndarray, order: int, spatial_ndim: int,
                       sigma: Sequence[float] | None = None) -> np.ndarray | None:
-        """Warp ``array`` (2-D, channels last) in its own dtype with ``cv2.remap``, or None."""
+        """Warp ``array`` (channels last) in its own dtype with ``cv2.remap``, or None.
+
+        2-D: one remap (float images keep scipy's exact positions: None). 3-D: see
+        :meth:`_sample_volume`.
+        """
         cv2 = _cv2()
-        if (cv2 is None or spatial_ndim != 2 or len(self.out_shape) != 2 or array.size == 0
-                or not _cv_dtype_ok(array.dtype, order, exact=True) or (sigma is not None and any(s > 0 for s in sigma))):
+        if (cv2 is None or spatial_ndim != len(self.out_shape) or array.size == 0
+                or (sigma is not None and any(s > 0 for s in sigma))):
+            return None
+        if spatial_ndim == 3:
+            return sample_volume(cv2, self.coords, self.in_shape, self.out_shape, array, order)
+        if (spatial_ndim != 2 or not _cv_dtype_ok(array.dtype, order, exact=True)
+                or not _cv_size_ok(array, 2, self.out_shape)):
             return None
         maps = self._cv_maps(cv2, order)
         if maps is None:
@@ -325,7 +309,9 @@ class CoordSampler:
             channel = ndi.spline_filter(channel, order=order, mode="nearest")
             kw["prefilter"] = False
         n0 = coords.shape[1]
-        workers = min(4, os.cpu_count() or 1)
+        from .parallel import num_threads
+
+        workers = min(4, num_threads())
         if coords[0].size < _THREAD_MIN_POINTS or workers < 2 or n0 < 2:
             return ndi.map_coordinates(channel, coords, **kw)
         # scipy releases the GIL: split along the first output axis (same result, faster).
@@ -445,7 +431,7 @@ def warp_image(
     if nodata is not None:
         if bad.any() and np.issubdtype(result.dtype, np.integer) and _fits(nodata, result.dtype):
             result[bad] = result.dtype.type(nodata)  # even outside a declared valid_range
-        result = avoid_nodata(result, out_valid, nodata)
+        result = avoid_nodata(result, out_valid, nodata, meta)
     return result
 
 
@@ -453,36 +439,23 @@ def _finish_native(out: np.ndarray, dtype: np.dtype, inside: np.ndarray | None, 
                    nodata: Any, fill: float, wdtype: type) -> np.ndarray:
     """Same finishing as the float path for an image warped in its own dtype (all input valid)."""
     lo, hi = value_range(dtype, meta)
-    full_lo, full_hi = value_range(dtype)
-    if lo > full_lo or hi < full_hi:  # a declared bit depth / valid range: clip as restore_dtype does
-        np.clip(out, out.dtype.type(max(lo, full_lo)), out.dtype.type(min(hi, full_hi)), out=out)
+    if meta.get("valid_range") is not None or meta.get("bit_depth"):
+        full_lo, full_hi = value_range(dtype)
+        if lo > full_lo or hi < full_hi:  # a declared bit depth / valid range: clip as restore_dtype does
+            np.clip(out, out.dtype.type(max(lo, full_lo)), out.dtype.type(min(hi, full_hi)), out=out)
     bad = None if inside is None else ~inside
     if bad is not None and bad.any():
         value = float(nodata) if nodata is not None else float(fill)
-        value = restore_dtype(np.array([value], dtype=wdtype), dtype, meta)[0]
+        if dtype.kind in "ui":  # as restore_dtype: round, clip (NaN → low end)
+            value = dtype.type(lo if np.isnan(value) else min(max(float(np.rint(value)), lo), hi))
+        else:
+            value = dtype.type(min(max(value, lo), hi) if not np.isnan(value) else value)
         if nodata is not None and np.issubdtype(dtype, np.integer) and _fits(nodata, dtype):
             value = dtype.type(nodata)  # even outside a declared valid_range
         _fill_where(out, bad, value)
     if nodata is not None:
-        out = avoid_nodata(out, inside, nodata)
+        out = avoid_nodata(out, inside, nodata, meta)
     return out
-
-
-def _fill_where(out: np.ndarray, where: np.ndarray, value: Any) -> None:
-    """``out[where] = value`` for a spatial boolean map (channels last), in place."""
-    cv2 = _cv2()
-    spatial = where.ndim
-    if (cv2 is not None and spatial in (2, 3) and out.dtype in _CV_DTYPES and out.flags.c_contiguous
-            and (out.ndim == spatial or out.shape[-1] <= 4) and out.size < 2**31):
-        planes = [(out, where)] if spatial == 2 else list(zip(out, where))
-        for o, m in planes:
-            mask = m.view(np.uint8)
-            # masked ops leave unmasked pixels alone: zero the bits, then add the value (exact)
-            cv2.bitwise_and(o, (0, 0, 0, 0), dst=o, mask=mask)
-            if value != 0:
-                cv2.add(o, (float(value),) * 4, dst=o, mask=mask)
-        return
-    out[where] = value
 
 
 def _fits(value: float, dtype: np.dtype) -> bool:
@@ -528,6 +501,11 @@ def warp_field(
     """Linear resampling of a physical per-pixel field, edge-extended outside the input."""
     work = field.astype(np.float64 if field.dtype == np.float64 else np.float32)
     sigma = sampler.prefilter_sigma() if antialias and order > 0 else None
+    if isinstance(sampler, AffineSampler) and work.dtype == np.float32:
+        fast = sampler.sample_native(work, order, spatial_ndim, sigma, extend=True)
+        if fast is not None:
+            return fast.astype(field.dtype, copy=False) if np.issubdtype(field.dtype, np.floating) \
+                else restore_dtype(fast, field.dtype)
     parts = [sampler.sample(_blur(ch, sigma), order) for ch in _channels(work, spatial_ndim)]
     out = _stack(parts, work, spatial_ndim)
     if np.issubdtype(field.dtype, np.floating):

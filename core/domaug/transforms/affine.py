@@ -25,14 +25,18 @@ def affine_matrix(plane_shape, rotate_deg, scale, shear_deg, tx_px, ty_px) -> np
     h, w = plane_shape
     th = math.radians(rotate_deg)
     cos, sin = math.cos(th), math.sin(th)
-    rot = np.array([[cos, sin, 0], [-sin, cos, 0], [0, 0, 1.0]])
-    shear = np.array([[1, math.tan(math.radians(shear_deg)), 0], [0, 1, 0], [0, 0, 1.0]])
-    zoom = np.diag([scale, scale, 1.0])
-    to_c = np.array([[1, 0, -w / 2], [0, 1, -h / 2], [0, 0, 1.0]])
-    back = np.array([[1, 0, w / 2 + tx_px], [0, 1, h / 2 + ty_px], [0, 0, 1.0]])
-    fwd_xy = back @ rot @ shear @ zoom @ to_c
-    swap = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1.0]])
-    return swap @ np.linalg.inv(fwd_xy) @ swap
+    k = math.tan(math.radians(shear_deg))
+    # Forward linear part L = R·Sh·S with R = [[cos, sin], [−sin, cos]], Sh = [[1, k], [0, 1]];
+    # its inverse in closed form: L⁻¹ = S⁻¹·Sh⁻¹·R⁻¹ = (1/s)·[[1, −k], [0, 1]]·[[cos, −sin], [sin, cos]].
+    inv_s = 1.0 / scale
+    l00, l01 = inv_s * (cos - k * sin), inv_s * (-sin - k * cos)
+    l10, l11 = inv_s * sin, inv_s * cos
+    cx, cy = w / 2, h / 2
+    ux, uy = cx + tx_px, cy + ty_px  # p = c + L⁻¹·(p' − c − t)
+    bx = cx - (l00 * ux + l01 * uy)
+    by = cy - (l10 * ux + l11 * uy)
+    # (x, y) → (row, col) order: swap rows and columns of the 2×2 part and the shift
+    return np.array([[l11, l10, by], [l01, l00, bx], [0.0, 0.0, 1.0]])
 
 
 class Affine(SpatialTransform):

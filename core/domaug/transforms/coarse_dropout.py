@@ -21,7 +21,7 @@ class CoarseDropout(PixelTransform):
     Parameters
     ----------
     num_holes : int or (low, high)
-        Number of holes. Default (1, 8).
+        Number of holes (at most 10 000). Default (1, 8).
     hole_size_fraction : float or (low, high)
         Side of each hole as a fraction of the image side, drawn per hole and per axis.
         Default (0.05, 0.15). Ignored when ``hole_size_px`` is given.
@@ -53,7 +53,7 @@ class CoarseDropout(PixelTransform):
         p: float = 1.0,
     ) -> None:
         super().__init__(p=p)
-        self.num_holes = check_range(num_holes, "num_holes", low=0, integer=True)
+        self.num_holes = check_range(num_holes, "num_holes", low=0, high=10000, integer=True)
         self.hole_size_fraction = check_range(hole_size_fraction, "hole_size_fraction", low=0, high=1,
                                               low_inclusive=False)
         self.hole_size_px = None if hole_size_px is None else check_range(

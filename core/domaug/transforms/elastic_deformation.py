@@ -107,7 +107,8 @@ class ElasticDeformation(SpatialTransform):
                 elif isinstance(value, dict):
                     out[name] = dict(value)
             return out
-        sampler = elastic.sampler(field)
+        points = any(name != "applied" and kind_of(name) in ("bboxes", "keypoints") for name in sample)
+        sampler = elastic.sampler(field, inplace=not points)  # boxes/points still need the field
         meta = sample.get("meta") or {}
         valid = valid_of(sample)
         order = int(params.get("order", 1))

@@ -45,15 +45,18 @@ class Gamma(PixelTransform):
 
         def curve(x: np.ndarray) -> np.ndarray:
             scale = np.asarray(fs, x.dtype)
-            x /= scale
-            if np.any(x < 0):
+            if fs != 1.0:  # float images at full scale 1: skip two passes
+                x /= scale
+            lowest = np.min(x) if x.size else 0.0  # a reduction: no boolean temporary
+            if lowest < 0 or lowest != lowest:  # negatives (or NaN hiding them): odd extension
                 neg = x < 0
                 np.abs(x, out=x)
                 np.power(x, np.asarray(g, x.dtype), out=x)
                 np.negative(x, out=x, where=neg)
             else:
                 np.power(x, np.asarray(g, x.dtype), out=x)
-            x *= scale
+            if fs != 1.0:
+                x *= scale
             return x
 
         return pointwise(image, curve, meta)

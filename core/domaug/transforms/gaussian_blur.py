@@ -40,8 +40,8 @@ class GaussianBlur(PixelTransform):
 
     def __init__(self, sigma_px=(0.8, 2.0), sigma_mm=None, p: float = 1.0) -> None:
         super().__init__(p=p)
-        self.sigma_px = check_range(sigma_px, "sigma_px", low=0)
-        self.sigma_mm = None if sigma_mm is None else check_range(sigma_mm, "sigma_mm", low=0)
+        self.sigma_px = check_range(sigma_px, "sigma_px", low=0, high=1000)
+        self.sigma_mm = None if sigma_mm is None else check_range(sigma_mm, "sigma_mm", low=0, high=10000)
 
     def check_input(self, sample: Mapping[str, Any]) -> None:
         super().check_input(sample)

@@ -35,7 +35,8 @@ class GaussianNoise(PixelTransform):
     Targets: image (any bands, volumes). Integer outputs are rounded and clipped, which
     lowers the measured std slightly near black/white; for them the normal samples come
     from a 2¹⁶-level quantile table (``domaug.ops.noise``), float images get exact
-    ziggurat normals. Other targets pass through.
+    continuous normals (Box–Muller for float32, ziggurat for float64). Other targets
+    pass through.
     """
 
     def __init__(self, sigma=(0.01, 0.05), per_channel: bool = True, p: float = 1.0) -> None:

@@ -8,6 +8,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..dtypes import to_float
+from ..ops.nodata import fill_invalid
 from ..params import check_range, sample_int
 from ..targets import layout_of, valid_of
 from ..transform import PixelTransform
@@ -62,6 +63,9 @@ class JPEGCompression(PixelTransform):
     p : float
         Probability of applying.
 
+    Nodata pixels (``valid`` False) are filled with each band's valid mean before encoding,
+    so they never leak into valid pixels of the same 8×8 block; they are restored after.
+
     Targets: image; every other target passes through.
     """
 
@@ -76,38 +80,60 @@ class JPEGCompression(PixelTransform):
         quality = int(params["quality"])
         lay = layout_of(sample)
         n = lay.n_channels
+        valid = valid_of(sample)
+        # the codec must not see nodata (NaN/−9999/0 would ring into valid pixels of the same
+        # 8×8 block): nodata pixels hold each band's valid mean; the base puts them back
         if image.dtype == np.uint8 and not lay.is_volume and n in (1, 3):
+            image = fill_invalid(image, valid)
             plane = image[..., 0] if image.ndim == 3 and n == 1 else image
             return jpeg_roundtrip(plane, quality).reshape(image.shape)
-        out = to_float(image)
+        out = fill_invalid(to_float(image), valid)
         planes = out.reshape((-1,) + out.shape[lay.spatial_ndim - 2:]) if lay.is_volume else out[None]
         groups = [slice(0, 3)] if n == 3 else [slice(c, c + 1) for c in range(n)]
-        valid = valid_of(sample)
         for group in groups:
-            band = planes if not lay.has_channels else planes[..., group]
-            lo, hi = _stretch(image, lay, group, valid)
+            # one contiguous copy per band group: per-plane work then stays in cache instead of
+            # striding over every band of an interleaved H×W×C array
+            band = planes if not lay.has_channels else np.ascontiguousarray(planes[..., group])
+            lo, hi = (0.0, 255.0) if image.dtype == np.uint8 else _stretch(band if lay.is_volume else band[0], valid)
             scale = (hi - lo) / 255.0 if hi > lo else 1.0
             for k in range(band.shape[0]):
                 plane = band[k]
                 if image.dtype == np.uint8:
                     r8 = plane.astype(np.uint8)
                 else:
-                    r8 = np.rint(np.nan_to_num(np.clip((plane - lo) / scale, 0, 255))).astype(np.uint8)
+                    r8 = _render8(plane, lo, scale)
                 squeeze = r8.ndim == 3 and r8.shape[-1] == 1
                 dec = jpeg_roundtrip(r8[..., 0] if squeeze else r8, quality).reshape(r8.shape)
-                artefact = dec.astype(out.dtype) - r8.astype(out.dtype)
-                plane += artefact * np.asarray(scale, out.dtype)
+                artefact = dec.astype(out.dtype)
+                artefact -= r8
+                artefact *= np.asarray(scale, out.dtype)
+                plane += artefact
+            if lay.has_channels:
+                planes[..., group] = band
         return out
 
 
-def _stretch(image: np.ndarray, lay, group: slice, valid) -> tuple[float, float]:
-    """The 8-bit rendering range of a band group: dtype range for uint8, else valid min..max."""
-    if image.dtype == np.uint8:
-        return 0.0, 255.0
-    values = image[..., group] if lay.has_channels else image
+def _render8(plane: np.ndarray, lo: float, scale: float) -> np.ndarray:
+    """Linear stretch to 0..255, rounded; NaN → 0, ±inf clipped (8-bit rendering for the codec)."""
+    t = plane - np.asarray(lo, plane.dtype)
+    t *= np.asarray(1.0 / scale, plane.dtype)
+    np.clip(t, 0, 255, out=t)
+    if t.size and np.isnan(np.min(t)):
+        t[np.isnan(t)] = 0
+    np.rint(t, out=t)
+    return t.astype(np.uint8)
+
+
+def _stretch(values: np.ndarray, valid) -> tuple[float, float]:
+    """The 8-bit rendering range of a band group (spatial axes first): valid finite min..max."""
     if valid is not None:
         values = values[valid]
-    values = values[np.isfinite(values)] if np.issubdtype(values.dtype, np.floating) else values
     if values.size == 0:
         return 0.0, 1.0
-    return float(values.min()), float(values.max())
+    lo, hi = float(np.min(values)), float(np.max(values))
+    if not (np.isfinite(lo) and np.isfinite(hi)):  # NaN/inf present: only finite values count
+        values = values[np.isfinite(values)]
+        if values.size == 0:
+            return 0.0, 1.0
+        lo, hi = float(values.min()), float(values.max())
+    return lo, hi

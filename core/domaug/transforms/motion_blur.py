@@ -23,7 +23,7 @@ class MotionBlur(PixelTransform):
     Parameters
     ----------
     length_px : float or (low, high)
-        Distance travelled during the exposure, in pixels. Default (5, 15).
+        Distance travelled during the exposure, in pixels (at most 1024). Default (5, 15).
     angle_deg : float or (low, high)
         Direction of motion, degrees counter-clockwise from the +x axis as seen on
         screen (0 = horizontal, 90 = vertical). Default (0, 180) (a line PSF is symmetric).
@@ -38,7 +38,7 @@ class MotionBlur(PixelTransform):
 
     def __init__(self, length_px=(5.0, 15.0), angle_deg=(0.0, 180.0), p: float = 1.0) -> None:
         super().__init__(p=p)
-        self.length_px = check_range(length_px, "length_px", low=0)
+        self.length_px = check_range(length_px, "length_px", low=0, high=1024)
         self.angle_deg = check_range(angle_deg, "angle_deg", low=-360, high=360)
 
     def check_input(self, sample: Mapping[str, Any]) -> None:

@@ -13,6 +13,10 @@ from ..targets import kind_of, layout_of
 from ..transform import SpatialTransform
 
 
+#: no sensor has more pixels along an axis: larger values are refused when the pipeline is built
+MAX_AXIS_PX = 1 << 20
+
+
 class RandomCrop(SpatialTransform):
     """Cut a random window, as a smaller sensor or a tile of a larger scene would see it.
 
@@ -48,9 +52,10 @@ class RandomCrop(SpatialTransform):
             raise ParameterError("depth needs height and width (pixels)")
         self.size_px = None
         if height is not None:
-            self.size_px = [None if depth is None else check_number(depth, "depth", low=1, integer=True),
-                            check_number(height, "height", low=1, integer=True),
-                            check_number(width, "width", low=1, integer=True)]
+            self.size_px = [None if depth is None else check_number(depth, "depth", low=1, high=MAX_AXIS_PX,
+                                                                    integer=True),
+                            check_number(height, "height", low=1, high=MAX_AXIS_PX, integer=True),
+                            check_number(width, "width", low=1, high=MAX_AXIS_PX, integer=True)]
         self.size_frac = check_range(0.75 if size_frac is None else size_frac, "size_frac",
                                      low=0, low_inclusive=False, high=1)
 

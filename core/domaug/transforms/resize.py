@@ -13,6 +13,22 @@ from ..targets import kind_of, layout_of, valid_of
 from ..transform import SpatialTransform
 
 
+#: bounds against giant allocations from a parameter (or a crafted manifest in replay)
+MAX_AXIS_PX = 1 << 20
+MAX_OUTPUT_PIXELS = 1 << 30
+
+
+def _check_output_size(size) -> None:
+    total = 1
+    for n in size:
+        if not isinstance(n, (int, np.integer)) or not 1 <= int(n) <= MAX_AXIS_PX:
+            raise UnsupportedInputError(f"Resize: output size {list(size)} has an axis outside 1..{MAX_AXIS_PX} px")
+        total *= int(n)
+    if total > MAX_OUTPUT_PIXELS:
+        raise UnsupportedInputError(f"Resize: output of {total} pixels ({list(size)}) exceeds the limit of "
+                                    f"{MAX_OUTPUT_PIXELS} pixels")
+
+
 class Resize(SpatialTransform):
     """Resample to a coarser or finer grid over the same footprint (a different GSD or voxel size).
 
@@ -53,9 +69,10 @@ class Resize(SpatialTransform):
             raise ParameterError("depth needs height and width (pixels)")
         self.size_px = None
         if height is not None:
-            self.size_px = [None if depth is None else check_number(depth, "depth", low=1, integer=True),
-                            check_number(height, "height", low=1, integer=True),
-                            check_number(width, "width", low=1, integer=True)]
+            self.size_px = [None if depth is None else check_number(depth, "depth", low=1, high=MAX_AXIS_PX,
+                                                                    integer=True),
+                            check_number(height, "height", low=1, high=MAX_AXIS_PX, integer=True),
+                            check_number(width, "width", low=1, high=MAX_AXIS_PX, integer=True)]
         self.scale = check_range(0.5 if scale is None else scale, "scale", low=0, low_inclusive=False, high=64)
         self.order = check_choice(order, "order", (0, 1, 3))
         if not isinstance(antialias, bool):
@@ -70,6 +87,7 @@ class Resize(SpatialTransform):
         else:
             factor = sample_uniform(rng, self.scale)
             size = [max(1, int(round(n * factor))) for n in shape]
+        _check_output_size(size)
         return {"size": size, "order": self.order, "antialias": self.antialias}
 
     def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
@@ -77,6 +95,7 @@ class Resize(SpatialTransform):
         nd, shape, size = lay.spatial_ndim, lay.spatial_shape, tuple(params["size"])
         if len(size) != nd:
             raise UnsupportedInputError(f"Resize params are for a {len(size)}-D grid, the image is {nd}-D")
+        _check_output_size(size)
         m = resample.scale_matrix(shape, size)
         sampler = resample.AffineSampler(m, shape, size)
         order, antialias = int(params.get("order", 1)), bool(params.get("antialias", True))

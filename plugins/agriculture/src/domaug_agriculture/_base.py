@@ -56,6 +56,15 @@ class AgriPixelTransform(PixelTransform):
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
         ctx = self.context(sample)
         x = to_float(bands.as_hwc(image))
+        fp = ctx["footprint"]
+        if fp is not None or x.dtype.kind == "f":
+            # outside the footprint the values mean nothing (NaN, -9999): zero them so that
+            # footprint-weighted filters (weight 0 there) never turn NaN·0 into NaN
+            bad = ~np.isfinite(x)
+            if fp is not None:
+                bad |= ~fp[..., None]
+            if bad.any():
+                x[bad] = 0.0
         y = self.apply_to_bands(x, params, sample, ctx)
         original = bands.as_hwc(image)
         alpha = ctx["roles"].get("alpha")

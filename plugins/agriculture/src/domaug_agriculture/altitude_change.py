@@ -111,7 +111,7 @@ class AltitudeChange(SpatialTransform):
             out_valid = resample.warp_valid(fp, sampler)
             y[~out_valid] = nearest[~out_valid]
         out = restore_dtype(y, image.dtype, meta)
-        out = avoid_nodata(out, out_valid, meta.get("nodata"))
+        out = avoid_nodata(out, out_valid, meta.get("nodata"), meta)
         return out.reshape(tuple(params["out_shape"]) + image.shape[2:])
 
     def apply_to_mask(self, mask, params, sample):

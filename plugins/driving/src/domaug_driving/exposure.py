@@ -7,12 +7,12 @@ from typing import Any, Mapping
 import numpy as np
 
 from domaug.params import check_range, sample_uniform
-from domaug.transform import PixelTransform
 
 from . import radiometry
+from .base import DrivingTransform
 
 
-class Exposure(PixelTransform):
+class Exposure(DrivingTransform):
     """Exposure error: radiance scaled by 2^ev before the sensor, which clips at full scale.
 
     Model: a linear sensor with hard saturation (each channel clips separately, so bright
@@ -34,10 +34,6 @@ class Exposure(PixelTransform):
         super().__init__(p=p)
         self.ev = check_range(ev, "ev", low=-20.0, high=20.0)
         self.saturation = check_range(saturation, "saturation", low=0.0, high=1.0, low_inclusive=False)
-
-    def check_input(self, sample: Mapping[str, Any]) -> None:
-        super().check_input(sample)
-        radiometry.check_rgb_2d(sample, self.name_for_errors())
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         return {"ev": sample_uniform(rng, self.ev), "saturation": sample_uniform(rng, self.saturation)}

@@ -1,35 +1,17 @@
 """Smooth random fields for the driving transforms (fog density, snow cover, droplets).
 
-Uses ``domaug.ops.fields.fractal_noise`` from the core when it is available; otherwise a
-local equivalent: octaves of cubic-upsampled white noise on coarse grids. Both give a
-float32 field of zero mean and roughly unit standard deviation, fully determined by
-``seed``.
+The noise itself is the core's ``domaug.ops.fields.fractal_noise``. What this module adds
+(and why it is not just that call): fields much smoother than a pixel are evaluated on a
+coarse grid and interpolated, ~10× faster at 1024², and renormalised to zero mean and
+unit std over the frame. The driving transforms never evaluate windows of a larger
+frame, so they do not need the core's window consistency at full resolution.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-
-def _local_fractal(shape: tuple[int, int], seed: int, scale_px: float, octaves: int) -> np.ndarray:
-    from scipy.ndimage import zoom
-
-    rng = np.random.default_rng(seed)
-    h, w = shape
-    total = np.zeros(shape, dtype=np.float32)
-    amp, scale = 1.0, float(scale_px)
-    for _ in range(octaves):
-        gh, gw = max(2, int(np.ceil(h / scale)) + 3), max(2, int(np.ceil(w / scale)) + 3)
-        grid = rng.standard_normal((gh, gw)).astype(np.float32)
-        up = zoom(grid, (scale, scale), order=3, grid_mode=False, mode="nearest")
-        total += amp * up[:h, :w]
-        amp *= 0.5
-        scale = max(scale / 2.0, 1.0)
-    total -= total.mean()
-    std = float(total.std())
-    if std > 0:
-        total /= std
-    return total
+from domaug.ops.fields import fractal_noise
 
 
 def _linear_upsample_matrix(n_out: int, n_in: int) -> np.ndarray:
@@ -49,24 +31,23 @@ def noise_field(shape: tuple[int, int], *, seed: int, scale_px: float, octaves: 
     """Zero-mean, unit-std smooth noise of feature size ``scale_px`` (float32, ``shape``).
 
     Fields much smoother than a pixel (``scale_px`` ≥ 64) are evaluated on a grid
-    ``scale_px/16`` times coarser and interpolated linearly (two small matrix products),
-    which is ~10× faster and invisible at that smoothness.
+    ``scale_px/16`` times coarser and interpolated linearly (``cv2.resize``, or two small
+    matrix products without OpenCV), which is ~10× faster and invisible at that smoothness.
     """
-    try:
-        from domaug.ops.fields import fractal_noise
-    except ImportError:
-        fractal_noise = None
     h, w = shape
     factor = int(scale_px // 16) if scale_px >= 64 else 1
     small_shape = (max(2, -(-h // factor)), max(2, -(-w // factor)))
     small_scale = scale_px / factor
-    if fractal_noise is not None:
-        small = np.asarray(fractal_noise(small_shape, seed=seed, scale_px=small_scale, octaves=octaves), dtype=np.float32)
-    else:
-        small = _local_fractal(small_shape, seed, small_scale, octaves)
+    small = np.asarray(fractal_noise(small_shape, seed=seed, scale_px=small_scale, octaves=octaves), dtype=np.float32)
     if factor == 1:
         return small[:h, :w]
-    out = _linear_upsample_matrix(h, small_shape[0]) @ small @ _linear_upsample_matrix(w, small_shape[1]).T
+    from domaug.ops.opencv import cv2_module
+
+    cv2 = cv2_module()
+    if cv2 is not None and h < 32768 and w < 32768:  # same half-pixel-centred linear weights, SIMD
+        out = cv2.resize(np.ascontiguousarray(small), (w, h), interpolation=cv2.INTER_LINEAR)
+    else:
+        out = _linear_upsample_matrix(h, small_shape[0]) @ small @ _linear_upsample_matrix(w, small_shape[1]).T
     out -= out.mean()
     std = float(out.std())
     if std > 0:

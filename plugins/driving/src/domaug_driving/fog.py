@@ -6,18 +6,16 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.dtypes import finish
 from domaug.params import check_number, check_range, draw_seed, sample_log_uniform, sample_uniform
 from domaug.errors import ParameterError
-from domaug.targets import valid_of
-from domaug.transform import PixelTransform
 
 from . import atmosphere, radiometry
-from .depth import CAP_M, SKY_DEPTH_M, camera_from, check_camera_args, depth_of_sample
+from .base import DrivingTransform
+from .depth import CAP_M, SKY_DEPTH_M, check_camera_args, depth_of_sample
 from .fields import noise_field
 
 
-class Fog(PixelTransform):
+class Fog(DrivingTransform):
     """Fog: each pixel's light is attenuated and replaced by airlight as distance grows.
 
     Model: Koschmieder's law I = J·t + A·(1 − t), t = exp(−β·ℓ), β = ln 20 / V
@@ -79,10 +77,6 @@ class Fog(PixelTransform):
         self.camera_args = check_camera_args(focal_length_px, horizon_row, camera_height_m)
         self.cap_m = check_number(cap_m, "cap_m", low=0.0, low_inclusive=False)
 
-    def check_input(self, sample: Mapping[str, Any]) -> None:
-        super().check_input(sample)
-        radiometry.check_rgb_2d(sample, self.name_for_errors())
-
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         h, w = sample["image"].shape[:2]
         visibility = sample_log_uniform(rng, self.visibility_m)
@@ -96,7 +90,7 @@ class Fog(PixelTransform):
             "seed": draw_seed(rng) if dv > 0 else 0,
             "patch_size_px": self.patch_size_px or max(w, h) / 4.0,
             "scatter_blur_px": sample_uniform(rng, self.scatter_blur_px),
-            "camera": camera_from((h, w), sample.get("meta"), image=sample["image"], **self.camera_args),
+            "camera": self.camera(sample),
             "cap_m": self.cap_m,
         }
 
@@ -133,10 +127,7 @@ class Fog(PixelTransform):
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
         return self._fog(sample, params)[0]
 
-    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
+    def render(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> tuple[np.ndarray, dict]:
         result, t = self._fog(sample, params)
-        out = dict(sample)
-        out["image"] = finish(result, sample, valid_of(sample))
         old = sample.get("transmission")
-        out["transmission"] = t if old is None else (t * old.astype(np.float32)).astype(np.float32)
-        return out
+        return result, {"transmission": t if old is None else (t * old.astype(np.float32)).astype(np.float32)}

@@ -7,9 +7,9 @@ from typing import Any, Mapping
 import numpy as np
 
 from domaug.params import check_range, draw_seed, sample_int, sample_uniform
-from domaug.transform import PixelTransform
 
 from . import radiometry
+from .base import DrivingTransform
 from .fields import noise_field
 
 
@@ -100,7 +100,7 @@ def droplets_on_encoded(image: np.ndarray, meta: Mapping[str, Any] | None, drops
     return out
 
 
-class LensDroplets(PixelTransform):
+class LensDroplets(DrivingTransform):
     """Drops and dirt on the lens: each drop shows a blurred, upside-down view of the scene.
 
     Model: an adherent drop is a small fisheye lens that refracts a wide, inverted view
@@ -135,10 +135,6 @@ class LensDroplets(PixelTransform):
         self.radius_frac = check_range(radius_frac, "radius_frac", low=0.0, high=0.5, low_inclusive=False)
         self.magnification = check_range(magnification, "magnification", low=1.0, high=20.0)
         self.dirt = check_range(dirt, "dirt", low=0.0, high=1.0)
-
-    def check_input(self, sample: Mapping[str, Any]) -> None:
-        super().check_input(sample)
-        radiometry.check_rgb_2d(sample, self.name_for_errors())
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         h, w = sample["image"].shape[:2]

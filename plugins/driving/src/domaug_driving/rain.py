@@ -8,15 +8,15 @@ import numpy as np
 
 from domaug.errors import ParameterError
 from domaug.params import check_number, check_range, draw_seed, sample_int, sample_log_uniform, sample_uniform
-from domaug.transform import PixelTransform
 
-from . import atmosphere, radiometry, streaks
-from .depth import check_camera_args, SKY_DEPTH_M, camera_from, depth_of_sample
+from . import atmosphere, streaks
+from .base import DrivingTransform
+from .depth import check_camera_args, SKY_DEPTH_M, depth_of_sample
 from .lens_droplets import render_droplets
 from .road import box_mask, road_texture, upsample2, wet_road
 
 
-class Rain(PixelTransform):
+class Rain(DrivingTransform):
     """Rain: motion-blurred drop streaks at many depths, the haze of rain, and a wet road.
 
     Model: Garg & Nayar (IJCV 2007; TOG 2006) streaks — Marshall–Palmer drop sizes, fall
@@ -86,10 +86,6 @@ class Rain(PixelTransform):
         self.lens_drops = check_range(lens_drops, "lens_drops", low=0, high=2000, integer=True)
         self.camera_args = check_camera_args(focal_length_px, horizon_row, camera_height_m)
 
-    def check_input(self, sample: Mapping[str, Any]) -> None:
-        super().check_input(sample)
-        radiometry.check_rgb_2d(sample, self.name_for_errors())
-
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         h, w = sample["image"].shape[:2]
         rate = sample_log_uniform(rng, self.rain_rate_mm_h)
@@ -111,14 +107,12 @@ class Rain(PixelTransform):
             "veil": self.veil,
             "max_streaks": self.max_streaks,
             "aperture_mm": self.aperture_mm,
-            "camera": camera_from((h, w), sample.get("meta"), image=sample["image"], **self.camera_args),
+            "camera": self.camera(sample),
             "lens_drops": drops,
             "seed": draw_seed(rng),
         }
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        meta = sample.get("meta")
-        lin = radiometry.decode(image, meta)
+    def apply_to_linear(self, lin: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
         h, w = lin.shape[:2]
         cam = params["camera"]
         seed = int(params["seed"])
@@ -143,7 +137,7 @@ class Rain(PixelTransform):
             dist = depth_of_sample(sample, cam, None)
             t = atmosphere.transmission(dist, atmosphere.rain_extinction_per_m(rate))
             airlight = atmosphere.estimate_airlight(lin, dist >= SKY_DEPTH_M, fallback=float(env.mean()))
-            lin = atmosphere.koschmieder(lin, t, airlight)
+            atmosphere.koschmieder(lin, t, airlight, out=lin)
         cover = streaks.rain_coverage(
             (h, w), seed=seed, rain_rate_mm_h=rate, exposure_s=float(params["exposure_ms"]) * 1e-3,
             wind_m_s=float(params["wind_mps"]), ego_speed_m_s=float(params["speed_kmh"]) / 3.6,
@@ -155,4 +149,4 @@ class Rain(PixelTransform):
         atmosphere.blend_towards(lin, drop, cover)  # I = I·(1 − α) + L_drop·α
         if params.get("lens_drops"):
             render_droplets(lin, params["lens_drops"], max(2, min(h, w) // 120))
-        return radiometry.encode(lin, image, meta)
+        return lin

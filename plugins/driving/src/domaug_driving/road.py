@@ -33,6 +33,8 @@ def wet_road(
     """
     from scipy.ndimage import uniform_filter1d
 
+    from domaug.ops.opencv import cv2_module
+
     h, w = linear.shape[:2]
     y0 = int(np.ceil(horizon_row))
     if y0 >= h or wetness <= 0:
@@ -44,8 +46,12 @@ def wet_road(
     step = 4
     coarse = linear[src[::step]]  # a copy (fancy indexing), taken before darkening
     size = max(3, int(0.04 * h / step) | 1)
-    coarse = uniform_filter1d(coarse, size=size, axis=0, mode="nearest")
-    mirror = np.repeat(coarse, step, axis=0)[: h - y0]
+    cv2 = cv2_module()
+    if cv2 is not None and coarse.shape[0] and w:  # same window and edges as uniform_filter1d
+        coarse = cv2.blur(coarse, (1, size), borderType=cv2.BORDER_REPLICATE)
+    else:
+        coarse = uniform_filter1d(coarse, size=size, axis=0, mode="nearest")
+    mirror = repeat_rows_cols(coarse, step, 1)[: h - y0]
     z = focal_length_px * camera_height_m / np.maximum(rows - horizon_row, 1e-3)
     cos_theta = camera_height_m / np.hypot(camera_height_m, z)
     weight = np.broadcast_to((wetness * schlick_fresnel(cos_theta)).astype(np.float32)[:, None], (h - y0, w)).copy()
@@ -53,13 +59,22 @@ def wet_road(
         weight *= puddles[y0:]
     keep = np.float32(1.0 - 0.4 * wetness)
     region = linear[y0:]
+    factor = None
     if exclude is not None:
         ex = exclude[y0:]
         weight[ex] = 0.0
         factor = np.where(ex, np.float32(1.0), keep).astype(np.float32)
-        region *= factor[..., None]
-    else:
-        region *= keep
+    if (cv2 is not None and region.dtype == np.float32 and region.ndim == 3 and region.shape[2] == 3
+            and region.flags.c_contiguous and mirror.dtype == np.float32 and mirror.flags.c_contiguous):
+        # the same float32 products and sums as below, as SIMD passes over interleaved RGB
+        cv2.multiply(mirror, cv2.merge((weight, weight, weight)), dst=mirror)
+        if factor is None:
+            cv2.scaleAdd(region, float(keep), mirror, dst=region)
+        else:
+            cv2.multiply(region, cv2.merge((factor, factor, factor)), dst=region)
+            cv2.add(region, mirror, dst=region)
+        return linear
+    region *= keep if factor is None else factor[..., None]
     mirror *= weight[..., None]
     region += mirror
     return linear
@@ -98,9 +113,18 @@ def road_texture(
     z = f * ch / rows
     x_over_z = (np.arange(0, w, 2, dtype=np.float32) + 1.0 - w / 2.0) / f
     x = z[:, None] * x_over_z[None, :]
-    field = noise_field((256, 256), seed=seed, scale_px=patch_cells, octaves=3).ravel()
+    field = noise_field((256, 256), seed=seed, scale_px=patch_cells, octaves=3)
     fz = np.clip(z / 0.3125, 0, 254.999).astype(np.float32)[:, None]
     fx = np.clip((x + 20.0) / 0.15625, 0, 254.999).astype(np.float32)
+    from domaug.ops.opencv import cv2_module
+
+    cv2 = cv2_module()
+    if cv2 is not None and x.size and x.shape[1] < 32768:  # bilinear lookup (weights in 1/32 px steps)
+        map_z = np.ascontiguousarray(np.broadcast_to(fz, fx.shape))
+        tex = cv2.remap(np.ascontiguousarray(field, dtype=np.float32), fx, map_z, cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REPLICATE)
+        return z, x, tex
+    field = field.ravel()
     iz, ix = fz.astype(np.int32), fx.astype(np.int32)
     az, ax = fz - iz, fx - ix
     base = iz * 256 + ix
@@ -111,4 +135,16 @@ def road_texture(
 
 def upsample2(half: np.ndarray, rows: int, cols: int) -> np.ndarray:
     """Repeat a half-resolution map ×2 on both axes and crop to rows × cols."""
-    return np.repeat(np.repeat(half, 2, axis=0), 2, axis=1)[:rows, :cols]
+    return repeat_rows_cols(half, 2, 2)[:rows, :cols]
+
+
+def repeat_rows_cols(a: np.ndarray, fy: int, fx: int) -> np.ndarray:
+    """``a`` (2-D, or 3-D with ≤ 4 channels) with every row repeated ``fy`` times and every
+    column ``fx`` times; ``cv2.resize`` nearest (exact for integer factors) or numpy."""
+    from domaug.ops.opencv import cv2_module
+
+    cv2 = cv2_module()
+    if (cv2 is not None and a.size and a.dtype == np.float32 and a.ndim in (2, 3) and (a.ndim == 2 or a.shape[2] <= 4)
+            and a.shape[0] * fy < 32768 and a.shape[1] * fx < 32768):
+        return cv2.resize(np.ascontiguousarray(a), (a.shape[1] * fx, a.shape[0] * fy), interpolation=cv2.INTER_NEAREST)
+    return np.repeat(np.repeat(a, fy, axis=0), fx, axis=1)

@@ -7,17 +7,24 @@ from typing import Any, Mapping
 import numpy as np
 
 from domaug.params import check_number, check_range, draw_seed, sample_log_uniform, sample_uniform
-from domaug.transform import PixelTransform
 
-from . import atmosphere, radiometry, streaks
-from .depth import check_camera_args, SKY_DEPTH_M, camera_from, depth_of_sample
+from . import atmosphere, streaks
+from .base import DrivingTransform
+from .depth import check_camera_args, SKY_DEPTH_M, depth_of_sample
 from .road import road_texture, upsample2
 
 
 def ledges(linear: np.ndarray) -> np.ndarray:
     """Horizontal structures (H×W float32, 0–1): where local structure is a horizontal edge
     (|∂Y/∂y|² ≫ |∂Y/∂x|² over 10 px), computed at half resolution."""
-    from scipy.ndimage import uniform_filter
+    from domaug.ops.opencv import cv2_module
+
+    cv2 = cv2_module()
+    if cv2 is not None:  # same 5×5 box and mirrored edges as scipy's uniform_filter (mode="reflect")
+        def uniform_filter(a: np.ndarray, size: int) -> np.ndarray:
+            return cv2.blur(a, (size, size), borderType=cv2.BORDER_REFLECT)
+    else:
+        from scipy.ndimage import uniform_filter
 
     h, w = linear.shape[:2]
     y = np.ascontiguousarray(linear[::2, ::2, 1])
@@ -28,7 +35,7 @@ def ledges(linear: np.ndarray) -> np.ndarray:
     jyy = uniform_filter(gy * gy, 5)
     jxx = uniform_filter(gx * gx, 5)
     small = np.clip((jyy - 3.0 * jxx) / (jyy + jxx + 1e-4), 0.0, 1.0)
-    return np.repeat(np.repeat(small, 2, axis=0), 2, axis=1)[:h, :w]
+    return upsample2(small.astype(np.float32, copy=False), h, w)
 
 
 def ground_snow(shape: tuple[int, int], camera: Mapping[str, float], seed: int, cover: float) -> np.ndarray:
@@ -57,7 +64,7 @@ def ground_snow(shape: tuple[int, int], camera: Mapping[str, float], seed: int, 
     return out
 
 
-class Snow(PixelTransform):
+class Snow(DrivingTransform):
     """Snow: falling flakes in depth, snow lying on upward-facing surfaces, and snow haze.
 
     Flakes are big soft blobs near the camera and fine dots far away; lying snow covers
@@ -113,10 +120,6 @@ class Snow(PixelTransform):
         self.max_flakes = check_number(max_flakes, "max_flakes", low=1, high=1_000_000, integer=True)
         self.camera_args = check_camera_args(focal_length_px, horizon_row, camera_height_m)
 
-    def check_input(self, sample: Mapping[str, Any]) -> None:
-        super().check_input(sample)
-        radiometry.check_rgb_2d(sample, self.name_for_errors())
-
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         h, w = sample["image"].shape[:2]
         return {
@@ -127,13 +130,11 @@ class Snow(PixelTransform):
             "speed_kmh": sample_uniform(rng, self.speed_kmh),
             "ground_cover": sample_uniform(rng, self.ground_cover),
             "max_flakes": self.max_flakes,
-            "camera": camera_from((h, w), sample.get("meta"), image=sample["image"], **self.camera_args),
+            "camera": self.camera(sample),
             "seed": draw_seed(rng),
         }
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        meta = sample.get("meta")
-        lin = radiometry.decode(image, meta)
+    def apply_to_linear(self, lin: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
         h, w = lin.shape[:2]
         cam = params["camera"]
         seed = int(params["seed"])
@@ -162,7 +163,7 @@ class Snow(PixelTransform):
                     amount[r0 : r0 + max(1, (r1 - r0) // 5), c0:c1] = 0.8 * cover
             atmosphere.blend_towards(lin, white, amount)
         t = atmosphere.transmission(dist, beta)
-        lin = atmosphere.koschmieder(lin, t, airlight)
+        atmosphere.koschmieder(lin, t, airlight, out=lin)
         flakes = streaks.snow_coverage(
             (h, w), seed=seed, extinction_per_m=beta, mean_diameter_mm=float(params["flake_size_mm"]),
             exposure_s=float(params["exposure_ms"]) * 1e-3, fall_m_s=1.0, wind_m_s=float(params["wind_mps"]),
@@ -171,4 +172,4 @@ class Snow(PixelTransform):
         )
         np.minimum(flakes, 1.0, out=flakes)
         atmosphere.blend_towards(lin, white, flakes)
-        return radiometry.encode(lin, image, meta)
+        return lin

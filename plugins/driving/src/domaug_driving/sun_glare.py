@@ -8,10 +8,10 @@ from typing import Any, Mapping
 import numpy as np
 
 from domaug.params import check_number, check_range, sample_int, sample_uniform
-from domaug.transform import PixelTransform
 
 from . import radiometry
-from .depth import check_camera_args, camera_from
+from .base import DrivingTransform
+from .depth import check_camera_args
 
 #: Ghost tints (anti-reflection coatings leave green, amber and violet reflections).
 GHOST_TINTS = ((0.6, 1.0, 0.7), (1.0, 0.8, 0.5), (0.8, 0.6, 1.0), (0.7, 0.9, 1.0))
@@ -25,7 +25,7 @@ def sun_pixel(elevation_deg: float, azimuth_deg: float, camera: Mapping[str, flo
     return row, col
 
 
-class SunGlare(PixelTransform):
+class SunGlare(DrivingTransform):
     """Sun glare: a saturated sun, its scattered halo, a veil over the whole frame, and ghosts.
 
     Model: the glare spread of a lens and windshield falls off about as 1/θ² from the
@@ -81,13 +81,9 @@ class SunGlare(PixelTransform):
         self.ghosts = check_range(ghosts, "ghosts", low=0, high=50, integer=True)
         self.camera_args = check_camera_args(focal_length_px, horizon_row, None)
 
-    def check_input(self, sample: Mapping[str, Any]) -> None:
-        super().check_input(sample)
-        radiometry.check_rgb_2d(sample, self.name_for_errors())
-
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         h, w = sample["image"].shape[:2]
-        cam = camera_from((h, w), sample.get("meta"), image=sample["image"], **self.camera_args)
+        cam = self.camera(sample)
         el = sample_uniform(rng, self.sun_elevation_deg)
         az = sample_uniform(rng, self.sun_azimuth_deg)
         if self.sun_position is not None:

@@ -39,6 +39,25 @@ def spacing_mm(sample: Mapping[str, Any], lay: Layout | None = None) -> tuple[fl
     return (DEFAULT_SPACING_MM,) * n
 
 
+def fill_invalid(work: np.ndarray, sample: Mapping[str, Any]) -> np.ndarray:
+    """``work`` (a float working copy, changed in place) with nodata and non-finite voxels
+    set to the mean of the valid ones, so that FFTs, filters and projections never carry
+    NaN or a −9999 fill into valid voxels (the base class puts nodata back afterwards).
+    """
+    bad = ~np.isfinite(work)
+    valid = sample.get("valid")
+    meta = sample.get("meta") or {}
+    nodata = meta.get("nodata")
+    if valid is not None and valid.shape == work.shape:
+        bad |= ~valid
+    elif nodata is not None and not np.isnan(nodata):
+        bad |= work == nodata
+    if bad.any():
+        good = work[~bad]
+        work[bad] = float(np.mean(good, dtype=np.float64)) if good.size else 0.0
+    return work
+
+
 def check_grayscale(transform_name: str, sample: Mapping[str, Any]) -> Layout:
     """Refuse multi-channel inputs (RGB ultrasound, secondary captures)."""
     lay = medical_layout(sample)
@@ -52,6 +71,9 @@ def check_grayscale(transform_name: str, sample: Mapping[str, Any]) -> Layout:
 
 def is_magnitude(image: np.ndarray) -> bool:
     """True when the image looks like a magnitude image (no negative values, e.g. MR)."""
+    if image.dtype.kind == "f":
+        finite = image[np.isfinite(image)]
+        return bool(finite.size == 0 or np.min(finite) >= 0)
     return bool(np.min(image) >= 0)
 
 
@@ -104,4 +126,6 @@ def looks_like_ct(sample: Mapping[str, Any]) -> bool:
     if modality:
         return modality == "CT"
     image = sample["image"]
-    return image.dtype.kind in "if" and bool(np.nanmin(image) < -200)
+    if image.dtype.kind not in "if":
+        return False
+    return bool(np.min(fill_invalid(image.astype(np.float64), sample)) < -200)  # nodata (-9999) is no air

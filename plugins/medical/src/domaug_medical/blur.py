@@ -13,7 +13,7 @@ from domaug.params import check_choice, check_range, sample_uniform
 from domaug.targets import valid_of
 from domaug.transform import PixelTransform
 
-from ._base import MedicalMixin, medical_layout, spacing_mm
+from ._base import MedicalMixin, fill_invalid, medical_layout, spacing_mm
 
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 
@@ -54,7 +54,7 @@ class Blur(MedicalMixin, PixelTransform):
         sigmas = [sigma_mm / s for s in spacing]
         if params["axes"] == "inplane" and lay.spatial_ndim == 3:
             sigmas[0] = 0.0
-        work = to_float(image)
+        work = fill_invalid(to_float(image), sample)
         if not any(sigmas):
             return work
         valid = valid_of(sample)

@@ -183,6 +183,15 @@ class DICOMFormat(Format):
         return ds, stored, image, meta
 
     def read(self, paths: Sequence[Path]) -> dict[str, Any]:
+        try:
+            return self._read_sample(paths)
+        except FormatError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - pydicom decodes elements lazily: a corrupt one fails late
+            # the message is left out: it may quote element values (patient identifiers)
+            raise FormatError(Path(paths[0]), f"corrupt DICOM data element ({type(exc).__name__})") from None
+
+    def _read_sample(self, paths: Sequence[Path]) -> dict[str, Any]:
         from domaug.formats.sidecar import read_sidecars
 
         from . import dicom_pixels as px

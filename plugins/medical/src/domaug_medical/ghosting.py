@@ -11,7 +11,7 @@ from domaug.params import check_range, sample_int, sample_uniform
 from domaug.transform import PixelTransform
 
 from . import kspace
-from ._base import MedicalMixin, axis_index, check_phase_axis, draw_phase_axis, is_magnitude, medical_layout
+from ._base import MedicalMixin, fill_invalid, axis_index, check_phase_axis, draw_phase_axis, is_magnitude, medical_layout
 
 
 class Ghosting(MedicalMixin, PixelTransform):
@@ -55,6 +55,8 @@ class Ghosting(MedicalMixin, PixelTransform):
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
         lay = medical_layout(sample)
         axis = axis_index(params["phase_axis"], lay.spatial_ndim)
-        out = kspace.ghosting(to_float(image), axis=axis, num_ghosts=int(params["num_ghosts"]),
+        work = fill_invalid(to_float(image), sample)
+        magnitude = is_magnitude(work)
+        out = kspace.ghosting(work, axis=axis, num_ghosts=int(params["num_ghosts"]),
                               intensity=float(params["intensity"]))
-        return np.abs(out, out=out) if is_magnitude(image) else out
+        return np.abs(out, out=out) if magnitude else out

@@ -11,7 +11,7 @@ from domaug.params import check_choice, check_range, sample_uniform
 from domaug.transform import PixelTransform
 
 from . import kspace
-from ._base import MedicalMixin, is_magnitude, medical_layout
+from ._base import MedicalMixin, fill_invalid, is_magnitude, medical_layout
 
 AXES = ("inplane", "vertical", "horizontal", "all")
 
@@ -49,5 +49,7 @@ class GibbsRinging(MedicalMixin, PixelTransform):
         nd = medical_layout(sample).spatial_ndim
         axes = {"inplane": [nd - 2, nd - 1], "vertical": [nd - 2], "horizontal": [nd - 1],
                 "all": list(range(nd))}[params["axes"]]
-        out = kspace.truncate(to_float(image), axes=axes, keep_fraction=float(params["keep_fraction"]))
-        return np.abs(out, out=out) if is_magnitude(image) else out
+        work = fill_invalid(to_float(image), sample)
+        magnitude = is_magnitude(work)
+        out = kspace.truncate(work, axes=axes, keep_fraction=float(params["keep_fraction"]))
+        return np.abs(out, out=out) if magnitude else out

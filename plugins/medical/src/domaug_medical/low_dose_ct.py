@@ -12,7 +12,7 @@ from domaug.params import check_choice, check_number, check_range, draw_seed, sa
 from domaug.transform import PixelTransform
 
 from . import ct_noise
-from ._base import MedicalMixin, medical_layout, spacing_mm
+from ._base import MedicalMixin, fill_invalid, medical_layout, spacing_mm
 
 MODES = ("auto", "projection", "image")
 FILTERS = ("ramp", "shepp-logan", "cosine", "hamming", "hann")
@@ -117,7 +117,7 @@ class LowDoseCT(MedicalMixin, PixelTransform):
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
         lay = medical_layout(sample)
         spacing = spacing_mm(sample, lay)
-        work = to_float(image)
+        work = fill_invalid(to_float(image), sample)
         f = float(params["dose_fraction"])
         if f >= 1.0:
             return work

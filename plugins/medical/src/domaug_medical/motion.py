@@ -11,7 +11,7 @@ from domaug.params import check_range, sample_int, sample_uniform
 from domaug.transform import PixelTransform
 
 from . import kspace
-from ._base import MedicalMixin, axis_index, check_phase_axis, draw_phase_axis, is_magnitude, medical_layout, spacing_mm
+from ._base import MedicalMixin, fill_invalid, axis_index, check_phase_axis, draw_phase_axis, is_magnitude, medical_layout, spacing_mm
 
 
 class Motion(MedicalMixin, PixelTransform):
@@ -66,11 +66,11 @@ class Motion(MedicalMixin, PixelTransform):
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
         lay = medical_layout(sample)
         spacing = spacing_mm(sample, lay)
-        work = to_float(image)
+        work = fill_invalid(to_float(image), sample)
         copies = [work]
         for pose in params["poses"]:
             shift_px = [t / s for t, s in zip(pose["translation_mm"], spacing)]
             copies.append(kspace.rigid_copy(work, angle_deg=float(pose["angle_deg"]), shift_px=shift_px, spacing=spacing))
         axis = axis_index(params["phase_axis"], lay.spatial_ndim)
         return kspace.mix_segments(copies, axis=axis, boundaries=params["boundaries"], centre_copy=0,
-                                   magnitude=is_magnitude(image))
+                                   magnitude=is_magnitude(work))

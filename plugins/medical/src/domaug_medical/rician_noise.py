@@ -11,7 +11,7 @@ from domaug.errors import ParameterError, UnsupportedInputError
 from domaug.params import check_choice, check_range, draw_seed, sample_uniform
 from domaug.transform import PixelTransform
 
-from ._base import MedicalMixin
+from ._base import MedicalMixin, fill_invalid
 
 REFERENCES = ("percentile99", "max", "full_scale")
 
@@ -96,7 +96,10 @@ class RicianNoise(MedicalMixin, PixelTransform):
             sigma = sample_uniform(rng, self.sigma)
         else:
             fraction = sample_uniform(rng, self.sigma_fraction)
-            sigma = fraction * reference_intensity(sample["image"], self.reference)
+            image = sample["image"]
+            if self.reference != "full_scale":  # nodata (-9999, NaN) is not signal
+                image = fill_invalid(to_float(image), sample)
+            sigma = fraction * reference_intensity(image, self.reference)
         return {"sigma": float(sigma), "seed": draw_seed(rng)}
 
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:

@@ -13,7 +13,7 @@ from domaug.targets import valid_of
 from domaug.transform import Transform
 
 from . import lesion
-from ._base import MedicalMixin, looks_like_ct, medical_layout, spacing_mm
+from ._base import MedicalMixin, fill_invalid, looks_like_ct, medical_layout, spacing_mm
 
 #: Default CT contrast (HU): a hypodense lesion, e.g. a liver metastasis in portal phase.
 DEFAULT_CT_CONTRAST_HU = (-60.0, -20.0)
@@ -77,7 +77,7 @@ class SyntheticLesion(MedicalMixin, Transform):
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         lay = medical_layout(sample)
         spacing = spacing_mm(sample, lay)
-        image = sample["image"]
+        image = fill_invalid(to_float(sample["image"]), sample)
         mask = sample.get("mask")
         ct = looks_like_ct(sample)
         organ = mask == self.organ_label if mask is not None else None

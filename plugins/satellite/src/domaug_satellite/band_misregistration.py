@@ -28,7 +28,9 @@ def warp_band(band: np.ndarray, weight: np.ndarray | None, shift_rc, angle_deg: 
     vec = rot @ (off - c) + c - np.asarray(shift_rc, dtype=np.float64) - off
     if weight is None:
         return ndimage.affine_transform(band, rot, offset=vec, order=1, mode="nearest")
-    num = ndimage.affine_transform(band * weight, rot, offset=vec, order=1, mode="nearest")
+    # zero (not NaN·0 = NaN) where the weight is 0, so nodata contents never reach valid pixels
+    num = ndimage.affine_transform(np.where(weight > 0, band, 0) * weight, rot, offset=vec, order=1,
+                                   mode="nearest")
     den = ndimage.affine_transform(weight, rot, offset=vec, order=1, mode="nearest")
     return np.where(den > 0.5, num / np.maximum(den, 1e-6), band)
 

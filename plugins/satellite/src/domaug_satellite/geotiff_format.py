@@ -87,7 +87,26 @@ def read_pixels(src, path: Path, meta: dict[str, Any], keep: list[int], alpha: l
         valid = src.dataset_mask(window=window) > 0
         if kind == "internal" or not valid.all():
             sample["valid"] = valid
+    if image.dtype.kind == "f":
+        # NaN/±inf pixels (no nodata declared, or a nodata other than NaN) are not data: a pixel
+        # with a non-finite value in any band is invalid; its values are kept (written back as is)
+        finite = np.isfinite(image)
+        if image.ndim == 3:
+            finite = finite.all(axis=-1)
+        if not finite.all():
+            sample["valid"] = finite & sample["valid"] if "valid" in sample else finite
     return sample
+
+
+def _invalid_is_nonfinite(bands: np.ndarray, valid: np.ndarray) -> bool:
+    """True when every invalid pixel holds a non-finite value (NaN/±inf) in some band: the
+    pixels then mark themselves (as read), so no mask is added to a file that had none."""
+    if bands.dtype.kind != "f":
+        return False
+    invalid = ~np.asarray(valid, bool)
+    if not invalid.any():
+        return False
+    return bool((~np.isfinite(bands[invalid])).any(axis=-1).all())
 
 
 class GeoTIFFFormat(Format):
@@ -278,7 +297,8 @@ class GeoTIFFFormat(Format):
                     dst.write(a.astype(dtype, copy=False), j + 1)
                 else:
                     dst.write(np.ascontiguousarray(bands[..., b]).astype(dtype, copy=False), j + 1)
-            if valid is not None and alpha is None and meta.get("nodata") is None:
+            if valid is not None and alpha is None and meta.get("nodata") is None \
+                    and not _invalid_is_nonfinite(bands, valid):
                 dst.write_mask(np.where(valid, 255, 0).astype(np.uint8))
 
     @contextlib.contextmanager

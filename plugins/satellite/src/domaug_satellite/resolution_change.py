@@ -170,7 +170,7 @@ class ResolutionChange(SpatialTransform):
             if valid is not None:
                 inv = ~valid
                 np.copyto(out, image, where=inv[..., None] if out.ndim == 3 else inv)
-            return avoid_nodata(out, valid, meta.get("nodata"))
+            return avoid_nodata(out, valid, meta.get("nodata"), meta)
         out = restore_dtype(num, image.dtype, meta)
         if coarse_valid is not None:
             fill = meta.get("nodata")
@@ -178,7 +178,7 @@ class ResolutionChange(SpatialTransform):
             inv_b = np.broadcast_to(inv[..., None] if out.ndim == 3 else inv, out.shape)
             out[inv_b] = 0 if fill is None or (isinstance(fill, float) and math.isnan(fill)
                                                and np.issubdtype(out.dtype, np.integer)) else fill
-        return avoid_nodata(out, coarse_valid, meta.get("nodata"))
+        return avoid_nodata(out, coarse_valid, meta.get("nodata"), meta)
 
     def _sensor(self, coarse: np.ndarray, params: Mapping[str, Any], meta: Mapping[str, Any]) -> np.ndarray:
         """Noise and re-quantisation of the new sensor, in reflectance units."""

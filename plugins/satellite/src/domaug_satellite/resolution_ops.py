@@ -65,9 +65,11 @@ def apply_separable(array: np.ndarray, m_rows: sparse.spmatrix, m_cols: sparse.s
 
 
 def block_mean(array: np.ndarray, r: float) -> np.ndarray:
-    """Area-weighted mean over output pixels of size r (fast reshape path for integer r)."""
+    """Area-weighted mean over output pixels of size r (fast reshape path for integer r).
+
+    A side shorter than r gives one output pixel, the mean of the whole side (area path)."""
     h, w = array.shape[:2]
-    if is_integer_factor(r):
+    if is_integer_factor(r) and min(h, w) >= round(r):
         k = int(round(r))
         ho, wo = out_size(h, k), out_size(w, k)
         a = array[: ho * k, : wo * k].astype(np.float64, copy=False)
@@ -80,7 +82,8 @@ def block_mode(labels: np.ndarray, r: float) -> np.ndarray:
     h, w = labels.shape[:2]
     ho, wo = out_size(h, r), out_size(w, r)
     uniq = np.unique(labels)
-    if not is_integer_factor(r) or len(uniq) > 64:
+    if not is_integer_factor(r) or len(uniq) > 64 or min(h, w) < round(r):
+        # (a side shorter than r: its one output pixel covers the whole side, see area_matrix)
         rows = np.minimum(((np.arange(ho) + 0.5) * r).astype(int), h - 1)
         cols = np.minimum(((np.arange(wo) + 0.5) * r).astype(int), w - 1)
         return labels[np.ix_(rows, cols)].copy()

@@ -120,7 +120,7 @@ class Striping(PixelTransform):
         valid = ~gaps if old_valid is None else (old_valid & ~gaps)
         image = out["image"]
         image[np.broadcast_to(gaps[..., None] if image.ndim == 3 else gaps, image.shape)] = meta["nodata"]
-        out["image"] = avoid_nodata(image, valid, meta["nodata"])
+        out["image"] = avoid_nodata(image, valid, meta["nodata"], meta)
         out["valid"] = valid
         out["meta"] = meta
         return out
