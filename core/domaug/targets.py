@@ -166,6 +166,13 @@ def validate_sample(targets: Mapping[str, Any]) -> dict[str, Any]:
                 raise TargetError(f"{name} must be an integer label map, got dtype {value.dtype}")
             if kind == "valid" and value.dtype != bool:
                 raise TargetError(f"valid must be a boolean array, got dtype {value.dtype}")
+            if name == "depth":
+                bad = ~(value >= 0)  # NaN compares False: counted as bad too
+                if bad.any():
+                    raise TargetError(
+                        f"depth has {int(bad.sum())} NaN or negative pixels; give unknown depth "
+                        "(e.g. sky) a large distance such as 1e4 m"
+                    )
         elif kind == "bboxes":
             if value.ndim != 2 or (value.shape[0] and value.shape[1] < 4):
                 raise TargetError(f"bboxes must be N×(4+k) xyxy, got shape {value.shape}")

@@ -62,3 +62,12 @@ def test_valid_derived_from_nodata():
     img[0, 0] = 0
     valid = valid_of({"image": img, "meta": {"nodata": 0}})
     assert valid.sum() == 11 and not valid[0, 0]
+
+
+@pytest.mark.parametrize("bad", [np.nan, -1.0])
+def test_nan_or_negative_depth_is_refused_in_one_line(bad):
+    depth = np.full((4, 5), 30.0, np.float32)
+    depth[1, 2] = bad
+    with pytest.raises(TargetError, match="depth has 1 NaN or negative pixels") as info:
+        validate_sample({"image": np.zeros((4, 5, 3), np.uint8), "depth": depth})
+    assert "\n" not in str(info.value)

@@ -361,3 +361,37 @@ def test_modality_lut_round_trip_is_exact(bits, signed, slope, intercept, seed):
     back, clipped = px.to_stored(image, ds, px.rescale_of(ds), Path("x.dcm"))
     assert clipped == 0 and back.dtype == stored.dtype
     np.testing.assert_array_equal(back, stored)
+
+
+def test_patient_identifiers_never_reach_logs_progress_or_manifest(tmp_path):
+    """A batch over identifiable DICOMs (one of them broken) prints and records paths and
+    reasons only: the patient's name, ID and birth date appear nowhere but in the DICOM outputs."""
+    import json
+    import os
+    import sys
+
+    secrets = {"PatientName": "Doe^Jane^SECRETNAME", "PatientID": "PID-SECRET-4242", "PatientBirthDate": "19010203"}
+    inp, out = tmp_path / "in", tmp_path / "out"
+    inp.mkdir()
+    for i, name in enumerate(["CT_small.dcm", "MR_small.dcm", "CT_small.dcm"]):
+        ds = pydicom.dcmread(_file(name))
+        for key, value in secrets.items():
+            setattr(ds, key, value)
+        if i == 2:
+            ds.PixelData = ds.PixelData[:100]  # inconsistent length: fails with a reason
+        ds.save_as(inp / f"scan_{i}.dcm", enforce_file_format=True)
+    pipeline = tmp_path / "pipe.json"
+    pipeline.write_text(json.dumps(domaug.to_dict(domaug.get_transform("medical.GibbsRinging"))))
+    env = {**os.environ, "COLUMNS": "200"}
+    result = subprocess.run([sys.executable, "-m", "domaug", "run", str(pipeline), str(inp), str(out),
+                             "--workers", "2"], capture_output=True, text=True, env=env)
+    assert result.returncode == 1, result.stderr  # the broken file fails, the others are written
+    assert "scan_2.dcm" in result.stderr
+    texts = {"stdout": result.stdout, "stderr": result.stderr,
+             "manifest": (out / "manifest.jsonl").read_text(), "run.json": (out / "run.json").read_text()}
+    for where, text in texts.items():
+        for key, value in secrets.items():
+            for part in {value, *value.split("^")} - {"Doe", "Jane"}:
+                assert part not in text, f"{key} leaked into {where}"
+    written = pydicom.dcmread(next(out.glob("scan_0.aug0.dcm")))
+    assert str(written.PatientID) == secrets["PatientID"]  # kept in the file itself, as the study needs

@@ -19,6 +19,8 @@ from .worker import init_worker, process_item
 EXECUTORS = ("process", "serial", "dask")
 #: tasks queued per worker (bounded memory for millions of files, quick Ctrl-C)
 IN_FLIGHT = 4
+#: at most this many items per Dask task
+DASK_CHUNK = 8
 
 
 def default_workers() -> int:
@@ -163,35 +165,46 @@ def _dask_client(workers: int, scheduler: str | None):
     return Client(cluster), cluster
 
 
+def _process_chunk(chunk: list[dict], config: dict) -> list[list[dict]]:
+    """Several items in one Dask task: amortises the scheduler's per-task cost."""
+    return [process_item(task, config) for task in chunk]
+
+
 def run_dask(tasks: list[dict], config: dict, workers: int, scheduler: str | None = None) -> Iterator:
-    """dask.distributed: a LocalCluster on loopback, or the cluster at ``scheduler``."""
+    """dask.distributed: a LocalCluster on loopback, or the cluster at ``scheduler``.
+
+    Items travel in chunks (a few per task, fewer when the batch is small) so that the
+    scheduler's round trip per task does not dominate small files.
+    """
     client, cluster = _dask_client(workers, scheduler)
     try:
         from dask.distributed import as_completed
 
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
-        pending = enumerate(tasks)
-        owner: dict[str, dict] = {}
+        size = max(1, min(DASK_CHUNK, len(tasks) // (n_workers * IN_FLIGHT * 2)))
+        chunks = enumerate([tasks[i:i + size] for i in range(0, len(tasks), size)])
+        owner: dict[str, list[dict]] = {}
         run_token = secrets.token_hex(4)  # keys unique even when runs share a scheduler
 
         def submit():
-            item = next(pending, None)
+            item = next(chunks, None)
             if item is None:
                 return None
-            i, task = item
-            future = client.submit(process_item, task, config, pure=False, key=f"domaug-{run_token}-{i}")
-            owner[future.key] = task
+            i, chunk = item
+            future = client.submit(_process_chunk, chunk, config, pure=False, key=f"domaug-{run_token}-{i}")
+            owner[future.key] = chunk
             return future
 
         first = [f for f in (submit() for _ in range(IN_FLIGHT * n_workers)) if f is not None]
         queue = as_completed(first)
         for future in queue:
-            task = owner.pop(future.key)
+            chunk = owner.pop(future.key)
             try:
-                records = future.result()
-            except Exception as exc:  # noqa: BLE001
-                records = _crashed(task, exc)
-            yield task, records
+                results = future.result()
+            except Exception as exc:  # noqa: BLE001 - the whole chunk's worker failed
+                results = [_crashed(task, exc) for task in chunk]
+            for task, records in zip(chunk, results):
+                yield task, records
             nxt = submit()
             if nxt is not None:
                 queue.add(nxt)

@@ -1,0 +1,5 @@
+"""``python -m domaug ...`` is the ``domaug`` command."""
+
+from domaug.cli.main import main
+
+main()
