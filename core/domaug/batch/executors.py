@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from typing import Iterator
 
 from .plan import RunError
@@ -21,6 +22,22 @@ EXECUTORS = ("process", "serial", "dask")
 IN_FLIGHT = 4
 #: at most this many items per Dask task
 DASK_CHUNK = 8
+#: dask settings for the LocalCluster we start (a user's own DASK_* environment wins)
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.multiprocessing-method": "fork" if sys.platform.startswith("linux") else None,
+    "distributed.worker.profile.enabled": False,
+    "distributed.worker.profile.interval": "1s",
+    "distributed.worker.profile.cycle": "10s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "2s",
+}
+
+
+def _local_cluster_config() -> dict:
+    def env_name(key: str) -> str:
+        return "DASK_" + key.upper().replace(".", "__").replace("-", "_")
+
+    return {k: v for k, v in LOCAL_CLUSTER_CONFIG.items() if v is not None and env_name(k) not in os.environ}
 
 
 def default_workers() -> int:
@@ -160,8 +177,15 @@ def _dask_client(workers: int, scheduler: str | None):
             raise RunError(f"--scheduler {scheduler}: cannot connect: {exc}") from None
     import logging
 
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+    import dask
+
+    # Our LocalCluster's workers run one CPU-bound batch. Forked workers inherit the imported
+    # libraries and the loaded pipeline instead of importing numpy/scipy/OpenCV/plugins again
+    # (≈1.5 s per worker: a 200-file run was 50 % slower than the process pool), and dask's
+    # 10 ms profiler and 100 ms monitors are pure overhead here.
+    with dask.config.set(_local_cluster_config()):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
 
@@ -176,6 +200,8 @@ def run_dask(tasks: list[dict], config: dict, workers: int, scheduler: str | Non
     Items travel in chunks (a few per task, fewer when the batch is small) so that the
     scheduler's round trip per task does not dominate small files.
     """
+    if scheduler is None:
+        init_worker(config)  # plugins and pipeline loaded once, inherited by the forked workers
     client, cluster = _dask_client(workers, scheduler)
     try:
         from dask.distributed import as_completed
