@@ -1,0 +1,308 @@
+"""Samplers: where each output pixel centre falls in the input (see :mod:`domaug.ops.resample`).
+
+An :class:`AffineSampler` holds an output→input matrix (Affine, Resize); a
+:class:`CoordSampler` holds a dense coordinate array (ElasticDeformation). Both map pixel
+centres with the edge convention of :mod:`domaug.ops.geometry` (index ``i = x - 0.5``)
+and sample channels with scipy or, when every pixel is valid, OpenCV.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Sequence
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from ._resample_cv import (
+    _CV_MAX_SIDE,
+    _cv2,
+    _cv_channels,
+    _cv_dtype_ok,
+    _cv_size_ok,
+    _gaussian_kernel,
+    sample_volume,
+)
+
+_EPS = 1e-6
+_THREAD_MIN_POINTS = 1 << 19
+def index_affine(out_to_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Turn an edge-coordinate out→in map into ``(matrix, offset)`` on array indices.
+
+    With ``i = x - 0.5`` on both sides: ``i_in = A i_out + (A·½ + t − ½)``.
+    """
+    n = out_to_in.shape[0] - 1
+    a = np.asarray(out_to_in[:n, :n], dtype=np.float64)
+    t = np.asarray(out_to_in[:n, n], dtype=np.float64)
+    return a, a @ np.full(n, 0.5) + t - 0.5
+
+
+def scale_matrix(in_shape: Sequence[int], out_shape: Sequence[int]) -> np.ndarray:
+    """Out→in map of resizing a grid so that its outer edges (its bounds) stay put."""
+    n = len(in_shape)
+    m = np.eye(n + 1)
+    for k in range(n):
+        m[k, k] = in_shape[k] / out_shape[k]
+    return m
+
+
+def antialias_sigma(out_to_in: np.ndarray) -> list[float]:
+    """Gaussian prefilter sigma per input axis, in input pixels, for a map that may shrink.
+
+    The stretch along input axis ``k`` is the norm of row ``k`` of the linear part
+    (input pixels per output pixel); sigma is ``max(0, (stretch - 1) / 2)``.
+    """
+    n = out_to_in.shape[0] - 1
+    rows = np.asarray(out_to_in[:n, :n], dtype=float).tolist()
+    stretch = [math.sqrt(sum(v * v for v in row)) for row in rows]
+    return [float(max(0.0, (s - 1.0) / 2.0)) for s in stretch]
+
+
+class AffineSampler:
+    """Sample an input grid of ``in_shape`` at the pixel centres of ``out_shape`` through a matrix."""
+
+    def __init__(self, out_to_in: np.ndarray, in_shape: Sequence[int], out_shape: Sequence[int]) -> None:
+        self.out_to_in = np.asarray(out_to_in, dtype=np.float64)
+        self.in_shape = tuple(int(v) for v in in_shape)
+        self.out_shape = tuple(int(v) for v in out_shape)
+        self.matrix, self.offset = index_affine(self.out_to_in)
+        diag = np.diag(self.matrix)
+        self._diagonal = bool(np.array_equal(self.matrix, np.diag(diag)))
+        self._inside: np.ndarray | None = None
+        self._all_inside: bool | None = None
+        self._plane = self._plane_matrix()
+        self._resize = self._diagonal and self._plane is not None and self._is_resize()
+
+    def _plane_matrix(self) -> np.ndarray | None:
+        """OpenCV's 2×3 dst→src matrix (x = column, y = row) when the map acts on rows/columns only."""
+        n = len(self.out_shape)
+        if n not in (2, 3) or max(self.in_shape[-2:] + self.out_shape[-2:]) >= _CV_MAX_SIDE:
+            return None
+        a, o = self.matrix, self.offset
+        if n == 3:
+            if (self.in_shape[0] != self.out_shape[0] or a[0, 0] != 1 or np.any(a[0, 1:] != 0)
+                    or np.any(a[1:, 0] != 0) or o[0] != 0):
+                return None
+            a, o = a[1:, 1:], o[1:]
+        return np.array([[a[1, 1], a[1, 0], o[1]], [a[0, 1], a[0, 0], o[0]]], dtype=np.float64)
+
+    def _is_resize(self) -> bool:
+        """The map is a pure edge-aligned rescaling (what cv2.resize computes)."""
+        n = len(self.out_shape)
+        m = self.out_to_in
+        expect = scale_matrix(self.in_shape, self.out_shape)
+        return bool(np.abs(m - expect).max() <= 1e-12) and (n == 2 or m[0, 0] == 1)
+
+    def sample_native(self, array: np.ndarray, order: int, spatial_ndim: int,
+                      sigma: Sequence[float] | None = None, extend: bool = False) -> np.ndarray | None:
+        """Warp ``array`` (spatial axes first, channels last) in its own dtype with OpenCV.
+
+        Edges are replicated (as ``mode="nearest"``); pixels whose centre falls outside the
+        input are *not* filled here (see :attr:`inside`) — unless ``extend``, they hold
+        arbitrary values. ``extend=True`` replicates the edge everywhere (fields).
+        None when OpenCV cannot do it.
+        """
+        cv2 = _cv2()
+        if cv2 is None or self._plane is None or spatial_ndim != len(self.out_shape) or array.size == 0:
+            return None
+        if not _cv_dtype_ok(array.dtype, order) or not _cv_size_ok(array, spatial_ndim, self.out_shape[-2:]):
+            return None
+        if sigma is not None and any(s > 0 for s in sigma):
+            if order == 0 or (spatial_ndim == 3 and sigma[0] > 0):
+                return None
+            if any(int(3.0 * s + 0.5) > 0 for s in sigma[-2:]):  # a 1-tap kernel is the identity
+                ky, kx = _gaussian_kernel(sigma[-2]), _gaussian_kernel(sigma[-1])
+                array = _cv_channels(array, spatial_ndim, lambda a: cv2.sepFilter2D(
+                    a, -1, kx, ky, borderType=cv2.BORDER_REPLICATE))
+        h, w = self.out_shape[-2:]
+        if order == 0:
+            flag = cv2.INTER_NEAREST
+            if self._resize:
+                flag = getattr(cv2, "INTER_NEAREST_EXACT", None)
+        else:
+            flag = cv2.INTER_LINEAR
+        if flag is not None and self._resize:
+            return _cv_channels(array, spatial_ndim, lambda a: cv2.resize(a, (w, h), interpolation=flag))
+        # Replicate one pixel of border, then let OpenCV's fast constant border handle the
+        # rest: samples within a pixel of the edge see replicated values (mode="nearest"),
+        # farther ones are outside and get filled by the caller from ``inside``.
+        inter = (cv2.INTER_NEAREST if order == 0 else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
+        if extend:
+            m = self._plane
+            return _cv_channels(array, spatial_ndim, lambda a: cv2.warpAffine(
+                a, m, (w, h), flags=inter, borderMode=cv2.BORDER_REPLICATE))
+        m = self._plane.copy()
+        m[:, 2] += 1.0
+        return _cv_channels(array, spatial_ndim, lambda a: cv2.warpAffine(
+            cv2.copyMakeBorder(a, 1, 1, 1, 1, cv2.BORDER_REPLICATE), m, (w, h), flags=inter,
+            borderMode=cv2.BORDER_CONSTANT, borderValue=0))
+
+    def sample(self, channel: np.ndarray, order: int) -> np.ndarray:
+        matrix = np.diag(self.matrix) if self._diagonal else self.matrix
+        return ndi.affine_transform(
+            channel, matrix, offset=self.offset, output_shape=self.out_shape, order=order,
+            mode="nearest", prefilter=order > 1,
+        )
+
+    @property
+    def all_inside(self) -> bool:
+        """Every output pixel centre falls inside the input (checked on the corners: the map is affine)."""
+        if self._all_inside is None and self._resize:
+            self._all_inside = True  # edge-aligned rescaling: every centre maps inside
+        if self._all_inside is None:
+            a, o = self.matrix.tolist(), self.offset.tolist()
+            ok = True
+            for corner in itertools.product(*[(0.0, float(max(s - 1, 0))) for s in self.out_shape]):
+                for k, n_in in enumerate(self.in_shape):
+                    c = o[k] + sum(a[k][j] * corner[j] for j in range(len(corner)))
+                    ok = ok and (-0.5 - _EPS <= c <= n_in - 0.5 + _EPS)
+            self._all_inside = ok
+        return self._all_inside
+
+    @property
+    def inside(self) -> np.ndarray:
+        """Boolean map: the output pixel centre falls inside the input's extent."""
+        if self._inside is None:
+            n = len(self.out_shape)
+            if self.all_inside:
+                self._inside = np.ones(self.out_shape, dtype=bool)
+            elif n >= 2:
+                self._inside = self._inside_by_rows()
+            else:
+                grids = np.ogrid[tuple(slice(0, s) for s in self.out_shape)]
+                inside = np.ones(self.out_shape, dtype=bool)
+                for k in range(n):
+                    coord = self.offset[k] + sum(self.matrix[k, j] * grids[j] for j in range(n))
+                    inside &= (coord >= -0.5 - _EPS) & (coord <= self.in_shape[k] - 0.5 + _EPS)
+                self._inside = inside
+        return self._inside
+
+    def _inside_by_rows(self) -> np.ndarray:
+        """``inside`` as one column interval per output line: O(lines) math, one compare pass.
+
+        Each input coordinate is affine in the output column ``c``, so the constraints
+        ``-0.5 - eps <= coord_k <= n_k - 0.5 + eps`` give an interval of ``c`` per line.
+        """
+        n = len(self.out_shape)
+        lines = self.out_shape[:-1]
+        grids = [np.arange(s, dtype=np.float64).reshape([-1 if i == j else 1 for i in range(n - 1)])
+                 for j, s in enumerate(lines)]
+        lo = np.full(lines, -np.inf)
+        hi = np.full(lines, np.inf)
+        for k in range(n):
+            base = np.full(lines, self.offset[k])
+            for j in range(n - 1):
+                if self.matrix[k, j] != 0:
+                    base = base + self.matrix[k, j] * grids[j]
+            a = self.matrix[k, n - 1]
+            c_min, c_max = -0.5 - _EPS - base, self.in_shape[k] - 0.5 + _EPS - base
+            if a == 0:
+                ok = (c_min <= 0) & (c_max >= 0)
+                lo = np.where(ok, lo, np.inf)
+            elif a > 0:
+                lo, hi = np.maximum(lo, c_min / a), np.minimum(hi, c_max / a)
+            else:
+                lo, hi = np.maximum(lo, c_max / a), np.minimum(hi, c_min / a)
+        # a centre exactly on a bound (up to rounding of the division) counts as inside
+        tol = 1e-9
+        w = self.out_shape[-1]
+        start = np.clip(np.ceil(lo - tol), 0, w).astype(np.int32)
+        stop = np.clip(np.floor(hi + tol) + 1, 0, w).astype(np.int32)
+        stop = np.maximum(stop, start)
+        # start <= c < stop  ⇔  (c - start) mod 2^k < stop - start  (one SIMD compare)
+        it, ut = (np.int16, np.uint16) if w < 2**15 - 1 else (np.int32, np.uint32)
+        cols, start, stop = np.arange(w, dtype=it), start.astype(it), stop.astype(it)
+        return (cols - start[..., None]).view(ut) < (stop - start)[..., None].view(ut)
+
+    def prefilter_sigma(self) -> list[float]:
+        return antialias_sigma(self.out_to_in)
+
+
+class CoordSampler:
+    """Sample an input grid at explicit array-index coordinates (shape ``(n,) + out_shape``)."""
+
+    def __init__(self, coords: np.ndarray, in_shape: Sequence[int]) -> None:
+        self.coords = coords
+        self.in_shape = tuple(int(v) for v in in_shape)
+        self.out_shape = tuple(coords.shape[1:])
+        self._inside: np.ndarray | None = None
+        self._maps: dict[int, tuple] = {}
+
+    def _cv_maps(self, cv2: Any, order: int) -> tuple | None:
+        """OpenCV remap tables (x = column, y = row), fixed-point for linear, cached per order."""
+        if order not in self._maps:
+            maps = None
+            if len(self.out_shape) == 2 and max(self.in_shape + self.out_shape) < _CV_MAX_SIDE:
+                lo, hi = float(self.coords.min()), float(self.coords.max())
+                if -_CV_MAX_SIDE < lo and hi < _CV_MAX_SIDE:
+                    x = np.ascontiguousarray(self.coords[1], dtype=np.float32)
+                    y = np.ascontiguousarray(self.coords[0], dtype=np.float32)
+                    maps = (x, y) if order == 0 else cv2.convertMaps(x, y, cv2.CV_16SC2)
+            self._maps[order] = maps
+        return self._maps[order]
+
+    def sample_native(self, array: np.ndarray, order: int, spatial_ndim: int,
+                      sigma: Sequence[float] | None = None) -> np.ndarray | None:
+        """Warp ``array`` (channels last) in its own dtype with ``cv2.remap``, or None.
+
+        2-D: one remap (float images keep scipy's exact positions: None). 3-D: see
+        :meth:`_sample_volume`.
+        """
+        cv2 = _cv2()
+        if (cv2 is None or spatial_ndim != len(self.out_shape) or array.size == 0
+                or (sigma is not None and any(s > 0 for s in sigma))):
+            return None
+        if spatial_ndim == 3:
+            return sample_volume(cv2, self.coords, self.in_shape, self.out_shape, array, order)
+        if (spatial_ndim != 2 or not _cv_dtype_ok(array.dtype, order, exact=True)
+                or not _cv_size_ok(array, 2, self.out_shape)):
+            return None
+        maps = self._cv_maps(cv2, order)
+        if maps is None:
+            return None
+        flag = cv2.INTER_NEAREST if order == 0 else cv2.INTER_LINEAR
+        return _cv_channels(array, 2, lambda a: cv2.remap(a, maps[0], maps[1], flag,
+                                                          borderMode=cv2.BORDER_REPLICATE))
+
+    def sample(self, channel: np.ndarray, order: int) -> np.ndarray:
+        coords = self.coords
+        kw = dict(order=order, mode="nearest", prefilter=order > 1)
+        if order > 1:
+            channel = ndi.spline_filter(channel, order=order, mode="nearest")
+            kw["prefilter"] = False
+        n0 = coords.shape[1]
+        from .parallel import num_threads
+
+        workers = min(4, num_threads())
+        if coords[0].size < _THREAD_MIN_POINTS or workers < 2 or n0 < 2:
+            return ndi.map_coordinates(channel, coords, **kw)
+        # scipy releases the GIL: split along the first output axis (same result, faster).
+        bounds = np.linspace(0, n0, workers + 1).astype(int)
+        out = np.empty(self.out_shape, dtype=channel.dtype)
+
+        def run(i: int) -> None:
+            sl = slice(bounds[i], bounds[i + 1])
+            out[sl] = ndi.map_coordinates(channel, coords[:, sl], **kw)
+
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(run, range(workers)))
+        return out
+
+    @property
+    def all_inside(self) -> bool:
+        return bool(self.inside.all())
+
+    @property
+    def inside(self) -> np.ndarray:
+        if self._inside is None:
+            inside = np.ones(self.out_shape, dtype=bool)
+            for k, n in enumerate(self.in_shape):
+                c = self.coords[k]
+                inside &= (c >= -0.5 - _EPS) & (c <= n - 0.5 + _EPS)
+            self._inside = inside
+        return self._inside
+
+    def prefilter_sigma(self) -> list[float]:
+        return [0.0] * len(self.in_shape)
