@@ -129,3 +129,28 @@ def sample_int(rng: np.random.Generator, bounds: Range) -> int:
 def draw_seed(rng: np.random.Generator) -> int:
     """A 63-bit seed for a large random field, so params stay small and replay exactly."""
     return int(rng.integers(0, 2**63 - 1))
+
+
+#: the largest output axis a size parameter may ask for (guards against giant allocations)
+MAX_AXIS_PX = 1 << 20
+
+
+def check_size_px(height: Any, width: Any, depth: Any, other: str, other_value: Any) -> list | None:
+    """Validate an explicit ``height``/``width`` (and optional ``depth``) size in pixels.
+
+    Both or neither of height and width; not together with the alternative parameter
+    ``other`` (``scale``, ``size_frac``). Returns ``[depth or None, height, width]`` or None.
+    """
+    if (height is None) != (width is None):
+        raise ParameterError(f"give both height and width (pixels), got height={height!r}, width={width!r}")
+    if height is not None and other_value is not None:
+        raise ParameterError(
+            f"give height/width or {other}, not both (got {height!r}, {width!r}, {other_value!r})"
+        )
+    if depth is not None and height is None:
+        raise ParameterError("depth needs height and width (pixels)")
+    if height is None:
+        return None
+    return [None if depth is None else check_number(depth, "depth", low=1, high=MAX_AXIS_PX, integer=True),
+            check_number(height, "height", low=1, high=MAX_AXIS_PX, integer=True),
+            check_number(width, "width", low=1, high=MAX_AXIS_PX, integer=True)]

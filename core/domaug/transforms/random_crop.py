@@ -6,15 +6,14 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..errors import ParameterError, UnsupportedInputError
+from ..errors import UnsupportedInputError
 from ..ops import geometry
-from ..params import check_number, check_range, sample_uniform
+from ..params import check_range, check_size_px, sample_uniform
 from ..targets import kind_of, layout_of
 from ..transform import SpatialTransform
 
 
 #: no sensor has more pixels along an axis: larger values are refused when the pipeline is built
-MAX_AXIS_PX = 1 << 20
 
 
 class RandomCrop(SpatialTransform):
@@ -44,18 +43,7 @@ class RandomCrop(SpatialTransform):
     def __init__(self, height: int | None = None, width: int | None = None, depth: int | None = None,
                  size_frac: Any = None, p: float = 1.0) -> None:
         super().__init__(p=p)
-        if (height is None) != (width is None):
-            raise ParameterError(f"give both height and width (pixels), got height={height!r}, width={width!r}")
-        if height is not None and size_frac is not None:
-            raise ParameterError(f"give height/width or size_frac, not both (got {height!r}, {width!r}, {size_frac!r})")
-        if depth is not None and height is None:
-            raise ParameterError("depth needs height and width (pixels)")
-        self.size_px = None
-        if height is not None:
-            self.size_px = [None if depth is None else check_number(depth, "depth", low=1, high=MAX_AXIS_PX,
-                                                                    integer=True),
-                            check_number(height, "height", low=1, high=MAX_AXIS_PX, integer=True),
-                            check_number(width, "width", low=1, high=MAX_AXIS_PX, integer=True)]
+        self.size_px = check_size_px(height, width, depth, "size_frac", size_frac)
         self.size_frac = check_range(0.75 if size_frac is None else size_frac, "size_frac",
                                      low=0, low_inclusive=False, high=1)
 

@@ -8,13 +8,12 @@ import numpy as np
 
 from ..errors import ParameterError, UnsupportedInputError
 from ..ops import geometry, resample
-from ..params import check_choice, check_number, check_range, sample_uniform
+from ..params import MAX_AXIS_PX, check_choice, check_range, check_size_px, sample_uniform
 from ..targets import kind_of, layout_of, valid_of
 from ..transform import SpatialTransform
 
 
 #: bounds against giant allocations from a parameter (or a crafted manifest in replay)
-MAX_AXIS_PX = 1 << 20
 MAX_OUTPUT_PIXELS = 1 << 30
 
 
@@ -61,18 +60,7 @@ class Resize(SpatialTransform):
     def __init__(self, height: int | None = None, width: int | None = None, depth: int | None = None,
                  scale: Any = None, order: int = 1, antialias: bool = True, p: float = 1.0) -> None:
         super().__init__(p=p)
-        if (height is None) != (width is None):
-            raise ParameterError(f"give both height and width (pixels), got height={height!r}, width={width!r}")
-        if height is not None and scale is not None:
-            raise ParameterError(f"give height/width or scale, not both (got {height!r}, {width!r}, {scale!r})")
-        if depth is not None and height is None:
-            raise ParameterError("depth needs height and width (pixels)")
-        self.size_px = None
-        if height is not None:
-            self.size_px = [None if depth is None else check_number(depth, "depth", low=1, high=MAX_AXIS_PX,
-                                                                    integer=True),
-                            check_number(height, "height", low=1, high=MAX_AXIS_PX, integer=True),
-                            check_number(width, "width", low=1, high=MAX_AXIS_PX, integer=True)]
+        self.size_px = check_size_px(height, width, depth, "scale", scale)
         self.scale = check_range(0.5 if scale is None else scale, "scale", low=0, low_inclusive=False, high=64)
         self.order = check_choice(order, "order", (0, 1, 3))
         if not isinstance(antialias, bool):
