@@ -60,8 +60,8 @@ OPTIONAL = [
 
 NOTES = {
     "Resize-half": "same work: bilinear, no prefilter (cv2 INTER_LINEAR; 2× = 2×2 mean)",
-    "Resize-half-antialias": "domaug default: Gaussian prefilter σ=(f−1)/2 then bilinear; "
-                             "peer: area_for_downscale (INTER_AREA box mean)",
+    "Resize-half-antialias": "same work: pixel-area integration (domaug default; peer area_for_downscale, "
+                             "both cv2 INTER_AREA)",
     "ElasticDeformation": "same field: peer default alpha=1, sigma=50 (peak ≈0.16 px at 512², 0.07 at "
                           "1024²); domaug max_displacement_px = that peak, control spacing √3·50 px "
                           "(same correlation length)",

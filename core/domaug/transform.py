@@ -32,6 +32,19 @@ def as_generator(rng: Any) -> np.random.Generator:
     return np.random.default_rng(rng)
 
 
+def _registry() -> Any:
+    """The registry module (imported on first use: it imports this module)."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        from . import registry
+
+        _REGISTRY = registry
+    return _REGISTRY
+
+
+_REGISTRY: Any = None
+
+
 class Transform:
     """Base class of every domaug transform.
 
@@ -114,14 +127,10 @@ class Transform:
 
     # -- naming and serialization ----------------------------------------------------
     def name_for_errors(self) -> str:
-        from .registry import registered_name
-
-        return registered_name(type(self)) or type(self).__name__
+        return _registry().registered_name(type(self)) or type(self).__name__
 
     def name_for_records(self) -> str:
-        from .registry import registered_name
-
-        name = registered_name(type(self))
+        name = _registry().registered_name(type(self))
         if name is None:
             from .errors import RegistrationError
 

@@ -44,14 +44,46 @@ def test_volume_spacing_scales_per_axis():
     np.testing.assert_allclose(out["meta"]["spacing"], [5.0, 1.6, 0.4])
 
 
-def test_downsampling_is_antialiased():
+def test_downsampling_integrates_pixel_areas():
+    # A detector 3× coarser sees 5 or 4 bright cells of a Nyquist checkerboard: 5/9 and
+    # 4/9 of white (the boxcar's residual), not the checkerboard's full swing.
     yy, xx = np.mgrid[:63, :63]
     checker = ((xx + yy) % 2 * 255).astype(np.uint8)
-    smooth = resize(scale=1 / 3)(image=checker, rng=0)["image"].astype(float)
+    smooth = resize(scale=1 / 3)(image=checker, rng=0)["image"]
     assert smooth.shape == (21, 21)
-    assert abs(smooth.mean() - 127.5) < 3 and smooth.std() < 8
+    expected = np.where((np.add.outer(np.arange(21), np.arange(21)) % 2) == 0, 113, 142)
+    np.testing.assert_array_equal(smooth, expected)
     aliased = resize(scale=1 / 3, antialias=False)(image=checker, rng=0)["image"].astype(float)
-    assert aliased.std() > 40  # without the prefilter the checkerboard aliases
+    assert aliased.std() > 100  # without integration each new pixel samples one cell
+
+
+@pytest.mark.parametrize("opencv_on", [True, False])
+def test_integer_factor_is_the_block_mean_and_any_factor_keeps_the_mean(opencv_on):
+    from domaug.ops import opencv
+
+    rng = np.random.default_rng(3)
+    img = rng.random((48, 60, 2)).astype(np.float32)
+    try:
+        opencv.set_enabled(opencv_on)
+        out = resize(height=12, width=15)(image=img, rng=0)["image"]
+        odd = resize(height=17, width=23)(image=img, rng=0)["image"]
+    finally:
+        opencv.set_enabled(True)
+    blocks = img.reshape(12, 4, 15, 4, 2).mean(axis=(1, 3))
+    np.testing.assert_allclose(out, blocks, atol=1e-6)
+    # each fine pixel's area is shared out exactly once: the image mean is kept
+    np.testing.assert_allclose(odd.mean(axis=(0, 1)), img.mean(axis=(0, 1)), rtol=1e-5)
+
+
+def test_area_integration_ignores_nodata_pixels():
+    img = np.full((8, 8), 100, np.int16)
+    img[:, 1::2] = 300  # half of every 2×2 block is 300 ...
+    img[0:2, 0:2] = -9999  # ... except a whole nodata block
+    img[2, 2] = -9999  # and one nodata pixel in a block
+    out = resize(scale=0.5)(image=img, meta={"nodata": -9999}, rng=0)["image"]
+    assert out[0, 0] == -9999  # nearest pixel is nodata: stays nodata
+    assert out[1, 1] == round((100 + 300 + 300) / 3)  # valid area only, no -9999 bleeding
+    assert out[2, 2] == 200 and out[0, 1] == 200
 
 
 def test_masks_nearest_boxes_and_keypoints_scale():

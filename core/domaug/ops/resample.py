@@ -22,16 +22,18 @@ one sampler to each kind of target with the right rules:
 - fields (depth, transmission): linear, extended with their nearest edge value outside
   (inventing a physical value such as depth 0 or transmission 0 would be worse).
 
-Downsampling antialiases with a Gaussian prefilter of sigma ``(f - 1) / 2`` input
-pixels along an axis shrunk by factor ``f`` (scikit-image's choice, close to an area
-mean for integer factors).
+Antialiasing when downsampling: a pure rescaling (Resize) integrates each coarse pixel's
+exact footprint (:mod:`domaug.ops.area`: the detector's boxcar, OpenCV's ``INTER_AREA``)
+along every shrinking axis, then interpolates along growing ones; other maps that
+shrink (a zooming-out Affine) prefilter with a Gaussian of sigma ``(f - 1) / 2`` input
+pixels along an axis shrunk by factor ``f`` (scikit-image's choice).
 
 Speed: when OpenCV is available (:mod:`domaug.ops.opencv`, imported lazily) and every
 input pixel is valid, images, masks and valid are resampled in their own dtype, all
 bands at once (groups of 4), with the same rules: ``cv2.warpAffine`` on a 1-pixel
 replicated border (= ``mode="nearest"`` up to half a pixel outside, then the exact
-``inside`` cut), ``cv2.resize`` for pure rescaling (the same Gaussian kernel via
-``sepFilter2D`` first), ``cv2.remap`` for coordinate maps, 3-D coordinate maps as
+``inside`` cut), ``cv2.resize`` for pure rescaling (``INTER_AREA`` to shrink; a
+Gaussian prefilter for warps runs as ``sepFilter2D``), ``cv2.remap`` for coordinate maps, 3-D coordinate maps as
 remaps of stacked slice pairs mixed linearly in z. OpenCV's linear interpolation puts
 positions on a 1/32-pixel grid (error < 1/64 px); this is used for 8/16-bit images,
 for float32 through affine maps, and in-plane for volumes; 2-D float coordinate maps
@@ -48,6 +50,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ..dtypes import avoid_nodata, restore_dtype, to_float, value_range
+from . import area
 from ._resample_cv import _fill_where
 from .samplers import _EPS, AffineSampler, CoordSampler, antialias_sigma, index_affine, scale_matrix
 
@@ -92,9 +95,13 @@ def warp_image(
     meta = meta or {}
     nodata = meta.get("nodata")
     wdtype = np.float64 if image.dtype == np.float64 else np.float32
-    sigma = sampler.prefilter_sigma() if antialias and order > 0 else None
     if valid is not None and valid.all():
         valid = None
+    shrunk = _area_stage(sampler, antialias, order)
+    if shrunk is not None:
+        return _warp_image_by_area(image, sampler, shrunk, spatial_ndim=spatial_ndim, order=order, meta=meta,
+                                   valid=valid, fill=fill)
+    sigma = sampler.prefilter_sigma() if antialias and order > 0 else None
     if valid is None:
         fast = sampler.sample_native(image, order, spatial_ndim, sigma)
         if fast is not None:
@@ -129,8 +136,14 @@ def warp_image(
             out[...] = res
         else:
             out[..., c] = res
-    outside = ~sampler.inside
     out_valid = warp_valid(valid, sampler) if valid is not None else sampler.inside
+    return _finish_float(out, image, ~sampler.inside, out_valid, meta, fill)
+
+
+def _finish_float(out: np.ndarray, image: np.ndarray, outside: np.ndarray, out_valid: np.ndarray,
+                  meta: Mapping[str, Any], fill: float) -> np.ndarray:
+    """Fill uncovered/invalid output pixels, come back to the input dtype, keep valid ones off nodata."""
+    nodata = meta.get("nodata")
     bad = outside if nodata is None else ~out_valid
     if bad.any():
         value = float(nodata) if nodata is not None else float(fill)
@@ -143,6 +156,56 @@ def warp_image(
             result[bad] = result.dtype.type(nodata)  # even outside a declared valid_range
         result = avoid_nodata(result, out_valid, nodata, meta)
     return result
+
+
+def _area_stage(sampler: AffineSampler | CoordSampler, antialias: bool, order: int) -> tuple[int, ...] | None:
+    """The grid to integrate to first when ``sampler`` rescales down along some axis (else None)."""
+    if not antialias or order == 0 or not isinstance(sampler, AffineSampler) or not sampler.is_rescale:
+        return None
+    shrunk = area.shrunk_shape(sampler.in_shape, sampler.out_shape)
+    return None if shrunk == sampler.in_shape else shrunk
+
+
+def _rest(shrunk: tuple[int, ...], out_shape: tuple[int, ...]) -> AffineSampler | None:
+    """The interpolating rescale left after integrating (axes that grow), or None."""
+    if shrunk == out_shape:
+        return None
+    return AffineSampler(scale_matrix(shrunk, out_shape), shrunk, out_shape)
+
+
+def _warp_image_by_area(image: np.ndarray, sampler: AffineSampler, shrunk: tuple[int, ...], *, spatial_ndim: int,
+                        order: int, meta: Mapping[str, Any], valid: np.ndarray | None, fill: float) -> np.ndarray:
+    """Rescale by pixel integration (:mod:`domaug.ops.area`) on shrinking axes, interpolation on growing ones.
+
+    With invalid pixels the integration is normalised (only valid area counts); the
+    output's nodata pixels are exactly those of ``warp_valid(valid, sampler)``.
+    """
+    rest = _rest(shrunk, sampler.out_shape)
+    inner_meta = {k: v for k, v in meta.items() if k != "nodata"}
+    if valid is None:
+        small = area.integrate_native(image, shrunk, spatial_ndim)
+        if small is not None:
+            if rest is None:
+                return _finish_native(small, image.dtype, None, meta, meta.get("nodata"), fill, np.float32)
+            return warp_image(small, rest, spatial_ndim=spatial_ndim, order=order, meta=meta, fill=fill,
+                              antialias=False)
+        small = area.integrate(image, shrunk, spatial_ndim)
+        if rest is not None:
+            small = warp_image(small, rest, spatial_ndim=spatial_ndim, order=order, meta=inner_meta, fill=fill,
+                               antialias=False)
+        return _finish_float(small, image, np.zeros(sampler.out_shape, bool), sampler.inside, meta, fill)
+    den = area.integrate(valid.view(np.uint8), shrunk, spatial_ndim)
+    has = den > _EPS
+    per_pixel = (lambda a: a[..., None]) if image.ndim > spatial_ndim else (lambda a: a)
+    num = area.integrate(np.where(per_pixel(valid), image, 0), shrunk, spatial_ndim)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        small = np.where(per_pixel(has), num / per_pixel(np.where(has, den, 1)),
+                         area.integrate(image, shrunk, spatial_ndim))
+    if rest is not None:
+        small = warp_image(small, rest, spatial_ndim=spatial_ndim, order=order, meta=inner_meta, valid=has,
+                           fill=fill, antialias=False)
+    out_valid = warp_valid(valid, sampler)
+    return _finish_float(small, image, np.zeros(sampler.out_shape, bool), out_valid, meta, fill)
 
 
 def _finish_native(out: np.ndarray, dtype: np.dtype, inside: np.ndarray | None, meta: Mapping[str, Any],
@@ -210,6 +273,16 @@ def warp_field(
 ) -> np.ndarray:
     """Linear resampling of a physical per-pixel field, edge-extended outside the input."""
     work = field.astype(np.float64 if field.dtype == np.float64 else np.float32)
+    shrunk = _area_stage(sampler, antialias, order)
+    if shrunk is not None:  # pixel integration on shrinking axes (as images), then interpolation
+        small = area.integrate_native(work, shrunk, spatial_ndim)
+        work = area.integrate(work, shrunk, spatial_ndim) if small is None else small
+        rest = _rest(shrunk, sampler.out_shape)
+        if rest is not None:
+            work = warp_field(work, rest, spatial_ndim=spatial_ndim, order=order, antialias=False)
+        if np.issubdtype(field.dtype, np.floating):
+            return work.astype(field.dtype, copy=False)
+        return restore_dtype(work, field.dtype)
     sigma = sampler.prefilter_sigma() if antialias and order > 0 else None
     if isinstance(sampler, AffineSampler) and work.dtype == np.float32:
         fast = sampler.sample_native(work, order, spatial_ndim, sigma, extend=True)
@@ -233,17 +306,26 @@ def resize(
 ) -> np.ndarray:
     """Resize the spatial axes of ``array`` to ``out_shape`` keeping its bounds (same dtype).
 
-    Downsampling is antialiased (Gaussian prefilter) unless ``order == 0``.
+    Downsampling integrates pixel areas (:mod:`domaug.ops.area`) unless ``order == 0`` or
+    ``antialias=False``.
     """
     in_shape = array.shape[:spatial_ndim]
+    out_shape = tuple(int(v) for v in out_shape)
+    if antialias and order > 0:
+        shrunk = area.shrunk_shape(in_shape, out_shape)
+        if shrunk != tuple(in_shape):  # pixel integration first (see domaug.ops.area)
+            small = area.integrate_native(array, shrunk, spatial_ndim)
+            if small is None:
+                small = restore_dtype(area.integrate(array, shrunk, spatial_ndim), array.dtype)
+            return small if shrunk == out_shape else resize(small, out_shape, spatial_ndim=spatial_ndim,
+                                                            order=order, antialias=False)
     sampler = AffineSampler(scale_matrix(in_shape, out_shape), in_shape, out_shape)
-    fast = sampler.sample_native(array, order, spatial_ndim, sampler.prefilter_sigma() if antialias else None)
+    fast = sampler.sample_native(array, order, spatial_ndim, None)
     if fast is not None:
         return fast
     if order == 0:
         parts = [sampler.sample(ch, 0) for ch in _channels(array, spatial_ndim)]
         return _stack(parts, array, spatial_ndim).astype(array.dtype, copy=False)
     work = to_float(array)
-    sigma = sampler.prefilter_sigma() if antialias else None
-    parts = [sampler.sample(_blur(ch, sigma), order) for ch in _channels(work, spatial_ndim)]
+    parts = [sampler.sample(ch, order) for ch in _channels(work, spatial_ndim)]
     return restore_dtype(_stack(parts, work, spatial_ndim), array.dtype)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from functools import cached_property
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
@@ -67,13 +68,37 @@ class AffineSampler:
         self.out_to_in = np.asarray(out_to_in, dtype=np.float64)
         self.in_shape = tuple(int(v) for v in in_shape)
         self.out_shape = tuple(int(v) for v in out_shape)
-        self.matrix, self.offset = index_affine(self.out_to_in)
-        diag = np.diag(self.matrix)
-        self._diagonal = bool(np.array_equal(self.matrix, np.diag(diag)))
         self._inside: np.ndarray | None = None
         self._all_inside: bool | None = None
-        self._plane = self._plane_matrix()
-        self._resize = self._diagonal and self._plane is not None and self._is_resize()
+
+    # Derived lazily: a Resize integrated by area never needs most of them.
+    @cached_property
+    def _index_map(self) -> tuple[np.ndarray, np.ndarray]:
+        return index_affine(self.out_to_in)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return self._index_map[0]
+
+    @property
+    def offset(self) -> np.ndarray:
+        return self._index_map[1]
+
+    @cached_property
+    def _diagonal(self) -> bool:
+        a = self.out_to_in[:-1, :-1]
+        return bool(np.count_nonzero(a - np.diag(np.diagonal(a))) == 0)
+
+    @cached_property
+    def _plane(self) -> np.ndarray | None:
+        return self._plane_matrix()
+
+    @cached_property
+    def _resize(self) -> bool:
+        """An edge-aligned rescaling of rows/columns OpenCV can take (what cv2.resize computes)."""
+        n = len(self.out_shape)
+        return (n in (2, 3) and self.is_rescale and (n == 2 or self.in_shape[0] == self.out_shape[0])
+                and max(self.in_shape[-2:] + self.out_shape[-2:]) < _CV_MAX_SIDE)
 
     def _plane_matrix(self) -> np.ndarray | None:
         """OpenCV's 2×3 dst→src matrix (x = column, y = row) when the map acts on rows/columns only."""
@@ -88,13 +113,6 @@ class AffineSampler:
             a, o = a[1:, 1:], o[1:]
         return np.array([[a[1, 1], a[1, 0], o[1]], [a[0, 1], a[0, 0], o[0]]], dtype=np.float64)
 
-    def _is_resize(self) -> bool:
-        """The map is a pure edge-aligned rescaling (what cv2.resize computes)."""
-        n = len(self.out_shape)
-        m = self.out_to_in
-        expect = scale_matrix(self.in_shape, self.out_shape)
-        return bool(np.abs(m - expect).max() <= 1e-12) and (n == 2 or m[0, 0] == 1)
-
     def sample_native(self, array: np.ndarray, order: int, spatial_ndim: int,
                       sigma: Sequence[float] | None = None, extend: bool = False) -> np.ndarray | None:
         """Warp ``array`` (spatial axes first, channels last) in its own dtype with OpenCV.
@@ -105,7 +123,9 @@ class AffineSampler:
         None when OpenCV cannot do it.
         """
         cv2 = _cv2()
-        if cv2 is None or self._plane is None or spatial_ndim != len(self.out_shape) or array.size == 0:
+        if cv2 is None or spatial_ndim != len(self.out_shape) or array.size == 0:
+            return None
+        if not self._resize and self._plane is None:
             return None
         if not _cv_dtype_ok(array.dtype, order) or not _cv_size_ok(array, spatial_ndim, self.out_shape[-2:]):
             return None
@@ -218,6 +238,18 @@ class AffineSampler:
 
     def prefilter_sigma(self) -> list[float]:
         return antialias_sigma(self.out_to_in)
+
+    @cached_property
+    def is_rescale(self) -> bool:
+        """The map is a pure edge-aligned rescaling of every axis (Resize), any grid size."""
+        n = len(self.in_shape)
+        expect = [[0.0] * (n + 1) for _ in range(n + 1)]
+        for k in range(n):
+            expect[k][k] = self.in_shape[k] / self.out_shape[k]
+        expect[n][n] = 1.0
+        m = self.out_to_in.tolist()
+        return len(m) == n + 1 and all(abs(a - b) <= 1e-12 for row, want in zip(m, expect)
+                                       for a, b in zip(row, want))
 
 
 class CoordSampler:

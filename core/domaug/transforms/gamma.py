@@ -47,7 +47,7 @@ class Gamma(PixelTransform):
             scale = np.asarray(fs, x.dtype)
             if fs != 1.0:  # float images at full scale 1: skip two passes
                 x /= scale
-            lowest = np.min(x) if x.size else 0.0  # a reduction: no boolean temporary
+            lowest = np.minimum.reduce(x, axis=None) if x.size else 0.0  # no boolean temporary
             if lowest < 0 or lowest != lowest:  # negatives (or NaN hiding them): odd extension
                 neg = x < 0
                 np.abs(x, out=x)

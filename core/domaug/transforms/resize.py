@@ -31,9 +31,10 @@ def _check_output_size(size) -> None:
 class Resize(SpatialTransform):
     """Resample to a coarser or finer grid over the same footprint (a different GSD or voxel size).
 
-    Model: edge-aligned resampling (the image bounds stay put), with a Gaussian
-    antialiasing prefilter of sigma (f − 1)/2 input pixels when shrinking by f
-    (scikit-image's choice; a sensor with bigger pixels integrates over them). Masks and
+    Model: edge-aligned resampling (the image bounds stay put). Shrinking integrates
+    each new pixel's exact footprint (the boxcar detector response of a sensor with
+    bigger pixels, MTF ``sinc(π f p)``; Schowengerdt 2007 §3.4; OpenCV's ``INTER_AREA``);
+    growing interpolates with spline ``order``. Masks and
     valid use nearest neighbour; depth-like fields are interpolated linearly. Meta
     ``spacing`` becomes spacing × in/out per axis and the GDAL geotransform pixel size
     likewise (origin unchanged), so the ground/patient bounds do not move.
@@ -50,7 +51,8 @@ class Resize(SpatialTransform):
     order : int
         Spline order for images: 0, 1 (default) or 3.
     antialias : bool
-        Prefilter when downsampling (default True).
+        Integrate pixel areas when downsampling (default True); False samples the
+        input at the new pixel centres (aliasing fine detail).
     p : float
         Probability of applying.
 
