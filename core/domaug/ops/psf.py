@@ -55,7 +55,7 @@ def gaussian_blur(
     sigma_px_per_axis: float | Sequence[float],
     spatial_ndim: int,
     *,
-    truncate: float = 4.0,
+    truncate: float | None = None,
     integer_out: bool = False,
 ) -> np.ndarray:
     """Blur the first ``spatial_ndim`` axes with a Gaussian of σ pixels per axis.
@@ -69,6 +69,10 @@ def gaussian_blur(
     ``integer_out=True`` lets an 8-bit input come back as uint8 (rounded half-to-even and
     saturated, exactly what :func:`domaug.dtypes.restore_dtype` makes of the float result).
 
+    ``truncate`` (kernel radius in σ) defaults to 4 (scipy's), and to 3.5 for an 8-bit
+    input coming back as 8 bits: the tail beyond 3.5σ holds < 5·10⁻⁴ of the mass, so
+    dropping it moves an output by < 0.12 of an 8-bit step, for 12–25 % fewer taps.
+
     Implementation: OpenCV's SIMD ``sepFilter2D`` in-plane when available
     (:mod:`domaug.ops.opencv`); otherwise separable numpy passes in cache-sized blocks of
     rows, blocks in parallel threads (:mod:`domaug.ops.parallel`). Neither result depends
@@ -77,8 +81,15 @@ def gaussian_blur(
     sigmas = _per_axis(sigma_px_per_axis, spatial_ndim, "sigma_px_per_axis")
     if any(s < 0 for s in sigmas):
         raise ValueError(f"sigma must be >= 0, got {sigmas!r}")
+    if truncate is None:
+        truncate = TRUNCATE_8BIT if integer_out and image.dtype == np.uint8 else 4.0
     weights = [gaussian_weights(s, truncate) if s > 0 else None for s in sigmas]
     return separable_filter(image, weights, integer_out=integer_out)
+
+
+#: Kernel radius (in σ) for 8-bit in, 8-bit out: the dropped tail (4.65·10⁻⁴ of the mass)
+#: is under 0.12 of an output step even across a full-range edge.
+TRUNCATE_8BIT = 3.5
 
 
 def gaussian_weights(sigma: float, truncate: float = 4.0) -> np.ndarray:
@@ -199,31 +210,43 @@ def line_kernel(length_px: float, angle_deg: float) -> np.ndarray:
 
     ``angle_deg`` is measured counter-clockwise from the +x (column) axis as seen on
     screen (rows grow downwards, so +90° points up). The segment is centred on the
-    kernel centre, sampled densely and splatted bilinearly, so sub-pixel lengths and
-    any angle are represented; the kernel is odd-sized, float32 and sums to 1.
+    kernel centre. Along its major axis each pixel column (or row) gets exactly the
+    fraction of the path that crosses it (so sub-pixel lengths are exact); across, the
+    path's position at that column is split linearly between the two nearest pixels
+    (Wu's anti-aliased line: two taps per step, half the taps of a 2-D splat). The
+    kernel is odd-sized, float32 and sums to 1.
     """
     length = float(length_px)
     if not length >= 0:
         raise ValueError(f"length_px must be >= 0, got {length_px!r}")
     theta = math.radians(float(angle_deg))
-    dx, dy = round(math.cos(theta), 12), round(-math.sin(theta), 12)
-    half = int(math.ceil(length / 2.0)) + 1
-    size = 2 * half + 1
-    kernel = np.zeros((size, size), dtype=np.float64)
-    n = max(2, int(math.ceil(length * 8)) + 1)
-    t = (np.arange(n) + 0.5) / n - 0.5 if length > 0 else np.zeros(1)
-    x = half + t * length * dx
-    y = half + t * length * dy
-    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
-    fx, fy = x - x0, y - y0
-    for oy, ox, w in ((0, 0, (1 - fy) * (1 - fx)), (0, 1, (1 - fy) * fx), (1, 0, fy * (1 - fx)), (1, 1, fy * fx)):
-        np.add.at(kernel, (y0 + oy, x0 + ox), w)
+    dx, dy = round(math.cos(theta), 12), round(-math.sin(theta), 12)  # screen: rows grow down
+    steep = abs(dy) > abs(dx)
+    major, minor = (dy, dx) if steep else (dx, dy)
+    half_extent = 0.5 * length * abs(major)  # the path covers [-half_extent, half_extent] on the major axis
+    slope = minor / major if major else 0.0
+    n = int(math.floor(half_extent + 0.5))  # outermost pixel touched
+    steps = np.arange(-n, n + 1, dtype=np.float64)
+    lo, hi = np.maximum(steps - 0.5, -half_extent), np.minimum(steps + 0.5, half_extent)
+    share = np.maximum(hi - lo, 0.0) if half_extent > 0 else (steps == 0).astype(np.float64)
+    across = slope * 0.5 * (lo + hi)  # minor position at the centre of the covered part
+    base = np.floor(across)
+    frac = across - base
+    radius = int(max(np.abs(base).max(), np.abs(base + 1).max())) if half_extent > 0 else 0
+    kernel = np.zeros((2 * n + 1, 2 * radius + 1), dtype=np.float64)  # (major, minor)
+    rows = (steps + n).astype(int)
+    np.add.at(kernel, (rows, (base + radius).astype(int)), share * (1 - frac))
+    inside = base + 1 + radius <= 2 * radius
+    np.add.at(kernel, (rows[inside], (base[inside] + 1 + radius).astype(int)), (share * frac)[inside])
     kernel /= kernel.sum()
+    if not steep:
+        kernel = kernel.T  # rows = minor (y), columns = major (x)
     # trim empty border rows/columns symmetrically (keeps the centre at the centre)
+    cy, cx = kernel.shape[0] // 2, kernel.shape[1] // 2
     nz_r, nz_c = np.nonzero(kernel.sum(axis=1))[0], np.nonzero(kernel.sum(axis=0))[0]
-    r = max(half - nz_r.min(), nz_r.max() - half)
-    c = max(half - nz_c.min(), nz_c.max() - half)
-    return kernel[half - r:half + r + 1, half - c:half + c + 1].astype(np.float32)
+    r = max(cy - nz_r.min(), nz_r.max() - cy)
+    c = max(cx - nz_c.min(), nz_c.max() - cx)
+    return np.ascontiguousarray(kernel[cy - r:cy + r + 1, cx - c:cx + c + 1], dtype=np.float32)
 
 
 def convolve(image: np.ndarray, kernel: np.ndarray, spatial_ndim: int, *, integer_out: bool = False) -> np.ndarray:
