@@ -168,3 +168,14 @@ def test_tiny_images_reflect_like_numpy_when_the_kernel_is_wider(shape, sigma):
     kernel = psf.line_kernel(9, 33)
     fast, slow = _both(lambda: psf.convolve(a, kernel, 2))
     np.testing.assert_allclose(fast, slow, atol=1e-6)
+
+
+@pytest.mark.parametrize("length,angle", [(25, 30), (40, 70)])
+def test_long_line_psf_on_8_bit_avoids_dft_and_stays_the_rounded_float_result(length, angle):
+    # kernels with >= 130 taps in their box go through bands of rows (OpenCV would use a DFT)
+    img = np.random.default_rng(8).integers(0, 256, (70, 90, 3), dtype=np.uint8)
+    kernel = psf.line_kernel(length, angle)
+    assert kernel.size >= psf._CV_DFT_TAPS
+    m_u8 = psf.convolve(img, kernel, 2, integer_out=True)
+    diff = np.abs(m_u8.astype(int) - restore_dtype(psf.convolve(img, kernel, 2), np.uint8))
+    assert diff.max() <= 1 and np.mean(diff) < 0.01
