@@ -35,6 +35,8 @@ import numpy as np
 
 from harness import Case
 
+from cases.large_geotiff import large_case
+
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 SAT = DATA / "satellite"
 
@@ -108,16 +110,22 @@ def micasense5() -> tuple[dict, bool]:
 
 # --------------------------------------------------------------------------- what a peer does to the data
 
-def peer_problem(image: np.ndarray, out, valid: np.ndarray | None = None) -> str:
-    """What the peer did to the data, in words ('' when dtype, shape, range and nodata look right)."""
+def peer_problem(image: np.ndarray, out, valid: np.ndarray | None = None, same_shape: bool = True) -> str:
+    """What the peer did to the data, in words ('' when dtype, shape, range and nodata look right).
+
+    ``same_shape=False`` for ops that are meant to change the grid (Resize, RandomCrop):
+    then only the band count must be kept.
+    """
     if not isinstance(out, np.ndarray):
         return f"returned {type(out).__name__}"
     problems = []
     if out.dtype != image.dtype:
         problems.append(f"dtype {image.dtype}→{out.dtype}")
-    if out.shape != image.shape:
+    if (out.shape != image.shape) if same_shape else (out.shape[2:] != image.shape[2:]):
         problems.append(f"shape {image.shape}→{out.shape}")
         return ", ".join(problems)
+    if out.shape != image.shape:
+        valid = None  # nodata positions moved with the grid
     if np.issubdtype(out.dtype, np.floating) and not np.isfinite(out).all():
         problems.append("non-finite values")
     in_max, out_max = float(np.max(image)), float(np.max(out))
@@ -267,6 +275,10 @@ CORE_PAIRS = [
 PEER_ONLY = {"Resize-half": ("Downscale", lambda A, im: A.Downscale(scale_range=(0.5, 0.5), p=1.0))}
 
 
+#: Core cases whose output grid differs from the input's by design.
+GRID_CHANGING = frozenset({"Resize-half", "RandomCrop"})
+
+
 def core_cases(quick: bool, A) -> list[Case]:
     import domaug
 
@@ -289,7 +301,7 @@ def core_cases(quick: bool, A) -> list[Case]:
             if A is not None and make_peer is not None:
                 try:
                     peer = make_peer(A, image)
-                    problem = peer_problem(image, peer(image=image)["image"])
+                    problem = peer_problem(image, peer(image=image)["image"], same_shape=label not in GRID_CHANGING)
                     peers["albumentations"] = (lambda f=peer, im=image: f(image=im))
                     if problem:
                         note += f"albumentations: {problem}"
@@ -320,98 +332,6 @@ def field_cases(quick: bool) -> list[Case]:
         Case("fields.smooth_field", f"{n}x{n} float32", lambda: fields.smooth_field((n, n), seed=1, correlation_px=20),
              array=ref, note="field only (gain drifts, illumination)"),
     ]
-
-
-# --------------------------------------------------------------------------- windowed GeoTIFF (memory)
-
-WINDOWED = r"""
-import json, resource, sys, time
-from pathlib import Path
-import domaug
-from domaug_satellite.geotiff_windows import run_windowed
-src, dst, tile = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-pipe = domaug.Compose([domaug.get_transform("satellite.CloudCover", coverage=0.3),
-                       domaug.get_transform("satellite.Haze"), domaug.get_transform("satellite.SensorNoise")])
-t0 = time.perf_counter()
-run_windowed(pipe, src, dst, seed=1, tile=tile)
-seconds = time.perf_counter() - t0
-with open("/proc/self/status") as f:  # VmHWM: this process's peak (ru_maxrss keeps the forking parent's)
-    hwm = [int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:")]
-peak = hwm[0] if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": seconds, "peak_rss_mb": peak}))
-"""
-
-
-def _write_large(path: Path, size: int) -> None:
-    """A tiled 4-band uint16 GeoTIFF (smooth reflectance ×10⁴, nodata collar), block by block."""
-    import rasterio
-    from rasterio.transform import Affine
-    from rasterio.windows import Window
-
-    from domaug.ops.fields import smooth_field
-
-    profile = dict(driver="GTiff", height=size, width=size, count=4, dtype="uint16", nodata=0, tiled=True,
-                   blockxsize=512, blockysize=512, crs="EPSG:32633", bigtiff="YES",
-                   transform=Affine(10, 0, 300000, 0, -10, 5000000))
-    step = 2048
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.descriptions = ("blue", "green", "red", "nir")
-        for r in range(0, size, step):
-            for c in range(0, size, step):
-                h, w = min(step, size - r), min(step, size - c)
-                f = smooth_field((h, w), seed=7, correlation_px=40, offset=(r, c))
-                block = np.stack([np.clip(1200 + (600 + 100 * b) * f, 1, None) for b in range(4)]).astype(np.uint16)
-                if c == 0:
-                    block[:, :, :32] = 0
-                dst.write(block, window=Window(c, r, w, h))
-
-
-def windowed_geotiff(size: int, tile: int = 1024) -> dict:
-    """Wall time and peak RSS of windowed CloudCover+Haze+SensorNoise over a size² GeoTIFF."""
-    import json
-    import subprocess
-    import sys
-    import tempfile
-    import time
-
-    with tempfile.TemporaryDirectory(prefix="domaug-large-") as tmp:
-        src, dst = Path(tmp) / "large.tif", Path(tmp) / "large.aug0.tif"
-        t0 = time.perf_counter()
-        _write_large(src, size)
-        gen = time.perf_counter() - t0
-        res = subprocess.run([sys.executable, "-c", WINDOWED, str(src), str(dst), str(tile)],
-                             capture_output=True, text=True, timeout=3600)
-        if res.returncode != 0:
-            return {"error": (res.stderr.strip().splitlines() or ["?"])[-1][:160], "size": size}
-        out = json.loads(res.stdout.strip().splitlines()[-1])
-        out.update(size=size, tile=tile, generate_seconds=round(gen, 1), input_mb=src.stat().st_size / 2**20)
-        return out
-
-
-def large_case(size: int) -> Case:
-    """One 1024² window of the pipeline timed in-process; the whole-file run in the note."""
-    import domaug
-
-    try:
-        big = windowed_geotiff(size)
-    except Exception as exc:  # rasterio or the satellite plugin missing
-        big = {"error": _err(exc), "size": size}
-    if "error" in big:
-        note = f"windowed {size}² run failed: {big['error']}"
-    else:
-        note = (f"whole {size}²×4 uint16 GeoTIFF ({big['input_mb']:.0f} MiB) windowed in a fresh process: "
-                f"{big['seconds']:.1f} s, peak RSS {big['peak_rss_mb']:.0f} MiB (target < 1536 MiB at 20000²)")
-    sample, _ = landsat4(1024)
-    try:
-        pipe = domaug.Compose([domaug.get_transform("satellite.CloudCover", coverage=0.3),
-                               domaug.get_transform("satellite.Haze"), domaug.get_transform("satellite.SensorNoise")])
-        rng = np.random.default_rng(0)
-        ours = (lambda: pipe(rng=rng, **sample))
-        ours()
-    except Exception as exc:
-        ours = _raiser(_err(exc))
-    return Case("satellite.Compose(Cloud+Haze+Noise)", "1024x1024x4 uint16 window", ours, {},
-                array=sample["image"], note=note, extra={"windowed_geotiff": big})
 
 
 def cases(quick: bool = False) -> list[Case]:
