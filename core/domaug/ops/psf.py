@@ -210,11 +210,11 @@ def line_kernel(length_px: float, angle_deg: float) -> np.ndarray:
 
     ``angle_deg`` is measured counter-clockwise from the +x (column) axis as seen on
     screen (rows grow downwards, so +90° points up). The segment is centred on the
-    kernel centre. Along its major axis each pixel column (or row) gets exactly the
-    fraction of the path that crosses it (so sub-pixel lengths are exact); across, the
-    path's position at that column is split linearly between the two nearest pixels
-    (Wu's anti-aliased line: two taps per step, half the taps of a 2-D splat). The
-    kernel is odd-sized, float32 and sums to 1.
+    kernel centre and integrated against linear interpolation along its major axis
+    (so sub-pixel lengths and shifts are exact for a linearly reconstructed image);
+    across, each column's (or row's) share sits where the line crosses that column,
+    split linearly between the two nearest pixels (Wu's anti-aliased line: two taps per
+    step, where a 2-D bilinear splat needs up to three). The kernel is odd-sized, float32 and sums to 1.
     """
     length = float(length_px)
     if not length >= 0:
@@ -223,21 +223,27 @@ def line_kernel(length_px: float, angle_deg: float) -> np.ndarray:
     dx, dy = round(math.cos(theta), 12), round(-math.sin(theta), 12)  # screen: rows grow down
     steep = abs(dy) > abs(dx)
     major, minor = (dy, dx) if steep else (dx, dy)
-    half_extent = 0.5 * length * abs(major)  # the path covers [-half_extent, half_extent] on the major axis
     slope = minor / major if major else 0.0
-    n = int(math.floor(half_extent + 0.5))  # outermost pixel touched
-    steps = np.arange(-n, n + 1, dtype=np.float64)
-    lo, hi = np.maximum(steps - 0.5, -half_extent), np.minimum(steps + 0.5, half_extent)
-    share = np.maximum(hi - lo, 0.0) if half_extent > 0 else (steps == 0).astype(np.float64)
-    across = slope * 0.5 * (lo + hi)  # minor position at the centre of the covered part
+    extent = length * abs(major)  # the path's length along the major axis
+    n_samples = max(2, int(math.ceil(extent * 8)) + 1)
+    t = ((np.arange(n_samples) + 0.5) / n_samples - 0.5) * extent if extent > 0 else np.zeros(1)
+    x0 = np.floor(t)
+    fx = t - x0
+    reach = int(math.floor(0.5 * extent)) + 1
+    cols = np.concatenate([x0, x0 + 1]).astype(np.int64) + reach
+    weights = np.concatenate([1 - fx, fx])
+    share = np.bincount(cols, weights, minlength=2 * reach + 1)
+    used = share > 1e-12
+    steps = np.nonzero(used)[0]
+    share = share[used]
+    across = slope * (steps - reach)  # the line's minor position at this step's centre
     base = np.floor(across)
     frac = across - base
-    radius = int(max(np.abs(base).max(), np.abs(base + 1).max())) if half_extent > 0 else 0
-    kernel = np.zeros((2 * n + 1, 2 * radius + 1), dtype=np.float64)  # (major, minor)
-    rows = (steps + n).astype(int)
-    np.add.at(kernel, (rows, (base + radius).astype(int)), share * (1 - frac))
-    inside = base + 1 + radius <= 2 * radius
-    np.add.at(kernel, (rows[inside], (base[inside] + 1 + radius).astype(int)), (share * frac)[inside])
+    radius = int(max(np.abs(base).max(), np.abs(base + 1).max()))
+    kernel = np.zeros((2 * reach + 1, 2 * radius + 1), dtype=np.float64)  # (major, minor)
+    np.add.at(kernel, (steps, (base + radius).astype(int)), share * (1 - frac))
+    upper = (base + 1 + radius <= 2 * radius) & (frac > 0)
+    np.add.at(kernel, (steps[upper], (base[upper] + 1 + radius).astype(int)), (share * frac)[upper])
     kernel /= kernel.sum()
     if not steep:
         kernel = kernel.T  # rows = minor (y), columns = major (x)

@@ -103,6 +103,16 @@ def warp_image(
                                    valid=valid, fill=fill)
     sigma = sampler.prefilter_sigma() if antialias and order > 0 else None
     if valid is None:
+        if (nodata is None and spatial_ndim == 2 and image.dtype.kind in "ui" and isinstance(sampler, AffineSampler)
+                and not sampler._resize):
+            # Integer warps whose uncovered pixels take ``fill``: the warp's constant border
+            # already holds it beyond a thin band along the edge; set only that band.
+            value = _fill_value(image.dtype, meta, None, fill)
+            fast = sampler.sample_native(image, order, spatial_ndim, sigma, border_value=float(value))
+            if fast is not None:
+                if not sampler.all_inside:
+                    fast.reshape(-1, *fast.shape[2:])[sampler.outside_band()] = value
+                return _finish_native(fast, image.dtype, None, meta, None, fill, wdtype)
         fast = sampler.sample_native(image, order, spatial_ndim, sigma)
         if fast is not None:
             inside = None if sampler.all_inside else sampler.inside
@@ -218,17 +228,23 @@ def _finish_native(out: np.ndarray, dtype: np.dtype, inside: np.ndarray | None, 
             np.clip(out, out.dtype.type(max(lo, full_lo)), out.dtype.type(min(hi, full_hi)), out=out)
     bad = None if inside is None else ~inside
     if bad is not None and bad.any():
-        value = float(nodata) if nodata is not None else float(fill)
-        if dtype.kind in "ui":  # as restore_dtype: round, clip (NaN → low end)
-            value = dtype.type(lo if np.isnan(value) else min(max(float(np.rint(value)), lo), hi))
-        else:
-            value = dtype.type(min(max(value, lo), hi) if not np.isnan(value) else value)
-        if nodata is not None and np.issubdtype(dtype, np.integer) and _fits(nodata, dtype):
-            value = dtype.type(nodata)  # even outside a declared valid_range
-        _fill_where(out, bad, value)
+        _fill_where(out, bad, _fill_value(dtype, meta, nodata, fill))
     if nodata is not None:
         out = avoid_nodata(out, inside, nodata, meta)
     return out
+
+
+def _fill_value(dtype: np.dtype, meta: Mapping[str, Any], nodata: Any, fill: float) -> Any:
+    """What an uncovered pixel holds in ``dtype``: nodata if declared, else ``fill`` as restore_dtype makes it."""
+    lo, hi = value_range(dtype, meta)
+    value = float(nodata) if nodata is not None else float(fill)
+    if dtype.kind in "ui":  # as restore_dtype: round, clip (NaN → low end)
+        value = dtype.type(lo if np.isnan(value) else min(max(float(np.rint(value)), lo), hi))
+    else:
+        value = dtype.type(min(max(value, lo), hi) if not np.isnan(value) else value)
+    if nodata is not None and np.issubdtype(dtype, np.integer) and _fits(nodata, dtype):
+        value = dtype.type(nodata)  # even outside a declared valid_range
+    return value
 
 
 def _fits(value: float, dtype: np.dtype) -> bool:

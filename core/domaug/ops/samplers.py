@@ -114,12 +114,14 @@ class AffineSampler:
         return np.array([[a[1, 1], a[1, 0], o[1]], [a[0, 1], a[0, 0], o[0]]], dtype=np.float64)
 
     def sample_native(self, array: np.ndarray, order: int, spatial_ndim: int,
-                      sigma: Sequence[float] | None = None, extend: bool = False) -> np.ndarray | None:
+                      sigma: Sequence[float] | None = None, extend: bool = False,
+                      border_value: float = 0.0) -> np.ndarray | None:
         """Warp ``array`` (spatial axes first, channels last) in its own dtype with OpenCV.
 
         Edges are replicated (as ``mode="nearest"``); pixels whose centre falls outside the
         input are *not* filled here (see :attr:`inside`) — unless ``extend``, they hold
-        arbitrary values. ``extend=True`` replicates the edge everywhere (fields).
+        arbitrary values: ``border_value`` beyond :meth:`outside_band`, edge values or a mix
+        inside it. ``extend=True`` replicates the edge everywhere (fields).
         None when OpenCV cannot do it.
         """
         cv2 = _cv2()
@@ -157,7 +159,7 @@ class AffineSampler:
         m[:, 2] += 1.0
         return _cv_channels(array, spatial_ndim, lambda a: cv2.warpAffine(
             cv2.copyMakeBorder(a, 1, 1, 1, 1, cv2.BORDER_REPLICATE), m, (w, h), flags=inter,
-            borderMode=cv2.BORDER_CONSTANT, borderValue=0))
+            borderMode=cv2.BORDER_CONSTANT, borderValue=(border_value,) * 4))
 
     def sample(self, channel: np.ndarray, order: int) -> np.ndarray:
         matrix = np.diag(self.matrix) if self._diagonal else self.matrix
@@ -200,10 +202,19 @@ class AffineSampler:
         return self._inside
 
     def _inside_by_rows(self) -> np.ndarray:
-        """``inside`` as one column interval per output line: O(lines) math, one compare pass.
+        """``inside`` as one column interval per output line: O(lines) math, one compare pass."""
+        start, stop = self._line_intervals(-0.5 - _EPS, 0.5 - _EPS)
+        w = self.out_shape[-1]
+        # start <= c < stop  ⇔  (c - start) mod 2^k < stop - start  (one SIMD compare)
+        it, ut = (np.int16, np.uint16) if w < 2**15 - 1 else (np.int32, np.uint32)
+        cols, start, stop = np.arange(w, dtype=it), start.astype(it), stop.astype(it)
+        return (cols - start[..., None]).view(ut) < (stop - start)[..., None].view(ut)
 
-        Each input coordinate is affine in the output column ``c``, so the constraints
-        ``-0.5 - eps <= coord_k <= n_k - 0.5 + eps`` give an interval of ``c`` per line.
+    def _line_intervals(self, low: float, high_minus_n: float) -> tuple[np.ndarray, np.ndarray]:
+        """Per output line, the columns ``[start, stop)`` whose centres map into ``[low, n_k - high_minus_n]``.
+
+        Each input coordinate is affine in the output column ``c``, so the constraints on
+        every input axis give one interval of ``c`` per line (the map is convex).
         """
         n = len(self.out_shape)
         lines = self.out_shape[:-1]
@@ -217,7 +228,7 @@ class AffineSampler:
                 if self.matrix[k, j] != 0:
                     base = base + self.matrix[k, j] * grids[j]
             a = self.matrix[k, n - 1]
-            c_min, c_max = -0.5 - _EPS - base, self.in_shape[k] - 0.5 + _EPS - base
+            c_min, c_max = low - base, self.in_shape[k] - high_minus_n - base
             if a == 0:
                 ok = (c_min <= 0) & (c_max >= 0)
                 lo = np.where(ok, lo, np.inf)
@@ -228,13 +239,32 @@ class AffineSampler:
         # a centre exactly on a bound (up to rounding of the division) counts as inside
         tol = 1e-9
         w = self.out_shape[-1]
-        start = np.clip(np.ceil(lo - tol), 0, w).astype(np.int32)
-        stop = np.clip(np.floor(hi + tol) + 1, 0, w).astype(np.int32)
-        stop = np.maximum(stop, start)
-        # start <= c < stop  ⇔  (c - start) mod 2^k < stop - start  (one SIMD compare)
-        it, ut = (np.int16, np.uint16) if w < 2**15 - 1 else (np.int32, np.uint32)
-        cols, start, stop = np.arange(w, dtype=it), start.astype(it), stop.astype(it)
-        return (cols - start[..., None]).view(ut) < (stop - start)[..., None].view(ut)
+        start = np.clip(np.ceil(lo - tol), 0, w).astype(np.int64)
+        stop = np.clip(np.floor(hi + tol) + 1, 0, w).astype(np.int64)
+        return start, np.maximum(stop, start)
+
+    def outside_band(self, reach_px: float = 2.0) -> np.ndarray:
+        """Flat indices of the 2-D output pixels outside the input whose centres fall within
+        ``reach_px`` input pixels of its edge (what a replicated 1-pixel border can reach).
+
+        Farther pixels sample only the constant border of a warp; these are the ones a
+        caller must still set. Same interval rule as :attr:`inside`.
+        """
+        if len(self.out_shape) != 2:
+            raise ValueError("outside_band is for 2-D grids")
+        s_in, e_in = self._line_intervals(-0.5 - _EPS, 0.5 - _EPS)
+        s_out, e_out = self._line_intervals(-0.5 - reach_px, 0.5 - reach_px)
+        s_in = np.clip(s_in, s_out, e_out)
+        e_in = np.clip(np.maximum(e_in, s_in), s_out, e_out)
+        rows = np.arange(self.out_shape[0], dtype=np.int64) * self.out_shape[1]
+        starts = np.concatenate([rows + s_out, rows + e_in])
+        lengths = np.concatenate([s_in - s_out, e_out - e_in])
+        keep = lengths > 0
+        starts, lengths = starts[keep], lengths[keep]
+        if not starts.size:
+            return np.empty(0, np.int64)
+        first = np.cumsum(lengths) - lengths  # where each run begins in the output
+        return np.repeat(starts - first, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
 
     def prefilter_sigma(self) -> list[float]:
         return antialias_sigma(self.out_to_in)
