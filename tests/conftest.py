@@ -16,6 +16,28 @@ def shared_data() -> Path:
         pytest.skip(f"real sample data not found at {SHARED_DATA} (../shared/data beside the repo)")
     return SHARED_DATA
 
+
+@pytest.fixture
+def both_paths():
+    """``run(fn)`` → ``(fn() with OpenCV, fn() with the numpy paths)``; skips without OpenCV."""
+    from domaug.ops import opencv
+
+    if opencv.cv2_module() is None:
+        pytest.skip("OpenCV paths disabled or OpenCV not installed")
+
+    def run(fn):
+        try:
+            opencv.set_enabled(True)
+            fast = fn()
+            opencv.set_enabled(False)
+            ref = fn()
+        finally:
+            opencv.set_enabled(True)
+        return fast, ref
+
+    return run
+
+
 try:  # CI: the same examples on every run, no deadline on a loaded 2-core machine
     from hypothesis import settings
 

@@ -12,23 +12,6 @@ from domaug.transforms.affine import affine_matrix
 cv2 = pytest.importorskip("cv2")
 
 
-@pytest.fixture
-def both_paths():
-    """Run a callable with OpenCV on, then off (scipy); restore the setting."""
-
-    def run(fn):
-        try:
-            opencv.set_enabled(True)
-            fast = fn()
-            opencv.set_enabled(False)
-            ref = fn()
-        finally:
-            opencv.set_enabled(True)
-        return fast, ref
-
-    return run
-
-
 def smooth_rgb(h, w, channels=3, dtype=np.uint8, seed=0):
     yy, xx = np.mgrid[:h, :w].astype(np.float64)
     rng = np.random.default_rng(seed)

@@ -21,6 +21,8 @@ CORE_TRANSFORMS = {
     "core.GaussianNoise": "gaussian_noise:GaussianNoise",
     "core.JPEGCompression": "jpeg_compression:JPEGCompression",
     "core.CoarseDropout": "coarse_dropout:CoarseDropout",
+    "core.ColorJitter": "color_jitter:ColorJitter",
+    "core.HueSaturationValue": "hue_saturation_value:HueSaturationValue",
 }
 
 

@@ -131,27 +131,39 @@ def _stringzilla() -> Any | None:
 _sz: Any = _UNSET
 
 
-def lut8(image: np.ndarray, table: np.ndarray) -> np.ndarray | None:
+def lut8(image: np.ndarray, table: np.ndarray, out: np.ndarray | None = None) -> np.ndarray | None:
     """``table[image]`` for a C-contiguous uint8 image and a 256-entry uint8 table, or None.
 
     Uses stringzilla's SIMD byte translation when installed (``domaug[fast]``; at memcpy
     speed), else ``cv2.LUT``; None when neither is available (caller falls back to numpy).
+    ``out`` (C-contiguous uint8, the image's shape; may be ``image`` itself) receives the
+    result instead of a new array.
     """
     if not (image.size and image.flags.c_contiguous and image.dtype == np.uint8):
         return None
+    if out is not None and not (out.flags.c_contiguous and out.dtype == np.uint8 and out.shape == image.shape):
+        raise ValueError("lut8: out must be a C-contiguous uint8 array of the image's shape")
     table = np.ascontiguousarray(table, dtype=np.uint8)
     cv2 = cv2_module()
     sz = _stringzilla() if not _disabled else None
     if sz is not None:
-        out = np.empty_like(image)
+        if out is None:
+            out = np.empty_like(image)
         try:
-            sz.translate(memoryview(image.reshape(-1)), memoryview(table), out=memoryview(out.reshape(-1)))
+            if out is image:
+                sz.translate(memoryview(out.reshape(-1)), memoryview(table), inplace=True)
+            else:
+                sz.translate(memoryview(image.reshape(-1)), memoryview(table), out=memoryview(out.reshape(-1)))
         except TypeError:  # stringzilla < 4 has no out=: translate a copy in place
-            np.copyto(out, image)
+            if out is not image:
+                np.copyto(out, image)
             sz.translate(memoryview(out.reshape(-1)), memoryview(table), inplace=True)
         return out
     if cv2 is not None and image.size < 2**31:
-        return cv2.LUT(image.reshape(1, -1), table).reshape(image.shape)
+        if out is None:
+            return cv2.LUT(image.reshape(1, -1), table).reshape(image.shape)
+        cv2.LUT(image.reshape(1, -1), table, dst=out.reshape(1, -1))
+        return out
     return None
 
 
