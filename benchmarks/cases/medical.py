@@ -27,6 +27,9 @@ import numpy as np
 
 from harness import Case
 
+# peers live in their own module (the memory script reaches them as m._peer_factories / m._prepare)
+from cases.medical_peers import ELASTIC_MM, MONAI_SIGMA, _peer_factories, _prepare, _tio
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -71,77 +74,6 @@ def ct_slice(n: int) -> np.ndarray:
     return hu.astype(np.int16)
 
 
-# --------------------------------------------------------------------------- peers
-
-def _tio():
-    try:
-        import torchio
-
-        return torchio
-    except Exception:
-        return None
-
-
-def _monai():
-    try:
-        import monai.transforms
-
-        return monai.transforms
-    except Exception:
-        return None
-
-
-def monai_elastic_magnitude(sigma: float, target_max: float, n: int = 96) -> float:
-    """MONAI's Rand3DElastic multiplies a Gaussian-smoothed U(−1,1) field by `magnitude`
-    (voxels): pick the magnitude whose field has the given maximum (like TorchIO's 7.5 mm)."""
-    from scipy import ndimage
-
-    u = np.random.default_rng(0).uniform(-1, 1, (n, n, n)).astype(np.float32)
-    return float(target_max / np.abs(ndimage.gaussian_filter(u, sigma, truncate=3.0)).max())
-
-
-ELASTIC_MM = 7.5  # TorchIO's default max_displacement (mm), 7 control points
-MONAI_SIGMA = 8.0  # voxels; a correlation length comparable to 7 control points over 128 voxels
-
-
-def _peer_factories(ndim: int):
-    """name -> {peer: factory(image_array) -> transform-on-prepared-input} for matched pairs."""
-    tio, mt = _tio(), _monai()
-    p: dict[str, dict] = {}
-
-    def add(name, peer, make):
-        if make is not None:
-            p.setdefault(name, {})[peer] = make
-
-    if tio is not None:
-        disp = ELASTIC_MM if ndim == 3 else (ELASTIC_MM, ELASTIC_MM, 0.0)
-        add("ElasticDeformation", "torchio", lambda: tio.RandomElasticDeformation(
-            num_control_points=7, max_displacement=disp))
-        add("BiasField", "torchio", lambda: tio.RandomBiasField(coefficients=0.3, order=3))
-        add("Motion", "torchio", lambda: tio.RandomMotion(degrees=5, translation=5, num_transforms=2))
-        add("Ghosting", "torchio", lambda: tio.RandomGhosting(num_ghosts=(4, 10), intensity=(0.5, 0.95)))
-        add("Spike", "torchio", lambda: tio.RandomSpike(num_spikes=1))
-        add("Blur", "torchio", lambda: tio.RandomBlur(std=(0.2, 0.85)))  # FWHM 0.5–2 mm = σ 0.21–0.85 mm
-        if ndim == 3:
-            add("SliceThickness", "torchio", lambda: tio.RandomAnisotropy(axes=(0,), downsampling=(3, 6)))
-    if mt is not None:
-        if ndim == 3:
-            mag = monai_elastic_magnitude(MONAI_SIGMA, ELASTIC_MM)
-            add("ElasticDeformation", "monai", lambda: mt.Rand3DElastic(
-                sigma_range=(MONAI_SIGMA, MONAI_SIGMA), magnitude_range=(mag, mag), prob=1.0,
-                padding_mode="zeros"))
-        else:
-            add("ElasticDeformation", "monai", lambda: mt.Rand2DElastic(
-                spacing=(256 / 6, 256 / 6), magnitude_range=(2.5, 2.5), prob=1.0, padding_mode="zeros"))
-        add("RicianNoise", "monai", lambda: mt.RandRicianNoise(prob=1.0, std=0.03 * 700, sample_std=False))
-        add("BiasField", "monai", lambda: mt.RandBiasField(degree=3, coeff_range=(0.0, 0.3), prob=1.0))
-        add("GibbsRinging", "monai", lambda: mt.GibbsNoise(alpha=0.5))
-        add("Spike", "monai", lambda: mt.RandKSpaceSpikeNoise(prob=1.0))
-        add("Blur", "monai", lambda: mt.RandGaussianSmooth(sigma_x=(0.2, 0.85), sigma_y=(0.2, 0.85),
-                                                           sigma_z=(0.2, 0.85), prob=1.0))
-    return p
-
-
 #: domaug parameters chosen to match the peers' work (others run with their defaults).
 OURS = {
     "ElasticDeformation": {"max_displacement_mm": ELASTIC_MM, "n_control": 7},
@@ -162,7 +94,8 @@ NOTES = {
     "Motion": "5°, 5 mm, 2 movements; MONAI has none",
     "Ghosting": "4–10 ghosts, intensity 0.5–0.95; MONAI has none",
     "GibbsRinging": "k-space truncated to 50 % along every axis (MONAI GibbsNoise α=0.5, radial)",
-    "Spike": "one spike; TorchIO adds intensity×max|k|, MONAI sets log|k| at one point",
+    "Spike": "one spike (TorchIO num_spikes=(1, 1): a bare 1 draws 0–1 spikes); TorchIO adds "
+             "intensity×max|k|, MONAI sets log|k| at one point",
     "Blur": "Gaussian FWHM 0.5–2 mm (σ 0.2–0.85)",
     "SliceThickness": "TorchIO RandomAnisotropy = nearest down ×3–6 + linear up, no slice profile",
     "LowDoseCT": "on a CT input in HU; no peer",
@@ -172,16 +105,6 @@ NOTES = {
 TARGETS = {("ElasticDeformation", "torchio"): 0.1, ("ElasticDeformation", "monai"): 0.1,
            ("RicianNoise", "monai"): 0.5, ("BiasField", "monai"): 1.0, ("Motion", "torchio"): 0.5,
            ("Ghosting", "torchio"): 1.0, ("GibbsRinging", "monai"): 1.0}
-
-
-def _prepare(peer: str, image: np.ndarray):
-    """Input in the peer's own type, built once (outside the timed call)."""
-    import torch
-
-    arr = image if image.ndim == 3 else image[:, :, None]  # TorchIO wants 4-D (C, W, H, D)
-    if peer == "torchio":
-        return _tio().ScalarImage(tensor=torch.from_numpy(np.ascontiguousarray(arr[None])))
-    return torch.from_numpy(np.ascontiguousarray(image[None]))  # MONAI: (C, spatial...)
 
 
 def _sample(name: str, image: np.ndarray, ndim: int) -> dict:

@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from domaug.dtypes import to_float
 from domaug.errors import UnsupportedInputError
 from domaug.targets import Layout, layout_of
 
@@ -58,6 +59,17 @@ def fill_invalid(work: np.ndarray, sample: Mapping[str, Any]) -> np.ndarray:
     return work
 
 
+def read_only_float(image: np.ndarray, sample: Mapping[str, Any]) -> np.ndarray:
+    """``image`` itself when it is float32/float64 with nothing to fill, else the filled working
+    copy of :func:`fill_invalid`. For kernels that only read their input (never modify it)."""
+    if image.dtype in (np.float32, np.float64) and sample.get("valid") is None:
+        nodata = (sample.get("meta") or {}).get("nodata")
+        lo_hi = (np.min(image), np.max(image)) if image.size else (0.0, 0.0)
+        if np.isfinite(lo_hi).all() and (nodata is None or np.isnan(nodata) or not (image == nodata).any()):
+            return image
+    return fill_invalid(to_float(image), sample)
+
+
 def check_grayscale(transform_name: str, sample: Mapping[str, Any]) -> Layout:
     """Refuse multi-channel inputs (RGB ultrasound, secondary captures)."""
     lay = medical_layout(sample)
@@ -71,10 +83,34 @@ def check_grayscale(transform_name: str, sample: Mapping[str, Any]) -> Layout:
 
 def is_magnitude(image: np.ndarray) -> bool:
     """True when the image looks like a magnitude image (no negative values, e.g. MR)."""
-    if image.dtype.kind == "f":
+    if image.size == 0:
+        return True
+    lowest = np.min(image)
+    if image.dtype.kind == "f" and not np.isfinite(lowest):  # NaN or ±inf: judge the finite values
         finite = image[np.isfinite(image)]
         return bool(finite.size == 0 or np.min(finite) >= 0)
-    return bool(np.min(image) >= 0)
+    return bool(lowest >= 0)
+
+
+def mean_abs(sample: Mapping[str, Any]) -> float:
+    """Mean absolute intensity of the valid voxels of ``sample["image"]`` (float64 sum).
+
+    Float images with every voxel valid take one OpenCV L1-norm pass; anything else
+    (integers, nodata, NaN) the working copy of :func:`fill_invalid`.
+    """
+    image = sample["image"]
+    meta = sample.get("meta") or {}
+    if (image.dtype in (np.float32, np.float64) and image.size and image.size < 2**31 and image.flags.c_contiguous
+            and sample.get("valid") is None and meta.get("nodata") is None):
+        from domaug.ops.opencv import cv2_module
+
+        cv2 = cv2_module()
+        if cv2 is not None:
+            total = float(cv2.norm(image.reshape(1, -1), cv2.NORM_L1))
+            if np.isfinite(total):
+                return total / image.size
+    work = fill_invalid(image.astype(np.float64 if image.dtype == np.float64 else np.float32), sample)
+    return float(np.mean(np.abs(work), dtype=np.float64))
 
 
 class MedicalMixin:

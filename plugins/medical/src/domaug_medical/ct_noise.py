@@ -30,6 +30,40 @@ def _square(image: np.ndarray) -> tuple[np.ndarray, tuple[slice, slice]]:
     return out, window
 
 
+def radon(image: np.ndarray, theta_deg: np.ndarray) -> np.ndarray:
+    """Parallel-beam sinogram (detector bins × views) of a square image, float64.
+
+    The geometry of ``skimage.transform.radon(image, theta, circle=False)`` (image padded
+    to its diagonal, rotation axis at pixel ``(n // 2, n // 2)``, linear interpolation, sum
+    along columns), each view one OpenCV ``warpAffine`` in float32: 5× faster, line
+    integrals within ~0.5 % (OpenCV puts sample positions on a 1/32-pixel grid). They set
+    only the expected photon counts, i.e. the noise variance ``e^p / I0``; the noise itself
+    is reconstructed by scikit-image's exact ``iradon``. scikit-image's ``radon`` without OpenCV.
+    """
+    from domaug.ops.opencv import cv2_module
+
+    cv2 = cv2_module()
+    size = image.shape[0]
+    if cv2 is None or image.ndim != 2 or image.shape[1] != size or size >= 16000:
+        from skimage.transform import radon as sk_radon
+
+        return sk_radon(image, theta=theta_deg, circle=False)
+    pad = int(np.ceil(np.sqrt(2) * size - size))
+    before = (size + pad) // 2 - size // 2
+    padded = np.pad(image.astype(np.float32), ((before, pad - before), (before, pad - before)))
+    n = padded.shape[0]
+    centre = n // 2
+    out = np.empty((n, len(theta_deg)), dtype=np.float64)
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    rotated = np.empty((n, n), np.float32)
+    for i, angle in enumerate(np.deg2rad(np.asarray(theta_deg, dtype=np.float64))):
+        c, s = math.cos(angle), math.sin(angle)
+        m = np.array([[c, s, -centre * (c + s - 1)], [-s, c, -centre * (c - s - 1)]])  # (col, row) out → in
+        cv2.warpAffine(padded, m, (n, n), dst=rotated, flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        out[:, i] = rotated.sum(axis=0, dtype=np.float64)
+    return out
+
+
 def projection_noise_hu(
     hu: np.ndarray,
     *,
@@ -50,13 +84,13 @@ def projection_noise_hu(
     ``f' = f / (1 − f)`` so that the added variance ∝ (1/f − 1)/I0: on top of the noise
     the full-dose input already carries (∝ 1/I0), the total is ∝ 1/(f·I0).
     """
-    from skimage.transform import iradon, radon
+    from skimage.transform import iradon
 
     if dose_fraction >= 1.0:
         return np.zeros(hu.shape, dtype=np.float32)
     mu, window = _square(hu_to_attenuation(hu, pixel_mm, mu_water))
     theta = np.linspace(0.0, 180.0, int(n_views), endpoint=False)
-    p = radon(mu, theta=theta, circle=False)
+    p = radon(mu, theta)
     effective = dose_fraction / (1.0 - dose_fraction)
     n0 = i0 * effective
     rng = np.random.default_rng(seed)

@@ -6,12 +6,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.dtypes import to_float
 from domaug.params import check_range, sample_int, sample_uniform
 from domaug.transform import PixelTransform
 
 from . import kspace
-from ._base import MedicalMixin, fill_invalid, axis_index, check_phase_axis, draw_phase_axis, is_magnitude, medical_layout
+from ._base import (MedicalMixin, axis_index, check_phase_axis, draw_phase_axis, is_magnitude, medical_layout,
+                    read_only_float)
 
 
 class Ghosting(MedicalMixin, PixelTransform):
@@ -55,7 +55,7 @@ class Ghosting(MedicalMixin, PixelTransform):
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
         lay = medical_layout(sample)
         axis = axis_index(params["phase_axis"], lay.spatial_ndim)
-        work = fill_invalid(to_float(image), sample)
+        work = read_only_float(image, sample)  # the FFT kernels only read it
         magnitude = is_magnitude(work)
         out = kspace.ghosting(work, axis=axis, num_ghosts=int(params["num_ghosts"]),
                               intensity=float(params["intensity"]))

@@ -6,12 +6,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.dtypes import to_float
 from domaug.params import check_choice, check_range, sample_uniform
 from domaug.transform import PixelTransform
 
 from . import kspace
-from ._base import MedicalMixin, fill_invalid, is_magnitude, medical_layout
+from ._base import MedicalMixin, is_magnitude, medical_layout, read_only_float
 
 AXES = ("inplane", "vertical", "horizontal", "all")
 
@@ -49,7 +48,7 @@ class GibbsRinging(MedicalMixin, PixelTransform):
         nd = medical_layout(sample).spatial_ndim
         axes = {"inplane": [nd - 2, nd - 1], "vertical": [nd - 2], "horizontal": [nd - 1],
                 "all": list(range(nd))}[params["axes"]]
-        work = fill_invalid(to_float(image), sample)
+        work = read_only_float(image, sample)  # the FFT kernels only read it
         magnitude = is_magnitude(work)
         out = kspace.truncate(work, axes=axes, keep_fraction=float(params["keep_fraction"]))
         return np.abs(out, out=out) if magnitude else out

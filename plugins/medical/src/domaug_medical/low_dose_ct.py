@@ -25,8 +25,9 @@ class LowDoseCT(MedicalMixin, PixelTransform):
     62(5):2226, 2015 — counts ``Poisson(I0·f·e^{-p}) + N(0, σ_e²)``, log, FBP; σ ∝ 1/√f.
 
     ``projection`` mode (default for 2-D slices): HU → μ (μ_water = 0.0192/mm × pixel size),
-    parallel-beam Radon transform (``skimage.transform.radon``), noisy counts, −log, FBP
-    (``iradon``) of the *difference* to the noiseless sinogram, added to the input. Because
+    parallel-beam Radon transform (``ct_noise.radon``: scikit-image's geometry, OpenCV
+    rotations), noisy counts, −log, FBP (``skimage.transform.iradon``) of the *difference*
+    to the noiseless sinogram, added to the input. Because
     FBP is linear this equals recon(noisy) − recon(noiseless): no reconstruction bias enters,
     only noise with the CT texture (streaks along dense structures included). The input is
     assumed to be a full-dose scan that already carries noise ∝ 1/I0, so the noise added is
@@ -53,7 +54,7 @@ class LowDoseCT(MedicalMixin, PixelTransform):
         Std of the detector's electronic noise in counts (projection mode). Default 2.
     n_views : int, optional
         Projection angles over 180° (projection mode); default the image size clipped to
-        180–360 (the Radon transform dominates the cost: ~0.1 s for 128², ~3 s for 512²).
+        180–360 (projection and back-projection dominate the cost: ~0.04 s for 128², ~1 s for 512²).
     filter_name : str
         FBP filter (projection mode): ramp, shepp-logan (default), cosine, hamming, hann.
     full_dose_noise_hu : float

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.dtypes import to_float
 from domaug.params import check_range, sample_int, sample_uniform
 from domaug.transform import PixelTransform
 
 from . import kspace
-from ._base import MedicalMixin, fill_invalid, axis_index, check_phase_axis, draw_phase_axis, is_magnitude, medical_layout, spacing_mm
+from ._base import (MedicalMixin, axis_index, check_phase_axis, draw_phase_axis, is_magnitude, medical_layout,
+                    read_only_float, spacing_mm)
 
 
 class Motion(MedicalMixin, PixelTransform):
@@ -22,6 +23,10 @@ class Motion(MedicalMixin, PixelTransform):
     are acquired in order (−k_max → +k_max) and each segment comes from the pose held
     at that time; the segment with the k-space centre comes from the original pose so
     that the image stays registered. Only the 1-D FFT along the phase axis is needed.
+    Each pose is one in-plane warp (rotation and the translation across the phase axis,
+    linear, edges replicated) plus a linear phase ramp on its k-space segment for the
+    translation along the phase axis (Fourier shift theorem: exact, and the field of view
+    wraps around along the phase axis as in a real acquisition).
 
     Parameters
     ----------
@@ -66,11 +71,14 @@ class Motion(MedicalMixin, PixelTransform):
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
         lay = medical_layout(sample)
         spacing = spacing_mm(sample, lay)
-        work = fill_invalid(to_float(image), sample)
-        copies = [work]
+        axis = axis_index(params["phase_axis"], lay.spatial_ndim)
+        work = read_only_float(image, sample)  # rigid_copy and mix_segments only read it
+        copies, phase_shifts = [work], [0.0]
         for pose in params["poses"]:
             shift_px = [t / s for t, s in zip(pose["translation_mm"], spacing)]
-            copies.append(kspace.rigid_copy(work, angle_deg=float(pose["angle_deg"]), shift_px=shift_px, spacing=spacing))
-        axis = axis_index(params["phase_axis"], lay.spatial_ndim)
+            phase_shifts.append(float(shift_px[axis]))  # along the phase axis: a k-space phase ramp
+            shift_px[axis] = 0.0
+            copies.append(partial(kspace.rigid_copy, work, angle_deg=float(pose["angle_deg"]), shift_px=shift_px,
+                                  spacing=spacing))  # made when its segment is filled
         return kspace.mix_segments(copies, axis=axis, boundaries=params["boundaries"], centre_copy=0,
-                                   magnitude=is_magnitude(work))
+                                   magnitude=is_magnitude(work), phase_shifts=phase_shifts)

@@ -29,20 +29,56 @@ def reference_intensity(image: np.ndarray, reference: str) -> float:
     return float(np.percentile(flat.ravel()[::step], 99.0))
 
 
+#: Voxels per block of :func:`rician` (the block's working arrays stay in the CPU cache).
+#: Part of the algorithm: the draws are consumed block by block, so changing it changes outputs.
+BLOCK = 1 << 15
+
+
 def rician(image: np.ndarray, sigma: float, seed: int) -> np.ndarray:
-    """``|x + n_re + i·n_im|`` with ``n ~ N(0, σ²)`` on each channel (float32 unless float64)."""
-    work = to_float(image)
+    """``|x + σ(n_re + i·n_im)|`` with ``n_re, n_im ~ N(0, 1)`` i.i.d. (float32 unless float64 input).
+
+    The complex Gaussian is drawn in polar form (Box–Muller): ``n_re + i·n_im = R·e^{iθ}``
+    with ``R = √(−2 ln U₁)`` (Rayleigh) and ``θ = 2π U₂``, ``U₁, U₂ ~ U(0, 1)`` from
+    ``numpy.random.default_rng(seed)`` (PCG64), exactly Gaussian in distribution and 3× cheaper
+    than two ziggurat draws. Block by block (:data:`BLOCK` voxels in C order): the block's
+    ``U₁`` then its ``U₂`` (float32 uniforms on a 2⁻²⁴ grid, so ``R`` ≤ 5.8: the
+    Rayleigh tail beyond has probability 6·10⁻⁸).
+    """
+    dtype = np.dtype(np.float64 if image.dtype == np.float64 else np.float32)
+    flat = image.reshape(-1)
+    n = flat.size
+    out = np.empty(n, dtype)
+    if n == 0:
+        return out.reshape(image.shape)
     rng = np.random.default_rng(seed)
-    dtype = work.dtype
-    real = rng.standard_normal(work.shape, dtype=dtype)
-    real *= dtype.type(sigma)
-    real += work
-    imag = rng.standard_normal(work.shape, dtype=dtype)
-    imag *= dtype.type(sigma)
-    np.multiply(real, real, out=real)
-    np.multiply(imag, imag, out=imag)
-    real += imag
-    return np.sqrt(real, out=real)
+    m = min(BLOCK, n)
+    u = np.empty(2 * m, dtype)
+    re = np.empty(m, dtype)
+    one, two_pi, k = dtype.type(1.0), dtype.type(2.0 * np.pi), dtype.type(-2.0 * float(sigma) ** 2)
+    for start in range(0, n, m):
+        stop = min(n, start + m)
+        size = stop - start
+        uu = u[:2 * size].reshape(2, size)  # contiguous, also for the last, shorter block
+        rng.random(out=uu, dtype=dtype)
+        r, theta = uu[0], uu[1]
+        np.subtract(one, r, out=r)  # (0, 1]: no log(0)
+        np.log(r, out=r)
+        r *= k
+        np.sqrt(r, out=r)  # σR
+        theta *= two_pi
+        c = re[:size]
+        np.cos(theta, out=c)
+        np.sin(theta, out=theta)
+        c *= r
+        theta *= r  # σR sin θ
+        o = out[start:stop]
+        np.copyto(o, flat[start:stop], casting="unsafe")
+        o += c
+        np.multiply(o, o, out=o)
+        np.multiply(theta, theta, out=theta)
+        o += theta
+        np.sqrt(o, out=o)
+    return out.reshape(image.shape)
 
 
 class RicianNoise(MedicalMixin, PixelTransform):
@@ -51,7 +87,8 @@ class RicianNoise(MedicalMixin, PixelTransform):
     Model: Gudbjartsson & Patz, MRM 34(6):910–914, 1995: the magnitude of a complex signal
     with i.i.d. N(0, σ²) noise on both channels is Rician; where there is no signal it is
     Rayleigh (mean σ√(π/2), variance (2 − π/2)σ²). Multi-coil sum-of-squares images
-    follow a non-central χ instead; Rician is the single-coil approximation.
+    follow a non-central χ instead; Rician is the single-coil approximation. The complex
+    Gaussian is drawn in polar form (Box–Muller) from the recorded seed (see :func:`rician`).
 
     Parameters
     ----------

@@ -22,20 +22,54 @@ FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 def slice_profile(x: np.ndarray, *, axis: int, thickness_px: float, profile: str) -> np.ndarray:
     """Convolve along ``axis`` with the slice sensitivity profile (FWHM ``thickness_px``).
 
-    Gaussian: only the extra width ``√(T² − 1)`` beyond the 1-pixel sampling is added.
-    Rect: a box of width T pixels with fractional end weights.
+    Gaussian: only the extra width ``√(T² − 1)`` beyond the 1-pixel sampling is added
+    (sampled Gaussian of radius ``round(4σ)``, scipy's ``gaussian_filter1d`` weights).
+    Rect: a box of width T pixels with fractional end weights. Edges replicated
+    (``mode="nearest"``). Returns a new array (``x`` itself when T ≤ 1).
     """
     if thickness_px <= 1.0:
         return x
     if profile == "gaussian":
         sigma = math.sqrt(thickness_px**2 - 1.0) / FWHM_PER_SIGMA
-        return ndi.gaussian_filter1d(x, sigma, axis=axis, mode="nearest")
-    half = thickness_px / 2.0
-    r = int(math.ceil(half - 0.5))
-    taps = np.arange(-r, r + 1, dtype=np.float64)
-    weights = np.clip(half + 0.5 - np.abs(taps), 0.0, 1.0)
+        radius = int(4.0 * sigma + 0.5)
+        taps = np.arange(-radius, radius + 1, dtype=np.float64)
+        weights = np.exp(-0.5 * (taps / sigma) ** 2)
+    else:
+        half = thickness_px / 2.0
+        r = int(math.ceil(half - 0.5))
+        taps = np.arange(-r, r + 1, dtype=np.float64)
+        weights = np.clip(half + 0.5 - np.abs(taps), 0.0, 1.0)
     weights /= weights.sum()
-    return ndi.convolve1d(x, weights.astype(x.dtype), axis=axis, mode="nearest")
+    return filter_axis(x, weights, axis)
+
+
+def filter_axis(x: np.ndarray, weights: np.ndarray, axis: int) -> np.ndarray:
+    """Correlate ``x`` (float32/float64) along ``axis`` with odd ``weights``, edges replicated.
+
+    OpenCV's SIMD ``sepFilter2D`` on the array seen as 2-D planes (rows = ``axis``;
+    10–20× faster than ``scipy.ndimage.correlate1d`` across slices), in the array's own
+    precision; scipy when OpenCV is missing or the dtype is another one.
+    """
+    from domaug.ops.opencv import cv2_module
+
+    cv2 = cv2_module() if x.dtype in (np.float32, np.float64) and x.size else None
+    n = x.shape[axis]
+    outer = math.prod(x.shape[:axis])
+    inner = math.prod(x.shape[axis + 1:])
+    if cv2 is None or max(n, inner, outer) >= 2**31 - 1 or n * inner >= 2**31 - 1:
+        return ndi.correlate1d(x, weights.astype(x.dtype), axis=axis, mode="nearest")
+    ddepth = cv2.CV_64F if x.dtype == np.float64 else cv2.CV_32F
+    w = weights.astype(x.dtype)
+    one = np.ones(1, x.dtype)
+    src = np.ascontiguousarray(x)
+    if inner == 1:  # filter along the rows of an (outer, n) image
+        out = cv2.sepFilter2D(src.reshape(outer, n), ddepth, w, one, borderType=cv2.BORDER_REPLICATE)
+        return out.reshape(x.shape)
+    planes = src.reshape(outer, n, inner)
+    out = np.empty(planes.shape, x.dtype)
+    for o in range(outer):  # filter down the columns of each (n, inner) plane
+        out[o] = cv2.sepFilter2D(planes[o], ddepth, one, w, borderType=cv2.BORDER_REPLICATE)
+    return out.reshape(x.shape)
 
 
 class SliceThickness(MedicalMixin, SpatialTransform):
@@ -94,7 +128,7 @@ class SliceThickness(MedicalMixin, SpatialTransform):
 
     def apply_to_image(self, image, params, sample):
         lay, ax, t_px, out_shape = self._geometry(params, sample)
-        work = to_float(image)
+        work = image if image.dtype in (np.float32, np.float64) else to_float(image)  # filters copy
         valid = valid_of(sample)
         if valid is not None and not valid.all():
             w = valid.astype(work.dtype)
@@ -106,7 +140,9 @@ class SliceThickness(MedicalMixin, SpatialTransform):
             blurred = slice_profile(work, axis=ax, thickness_px=t_px, profile=params["profile"])
         if out_shape != lay.spatial_shape:
             blurred = resample.resize(blurred, out_shape, spatial_ndim=lay.spatial_ndim, order=1, antialias=False)
-        return restore_dtype(np.array(blurred, copy=True), image.dtype, sample.get("meta") or {})
+        if np.may_share_memory(blurred, image):
+            blurred = blurred.copy()
+        return restore_dtype(blurred, image.dtype, sample.get("meta") or {})
 
     def apply_to_field(self, field, params, sample):
         lay, ax, t_px, out_shape = self._geometry(params, sample)

@@ -11,7 +11,7 @@ from domaug.params import check_range, sample_int, sample_uniform
 from domaug.transform import PixelTransform
 
 from . import kspace
-from ._base import MedicalMixin, fill_invalid, is_magnitude, medical_layout
+from ._base import MedicalMixin, fill_invalid, is_magnitude, mean_abs, medical_layout
 
 
 class Spike(MedicalMixin, PixelTransform):
@@ -45,7 +45,7 @@ class Spike(MedicalMixin, PixelTransform):
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         lay = medical_layout(sample)
         n = sample_int(rng, self.num_spikes)
-        ref = float(np.mean(np.abs(fill_invalid(to_float(sample["image"]), sample)), dtype=np.float64))
+        ref = mean_abs(sample)
         spikes = []
         for _ in range(n):
             while True:
@@ -62,4 +62,4 @@ class Spike(MedicalMixin, PixelTransform):
         work = fill_invalid(to_float(image), sample)
         return kspace.spikes(work, positions=[s["position"] for s in sp],
                              amplitudes=[s["amplitude"] for s in sp], phases=[s["phase"] for s in sp],
-                             magnitude=is_magnitude(work))
+                             magnitude=is_magnitude(work), inplace=True)
