@@ -14,38 +14,9 @@ from click.testing import CliRunner
 
 from domaug.cli.main import cli
 
-SLOW_PIPELINE = """\
-domaug_format: 1
-pipeline:
-  name: Compose
-  transforms:
-    - {name: user.SlowNoise}
-    - {name: core.GaussianNoise}
-    - {name: core.Flip}
-"""
-
-#: a --plugin module whose transform takes a fixed time, so the run is slow enough to be
-#: killed midway whatever the machine's speed
-SLOW_MODULE = """\
-import time
-
-import domaug
-
-
-@domaug.register_transform(name="user.SlowNoise")
-class SlowNoise(domaug.PixelTransform):
-    \"\"\"Identity that takes 40 ms (test helper).\"\"\"
-
-    def __init__(self, p=1.0):
-        super().__init__(p=p)
-
-    def make_params(self, rng, sample):
-        return {"u": float(rng.random())}
-
-    def apply_to_image(self, image, params, sample):
-        time.sleep(0.04)
-        return image.astype(float)
-"""
+#: ``--plugin domaug_fault_transforms``: user.SlowNoise takes a fixed time, so the run is slow
+#: enough to be killed midway whatever the machine's speed
+FAULTS = Path(__file__).resolve().parents[1] / "fixtures" / "faults"
 
 
 def _inputs(root: Path, n: int = 30) -> Path:
@@ -65,16 +36,13 @@ def _inputs(root: Path, n: int = 30) -> Path:
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs POSIX process groups")
 def test_killed_run_resumed_equals_uninterrupted(tmp_path, helpers, monkeypatch):
     src = _inputs(tmp_path / "in")
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    (modules / "slow_batch_plugin.py").write_text(SLOW_MODULE)
-    monkeypatch.syspath_prepend(str(modules))
-    monkeypatch.setenv("PYTHONPATH", str(modules) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    pipe = tmp_path / "pipe.yaml"
-    pipe.write_text(SLOW_PIPELINE)
+    monkeypatch.syspath_prepend(str(FAULTS))
+    monkeypatch.setenv("PYTHONPATH", str(FAULTS) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setenv("SLOW_NOISE_S", "0.04")
+    pipe = FAULTS / "slow.yaml"
     killed = tmp_path / "killed"
     cmd = [sys.executable, "-c", "from domaug.cli.main import main; main()", "run", str(pipe), str(src),
-           str(killed), "--seed", "21", "--variants", "2", "--workers", "2", "-q", "--plugin", "slow_batch_plugin"]
+           str(killed), "--seed", "21", "--variants", "2", "--workers", "2", "-q", "--plugin", "domaug_fault_transforms"]
     proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     manifest = killed / "manifest.jsonl"
     deadline = time.monotonic() + 60
@@ -92,13 +60,13 @@ def test_killed_run_resumed_equals_uninterrupted(tmp_path, helpers, monkeypatch)
     assert interrupted_lines < 60, "the run finished before it could be killed"
 
     result = CliRunner().invoke(cli, ["run", str(pipe), str(src), str(killed), "--resume", "--workers", "2", "-q",
-                                      "--plugin", "slow_batch_plugin"])
+                                      "--plugin", "domaug_fault_transforms"])
     assert result.exit_code == 0, result.output
     assert "already done" in result.output
 
     clean = tmp_path / "clean"
     result = CliRunner().invoke(cli, ["run", str(pipe), str(src), str(clean), "--seed", "21", "--variants", "2",
-                                      "--executor", "serial", "-q", "--plugin", "slow_batch_plugin"])
+                                      "--executor", "serial", "-q", "--plugin", "domaug_fault_transforms"])
     assert result.exit_code == 0, result.output
     assert helpers.output_files(killed) == helpers.output_files(clean)
     assert helpers.manifest_lines(killed) == helpers.manifest_lines(clean)

@@ -22,75 +22,16 @@ import pytest
 
 TEMP_PREFIX = ".domaug-tmp-"
 
-#: --plugin module: a slow identity (so runs can be killed midway), and two transforms
-#: that fail hard on inputs whose first pixel is marked (os._exit / MemoryError)
-PLUGIN = """\
-import os
-import time
-
-import domaug
-
-
-@domaug.register_transform(name="user.SlowNoise")
-class SlowNoise(domaug.PixelTransform):
-    \"\"\"Identity that takes 30 ms (test helper).\"\"\"
-
-    def __init__(self, p=1.0):
-        super().__init__(p=p)
-
-    def make_params(self, rng, sample):
-        return {"u": float(rng.random())}
-
-    def apply_to_image(self, image, params, sample):
-        time.sleep(float(os.environ.get("SLOW_NOISE_S", "0.03")))
-        return image.astype(float)
-
-
-@domaug.register_transform(name="user.Crasher")
-class Crasher(domaug.PixelTransform):
-    \"\"\"Kills its process (first pixel 250,1,2) or raises MemoryError (first pixel 251,1,2).\"\"\"
-
-    def __init__(self, p=1.0):
-        super().__init__(p=p)
-
-    def make_params(self, rng, sample):
-        return {}
-
-    def apply_to_image(self, image, params, sample):
-        first = [int(v) for v in image[0, 0, :3]]
-        if first == [250, 1, 2]:
-            os._exit(1)
-        if first == [251, 1, 2]:
-            raise MemoryError("simulated allocation failure")
-        return image.astype(float) * 0.9
-"""
-
-SLOW = """\
-domaug_format: 1
-pipeline:
-  name: Compose
-  transforms:
-    - {name: user.SlowNoise}
-    - {name: core.GaussianNoise}
-    - {name: core.Flip}
-"""
-
-CRASH = """\
-domaug_format: 1
-pipeline:
-  name: Compose
-  transforms:
-    - {name: user.Crasher}
-    - {name: core.Flip}
-"""
+#: ``--plugin domaug_fault_transforms`` (user.SlowNoise, user.Crasher) and the pipelines using them
+FAULTS = Path(__file__).resolve().parents[1] / "fixtures" / "faults"
+SLOW = (FAULTS / "slow.yaml").read_text()
+CRASH = (FAULTS / "crash.yaml").read_text()
 
 
 @pytest.fixture(scope="module")
-def plugin_env(tmp_path_factory):
-    """Environment for CLI subprocesses in which ``--plugin fault_plugin`` imports."""
-    modules = tmp_path_factory.mktemp("modules")
-    (modules / "fault_plugin.py").write_text(PLUGIN)
-    return dict(os.environ, PYTHONPATH=str(modules) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+def plugin_env():
+    """Environment for CLI subprocesses in which ``--plugin domaug_fault_transforms`` imports."""
+    return dict(os.environ, PYTHONPATH=str(FAULTS) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
 def make_pngs(root: Path, n: int, size: int = 96, marks: dict[int, tuple] | None = None) -> Path:
@@ -174,7 +115,7 @@ def clean_run(tmp_path_factory, plugin_env):
     pipe.write_text(SLOW)
     ref = base / "clean"
     r = cli("run", pipe, src, ref, "--seed", 21, "--variants", 2, "--executor", "serial", "-q",
-            "--plugin", "fault_plugin", env=plugin_env)
+            "--plugin", "domaug_fault_transforms", env=plugin_env)
     assert r.returncode == 0, r.stderr
     return src, pipe, ref
 
@@ -188,7 +129,7 @@ def test_sigkill_at_random_point_then_resume_equals_uninterrupted(tmp_path, clea
     jitter = float(rng.uniform(0, 0.05))
     out = tmp_path / "killed"
     proc = popen("run", pipe, src, out, "--seed", 21, "--variants", 2, "--workers", 2, "-q",
-                 "--plugin", "fault_plugin", env=plugin_env)
+                 "--plugin", "domaug_fault_transforms", env=plugin_env)
     seen = wait_lines(out / "manifest.jsonl", proc, kill_after)
     time.sleep(jitter)
     if proc.poll() is not None:
@@ -203,7 +144,7 @@ def test_sigkill_at_random_point_then_resume_equals_uninterrupted(tmp_path, clea
             for rel in r["files"]:
                 st = (out / rel).stat()
                 before[rel] = (st.st_ino, st.st_mtime_ns)
-    r = cli("run", pipe, src, out, "--resume", "--workers", 2, "-q", "--plugin", "fault_plugin", env=plugin_env)
+    r = cli("run", pipe, src, out, "--resume", "--workers", 2, "-q", "--plugin", "domaug_fault_transforms", env=plugin_env)
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr
     assert_consistent(out)
@@ -220,7 +161,7 @@ def test_worker_dying_fails_that_file_only(tmp_path, plugin_env):
     pipe = tmp_path / "crash.yaml"
     pipe.write_text(CRASH)
     out = tmp_path / "out"
-    r = cli("run", pipe, src, out, "--seed", 5, "--workers", 2, "--plugin", "fault_plugin", env=plugin_env)
+    r = cli("run", pipe, src, out, "--seed", 5, "--workers", 2, "--plugin", "domaug_fault_transforms", env=plugin_env)
     assert r.returncode == 1, r.stderr
     assert "Traceback" not in r.stderr
     records = {rec["input"]: rec for rec in assert_consistent(out)}
@@ -261,7 +202,7 @@ def test_read_only_output_is_a_clear_error(tmp_path, plugin_env):
         out.mkdir()
         out.chmod(0o555)
     try:
-        r = cli("run", pipe, src, out, "--seed", 1, "--workers", 1, "-q", "--plugin", "fault_plugin",
+        r = cli("run", pipe, src, out, "--seed", 1, "--workers", 1, "-q", "--plugin", "domaug_fault_transforms",
                 env=plugin_env)
         assert r.returncode == 2, r.stderr
         assert "Traceback" not in r.stderr
@@ -285,7 +226,7 @@ def test_disk_full_output_is_reported_and_leaves_no_corrupt_file(tmp_path, plugi
     if not _mount_tmpfs(out, "size=300k"):
         pytest.skip("cannot mount a small tmpfs (needs root on Linux) to simulate a full disk")
     try:
-        r = cli("run", pipe, src, out, "--seed", 1, "--workers", 2, "-q", "--plugin", "fault_plugin",
+        r = cli("run", pipe, src, out, "--seed", 1, "--workers", 2, "-q", "--plugin", "domaug_fault_transforms",
                 env=plugin_env)
         assert r.returncode == 2, r.stderr  # stopped at the first write that OUTPUT refused
         assert "Traceback" not in r.stderr
@@ -316,7 +257,7 @@ def test_sigint_stops_cleanly_and_resume_continues(tmp_path, clean_run, plugin_e
     out = tmp_path / "int"
     slow_env = dict(plugin_env, SLOW_NOISE_S="0.25")  # long enough that Ctrl-C lands mid-run, even under load
     proc = popen("run", pipe, src, out, "--seed", 21, "--variants", 2, "--workers", 2, "-q",
-                 "--plugin", "fault_plugin", env=slow_env)
+                 "--plugin", "domaug_fault_transforms", env=slow_env)
     wait_lines(out / "manifest.jsonl", proc, 6)
     assert proc.poll() is None, "the run ended before it could be interrupted"
     os.killpg(proc.pid, signal.SIGINT)  # like Ctrl-C in a terminal: the whole foreground group
@@ -329,7 +270,7 @@ def test_sigint_stops_cleanly_and_resume_continues(tmp_path, clean_run, plugin_e
     assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
     recorded = {rel for r in records for rel in r.get("files", {})}
     assert set(outputs(out)) == recorded, "an output on disk is not in the manifest"
-    r = cli("run", pipe, src, out, "--resume", "--workers", 2, "-q", "--plugin", "fault_plugin", env=plugin_env)
+    r = cli("run", pipe, src, out, "--resume", "--workers", 2, "-q", "--plugin", "domaug_fault_transforms", env=plugin_env)
     assert r.returncode == 0, r.stderr
     assert outputs(out) == outputs(ref)
     assert manifest(out) == manifest(ref)

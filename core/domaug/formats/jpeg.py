@@ -15,8 +15,8 @@ import numpy as np
 from ..errors import FormatError
 from .base import Format
 from .common import check_not_empty, describe_head, provenance_text
-from .png import array_to_pillow, open_pillow, pillow_to_array
-from .sidecar import read_sidecars, write_sidecars
+from .png import array_to_pillow, image_sample, read_pillow
+from .sidecar import write_sidecars
 
 SOI = b"\xff\xd8\xff"
 DEFAULT_QUALITY = 95
@@ -38,13 +38,8 @@ class JPEGFormat(Format):
             head = f.read(16)
         if not head.startswith(SOI):
             raise FormatError(path, f"not a JPEG file (starts with {describe_head(head)})")
-        im = open_pillow(path, "JPEG")
-        image, meta = pillow_to_array(im, path)
-        im.close()
-        meta["format"] = self.name
-        sample: dict[str, Any] = {"image": image, "meta": meta}
-        sample.update(read_sidecars(path, image.shape[:2]))
-        return sample
+        image, meta = read_pillow(path, "JPEG")
+        return image_sample(path, image, meta, self.name)
 
     def write(self, sample: Mapping[str, Any], dest: Sequence[Path], *, sources: Sequence[Path],
               provenance: Mapping[str, Any]) -> list[Path]:

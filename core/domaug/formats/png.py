@@ -44,6 +44,23 @@ def open_pillow(path: Path, kind: str):
     return im
 
 
+def read_pillow(path: Path, kind: str) -> tuple[np.ndarray, dict[str, Any]]:
+    """Pixels and meta of the image file at ``path`` that Pillow reads as ``kind``."""
+    im = open_pillow(path, kind)
+    try:
+        return pillow_to_array(im, path)
+    finally:
+        im.close()
+
+
+def image_sample(path: Path, image: np.ndarray, meta: dict[str, Any], format_name: str) -> dict[str, Any]:
+    """The sample of a 2-D image file: image, meta (with its format) and the sidecar targets."""
+    meta["format"] = format_name
+    sample: dict[str, Any] = {"image": image, "meta": meta}
+    sample.update(read_sidecars(path, image.shape[:2]))
+    return sample
+
+
 def pillow_to_array(im, path: Path) -> tuple[np.ndarray, dict[str, Any]]:
     """Pixels and meta (bit_depth, band_names, source_mode) of a decoded Pillow image."""
     mode = im.mode
@@ -112,13 +129,8 @@ class PNGFormat(Format):
             if names:
                 meta["band_names"] = names
         else:
-            im = open_pillow(path, "PNG")
-            image, meta = pillow_to_array(im, path)
-            im.close()
-        meta["format"] = self.name
-        sample: dict[str, Any] = {"image": image, "meta": meta}
-        sample.update(read_sidecars(path, image.shape[:2]))
-        return sample
+            image, meta = read_pillow(path, "PNG")
+        return image_sample(path, image, meta, self.name)
 
     def write(self, sample: Mapping[str, Any], dest: Sequence[Path], *, sources: Sequence[Path],
               provenance: Mapping[str, Any]) -> list[Path]:
