@@ -44,6 +44,8 @@ PAIRS = [
     ("GaussianBlur", ("core.GaussianBlur", {"sigma_px": (1.0, 2.0)}),
      lambda A: A.GaussianBlur(blur_limit=(0, 0), sigma_limit=(1.0, 2.0), p=1.0)),
     ("MotionBlur", ("core.MotionBlur", {"length_px": (7, 15)}), lambda A: A.MotionBlur(blur_limit=(7, 15), p=1.0)),
+    ("MotionBlur-aliased", ("core.MotionBlur", {"length_px": (7, 15), "antialias": False}),
+     lambda A: A.MotionBlur(blur_limit=(7, 15), p=1.0)),
     ("GaussianNoise", ("core.GaussianNoise", {"sigma": (0.02, 0.06)}),
      lambda A: A.GaussNoise(std_range=(0.02, 0.06), p=1.0)),
     ("JPEGCompression", ("core.JPEGCompression", {"quality": (30, 70)}),
@@ -59,6 +61,9 @@ OPTIONAL = [
 ]
 
 NOTES = {
+    "MotionBlur": "domaug default: anti-aliased line PSF (two taps per pixel step, exact sub-pixel "
+                  "direction and length); peer: a 1-px line drawn by OpenCV (one tap per step)",
+    "MotionBlur-aliased": "same work: one tap per step (antialias=False) vs the peer's drawn line",
     "Resize-half": "same work: bilinear, no prefilter (cv2 INTER_LINEAR; 2× = 2×2 mean)",
     "Resize-half-antialias": "same work: pixel-area integration (domaug default; peer area_for_downscale, "
                              "both cv2 INTER_AREA)",

@@ -205,7 +205,7 @@ def symmetric_filter1d(image: np.ndarray, weights: np.ndarray, axis: int, dtype=
     return out if out.dtype == dtype else out.astype(dtype)
 
 
-def line_kernel(length_px: float, angle_deg: float) -> np.ndarray:
+def line_kernel(length_px: float, angle_deg: float, antialias: bool = True) -> np.ndarray:
     """Normalised, anti-aliased PSF of uniform linear motion over ``length_px`` pixels.
 
     ``angle_deg`` is measured counter-clockwise from the +x (column) axis as seen on
@@ -214,7 +214,10 @@ def line_kernel(length_px: float, angle_deg: float) -> np.ndarray:
     (so sub-pixel lengths and shifts are exact for a linearly reconstructed image);
     across, each column's (or row's) share sits where the line crosses that column,
     split linearly between the two nearest pixels (Wu's anti-aliased line: two taps per
-    step, where a 2-D bilinear splat needs up to three). The kernel is odd-sized, float32 and sums to 1.
+    step, where a 2-D bilinear splat needs up to three). ``antialias=False`` puts each
+    step's share on the nearest pixel instead (one tap per step, as OpenCV-drawn line
+    kernels: half the cost, directions quantised). The kernel is odd-sized, float32 and
+    sums to 1.
     """
     length = float(length_px)
     if not length >= 0:
@@ -237,6 +240,8 @@ def line_kernel(length_px: float, angle_deg: float) -> np.ndarray:
     steps = np.nonzero(used)[0]
     share = share[used]
     across = slope * (steps - reach)  # the line's minor position at this step's centre
+    if not antialias:
+        across = np.round(across)  # nearest pixel: frac = 0, one tap
     base = np.floor(across)
     frac = across - base
     radius = int(max(np.abs(base).max(), np.abs(base + 1).max()))
