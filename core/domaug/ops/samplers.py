@@ -174,13 +174,10 @@ class AffineSampler:
         if self._all_inside is None and self._resize:
             self._all_inside = True  # edge-aligned rescaling: every centre maps inside
         if self._all_inside is None:
-            a, o = self.matrix.tolist(), self.offset.tolist()
-            ok = True
-            for corner in itertools.product(*[(0.0, float(max(s - 1, 0))) for s in self.out_shape]):
-                for k, n_in in enumerate(self.in_shape):
-                    c = o[k] + sum(a[k][j] * corner[j] for j in range(len(corner)))
-                    ok = ok and (-0.5 - _EPS <= c <= n_in - 0.5 + _EPS)
-            self._all_inside = ok
+            corners = np.array(list(itertools.product(*[(0.0, float(max(s - 1, 0))) for s in self.out_shape])))
+            coords = corners @ self.matrix.T + self.offset  # (corners, input axes)
+            n_in = np.asarray(self.in_shape, dtype=np.float64)
+            self._all_inside = bool(((coords >= -0.5 - _EPS) & (coords <= n_in - 0.5 + _EPS)).all())
         return self._all_inside
 
     @property
@@ -220,18 +217,18 @@ class AffineSampler:
         lines = self.out_shape[:-1]
         grids = [np.arange(s, dtype=np.float64).reshape([-1 if i == j else 1 for i in range(n - 1)])
                  for j, s in enumerate(lines)]
-        lo = np.full(lines, -np.inf)
-        hi = np.full(lines, np.inf)
+        matrix, offset = self.matrix.tolist(), self.offset.tolist()
+        lo: Any = -np.inf
+        hi: Any = np.inf
         for k in range(n):
-            base = np.full(lines, self.offset[k])
+            base: Any = offset[k]
             for j in range(n - 1):
-                if self.matrix[k, j] != 0:
-                    base = base + self.matrix[k, j] * grids[j]
-            a = self.matrix[k, n - 1]
+                if matrix[k][j] != 0:
+                    base = base + matrix[k][j] * grids[j]
+            a = matrix[k][n - 1]
             c_min, c_max = low - base, self.in_shape[k] - high_minus_n - base
             if a == 0:
-                ok = (c_min <= 0) & (c_max >= 0)
-                lo = np.where(ok, lo, np.inf)
+                lo = np.where((c_min <= 0) & (c_max >= 0), lo, np.inf)
             elif a > 0:
                 lo, hi = np.maximum(lo, c_min / a), np.minimum(hi, c_max / a)
             else:
@@ -239,8 +236,8 @@ class AffineSampler:
         # a centre exactly on a bound (up to rounding of the division) counts as inside
         tol = 1e-9
         w = self.out_shape[-1]
-        start = np.clip(np.ceil(lo - tol), 0, w).astype(np.int64)
-        stop = np.clip(np.floor(hi + tol) + 1, 0, w).astype(np.int64)
+        start = np.minimum(np.maximum(np.ceil(np.broadcast_to(lo, lines) - tol), 0), w).astype(np.int64)
+        stop = np.minimum(np.maximum(np.floor(np.broadcast_to(hi, lines) + tol) + 1, 0), w).astype(np.int64)
         return start, np.maximum(stop, start)
 
     def outside_band(self, reach_px: float = 2.0) -> np.ndarray:
