@@ -74,8 +74,12 @@ def restore_dtype(result: np.ndarray, dtype: np.dtype, meta: Mapping[str, Any] |
         # rint → clip → cast: three cheap passes. NaN survives clip and is sent to ``lo``
         # (as nan_to_num would, but nan_to_num costs 10× more); ±inf are clipped.
         np.rint(result, out=result)
-        _clip(result, result.dtype.type(lo), result.dtype.type(hi))
-        lowest = np.minimum.reduce(result, axis=None) if result.size else 0.0  # NaN if any NaN
+        if result.size <= _SMALL:  # lookup tables: fmax/fmin clip and send NaN to ``lo`` in two calls
+            np.fmax(result, result.dtype.type(lo), out=result)
+            np.fmin(result, result.dtype.type(hi), out=result)
+            return result.astype(dtype)
+        np.clip(result, result.dtype.type(lo), result.dtype.type(hi), out=result)
+        lowest = np.minimum.reduce(result, axis=None)  # NaN if any NaN
         if lowest != lowest:
             np.copyto(result, result.dtype.type(lo), where=np.isnan(result))
         return result.astype(dtype)
@@ -84,17 +88,8 @@ def restore_dtype(result: np.ndarray, dtype: np.dtype, meta: Mapping[str, Any] |
     return result.astype(dtype, copy=False)
 
 
-#: Below this many elements (lookup tables), two ufunc calls beat ``np.clip``'s Python wrapper.
+#: Up to this many elements (lookup tables) two ufunc calls beat ``np.clip``'s Python wrapper.
 _SMALL = 4096
-
-
-def _clip(result: np.ndarray, lo: Any, hi: Any) -> None:
-    """Clip ``result`` to [lo, hi] in place (NaN stays NaN, as with ``np.clip``)."""
-    if result.size <= _SMALL:
-        np.maximum(result, lo, out=result)
-        np.minimum(result, hi, out=result)
-    else:
-        np.clip(result, lo, hi, out=result)
 
 
 def _restore_integer(result: np.ndarray, dtype: np.dtype, lo: float, hi: float) -> np.ndarray:

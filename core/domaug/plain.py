@@ -8,6 +8,9 @@ from typing import Any
 import numpy as np
 
 
+_SCALARS = frozenset({bool, str, int, float, type(None)})
+
+
 def plain(value: Any) -> Any:
     """Recursively turn numpy scalars/arrays and tuples into JSON-native values.
 
@@ -24,6 +27,8 @@ def plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     if isinstance(value, dict):
+        if all(type(v) in _SCALARS and type(k) is str for k, v in value.items()):
+            return dict(value)  # the common flat record: nothing to convert
         return {str(k): plain(v) for k, v in value.items()}
     raise TypeError(f"parameter value {value!r} of type {type(value).__name__} is not plain data")
 

@@ -124,6 +124,11 @@ def _kind_or_none(name: str) -> str | None:
 
 def validate_sample(targets: Mapping[str, Any]) -> dict[str, Any]:
     """Check target names, types and shapes; return a shallow-copied sample dict."""
+    if len(targets) == 1:  # the common call t(image=array): one check, no layout work
+        image = targets.get("image")
+        if (isinstance(image, np.ndarray) and image.dtype.type in SUPPORTED_DTYPES and image.size
+                and 2 <= image.ndim <= 4):
+            return {"image": image}
     if "image" not in targets:
         raise TargetError("a sample needs an 'image' target")
     sample: dict[str, Any] = {}

@@ -120,9 +120,9 @@ class Transform:
         self.check_input(sample)
         params = plain(self.make_params(rng, sample))
         out = self.apply(sample, params)
-        out["applied"] = list(sample.get("applied", ())) + [
-            {"name": self.name_for_records(), "params": params}
-        ]
+        record = {"name": self.name_for_records(), "params": params}
+        before = sample.get("applied")
+        out["applied"] = [*before, record] if before else [record]
         return out
 
     # -- naming and serialization ----------------------------------------------------
