@@ -73,13 +73,14 @@ def koschmieder(linear: np.ndarray, t: np.ndarray, airlight: np.ndarray, out: np
     return out
 
 
-def estimate_airlight(linear: np.ndarray, sky: np.ndarray | None, fallback: float) -> list[float]:
+def estimate_airlight(linear: np.ndarray | None, sky: np.ndarray | None, fallback: float) -> list[float]:
     """Atmospheric light from the sky: median colour of its brightest 1 % (grey ``fallback`` if no sky).
 
     A simpler cousin of Sakaridis et al.'s estimator (median of the brightest dark-channel
-    pixels), restricted to the pixels the depth prior calls sky.
+    pixels), restricted to the pixels the depth prior calls sky. ``linear`` may be a
+    decimated copy of the image with ``sky`` on the same grid.
     """
-    if sky is None or not sky.any():
+    if sky is None or not sky.any() or linear is None:
         return [float(fallback)] * 3
     step = max(1, int(np.sqrt(sky.size / 65536)))  # ≈ 65 k samples are plenty
     sub = sky[::step, ::step]

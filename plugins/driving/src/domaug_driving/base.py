@@ -56,8 +56,23 @@ class DrivingTransform(PixelTransform):
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
         """Decode to linear light, :meth:`apply_to_linear`, encode back to the input's transfer."""
         meta = sample.get("meta")
-        linear = self.apply_to_linear(radiometry.decode(image, meta), params, sample)
+        if type(self).apply_to_planes is not DrivingTransform.apply_to_planes:
+            planes = self.apply_to_planes(radiometry.decode_planes(image, meta), params, sample)
+            return radiometry.encode_planes(planes, image, meta)
+        work = None
+        if radiometry.is_srgb8(image, meta):  # encode returns a new uint8 array: the work may be reused
+            from .scratch import buffer
+
+            work = buffer("linear", image.shape)
+        linear = self.apply_to_linear(radiometry.decode(image, meta, out=work), params, sample)
         return radiometry.encode(np.ascontiguousarray(linear), image, meta)
+
+    def apply_to_planes(self, planes: list[np.ndarray], params: Mapping[str, Any],
+                        sample: Mapping[str, Any]) -> list[np.ndarray]:
+        """The effect on linear float32 radiance as three H×W planes (R, G, B; working
+        copies that may be modified). Transforms that implement it skip the interleaved
+        :meth:`apply_to_linear`: per-pixel fields then multiply each plane directly."""
+        raise NotImplementedError
 
     def apply_to_linear(self, linear: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
         """The effect on linear float32 radiance (H×W×3, a working copy that may be modified)."""

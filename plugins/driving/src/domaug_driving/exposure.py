@@ -52,6 +52,9 @@ class Exposure(DrivingTransform):
             # a per-pixel, per-channel curve: evaluate it once on the 256 codes, then look up
             codes = np.arange(256, dtype=np.uint8)
             lut = radiometry.encode(self._expose(radiometry.decode(codes, meta), params), codes, meta)
-            return np.take(lut, image)
+            from domaug.ops.opencv import lut8
+
+            out = lut8(np.ascontiguousarray(image), lut)  # SIMD byte lookup (cv2 / stringzilla)
+            return np.take(lut, image) if out is None else out
         lin = radiometry.decode(image, meta)
         return radiometry.encode(self._expose(lin, params), image, meta)

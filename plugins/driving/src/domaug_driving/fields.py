@@ -53,3 +53,33 @@ def noise_field(shape: tuple[int, int], *, seed: int, scale_px: float, octaves: 
     if std > 0:
         out /= std
     return out.astype(np.float32, copy=False)
+
+
+def value_noise(shape: tuple[int, int], *, seed: int, scale_px: float, octaves: int = 3) -> np.ndarray:
+    """Cheap smooth noise (float32 ``shape``, zero mean, unit std): white Gaussian lattices of
+    spacing ``scale_px / 2^o`` (o = 0…octaves−1, lattices finer than 1 px skipped), each
+    interpolated bilinearly (``cv2.resize`` or matrix products) and summed with weights
+    2^−o. ~10× cheaper than :func:`noise_field` for textures that are remapped and
+    thresholded anyway (puddles, lying snow)."""
+    from domaug.ops.opencv import cv2_module
+
+    h, w = shape
+    rng = np.random.default_rng(seed)
+    cv2 = cv2_module()
+    out = np.zeros((h, w), dtype=np.float32)
+    for o in range(max(1, int(octaves))):
+        cell = scale_px / 2.0**o
+        if o and cell < 1.0:
+            break
+        ny, nx = max(2, int(np.ceil(h / cell)) + 1), max(2, int(np.ceil(w / cell)) + 1)
+        lattice = rng.standard_normal((ny, nx), dtype=np.float32)
+        if cv2 is not None and h < 32768 and w < 32768:
+            up = cv2.resize(lattice, (w, h), interpolation=cv2.INTER_LINEAR)
+        else:
+            up = _linear_upsample_matrix(h, ny) @ lattice @ _linear_upsample_matrix(w, nx).T
+        out += up * np.float32(0.5**o)
+    out -= out.mean()
+    std = float(out.std())
+    if std > 0:
+        out /= np.float32(std)
+    return out

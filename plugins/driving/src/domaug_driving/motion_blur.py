@@ -11,7 +11,8 @@ from domaug.errors import ParameterError
 from domaug.params import check_range, sample_uniform
 
 from .base import DrivingTransform
-from .depth import check_camera_args, SKY_DEPTH_M, depth_of_sample
+from .depth import check_camera_args, SKY_DEPTH_M
+from .scene import coarse_scene, upsample
 
 MODES = ("radial", "lateral")
 #: Passes of the radial blur sample the nearest pixel where every shift is at least this (px).
@@ -170,8 +171,11 @@ class MotionBlur(DrivingTransform):
         travel = float(params["speed_kmh"]) / 3.6 * t  # metres driven during the exposure
         if travel <= 0:
             return lin
-        dist = depth_of_sample(sample, cam, None)
+        scene = coarse_scene(sample, cam, grid_px=128)  # zoom is smooth: computed on a coarse grid, upsampled
+        dist = scene["dist"]
         zoom = np.float32(travel) / np.maximum(dist, np.float32(travel * 4 + 0.5))  # a ≤ 0.25 (near hood)
         zoom[dist >= SKY_DEPTH_M] = 0.0
+        if not scene["full"]:
+            zoom = upsample(zoom, (h, w))
         lin = radial_blur(lin, zoom, (cam["horizon_row"], w / 2.0))
         return lin

@@ -11,7 +11,9 @@ from domaug.params import check_range, draw_seed, sample_int, sample_log_uniform
 
 from . import sensor
 from .base import DrivingTransform
-from .depth import check_camera_args, estimate_sky_encoded
+from .depth import check_camera_args
+from .scene import GRID_PX, clip_min, coarse_sky, upsample
+from .scratch import buffer
 
 ILLUMINANTS = ("sodium", "warm_led", "led", "cool_led")
 
@@ -129,45 +131,29 @@ class Night(DrivingTransform):
             "seed": draw_seed(rng),
         }
 
-    def apply_to_linear(self, lin: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        h, w = lin.shape[:2]
+    def apply_to_planes(self, planes: list[np.ndarray], params: Mapping[str, Any],
+                        sample: Mapping[str, Any]) -> list[np.ndarray]:
+        h, w = planes[0].shape
+        f32 = np.float32
         tint = sensor.illuminant_rgb(params["illuminant"])
         k = float(params["white_balance_shift"])
         gain = (1.0 - k) + k * tint  # unit luminance stays unit luminance (linear in k)
-        gain = gain * np.float32(2.0 ** -float(params["stops"]))
-        sky_factor = float(params["sky_factor"])
-        sky_map = None
-        if sky_factor < 1.0:
-            sky = estimate_sky_encoded(sample["image"], sample.get("meta"), params["horizon_row"])
-            if sky.any():
-                sky_map = np.where(sky, np.float32(sky_factor), np.float32(1.0)).astype(np.float32)
+        gain = (gain * np.float32(2.0 ** -float(params["stops"]))).astype(f32)
+        # smooth light fields (sky darkening, pools of lamp light, wide glows) on the coarse grid
+        g = max(1, min(h, w) // GRID_PX)
+        hs, ws = h // g, w // g
+        mult = None  # per-channel multiplier of the scene (coarse), None = the scalar gain
         lamps = np.asarray(params["street_lamps"], dtype=np.float32).reshape(-1, 5)
-        pools = None
         if len(lamps):
             # illumination pools on the road multiply the scene's reflectance
-            pools = sensor.gaussian_glows((h, w), lamps[:, [2, 1]], lamps[:, 4], np.tile(tint * 0.05, (len(lamps), 1)))
-        from domaug.ops.opencv import cv2_module
-
-        cv2 = cv2_module() if lin.flags.c_contiguous and lin.dtype == np.float32 else None
-        if cv2 is not None:  # the same float32 products as the loop below, SIMD on interleaved RGB
-            g = (float(np.float32(gain[0])), float(np.float32(gain[1])), float(np.float32(gain[2])), 0.0)
-            if pools is not None:
-                cv2.add(pools, g, dst=pools)
-                cv2.multiply(lin, pools, dst=lin)
-            else:
-                cv2.multiply(lin, g, dst=lin)
-            if sky_map is not None:
-                cv2.multiply(lin, cv2.merge((sky_map, sky_map, sky_map)), dst=lin)
-        for c in range(3 if cv2 is None else 0):  # per channel: scalar gains keep numpy's inner loops long
-            lc = lin[..., c]
-            if pools is not None:
-                pc = pools[..., c]
-                pc += np.float32(gain[c])
-                lc *= pc
-            else:
-                lc *= np.float32(gain[c])
-            if sky_map is not None:
-                lc *= sky_map
+            pools = sensor.glow_field((hs, ws), lamps[:, [2, 1]] / g, lamps[:, 4] / g, np.tile(tint * 0.05, (len(lamps), 1)))
+            mult = np.moveaxis(pools, -1, 0) + gain[:, None, None]
+        sky_factor = float(params["sky_factor"])
+        if sky_factor < 1.0:
+            sky = coarse_sky(sample, params["horizon_row"], g)
+            if sky.any():
+                dim = np.where(sky, f32(sky_factor), f32(1.0))[None]
+                mult = dim * (gain[:, None, None] if mult is None else mult)
         glow_centres, glow_sigmas, glow_colours = [], [], []
         for row, col, _, core, _ in lamps:
             glow_centres += [(row, col), (row, col)]
@@ -183,9 +169,27 @@ class Night(DrivingTransform):
                     glow_centres += [(y0 + 0.6 * bh, cx), (y0 + 0.6 * bh, cx)]
                     glow_sigmas += [size, size * 3.0]
                     glow_colours += [red * 1.5, red * 0.04]
-        if glow_centres:
-            sensor.gaussian_glows((h, w), np.asarray(glow_centres), np.asarray(glow_sigmas), np.asarray(glow_colours), out=lin)
-        if params["shot_noise"] > 0 or params["read_noise"] > 0:
-            sensor.add_poisson_gaussian(lin, float(params["shot_noise"]), float(params["read_noise"]), int(params["seed"]))
-            np.maximum(lin, 0.0, out=lin)
-        return lin
+        centres = np.asarray(glow_centres, dtype=np.float64).reshape(-1, 2)
+        sigmas = np.asarray(glow_sigmas, dtype=np.float64)
+        colours = np.asarray(glow_colours, dtype=np.float32).reshape(-1, 3)
+        wide = (sigmas >= 2.0 * g) & (g > 1)  # smooth enough for the coarse grid (≥ 2 cells)
+        added = None
+        if wide.any():
+            added = np.moveaxis(sensor.glow_field((hs, ws), centres[wide] / g, sigmas[wide] / g, colours[wide]), -1, 0)
+        narrow = ~wide
+        shot, read = float(params["shot_noise"]), float(params["read_noise"])
+        field = buffer("night_field", (h, w)) if mult is not None or added is not None else None
+        for c, p in enumerate(planes):
+            if mult is not None:
+                p *= upsample(mult[c], (h, w), out=field)
+            else:
+                p *= gain[c]
+            if added is not None:
+                p += upsample(added[c], (h, w), out=field)
+            if narrow.any():
+                sensor.add_gaussians(p, centres[narrow, 0], centres[narrow, 1], sigmas[narrow], sigmas[narrow],
+                                     colours[narrow, c])
+            if shot > 0 or read > 0:
+                sensor.add_poisson_gaussian(p, shot, read, (int(params["seed"]) + c * 0x9E3779B9) % 2**63)
+                clip_min(p, 0.0)
+        return planes

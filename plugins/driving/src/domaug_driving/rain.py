@@ -11,9 +11,10 @@ from domaug.params import check_number, check_range, draw_seed, sample_int, samp
 
 from . import atmosphere, streaks
 from .base import DrivingTransform
-from .depth import check_camera_args, SKY_DEPTH_M, depth_of_sample
+from .depth import check_camera_args
 from .lens_droplets import render_droplets
-from .road import box_mask, road_texture, upsample2, wet_road
+from .road import WetRoad, box_mask, road_texture, upsample2
+from .scene import bright_colour, clip_max, coarse_scene, scale_add, upsample
 
 
 class Rain(DrivingTransform):
@@ -112,41 +113,59 @@ class Rain(DrivingTransform):
             "seed": draw_seed(rng),
         }
 
-    def apply_to_linear(self, lin: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        h, w = lin.shape[:2]
+    def apply_to_planes(self, planes: list[np.ndarray], params: Mapping[str, Any],
+                        sample: Mapping[str, Any]) -> list[np.ndarray]:
+        h, w = planes[0].shape
         cam = params["camera"]
         seed = int(params["seed"])
         rate = float(params["rain_rate_mm_h"])
+        f32 = np.float32
+        scene = coarse_scene(sample, cam)
         # a drop refracts ~165° of the scene, dominated by the sky and lights: take the mean
         # colour of the brightest 10 % of pixels as the environment radiance it shows
-        px = lin.reshape(-1, 3)[:: max(1, (h * w) // 65536)]
-        y = px @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
-        env = px[y >= np.percentile(y, 90)].mean(axis=0)
-        if params["wetness"] > 0:
-            y0 = int(np.clip(np.ceil(cam["horizon_row"]), 0, h))
-            puddles = np.zeros((h, w), dtype=np.float32)
-            if y0 < h:  # soft puddles on ~35 % of the road, textured on the road plane
-                _, _, tex = road_texture((h, w), cam, seed ^ 0x5EED, patch_cells=12.0)
-                np.clip((tex - 0.4) * 0.5, 0.0, 0.5, out=tex)
-                y_road = int(np.clip(np.ceil(cam["horizon_row"] + 0.5), 0, h))
-                puddles[y_road:] = upsample2(tex, h - y_road, w)
-            wet_road(lin, horizon_row=cam["horizon_row"], focal_length_px=cam["focal_length_px"],
-                     camera_height_m=cam["camera_height_m"], wetness=float(params["wetness"]),
-                     puddles=puddles, exclude=box_mask((h, w), sample.get("bboxes")))
-        if params["veil"]:
-            dist = depth_of_sample(sample, cam, None)
-            t = atmosphere.transmission(dist, atmosphere.rain_extinction_per_m(rate))
-            airlight = atmosphere.estimate_airlight(lin, dist >= SKY_DEPTH_M, fallback=float(env.mean()))
-            atmosphere.koschmieder(lin, t, airlight, out=lin)
+        env = bright_colour(scene["small"])
         cover = streaks.rain_coverage(
             (h, w), seed=seed, rain_rate_mm_h=rate, exposure_s=float(params["exposure_ms"]) * 1e-3,
             wind_m_s=float(params["wind_mps"]), ego_speed_m_s=float(params["speed_kmh"]) / 3.6,
             focal_px=cam["focal_length_px"], horizon_row=cam["horizon_row"],
-            aperture_m=float(params["aperture_mm"]) * 1e-3, max_streaks=int(params["max_streaks"]),
+            aperture_m=float(params["aperture_mm"]) * 1e-3, max_streaks=int(params["max_streaks"]), scratch=True,
         )
-        np.minimum(cover, 1.0, out=cover)
-        drop = (env * np.float32(params["streak_brightness"])).astype(np.float32)
-        atmosphere.blend_towards(lin, drop, cover)  # I = I·(1 − α) + L_drop·α
+        # opacity α ≤ 1, kept as 1 − α (the fraction of the background still seen)
+        oma = cover
+        clip_max(oma, 1.0)
+        np.subtract(f32(1.0), oma, out=oma)
+        # the rain veil (Koschmieder: (I − A)·t + A) and the streaks (I·(1 − α) + L_drop·α) in
+        # one pass per plane: I ← (I − A)·g + L_drop − (L_drop − A)·(1 − α), with g = t·(1 − α)
+        air = np.zeros(3, f32)
+        if params["veil"]:
+            t = atmosphere.transmission(scene["dist"], atmosphere.rain_extinction_per_m(rate))
+            air = np.asarray(atmosphere.estimate_airlight(scene["small"], scene["sky"], fallback=float(env.mean())), f32)
+            g = t if scene["full"] else upsample(t, (h, w))
+            g *= oma
+        else:
+            g = oma
+        wet = None
+        if params["wetness"] > 0:
+            y0 = int(np.clip(np.ceil(cam["horizon_row"]), 0, h))
+            y_road = int(np.clip(np.ceil(cam["horizon_row"] + 0.5), 0, h))
+            puddles = np.zeros((h - y0, w), dtype=f32)
+            if y_road < h:  # soft puddles on ~35 % of the road, textured on the road plane
+                _, _, tex = road_texture((h, w), cam, seed ^ 0x5EED, patch_cells=12.0, grid=128)
+                np.clip((tex - 0.4) * 0.5, 0.0, 0.5, out=tex)
+                puddles[y_road - y0 :] = upsample2(tex, h - y_road, w)
+            wet = WetRoad(h, w, horizon_row=cam["horizon_row"], focal_length_px=cam["focal_length_px"],
+                          camera_height_m=cam["camera_height_m"], wetness=float(params["wetness"]),
+                          puddles=puddles, exclude=box_mask((h, w), sample.get("bboxes")))
+        drop = env * f32(params["streak_brightness"])
+        for c, p in enumerate(planes):
+            if wet is not None:  # wet road first: darker asphalt plus the mirrored scene
+                wet.apply(p)
+            p -= air[c]
+            p *= g
+            p += f32(drop[c])
+            scale_add(oma, -float(drop[c] - air[c]), p)
         if params.get("lens_drops"):
+            lin = np.stack(planes, axis=-1)
             render_droplets(lin, params["lens_drops"], max(2, min(h, w) // 120))
-        return lin
+            planes = [np.ascontiguousarray(lin[..., c]) for c in range(3)]
+        return planes

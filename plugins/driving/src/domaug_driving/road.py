@@ -1,4 +1,4 @@
-"""Pure kernel for a wet road: darker asphalt and a Fresnel-weighted mirror image of the scene."""
+"""Pure kernels for the road: a wet road (darker asphalt, Fresnel-weighted mirror image), road-plane textures."""
 
 from __future__ import annotations
 
@@ -10,74 +10,70 @@ def schlick_fresnel(cos_theta: np.ndarray, r0: float = 0.02) -> np.ndarray:
     return r0 + (1.0 - r0) * (1.0 - cos_theta) ** 5
 
 
-def wet_road(
-    linear: np.ndarray,
-    *,
-    horizon_row: float,
-    focal_length_px: float,
-    camera_height_m: float,
-    wetness: float,
-    puddles: np.ndarray | None = None,
-    exclude: np.ndarray | None = None,
-) -> np.ndarray:
-    """Wet the road below the horizon of ``linear`` (H×W×3, modified in place and returned).
+class WetRoad:
+    """A wet road below the horizon, for linear images in planes (one plane at a time).
 
-    - darkening: albedo × (1 − 0.4·wetness) (Lekner & Dorf, Appl. Opt. 1988: wet surfaces
-      are 20–50 % darker);
+    - darkening: albedo × keep, keep = 1 − 0.4·wetness (Lekner & Dorf, Appl. Opt. 1988:
+      wet surfaces are 20–50 % darker);
     - reflection: for a flat road the mirror image of a far object lies symmetric about
       the horizon, so row ``y`` reflects row ``2·v_h − y``; it is blurred vertically (rough
-      asphalt) and weighted by Schlick's Fresnel term at the grazing angle of that road
-      row (≈ 0.25 at 5 m, 0.7 at 20 m for a camera 1.3 m high) × wetness × ``puddles`` (0–1).
+      asphalt: a box of 4 % of H, computed on every 4th row and repeated) and weighted by
+      Schlick's Fresnel term at the grazing angle of that road row (≈ 0.25 at 5 m, 0.7 at
+      20 m for a camera 1.3 m high) × wetness × ``puddles`` (0–1).
 
-    ``exclude`` (H×W bool, e.g. labelled boxes) keeps objects dry-looking.
+    ``puddles`` covers the road rows only ((H − y0)×W, y0 = ⌈horizon_row⌉); ``exclude``
+    (H×W bool, e.g. labelled boxes) keeps objects dry-looking. :meth:`apply` turns road
+    rows ``y0:`` of a plane into ``plane·keep + mirror·weight`` in place, the mirror taken
+    from that plane before darkening (so planes stay independent).
     """
-    from scipy.ndimage import uniform_filter1d
 
-    from domaug.ops.opencv import cv2_module
-
-    h, w = linear.shape[:2]
-    y0 = int(np.ceil(horizon_row))
-    if y0 >= h or wetness <= 0:
-        return linear
-    rows = np.arange(y0, h, dtype=np.float64) + 0.5
-    src = np.clip(np.rint(2.0 * horizon_row - rows).astype(np.intp), 0, h - 1)
-    # the mirror image, blurred vertically by rough asphalt (box of 4 % of H); computed on
-    # every 4th row and repeated, which the blur makes invisible and 4× cheaper
-    step = 4
-    coarse = linear[src[::step]]  # a copy (fancy indexing), taken before darkening
-    size = max(3, int(0.04 * h / step) | 1)
-    cv2 = cv2_module()
-    if cv2 is not None and coarse.shape[0] and w:  # same window and edges as uniform_filter1d
-        coarse = cv2.blur(coarse, (1, size), borderType=cv2.BORDER_REPLICATE)
-    else:
-        coarse = uniform_filter1d(coarse, size=size, axis=0, mode="nearest")
-    mirror = repeat_rows_cols(coarse, step, 1)[: h - y0]
-    z = focal_length_px * camera_height_m / np.maximum(rows - horizon_row, 1e-3)
-    cos_theta = camera_height_m / np.hypot(camera_height_m, z)
-    weight = np.broadcast_to((wetness * schlick_fresnel(cos_theta)).astype(np.float32)[:, None], (h - y0, w)).copy()
-    if puddles is not None:
-        weight *= puddles[y0:]
-    keep = np.float32(1.0 - 0.4 * wetness)
-    region = linear[y0:]
-    factor = None
-    if exclude is not None:
-        ex = exclude[y0:]
-        weight[ex] = 0.0
-        factor = np.where(ex, np.float32(1.0), keep).astype(np.float32)
-    if (cv2 is not None and region.dtype == np.float32 and region.ndim == 3 and region.shape[2] == 3
-            and region.flags.c_contiguous and mirror.dtype == np.float32 and mirror.flags.c_contiguous):
-        # the same float32 products and sums as below, as SIMD passes over interleaved RGB
-        cv2.multiply(mirror, cv2.merge((weight, weight, weight)), dst=mirror)
-        if factor is None:
-            cv2.scaleAdd(region, float(keep), mirror, dst=region)
+    def __init__(self, h: int, w: int, *, horizon_row: float, focal_length_px: float, camera_height_m: float,
+                 wetness: float, puddles: np.ndarray | None = None, exclude: np.ndarray | None = None) -> None:
+        self.h, self.w = h, w
+        self.horizon_row = float(horizon_row)
+        y0 = int(np.clip(np.ceil(horizon_row), 0, h))
+        self.y0 = y0
+        if y0 >= h or wetness <= 0:
+            self.weight = None
+            return
+        rows = np.arange(y0, h, dtype=np.float64) + 0.5
+        self.src = np.clip(np.rint(2.0 * horizon_row - rows).astype(np.intp), 0, h - 1)
+        z = focal_length_px * camera_height_m / np.maximum(rows - horizon_row, 1e-3)
+        cos_theta = camera_height_m / np.hypot(camera_height_m, z)
+        fres = (wetness * schlick_fresnel(cos_theta)).astype(np.float32)[:, None]
+        if puddles is not None:
+            self.weight = np.multiply(puddles, fres, dtype=np.float32)
         else:
-            cv2.multiply(region, cv2.merge((factor, factor, factor)), dst=region)
-            cv2.add(region, mirror, dst=region)
-        return linear
-    region *= keep if factor is None else factor[..., None]
-    mirror *= weight[..., None]
-    region += mirror
-    return linear
+            self.weight = np.broadcast_to(fres, (h - y0, w)).copy()
+        self.keep: float | np.ndarray = np.float32(1.0 - 0.4 * wetness)
+        if exclude is not None and exclude[y0:].any():
+            ex = exclude[y0:]
+            self.weight[ex] = 0.0
+            self.keep = np.where(ex, np.float32(1.0), self.keep).astype(np.float32)
+
+    def apply(self, plane: np.ndarray) -> np.ndarray:
+        """Wet the road rows of ``plane`` (H×W float32 linear) in place."""
+        from scipy.ndimage import uniform_filter1d
+
+        from domaug.ops.opencv import cv2_module
+
+        if self.weight is None:
+            return plane
+        h, w, y0 = self.h, self.w, self.y0
+        step = 4  # the mirror image on every 4th row, blurred vertically (rough asphalt) and repeated
+        size = max(3, int(0.04 * h / step) | 1)
+        coarse = np.ascontiguousarray(plane[self.src[::step]])  # taken before darkening
+        cv2 = cv2_module()
+        if cv2 is not None and coarse.shape[0] and w:  # same window and edges as uniform_filter1d
+            coarse = cv2.blur(coarse, (1, size), borderType=cv2.BORDER_REPLICATE)
+        else:
+            coarse = uniform_filter1d(coarse, size=size, axis=0, mode="nearest")
+        mirror = repeat_rows_cols(coarse, step, 1)[: h - y0]
+        mirror *= self.weight
+        road = plane[y0:]
+        road *= self.keep
+        road += mirror
+        return plane
 
 
 def box_mask(shape: tuple[int, int], bboxes: np.ndarray | None) -> np.ndarray | None:
@@ -93,18 +89,20 @@ def box_mask(shape: tuple[int, int], bboxes: np.ndarray | None) -> np.ndarray | 
 
 
 def road_texture(
-    shape: tuple[int, int], camera, seed: int, patch_cells: float = 8.0
+    shape: tuple[int, int], camera, seed: int, patch_cells: float = 8.0, grid: int = 256
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A noise texture laid *on the road plane*, seen through the camera (half resolution).
 
     Each road pixel (every 2nd row and column below the horizon) is mapped to the ground
     point (X, Z) = ((u − c_x)·Z/f, f·h/(v − v_h)) and looks up, bilinearly, a zero-mean
-    unit-std noise field with 0.16 m × 0.32 m cells (X ±20 m, Z 0–80 m; features of
+    unit-std value-noise field with 0.16 m × 0.32 m cells (X ±20 m, Z 0–80 m; features of
     ``patch_cells`` cells, i.e. ≈ 1.3 m × 2.6 m by default), so patches shrink
-    and flatten with distance like real ones. Returns (Z per row, X per pixel, texture),
+    and flatten with distance like real ones. ``grid`` < 256 evaluates the noise on a
+    coarser lattice of the same ground area (cells 256/grid times larger, features the same
+    size in metres: ``patch_cells`` is given in 256-grid cells), which is cheaper. Returns (Z per row, X per pixel, texture),
     shapes (r,), (r, c), (r, c) with r = ⌈(H − y0)/2⌉, c = ⌈W/2⌉, y0 = first road row.
     """
-    from .fields import noise_field
+    from .fields import value_noise
 
     h, w = shape
     f, vh, ch = camera["focal_length_px"], camera["horizon_row"], camera["camera_height_m"]
@@ -113,9 +111,10 @@ def road_texture(
     z = f * ch / rows
     x_over_z = (np.arange(0, w, 2, dtype=np.float32) + 1.0 - w / 2.0) / f
     x = z[:, None] * x_over_z[None, :]
-    field = noise_field((256, 256), seed=seed, scale_px=patch_cells, octaves=3)
-    fz = np.clip(z / 0.3125, 0, 254.999).astype(np.float32)[:, None]
-    fx = np.clip((x + 20.0) / 0.15625, 0, 254.999).astype(np.float32)
+    g = int(grid)
+    field = value_noise((g, g), seed=seed, scale_px=patch_cells * g / 256.0, octaves=3)
+    fz = np.clip(z * (g / 80.0), 0, g - 1.001).astype(np.float32)[:, None]
+    fx = np.clip((x + 20.0) * (g / 40.0), 0, g - 1.001).astype(np.float32)
     from domaug.ops.opencv import cv2_module
 
     cv2 = cv2_module()
@@ -127,9 +126,9 @@ def road_texture(
     field = field.ravel()
     iz, ix = fz.astype(np.int32), fx.astype(np.int32)
     az, ax = fz - iz, fx - ix
-    base = iz * 256 + ix
+    base = iz * g + ix
     top = field[base] * (1 - ax) + field[base + 1] * ax
-    bottom = field[base + 256] * (1 - ax) + field[base + 257] * ax
+    bottom = field[base + g] * (1 - ax) + field[base + g + 1] * ax
     return z, x, (top * (1 - az) + bottom * az).astype(np.float32)
 
 

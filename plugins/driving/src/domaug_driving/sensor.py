@@ -90,6 +90,29 @@ def add_poisson_gaussian(linear: np.ndarray, shot: float, read: float, seed: int
     """
     if not linear.flags.c_contiguous:
         raise ValueError("add_poisson_gaussian needs a C-contiguous array")
+    from domaug.ops.opencv import cv2_module
+
+    cv2 = cv2_module()
+    if (cv2 is not None and linear.dtype == np.float32 and linear.ndim == 2 and 0 < linear.size < 2**31
+            and linear.shape[1] < 2**20):
+        # a plane: the same noise and operations as below, as whole-plane SIMD passes on
+        # this thread's scratch buffers (no per-block Python overhead, no page faults)
+        from .scratch import buffer
+
+        h, w = linear.shape
+        codes = _normal_codes(linear.size, seed)
+        table = _half_normal_table()
+        nz, sd = buffer("noise", (h, w)), buffer("noise_sd", (h, w))
+        cv2.LUT(codes[0].reshape(h, w), table, dst=nz)
+        cv2.LUT(codes[1].reshape(h, w), table, dst=sd)
+        cv2.add(nz, sd, dst=nz)
+        cv2.threshold(linear, 0.0, 0.0, cv2.THRESH_TOZERO, dst=sd)  # negative signal counts as 0
+        sd *= np.float32(shot)
+        sd += np.float32(read)
+        cv2.sqrt(sd, dst=sd)
+        cv2.multiply(sd, nz, dst=sd)
+        cv2.add(linear, sd, dst=linear)
+        return linear
     flat = linear.reshape(-1)
     codes = _normal_codes(flat.size, seed)
     step = 32 * int(np.prod(linear.shape[1:]))  # 32 rows per block: temporaries stay in cache
@@ -121,17 +144,49 @@ def add_gaussians(out: np.ndarray, cy, cx, sy, sx, peak) -> np.ndarray:
     """
     h, w = out.shape
     f32 = np.float32
-    for y, x, s_y, s_x, a in zip(np.asarray(cy, np.float64), np.asarray(cx, np.float64), np.asarray(sy, np.float64),
-                                 np.asarray(sx, np.float64), np.asarray(peak, np.float64)):
-        ry, rx = GLOW_RADIUS_SIGMAS * s_y, GLOW_RADIUS_SIGMAS * s_x
-        r0, r1 = max(0, int(np.floor(y - ry))), min(h, int(np.ceil(y + ry)) + 1)
-        c0, c1 = max(0, int(np.floor(x - rx))), min(w, int(np.ceil(x + rx)) + 1)
-        if r0 >= r1 or c0 >= c1:
-            continue
-        gy = np.exp(-0.5 * ((np.arange(r0, r1, dtype=f32) + f32(0.5 - y)) / f32(s_y)) ** 2) * f32(a)
-        gx = np.exp(-0.5 * ((np.arange(c0, c1, dtype=f32) + f32(0.5 - x)) / f32(s_x)) ** 2)
-        out[r0:r1, c0:c1] += gy[:, None] * gx[None, :]
+    cy, cx, sy, sx, peak = (np.asarray(v, np.float64).reshape(-1) for v in (cy, cx, sy, sx, peak))
+    if not len(cy):
+        return out
+    ry, rx = GLOW_RADIUS_SIGMAS * sy, GLOW_RADIUS_SIGMAS * sx
+    r0 = np.clip(np.floor(cy - ry), 0, h).astype(np.int64)
+    r1 = np.clip(np.ceil(cy + ry) + 1, 0, h).astype(np.int64)
+    c0 = np.clip(np.floor(cx - rx), 0, w).astype(np.int64)
+    c1 = np.clip(np.ceil(cx + rx) + 1, 0, w).astype(np.int64)
+    ok = (r1 > r0) & (c1 > c0)
+    if not ok.any():
+        return out
+    cy, cx, sy, sx, peak, r0, r1, c0, c1 = (v[ok] for v in (cy, cx, sy, sx, peak, r0, r1, c0, c1))
+
+    def profiles(lo, hi, centre, sigma, scale):
+        # every blob's 1-D profile over its window, all in one vectorised pass
+        n = hi - lo
+        first = np.cumsum(n) - n
+        pos = (np.arange(int(n.sum())) - np.repeat(first, n) + np.repeat(lo, n)).astype(f32)
+        u = (pos + np.repeat((0.5 - centre).astype(f32), n)) / np.repeat(sigma.astype(f32), n)
+        prof = np.exp(f32(-0.5) * u * u)
+        if scale is not None:
+            prof *= np.repeat(scale.astype(f32), n)
+        return prof, first
+
+    gy, fy = profiles(r0, r1, cy, sy, peak)
+    gx, fx = profiles(c0, c1, cx, sx, None)
+    for i in range(len(cy)):  # windowed outer products: the cost is the blobs' area
+        a0, a1, b0, b1 = int(r0[i]), int(r1[i]), int(c0[i]), int(c1[i])
+        out[a0:a1, b0:b1] += np.multiply.outer(gy[fy[i] : fy[i] + a1 - a0], gx[fx[i] : fx[i] + b1 - b0])
     return out
+
+
+def glow_field(shape: tuple[int, int], centres_rc, sigmas_px, colours) -> np.ndarray:
+    """Σ colour·exp(−r²/2σ²) of isotropic glows as one (H×n)·(n×3W) matrix product
+    (H×W×3 float32): the cheap way on a small grid, whatever the glows' sizes."""
+    h, w = shape
+    centres = np.asarray(centres_rc, dtype=np.float32).reshape(-1, 2)
+    s = np.asarray(sigmas_px, dtype=np.float32).reshape(1, -1)
+    colours = np.asarray(colours, dtype=np.float32).reshape(-1, 3)
+    gy = np.exp(-0.5 * ((np.arange(h, dtype=np.float32)[:, None] + 0.5 - centres[None, :, 0]) / s) ** 2)
+    gx = np.exp(-0.5 * ((np.arange(w, dtype=np.float32)[:, None] + 0.5 - centres[None, :, 1]) / s) ** 2)
+    right = (gx.T[:, :, None] * colours[:, None, :]).reshape(len(centres), 3 * w)
+    return (gy @ right).reshape(h, w, 3)
 
 
 def gaussian_glows(

@@ -10,13 +10,16 @@ from domaug.params import check_number, check_range, draw_seed, sample_log_unifo
 
 from . import atmosphere, streaks
 from .base import DrivingTransform
-from .depth import check_camera_args, SKY_DEPTH_M, depth_of_sample
+from .depth import check_camera_args
 from .road import road_texture, upsample2
+from .scene import clip_max, coarse_scene, scale_add, upsample
 
 
-def ledges(linear: np.ndarray) -> np.ndarray:
-    """Horizontal structures (H×W float32, 0–1): where local structure is a horizontal edge
-    (|∂Y/∂y|² ≫ |∂Y/∂x|² over 10 px), computed at half resolution."""
+def ledges(linear: np.ndarray, gain: float = 1.0, exclude: np.ndarray | None = None, k: int = 1) -> np.ndarray:
+    """Horizontal structures (H×W float32, 0–1) of an RGB image or its green plane: where
+    local structure is a horizontal edge (|∂Y/∂y|² ≫ |∂Y/∂x|² over 10 px), × ``gain``,
+    clipped to 1 and 0 where ``exclude`` (a mask on the grid of every ``k``-th pixel, e.g.
+    the sky); computed at half resolution."""
     from domaug.ops.opencv import cv2_module
 
     cv2 = cv2_module()
@@ -27,15 +30,19 @@ def ledges(linear: np.ndarray) -> np.ndarray:
         from scipy.ndimage import uniform_filter
 
     h, w = linear.shape[:2]
-    y = np.ascontiguousarray(linear[::2, ::2, 1])
+    y = np.ascontiguousarray(linear[::2, ::2, 1] if linear.ndim == 3 else linear[::2, ::2])
     gy = np.zeros_like(y)
     gy[1:-1] = y[2:] - y[:-2]
     gx = np.zeros_like(y)
     gx[:, 1:-1] = y[:, 2:] - y[:, :-2]
     jyy = uniform_filter(gy * gy, 5)
     jxx = uniform_filter(gx * gx, 5)
-    small = np.clip((jyy - 3.0 * jxx) / (jyy + jxx + 1e-4), 0.0, 1.0)
-    return upsample2(small.astype(np.float32, copy=False), h, w)
+    small = np.clip((jyy - 3.0 * jxx) / (jyy + jxx + 1e-4) * np.float32(gain), 0.0, 1.0).astype(np.float32, copy=False)
+    if exclude is not None and exclude.size:  # half-res pixel i covers full rows 2i, 2i + 1
+        rows = np.minimum(np.arange(small.shape[0]) * 2 // k, exclude.shape[0] - 1)
+        cols = np.minimum(np.arange(small.shape[1]) * 2 // k, exclude.shape[1] - 1)
+        small[exclude[rows][:, cols]] = 0.0
+    return upsample2(small, h, w)
 
 
 def ground_snow(shape: tuple[int, int], camera: Mapping[str, float], seed: int, cover: float) -> np.ndarray:
@@ -51,8 +58,13 @@ def ground_snow(shape: tuple[int, int], camera: Mapping[str, float], seed: int, 
     y0 = int(np.clip(np.ceil(vh + 0.5), 0, h))
     if y0 >= h or cover <= 0:
         return out
-    z, x, tex = road_texture((h, w), camera, seed)
-    lane = np.abs(np.mod(x + 1.85, 3.7) - 1.85)  # distance to the lane centre (m)
+    z, x, tex = road_texture((h, w), camera, seed, grid=128)
+    lane = x * np.float32(1.0 / 3.7)  # distance to the lane centre (m): |(x + 1.85) mod 3.7 − 1.85|
+    lane += np.float32(0.5)
+    lane -= np.floor(lane)
+    lane -= np.float32(0.5)
+    lane = np.abs(lane, out=lane)
+    lane *= np.float32(3.7)
     lane -= 0.8
     lane *= 1.0 / 0.25
     tracks = np.exp(-0.5 * lane * lane)
@@ -134,26 +146,30 @@ class Snow(DrivingTransform):
             "seed": draw_seed(rng),
         }
 
-    def apply_to_linear(self, lin: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        h, w = lin.shape[:2]
+    def apply_to_planes(self, planes: list[np.ndarray], params: Mapping[str, Any],
+                        sample: Mapping[str, Any]) -> list[np.ndarray]:
+        h, w = planes[0].shape
+        f32 = np.float32
         cam = params["camera"]
         seed = int(params["seed"])
         beta = atmosphere.beta_from_visibility(params["visibility_m"])
-        px = lin.reshape(-1, 3)[:: max(1, (h * w) // 65536)]
-        yy = px @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
-        ambient = float(np.percentile(yy, 95))  # the daylight level when no sky is seen
-        dist = depth_of_sample(sample, cam, None)
+        scene = coarse_scene(sample, cam)
+        yy = scene["small"].reshape(-1, 3) @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+        q = int(0.95 * (len(yy) - 1))
+        ambient = float(np.partition(yy, q)[q])  # the daylight level when no sky is seen (95th percentile)
         # snow (albedo ≈ 0.9) lit by the overcast sky dome takes the sky's colour
-        airlight = np.asarray(atmosphere.estimate_airlight(lin, dist >= SKY_DEPTH_M, fallback=ambient), np.float32)
-        white = np.clip(0.9 * np.maximum(airlight, 0.05), 0.0, 1.0).astype(np.float32)
+        airlight = np.asarray(atmosphere.estimate_airlight(scene["small"], scene["sky"], fallback=ambient), f32)
+        white = np.clip(0.9 * np.maximum(airlight, 0.05), 0.0, 1.0).astype(f32)
+        t = atmosphere.transmission(scene["dist"], beta)
+        if not scene["full"]:
+            t = upsample(t, (h, w))
+        amount = None
         cover = float(params["ground_cover"])
         if cover > 0:
             amount = ground_snow((h, w), cam, seed ^ 0x50F7, cover)
             y0 = int(np.clip(np.ceil(cam["horizon_row"]), 0, h))
             if y0 > 0:  # ledges above the horizon, never in the sky
-                top = np.clip(ledges(lin[:y0]) * (cover * 0.8), 0.0, 1.0)
-                top[dist[:y0] >= SKY_DEPTH_M] = 0.0
-                amount[:y0] = top
+                amount[:y0] = ledges(planes[1][:y0], cover * 0.8, scene["sky"], scene["k"])
             boxes = sample.get("bboxes")
             if boxes is not None and len(boxes):  # vehicles: snow on the roof band only
                 for x0, b0, x1, b1 in np.asarray(boxes, dtype=np.float64)[:, :4]:
@@ -161,15 +177,29 @@ class Snow(DrivingTransform):
                     c0, c1 = int(np.clip(x0, 0, w)), int(np.clip(np.ceil(x1), 0, w))
                     amount[r0:r1, c0:c1] *= 0.1
                     amount[r0 : r0 + max(1, (r1 - r0) // 5), c0:c1] = 0.8 * cover
-            atmosphere.blend_towards(lin, white, amount)
-        t = atmosphere.transmission(dist, beta)
-        atmosphere.koschmieder(lin, t, airlight, out=lin)
         flakes = streaks.snow_coverage(
             (h, w), seed=seed, extinction_per_m=beta, mean_diameter_mm=float(params["flake_size_mm"]),
             exposure_s=float(params["exposure_ms"]) * 1e-3, fall_m_s=1.0, wind_m_s=float(params["wind_mps"]),
             ego_speed_m_s=float(params["speed_kmh"]) / 3.6, focal_px=cam["focal_length_px"],
-            horizon_row=cam["horizon_row"], max_flakes=int(params["max_flakes"]),
+            horizon_row=cam["horizon_row"], max_flakes=int(params["max_flakes"]), scratch=True,
         )
-        np.minimum(flakes, 1.0, out=flakes)
-        atmosphere.blend_towards(lin, white, flakes)
-        return lin
+        # lying snow (I + a·(W − I)), the snow haze (Koschmieder: (I − A)·t + A) and the flakes
+        # (I + φ·(W − I)) in one pass per plane: I ← I·G + W·V + A·U with
+        # G = (1 − a)·t·(1 − φ), V = a·t·(1 − φ) + φ, U = (1 − t)·(1 − φ)
+        clip_max(flakes, 1.0)
+        keep = np.subtract(f32(1.0), flakes, dtype=f32)  # 1 − φ
+        u = np.subtract(f32(1.0), t, dtype=f32)
+        u *= keep
+        t *= keep  # t·(1 − φ)
+        if amount is not None:
+            v = amount
+            v *= t  # a·t·(1 − φ)
+            t -= v  # G
+        else:
+            v = np.zeros_like(t)
+        v += flakes
+        for c, p in enumerate(planes):
+            p *= t
+            scale_add(v, float(white[c]), p)
+            scale_add(u, float(airlight[c]), p)
+        return planes

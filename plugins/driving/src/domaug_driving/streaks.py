@@ -1,9 +1,12 @@
 """Pure kernels for particles in front of the camera: drop statistics and vectorised streak drawing.
 
 Rain drops and snow flakes are drawn as thick line segments (the path of a particle
-during the exposure) into a coverage buffer, all at once: every segment is sampled on a
-grid of points along and across it, and the points are splatted bilinearly with
-``np.add.at``. No per-particle Python loop and no drawing into the input image.
+during the exposure) into a coverage buffer, all at once: every segment is sampled every
+≤ 1 px along it (segments wider than 2 px as parallel thin ones), and each sample is
+splatted with ``np.add.at`` to the nearest pixel along the segment's major axis, shared
+linearly between the two nearest across it (Xiaolin Wu's antialiased lines), in chunks
+of ≤ 2¹⁶ samples that stay in the CPU cache. The area integral (opacity × length × width)
+is kept exactly. No per-particle Python loop and no drawing into the input image.
 """
 
 from __future__ import annotations
@@ -52,17 +55,21 @@ def rasterize_segments(
     width: np.ndarray,
     coverage: np.ndarray,
     max_points: int = 4_000_000,
+    scratch: bool = False,
 ) -> np.ndarray:
     """Draw thick segments centred at (cx, cy) with extent (dx, dy) px and width ``width`` px.
 
     ``coverage`` is the opacity each segment adds per pixel it fully covers (its area
     integral is coverage·length·width). Returns the summed opacity per pixel
-    (H×W float32, not clipped). Segments are sampled every ≤1 px along and across.
+    (H×W float32 view, not clipped; with ``scratch`` a view of this thread's scratch buffer,
+    valid until the next call). Segments are sampled every ≤1 px along and across.
     """
     h, w = shape
+    f32 = np.float32
     length = np.hypot(dx, dy)
     n_along = np.ceil(length).astype(np.int64) + 1
-    n_across = np.maximum(np.ceil(width).astype(np.int64), 1)
+    # the two-tap splat spreads a sample over 2 px across: one sample covers widths ≤ 2 px
+    n_across = np.maximum(np.ceil(width).astype(np.int64) - 1, 1)
     counts = n_along * n_across
     total = int(counts.sum())
     if total > max_points:  # keep memory bounded: drop the faintest work first
@@ -70,58 +77,91 @@ def rasterize_segments(
         cx, cy, dx, dy, width, coverage = (a[keep] for a in (cx, cy, dx, dy, width, coverage))
         length, n_along, n_across, counts = length[keep], n_along[keep], n_across[keep], counts[keep]
         total = int(counts.sum())
+    wp = w + 3
+    # a buffer with a margin (1 px before, 2 after): points outside the frame are clipped into
+    # the margin, so no masks are needed; the frame is returned as a view (no copy)
+    if scratch:  # reused: no page faults (see scratch)
+        from .scratch import buffer
+
+        out = buffer("coverage", ((h + 3) * wp,), zero=True)
+    else:
+        out = np.zeros((h + 3) * wp, dtype=np.float32)
+    frame = out.reshape(h + 3, wp)[1 : h + 1, 1 : w + 1]
     if total == 0:
-        return np.zeros((h, w), dtype=np.float32)
-    f32 = np.float32
-    local = np.arange(total, dtype=np.int32) - np.repeat((np.cumsum(counts) - counts).astype(np.int32), counts)
-    # per-segment constants first (cheap), gathered once per point
+        return frame
+    # per-segment constants first (cheap)
     inv = 1.0 / np.maximum(length, 1e-6)
     ux = np.where(length > 1e-6, dx * inv, 0.0)
     uy = np.where(length > 1e-6, dy * inv, 1.0)
+    # a segment with n_across samples across is n_across thin parallel segments
+    wide = n_across > 1
+    if wide.any():
+        m = n_across
+        j = np.arange(int(m.sum())) - np.repeat(np.cumsum(m) - m, m)
+        rep = lambda a: np.repeat(a, m)  # noqa: E731
+        off = rep(width) * ((j + 0.5) / rep(m) - 0.5)  # offset across, from the centre line
+        cx, cy = rep(cx) - off * rep(uy), rep(cy) + off * rep(ux)
+        dx, dy, ux, uy, length, n_along = rep(dx), rep(dy), rep(ux), rep(uy), rep(length), rep(n_along)
+        width, coverage = rep(width / m), rep(coverage)
     step_along = np.where(n_along > 1, 1.0 / np.maximum(n_along - 1, 1), 0.0)
-    # point position = start + i·(d·step) + (j + ½)/na·(−w·uy, w·ux), start = c − d/2 − ½·(−w·uy, w·ux) − ½ px
-    sx = (cx - 0.5 * dx + 0.5 * width * uy - np.where(n_along > 1, 0.0, -0.5 * dx) - 0.5).astype(f32)
-    sy = (cy - 0.5 * dy - 0.5 * width * ux - np.where(n_along > 1, 0.0, -0.5 * dy) - 0.5).astype(f32)
-    ax, ay = (dx * step_along).astype(f32), (dy * step_along).astype(f32)
-    bx, by = (-width * uy / n_across).astype(f32), (width * ux / n_across).astype(f32)
-    # each sample stands for (length/n_along)·(width/n_across) px² of the segment
-    area = (np.maximum(length, 1.0) / n_along) * (np.maximum(width, 1.0) / n_across)
-    wseg = (coverage * area).astype(f32)
-    sx += f32(0.5) * bx  # the first sample across sits half a step in: fold it into the start
-    sy += f32(0.5) * by
-    # per-point copies of per-segment values: np.repeat (sequential) is ~5× faster than a gather
-    rep = lambda a: np.repeat(a, counts)  # noqa: E731
-    if (n_across == 1).all():  # thin segments (most drops and far flakes): one sample across
-        i_along = local.astype(f32)
-        x = rep(sx) + i_along * rep(ax)
-        y = rep(sy) + i_along * rep(ay)
-    else:
-        na = rep(n_across.astype(np.int32))
-        i_int = local // na
-        i_along = i_int.astype(f32)
-        j_across = (local - i_int * na).astype(f32)
-        x = rep(sx) + i_along * rep(ax) + j_across * rep(bx)
-        y = rep(sy) + i_along * rep(ay) + j_across * rep(by)
-    wgt = rep(wseg)
-    # splat into a buffer with a margin (1 px before, 2 after): points outside the frame are
-    # clipped into the margin, so no masks are needed
-    np.clip(x, -1.0, w, out=x)
-    np.clip(y, -1.0, h, out=y)
-    x0 = np.floor(x)
-    y0 = np.floor(y)
-    fx = x - x0
-    fy = y - y0
-    wp = w + 3
-    base = (y0.astype(np.int32) + 1) * wp + (x0.astype(np.int32) + 1)
-    gx = 1 - fx
-    out = np.zeros((h + 3) * wp, dtype=np.float32)
-    top = wgt * (1 - fy)
-    bot = wgt * fy
-    np.add.at(out, base, top * gx)
-    np.add.at(out, base + 1, top * fx)
-    np.add.at(out, base + wp, bot * gx)
-    np.add.at(out, base + wp + 1, bot * fx)
-    return out.reshape(h + 3, wp)[1 : h + 1, 1 : w + 1].copy()
+    # sample i of a segment: start + i·d/(n_along − 1), start = c − d/2 (the centre for a
+    # single sample), in pixel-centre coordinates + 1 px for the margin (then ≥ 0 after
+    # clipping, so truncation is floor)
+    sx = cx - np.where(n_along > 1, 0.5 * dx, 0.0) + 0.5
+    sy = cy - np.where(n_along > 1, 0.5 * dy, 0.0) + 0.5
+    ax, ay = dx * step_along, dy * step_along
+    # each sample stands for (length/n_along)·width px² of the segment
+    wseg = coverage * (np.maximum(length, 1.0) / n_along) * np.maximum(width, 1.0)
+    # two-tap splats (Xiaolin Wu): each sample goes to the nearest pixel along the segment's
+    # major axis and is shared linearly between the two nearest pixels across it
+    steep = np.abs(dy) >= np.abs(dx)
+    for group in (np.flatnonzero(steep), np.flatnonzero(~steep)):
+        if len(group):
+            _splat(out, wp, h, w, bool(steep[group[0]]), n_along[group], sx[group], sy[group], ax[group],
+                   ay[group], wseg[group])
+    return frame
+
+
+def _splat(out, wp, h, w, steep, counts, sx, sy, ax, ay, wseg, chunk=65536):
+    """Add ``counts[i]`` samples (sx + k·ax, sy + k·ay), k = 0…counts−1, of weight ``wseg[i]``
+    into the flat margin buffer ``out`` (row pitch ``wp``) as two-tap splats."""
+    f32 = np.float32
+    ends = np.cumsum(counts)
+    total = int(ends[-1])
+    cuts = np.searchsorted(ends, np.arange(1, total // chunk + 1) * chunk, side="right")
+    bounds = [0] + sorted(set(int(c) for c in cuts if 0 < c < len(counts))) + [len(counts)]
+    ramp = np.arange(max(int(np.max(np.diff(np.concatenate([[0], ends[np.array(bounds[1:]) - 1]])))), 1), dtype=f32)
+    hi_x, hi_y = f32(w + 1), f32(h + 1)
+    step = np.int32(1 if steep else wp)
+    for s0, s1 in zip(bounds[:-1], bounds[1:]):
+        cnt = counts[s0:s1]
+        first = (np.cumsum(cnt) - cnt).astype(np.float64)
+        n = int(cnt.sum())
+        if n == 0:
+            continue
+        rep = lambda a: np.repeat(a.astype(f32), cnt)  # noqa: E731  per-point copies (sequential: fast)
+        # x = sx + (g − first)·ax with g the running index in the chunk
+        g = ramp[:n]
+        x = rep(ax[s0:s1])
+        y = rep(ay[s0:s1])
+        wgt = rep(wseg[s0:s1])
+        x *= g
+        y *= g
+        x += rep(sx[s0:s1] - first * ax[s0:s1])
+        y += rep(sy[s0:s1] - first * ay[s0:s1])
+        np.clip(x, 0.0, hi_x, out=x)
+        np.clip(y, 0.0, hi_y, out=y)
+        major, minor = (y, x) if steep else (x, y)
+        major += f32(0.5)  # rounded along the segment
+        mi = minor.astype(np.int32)
+        frac = minor - mi.astype(f32)
+        base = y.astype(np.int32) * np.int32(wp) if steep else mi * np.int32(wp)
+        base += mi if steep else x.astype(np.int32)
+        frac *= wgt
+        wgt -= frac
+        np.add.at(out, base, wgt)
+        base += step
+        np.add.at(out, base, frac)
 
 
 def _particle_draws(shape, focal_px, near_m, far_m, per_m3: float, cap: int, seed: int):
@@ -160,6 +200,7 @@ def rain_coverage(
     far_m: float = 8.0,
     d_min_mm: float = 1.0,
     max_streaks: int = 30000,
+    scratch: bool = False,
 ) -> np.ndarray:
     """Opacity map (H×W float32, unclipped) of rain streaks seen during one exposure.
 
@@ -192,7 +233,7 @@ def rain_coverage(
     lw, ww = np.maximum(length, 1.0), np.maximum(width, 1.0)
     alpha *= (lw * ww) / ((lw + blur) * (ww + blur))
     grow = 1.0 + blur / np.maximum(length, 1e-6)
-    return rasterize_segments(shape, cx, cy, dx * grow, dy * grow, width + blur, alpha)
+    return rasterize_segments(shape, cx, cy, dx * grow, dy * grow, width + blur, alpha, scratch=scratch)
 
 
 def snow_coverage(
@@ -211,6 +252,7 @@ def snow_coverage(
     near_m: float = 0.4,
     far_m: float = 15.0,
     max_flakes: int = 20000,
+    scratch: bool = False,
 ) -> np.ndarray:
     """Opacity map (H×W float32, unclipped) of falling snow flakes seen during one exposure.
 
@@ -249,7 +291,7 @@ def snow_coverage(
     # product for all of them); the rest are drawn as short segments
     big = thick >= 3.0
     out = rasterize_segments(shape, cx[~big], cy[~big], (ux * seg)[~big], (uy * seg)[~big], thick[~big],
-                             np.minimum(alpha, 0.95)[~big])
+                             np.minimum(alpha, 0.95)[~big], scratch=scratch)
     if big.any():
         sx = thick[big] / 2.5 + np.abs(dx[big]) / 3.5
         sy = thick[big] / 2.5 + np.abs(dy[big]) / 3.5

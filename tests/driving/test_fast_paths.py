@@ -1,0 +1,93 @@
+"""The fast building blocks of the driving transforms: planar codec, splats, scratch reuse, coarse fields."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import domaug
+from domaug_driving import radiometry, streaks
+from domaug_driving.fields import value_noise
+from domaug_driving.scene import upsample, upsample_mask
+
+
+def test_planar_codec_round_trips_every_code_and_matches_the_transfer_function():
+    img = np.stack(np.meshgrid(np.arange(256), np.arange(256)), -1)[..., [0, 1, 0]].astype(np.uint8)
+    planes = radiometry.decode_planes(img)
+    np.testing.assert_array_equal(np.stack(planes, -1), radiometry.decode(img))
+    np.testing.assert_array_equal(radiometry.encode_planes([p.copy() for p in planes], img), img)
+    np.testing.assert_array_equal(radiometry.encode(radiometry.decode(img), img), img)
+    x = np.random.default_rng(0).uniform(-0.2, 1.3, (64, 64, 3)).astype(np.float32)
+    exact = np.rint(radiometry.linear_to_srgb(np.clip(x, 0, 1).astype(np.float64)) * 255)
+    fast = radiometry.encode_planes([np.ascontiguousarray(x[..., c]) for c in range(3)], img[:64, :64]).astype(float)
+    assert np.abs(fast - exact).max() <= 1 and (fast != exact).mean() < 0.01
+    np.testing.assert_array_equal(radiometry.encode(x.copy(), img[:64, :64]), fast)
+
+
+@pytest.mark.parametrize("dx, dy, width", [(0.0, 18.0, 1.0), (14.0, 6.0, 1.0), (7.0, 9.0, 3.5), (0.0, 0.0, 0.5)])
+def test_two_tap_splats_keep_the_segment_area(dx, dy, width):
+    cov = streaks.rasterize_segments((60, 60), np.array([30.2]), np.array([29.7]), np.array([dx]), np.array([dy]),
+                                     np.array([width]), np.array([0.5]))
+    assert cov.sum() == pytest.approx(0.5 * max(np.hypot(dx, dy), 1.0) * max(width, 1.0), rel=1e-4)
+    ys, xs = np.nonzero(cov > 1e-6)
+    # the footprint spans the segment (± a pixel and its width)
+    assert np.ptp(xs) + 1 <= abs(dx) + width + 3 and np.ptp(ys) + 1 <= abs(dy) + width + 3
+    assert np.ptp(xs) + 1 >= abs(dx) and np.ptp(ys) + 1 >= abs(dy)
+
+
+def test_segments_outside_the_frame_leave_no_trace_on_the_border():
+    cov = streaks.rasterize_segments((40, 40), np.array([-20.0, 70.0]), np.array([20.0, 20.0]), np.array([0.0, 0.0]),
+                                     np.array([10.0, 10.0]), np.array([1.0, 1.0]), np.array([1.0, 1.0]))
+    assert cov.sum() == 0.0
+
+
+@pytest.mark.parametrize("name", ["Rain", "Snow", "Night"])
+def test_scratch_buffers_never_leak_between_calls(name):
+    t = domaug.get_transform(f"driving.{name}")
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (96, 128, 3)).astype(np.uint8)
+    b = rng.integers(0, 256, (96, 128, 3)).astype(np.uint8)
+    first = t(image=a, rng=5)["image"]
+    t(image=b, rng=6)
+    t(image=a[:64, :80].copy(), rng=7)  # another shape in between
+    np.testing.assert_array_equal(t(image=a, rng=5)["image"], first)
+
+
+def test_value_noise_is_smooth_normalised_and_seeded():
+    a = value_noise((128, 128), seed=3, scale_px=16.0)
+    assert a.dtype == np.float32 and abs(a.mean()) < 1e-4 and a.std() == pytest.approx(1.0, rel=1e-3)
+    assert np.abs(np.diff(a, axis=1)).mean() < 0.35  # neighbours are correlated
+    np.testing.assert_array_equal(a, value_noise((128, 128), seed=3, scale_px=16.0))
+    assert not np.array_equal(a, value_noise((128, 128), seed=4, scale_px=16.0))
+
+
+def test_coarse_fields_upsample_to_full_size():
+    small = np.arange(12, dtype=np.float32).reshape(3, 4)
+    up = upsample(small, (30, 40))
+    assert up.shape == (30, 40) and up.min() >= 0 and up.max() <= 11
+    assert up[0, 0] == pytest.approx(0.0) and up[-1, -1] == pytest.approx(11.0)
+    m = upsample_mask(np.array([[True, False], [False, False]]), (8, 8))
+    assert m.dtype == bool and m[:4, :4].all() and not m[4:].any() and not m[:, 4:].any()
+
+
+def test_fused_rain_pass_equals_veil_then_streaks():
+    """Rain's one-pass planar formula is Koschmieder's veil followed by the streak blend."""
+    from domaug_driving.atmosphere import rain_extinction_per_m
+    from domaug_driving.scene import bright_colour
+
+    img = np.random.default_rng(2).uniform(0.1, 0.6, (60, 80, 3)).astype(np.float32)
+    depth = np.full((60, 80), 50.0, np.float32)  # no sky: the airlight is the grey fallback
+    out = domaug.get_transform("driving.Rain", rain_rate_mm_h=30.0, wetness=0.0)(image=img, depth=depth, rng=3)
+    p = out["applied"][0]["params"]
+    cam = p["camera"]
+    alpha = np.minimum(streaks.rain_coverage(
+        (60, 80), seed=int(p["seed"]), rain_rate_mm_h=p["rain_rate_mm_h"], exposure_s=p["exposure_ms"] * 1e-3,
+        wind_m_s=p["wind_mps"], ego_speed_m_s=p["speed_kmh"] / 3.6, focal_px=cam["focal_length_px"],
+        horizon_row=cam["horizon_row"], aperture_m=p["aperture_mm"] * 1e-3, max_streaks=p["max_streaks"]), 1.0)
+    env = bright_colour(img)
+    air = float(env.mean())
+    t = np.exp(-rain_extinction_per_m(p["rain_rate_mm_h"]) * 50.0)
+    veiled = (img - air) * t + air
+    expected = veiled * (1 - alpha[..., None]) + env * p["streak_brightness"] * alpha[..., None]
+    assert alpha.max() > 0.05
+    np.testing.assert_allclose(out["image"], expected, atol=2e-5)
