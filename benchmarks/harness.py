@@ -43,8 +43,18 @@ def _stats(samples: list[float]) -> dict:
     }
 
 
+#: A sample of a fast call times this many seconds of back-to-back calls (timer and
+#: scheduler jitter are microseconds: a 30 µs call timed alone is mostly noise).
+SAMPLE_S = 0.002
+
+
 def run_case(case: Case, rounds: int = 15, warmup: int = 2, budget_s: float = 20.0) -> dict:
-    """Time a case; fewer rounds when a single call is slow (keeps a suite within budget)."""
+    """Time a case; fewer rounds when a single call is slow (keeps a suite within budget).
+
+    Each round times every runner once, interleaved; a runner faster than
+    :data:`SAMPLE_S` is called ``inner`` times back to back per sample and the sample
+    is the mean of those calls (``inner`` per runner is recorded in the result).
+    """
     runners: dict[str, Callable[[], Any]] = {"domaug": case.domaug, **case.peers}
     if case.array is not None:
         runners["memcpy"] = _copy_floor(case.array)
@@ -61,19 +71,22 @@ def run_case(case: Case, rounds: int = 15, warmup: int = 2, budget_s: float = 20
         t0 = time.perf_counter()
         fn()
         probe[name] = time.perf_counter() - t0
-    per_round = sum(probe.values()) or 1e-6
+    inner = {name: max(1, min(1000, int(SAMPLE_S / max(t, 1e-7)))) for name, t in probe.items()}
+    per_round = sum(probe[n] * inner[n] for n in runners) or 1e-6
     rounds = max(3, min(rounds, int(budget_s / per_round)))
     samples: dict[str, list[float]] = {name: [] for name in runners}
     gc.disable()
     try:
         for _ in range(rounds):
             for name, fn in runners.items():
+                k = inner[name]
                 t0 = time.perf_counter()
-                fn()
-                samples[name].append(time.perf_counter() - t0)
+                for _ in range(k):
+                    fn()
+                samples[name].append((time.perf_counter() - t0) / k)
     finally:
         gc.enable()
-    result = {"case": case.name, "size": case.size, "rounds": rounds, "note": case.note,
+    result = {"case": case.name, "size": case.size, "rounds": rounds, "inner": inner, "note": case.note,
               "timings": {n: _stats(s) for n, s in samples.items()}, "errors": errors,
               "peak_alloc_mb": {n: peak_alloc_mb(fn) for n, fn in runners.items() if n != "memcpy"}}
     ours = result["timings"].get("domaug", {}).get("median_ms")
