@@ -184,7 +184,7 @@ def _rest(shrunk: tuple[int, ...], out_shape: tuple[int, ...]) -> AffineSampler 
     """The interpolating rescale left after integrating (axes that grow), or None."""
     if shrunk == out_shape:
         return None
-    return AffineSampler(scale_matrix(shrunk, out_shape), shrunk, out_shape)
+    return AffineSampler.rescaling(shrunk, out_shape)
 
 
 def _warp_image_by_area(image: np.ndarray, sampler: AffineSampler, shrunk: tuple[int, ...], *, spatial_ndim: int,
@@ -339,7 +339,7 @@ def resize(
                 small = restore_dtype(area.integrate(array, shrunk, spatial_ndim), array.dtype)
             return small if shrunk == out_shape else resize(small, out_shape, spatial_ndim=spatial_ndim,
                                                             order=order, antialias=False)
-    sampler = AffineSampler(scale_matrix(in_shape, out_shape), in_shape, out_shape)
+    sampler = AffineSampler.rescaling(in_shape, out_shape)
     fast = sampler.sample_native(array, order, spatial_ndim, None)
     if fast is not None:
         return fast

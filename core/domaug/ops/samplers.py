@@ -71,6 +71,13 @@ class AffineSampler:
         self._inside: np.ndarray | None = None
         self._all_inside: bool | None = None
 
+    @classmethod
+    def rescaling(cls, in_shape: Sequence[int], out_shape: Sequence[int]) -> "AffineSampler":
+        """The edge-aligned rescaling of ``in_shape`` to ``out_shape`` (bounds kept), known as such."""
+        sampler = cls(scale_matrix(in_shape, out_shape), in_shape, out_shape)
+        sampler.__dict__["is_rescale"] = True  # by construction (skips the check)
+        return sampler
+
     # Derived lazily: a Resize integrated by area never needs most of them.
     @cached_property
     def _index_map(self) -> tuple[np.ndarray, np.ndarray]:

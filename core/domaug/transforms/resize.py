@@ -86,8 +86,8 @@ class Resize(SpatialTransform):
         if len(size) != nd:
             raise UnsupportedInputError(f"Resize params are for a {len(size)}-D grid, the image is {nd}-D")
         _check_output_size(size)
-        m = resample.scale_matrix(shape, size)
-        sampler = resample.AffineSampler(m, shape, size)
+        sampler = resample.AffineSampler.rescaling(shape, size)
+        m = sampler.out_to_in
         order, antialias = int(params.get("order", 1)), bool(params.get("antialias", True))
         meta = sample.get("meta") or {}
         valid = valid_of(sample)
