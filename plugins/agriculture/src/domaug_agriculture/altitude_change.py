@@ -14,7 +14,7 @@ from domaug.ops.psf import gaussian_blur, mtf_sigma
 from domaug.params import check_range, sample_uniform
 from domaug.transform import SpatialTransform
 
-from . import bands
+from . import _fast, bands
 
 #: MTF at Nyquist of the camera (and of the simulated coarser image), the usual default.
 GAIN_AT_NYQUIST = 0.3
@@ -90,26 +90,40 @@ class AltitudeChange(SpatialTransform):
         meta = sample.get("meta") or {}
         hwc = bands.as_hwc(image)
         fp = bands.footprint(sample)
-        x = to_float(hwc)
         sy, sx = np.diag(sampler.out_to_in)[:2]
         sig = (altitude_sigma(sy), altitude_sigma(sx))
-        if max(sig) > 0:
-            if fp is None:
+        if fp is None:
+            x = to_float(hwc)
+            if max(sig) > 0:
                 x = gaussian_blur(x, sig, 2)
-            else:  # normalised: nodata never bleeds into the footprint
-                wgt = fp.astype(x.dtype)
-                num = gaussian_blur(x * wgt[..., None], sig, 2)
+            y = resample.warp_image(x, sampler, spatial_ndim=2, order=1, antialias=False)
+        else:
+            # normalised filtering (weights of nodata pixels dropped) so nodata never bleeds into
+            # the footprint: blur(x·w)/blur(w), then warp(x·w)/warp(w) with w the footprint
+            x = _fast.masked_copy(hwc, fp)  # x·w (nodata values, NaN included, become 0)
+            if x.dtype not in (np.float32, np.float64):
+                x = x.astype(np.float32)
+            wgt = fp.astype(x.dtype)
+            if max(sig) > 0:
+                num = gaussian_blur(x, sig, 2)
                 den = gaussian_blur(wgt, sig, 2)
-                x = np.where(den[..., None] > 1e-6, num / np.maximum(den, 1e-6)[..., None], x)
-        y = resample.warp_image(x, sampler, spatial_ndim=2, order=1, valid=fp, antialias=False)
-        nearest = resample.warp_image(hwc, sampler, spatial_ndim=2, order=0, antialias=False)
+                np.maximum(den, 1e-6, out=den)
+                np.divide(wgt, den, out=den)  # w / blur(w): blurred values back to x·w units
+                np.multiply(num, _fast.spread(den, num.shape[-1]), out=num)
+                x = num
+            y = resample.warp_image(x, sampler, spatial_ndim=2, order=1, antialias=False)
+            den = resample.warp_image(wgt, sampler, spatial_ndim=2, order=1, antialias=False)
+            np.maximum(den, 1e-6, out=den)
+            np.divide(np.float32(1.0), den, out=den)
+            np.multiply(y, _fast.spread(den.astype(y.dtype, copy=False), y.shape[-1]), out=y)
         alpha = bands.roles(sample).get("alpha")
-        if alpha is not None:
-            y[..., alpha] = nearest[..., alpha]
-        out_valid = None
-        if fp is not None:
-            out_valid = resample.warp_valid(fp, sampler)
-            y[~out_valid] = nearest[~out_valid]
+        out_valid = None if fp is None else resample.warp_valid(fp, sampler)
+        if alpha is not None or out_valid is not None:
+            nearest = resample.warp_image(hwc, sampler, spatial_ndim=2, order=0, antialias=False)
+            if alpha is not None:
+                y[..., alpha] = nearest[..., alpha]
+            if out_valid is not None:
+                y[~out_valid] = nearest[~out_valid]
         out = restore_dtype(y, image.dtype, meta)
         out = avoid_nodata(out, out_valid, meta.get("nodata"), meta)
         return out.reshape(tuple(params["out_shape"]) + image.shape[2:])

@@ -10,7 +10,6 @@ count exactly.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import distance_transform_edt
 
 
 def row_direction(veg: np.ndarray, max_size: int = 512, min_share: float = 0.04) -> tuple[float, float] | None:
@@ -47,37 +46,51 @@ def row_direction(veg: np.ndarray, max_size: int = 512, min_share: float = 0.04)
     return (-kc / norm, kr / norm)
 
 
-def anisotropic_distance(region: np.ndarray, direction: tuple[float, float] | None,
-                         along_row_weight: float) -> tuple[np.ndarray, np.ndarray]:
-    """Distance of every pixel to ``region`` with steps along the rows counted ``along_row_weight`` times.
+def offset_distance(pixels: np.ndarray, nearest: np.ndarray, width: int, direction: tuple[float, float] | None,
+                    along_row_weight: float) -> np.ndarray:
+    """Distance (float32) from flat pixel indices ``pixels`` to their nearest region pixels ``nearest``.
 
-    The nearest region pixel is found with the Euclidean feature transform; its offset is
-    then measured in the rows' frame, so growth reaches along the row farther than across
-    it (an elliptic structure element aligned with the rows). Returns (distance, indices).
+    The nearest region pixel comes from the Euclidean feature transform
+    (:func:`domaug_agriculture._fast.nearest_region_pixel`); its offset is measured in the
+    rows' frame with steps along the rows counted ``along_row_weight`` times, so growth
+    reaches along the row farther than across it (an elliptic structure element aligned
+    with the rows). Without a direction (or weight 1) this is the Euclidean distance.
     """
-    dist, idx = distance_transform_edt(~region, return_indices=True)
+    dtype = np.int32 if pixels.size == 0 or max(int(pixels.max()), int(nearest.max())) < 2**31 else np.int64
+    pixels, nearest = pixels.astype(dtype, copy=False), nearest.astype(dtype, copy=False)
+    drow = pixels // dtype(width)
+    drow -= nearest // dtype(width)  # (// by a scalar is fast; % and divmod are not)
+    dcol = pixels - nearest
+    dcol -= drow * dtype(width)
+    dr, dc = drow.astype(np.float32), dcol.astype(np.float32)
     if direction is None or along_row_weight == 1.0:
-        return dist, idx
-    h, w = region.shape
-    dr = np.arange(h, dtype=np.float32)[:, None] - idx[0]
-    dc = np.arange(w, dtype=np.float32)[None, :] - idx[1]
-    ur, uc = direction
-    along = dr * np.float32(ur) + dc * np.float32(uc)
-    across = dc * np.float32(ur) - dr * np.float32(uc)
-    return np.sqrt((np.float32(along_row_weight) * along) ** 2 + across**2), idx
+        np.multiply(dr, dr, out=dr)
+        np.multiply(dc, dc, out=dc)
+    else:
+        ur, uc = np.float32(direction[0]), np.float32(direction[1])
+        along = dr * ur
+        along += dc * uc
+        along *= np.float32(along_row_weight)
+        dc *= ur
+        dr *= uc
+        np.subtract(dc, dr, out=dc)  # across
+        np.multiply(along, along, out=dr)
+        np.multiply(dc, dc, out=dc)
+    dr += dc
+    return np.sqrt(dr, out=dr)
 
 
-def nearest_k(distance: np.ndarray, candidates: np.ndarray, k: int, tiebreak: np.ndarray) -> np.ndarray:
-    """Boolean mask of the ``k`` candidate pixels with the smallest ``distance + tiebreak``."""
-    out = np.zeros(distance.shape, bool)
-    flat = np.flatnonzero(candidates)
-    if k <= 0 or flat.size == 0:
-        return out
-    k = min(k, flat.size)
-    key = distance.ravel()[flat] + tiebreak.ravel()[flat]
-    chosen = flat[np.argpartition(key, k - 1)[:k]]
-    out.ravel()[chosen] = True
-    return out
+def nearest_k(distance: np.ndarray, k: int, tiebreak: np.ndarray) -> np.ndarray:
+    """Positions (ascending) of the ``k`` entries with the smallest ``distance + tiebreak``."""
+    n = distance.size
+    if k <= 0 or n == 0:
+        return np.zeros(0, np.int64)
+    if k >= n:
+        return np.arange(n)
+    key = np.add(distance, tiebreak, dtype=np.float32)
+    mark = np.zeros(n, bool)
+    mark[np.argpartition(key, k - 1)[:k]] = True
+    return np.flatnonzero(mark)
 
 
 def mirrored_source(rows: np.ndarray, cols: np.ndarray, near_r: np.ndarray, near_c: np.ndarray,

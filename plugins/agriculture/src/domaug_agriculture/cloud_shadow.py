@@ -10,7 +10,7 @@ import numpy as np
 from domaug.ops.fields import fractal_noise
 from domaug.params import check_number, check_range, draw_seed, sample_uniform
 
-from . import bands, light
+from . import _fast, bands, light
 from ._base import AgriPixelTransform
 
 #: Angular diameter of the sun, degrees: sets the penumbra width at the cloud's height.
@@ -109,16 +109,29 @@ class CloudShadow(AgriPixelTransform):
         thr = float(params["threshold"])
         # edge width in noise units ≈ penumbra / (feature size / π)
         width = max(1e-3, math.pi * params["penumbra_px"] / params["scale_px"])
-        t = np.clip((noise - thr) / width + 0.5, 0.0, 1.0)
-        s = t * t * (3.0 - 2.0 * t)  # smoothstep
-        return (s * np.float32(params["density"])).astype(np.float32)
+        t = np.subtract(noise, np.float32(thr), out=noise)
+        t /= np.float32(width)
+        t += np.float32(0.5)
+        np.clip(t, np.float32(0.0), np.float32(1.0), out=t)
+        s = np.multiply(t, np.float32(-2.0))  # smoothstep t²·(3 − 2t)
+        s += np.float32(3.0)
+        s *= t
+        s *= t
+        s *= np.float32(params["density"])
+        return s
 
     def apply_to_bands(self, x, params, sample, ctx):
         s = self.shadow(x.shape[:2], params)
-        keep = light.skylight_fraction(ctx["wavelengths"])
-        lin = self.to_linear(x, ctx)
-        lin *= 1.0 - s[..., None] * (1.0 - keep[None, None, :])
-        return self.from_linear(lin, ctx)
+        lost = light.skylight_fraction(ctx["wavelengths"]) - np.float32(1.0)
+
+        def darken(lin, a, b):
+            gain = _fast.spread(s[a:b], lin.shape[-1])  # 1 − s·(1 − f_sky(λ)) per band
+            _fast.scale_bands(gain, lost)
+            gain += np.float32(1.0)
+            lin *= gain
+            return lin
+
+        return self.map_linear(x, ctx, darken)
 
     def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
         out = super().apply(sample, params)

@@ -13,7 +13,7 @@ from domaug.ops.psf import convolve, line_kernel
 from domaug.params import check_number, check_range, sample_uniform
 from domaug.targets import kind_of
 
-from . import bands
+from . import _fast, bands
 from ._base import AgriPixelTransform
 
 
@@ -27,9 +27,15 @@ def blur_footprint(x: np.ndarray, kernel: np.ndarray, footprint: np.ndarray | No
     if footprint is None:
         return convolve(x, kernel, 2)
     w = footprint.astype(x.dtype)
-    num = convolve(x * w[..., None], kernel, 2)
+    num = convolve(_fast.masked_copy(x, footprint), kernel, 2)  # x·w (NaN outside counts as 0)
     den = convolve(w, kernel, 2)
-    return np.where(den[..., None] > 1e-6, num / np.maximum(den, 1e-6)[..., None], x)
+    hit = den > 1e-6
+    np.maximum(den, 1e-6, out=den)
+    den = den.astype(num.dtype, copy=False)
+    np.divide(num, den if num.ndim == 2 else _fast.spread(den, num.shape[-1]), out=num)
+    if not hit.all():
+        np.copyto(num, x, where=~hit if num.ndim == 2 else ~hit[..., None])
+    return num
 
 
 def skew_matrix(shape: tuple[int, int], skew_px: float, heading_deg: float) -> np.ndarray:
@@ -105,7 +111,7 @@ class FlightMotionBlur(AgriPixelTransform):
             return x
         # heading clockwise from up → line_kernel angle counter-clockwise from +x
         kernel = line_kernel(length, 90.0 - float(params["heading_deg"]))
-        return self.from_linear(blur_footprint(self.to_linear(x, ctx), kernel, ctx["footprint"]), ctx)
+        return self.from_linear_units(blur_footprint(self.to_linear_units(x, ctx), kernel, ctx["footprint"]), ctx)
 
     def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
         out = super().apply(sample, params)

@@ -32,22 +32,43 @@ def stage_exg(stage: str) -> float:
 
 
 def shift_visible_planes(rgb: list, t: np.ndarray, chroma, brightness: float, full_scale: float) -> list:
-    """:func:`shift_visible` on three H×W planes (R, G, B) with an H×W fraction map ``t``."""
-    R, G, B = rgb
-    s = R + G + B
+    """Visible bands moved toward chromaticity ``chroma`` on three H×W planes (R, G, B), H×W fraction map ``t``.
+
+    c' = c + t·(c_t − c) on the chromatic coordinates, brightness R+G+B scaled by
+    1 + t·(k_t − 1); a pixel whose largest band would exceed ``full_scale`` is scaled down
+    as a whole (its chromaticity kept); black pixels are returned unchanged. New float32 planes.
+    """
+    R, G, B = (np.ascontiguousarray(p, dtype=np.float32) for p in rgb)
+    t = np.ascontiguousarray(t, dtype=np.float32)
+    s = np.add(R, G)
+    s += B
     ok = s > 0
-    inv = np.float32(1.0) / np.where(ok, s, np.float32(1))
-    s_new = s * (np.float32(1) + t * np.float32(brightness - 1.0))
+    all_ok = bool(ok.all())
+    inv = s.copy() if all_ok else np.where(ok, s, np.float32(1))
+    np.divide(np.float32(1.0), inv, out=inv)
+    s_new = np.multiply(t, np.float32(brightness - 1.0))
+    s_new += np.float32(1)
+    s_new *= s
+    tmp = s  # (s is not needed any more: reuse its buffer)
     out = []
     for plane, target in zip((R, G, B), chroma):
-        c = plane * inv
-        out.append((c + t * (np.float32(target) - c)) * s_new)
-    peak = np.maximum(np.maximum(out[0], out[1]), out[2])
-    over = peak > full_scale
-    if over.any():
-        scale = np.where(over, np.float32(full_scale) / np.where(over, peak, np.float32(1)), np.float32(1))
-        out = [o * scale for o in out]
-    return [np.where(ok, o, p) for o, p in zip(out, (R, G, B))]
+        c = np.multiply(plane, inv)
+        np.subtract(np.float32(target), c, out=tmp)
+        tmp *= t
+        c += tmp
+        c *= s_new
+        out.append(c)
+    peak = np.maximum(out[0], out[1], out=tmp)
+    np.maximum(peak, out[2], out=peak)
+    over = np.flatnonzero(peak > full_scale)
+    if over.size:
+        scale = np.float32(full_scale) / peak.ravel()[over]
+        for o in out:
+            o.ravel()[over] *= scale
+    if not all_ok:
+        for o, p in zip(out, (R, G, B)):
+            np.copyto(o, p, where=~ok)
+    return out
 
 
 def solve_nir(red: np.ndarray, ndvi_target: np.ndarray, full_scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -56,9 +77,15 @@ def solve_nir(red: np.ndarray, ndvi_target: np.ndarray, full_scale: float) -> tu
     Returns ``(red', nir')`` that reach ``ndvi_target`` exactly (before rounding).
     """
     n = np.clip(ndvi_target, -0.99, 0.99)
-    nir = red * (1.0 + n) / (1.0 - n)
-    over = nir > full_scale
-    if over.any():
-        nir = np.where(over, full_scale, nir)
-        red = np.where(over, full_scale * (1.0 - n) / (1.0 + n), red)
+    nir = np.add(n, 1.0)
+    nir *= red
+    one_minus = np.subtract(1.0, n)
+    nir /= one_minus
+    over = np.flatnonzero(nir > full_scale)
+    if over.size:
+        red = red.copy()
+        nf, rf = nir.reshape(-1), red.reshape(-1)
+        no = n.reshape(-1)[over]
+        nf[over] = full_scale
+        rf[over] = full_scale * (1.0 - no) / (1.0 + no)
     return red, nir

@@ -9,7 +9,7 @@ import numpy as np
 from domaug.errors import ParameterError
 from domaug.params import check_number, check_range, sample_uniform
 
-from . import bands, phenology
+from . import _fast, bands, phenology
 from ._base import AgriPixelTransform
 from .vegetation import feather, ndvi_from, sample_vegetation
 
@@ -80,33 +80,60 @@ class SeasonShift(AgriPixelTransform):
 
     def apply_to_bands(self, x, params, sample, ctx):
         veg = sample_vegetation(sample, params["threshold"])
-        t = feather(veg, params["feather_px"]) * np.float32(params["strength"])
+        t = feather(veg, params["feather_px"])
+        t *= np.float32(params["strength"])
         if ctx["footprint"] is not None:
-            t[~ctx["footprint"]] = 0.0
+            np.multiply(t, ctx["footprint"], out=t)
         sel = t > 0
         if not sel.any():
             return x
-        # work on the rows that hold any vegetation (whole planes, no fancy indexing)
+        # work on the rows that hold any vegetation, in blocks of rows whose planes stay in
+        # cache (contiguous planes, no fancy indexing)
         rows = np.flatnonzero(sel.any(axis=1))
         r0, r1 = int(rows[0]), int(rows[-1]) + 1
-        xs, ts, ss = x[r0:r1], t[r0:r1], sel[r0:r1]
+        for a, b in _fast.row_blocks(r0, r1, x.shape[1] * x.shape[2]):
+            if sel[a:b].any():
+                self._shift_rows(x[a:b], t[a:b], sel[a:b], params, ctx)
+        return x
+
+    @staticmethod
+    def _shift_rows(xs: np.ndarray, ts: np.ndarray, ss: np.ndarray, params: Mapping[str, Any], ctx: dict) -> None:
+        """Shift the selected pixels ``ss`` of a C-contiguous block of rows ``xs`` in place."""
         spec = phenology.STAGES[params["stage"]]
         r, fs = ctx["roles"], ctx["full_scale"]
+        planes: dict[int, np.ndarray] = {}
+
+        def plane(i: int) -> np.ndarray:
+            if i not in planes:
+                planes[i] = np.ascontiguousarray(xs[..., i])
+            return planes[i]
+
         new: dict[int, np.ndarray] = {}
         if all(k in r for k in ("red", "green", "blue")):
             idx = (r["red"], r["green"], r["blue"])
-            planes = phenology.shift_visible_planes([xs[..., i] for i in idx], ts, spec["chroma"], spec["brightness"], fs)
-            new.update(zip(idx, planes))
+            shifted = phenology.shift_visible_planes([plane(i) for i in idx], ts, spec["chroma"], spec["brightness"], fs)
+            new.update(zip(idx, shifted))
         if "red" in r and "nir" in r:
-            red0, nir0 = xs[..., r["red"]], xs[..., r["nir"]]
-            n0 = ndvi_from(red0, nir0)
-            n1 = n0 + ts * (np.float32(params.get("target_ndvi", spec["ndvi"])) - n0)
+            red0, nir0 = plane(r["red"]), plane(r["nir"])
+            n1 = ndvi_from(red0, nir0)  # NDVI′ = NDVI + t·(NDVI_stage − NDVI)
+            step = np.subtract(np.float32(params.get("target_ndvi", spec["ndvi"])), n1)
+            step *= ts
+            n1 += step
             red_in = np.minimum(new.get(r["red"], red0), np.float32(fs))
             red1, nir1 = phenology.solve_nir(red_in, n1, fs)
             new[r["red"]], new[r["nir"]] = red1, nir1
             if "rededge" in r:
-                ratio = nir1 / np.where(nir0 > 0, nir0, np.float32(1))
-                new[r["rededge"]] = np.where(nir0 > 0, xs[..., r["rededge"]] * ratio, xs[..., r["rededge"]])
-        for i, plane in new.items():
-            x[r0:r1, :, i] = np.where(ss, plane, xs[..., i])
-        return x
+                has_nir = nir0 > 0
+                ratio = np.divide(nir1, np.where(has_nir, nir0, np.float32(1)))
+                re0 = plane(r["rededge"])
+                ratio *= re0
+                np.copyto(ratio, re0, where=~has_nir)
+                new[r["rededge"]] = ratio
+        if 2 * len(new) >= xs.shape[-1]:  # most bands change: one masked copy of the whole block
+            merged = np.stack([new[i] if i in new else plane(i) for i in range(xs.shape[-1])], axis=-1)
+            _fast.copy_where(xs, merged, ss)
+            return
+        unselected = ~ss
+        for i, value in new.items():
+            np.copyto(value, plane(i), where=unselected)
+            xs[..., i] = value

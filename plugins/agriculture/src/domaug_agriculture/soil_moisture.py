@@ -9,7 +9,7 @@ import numpy as np
 from domaug.ops.fields import smooth_field
 from domaug.params import check_number, check_range, draw_seed, sample_uniform
 
-from . import bands
+from . import _fast, bands
 from ._base import AgriPixelTransform
 from .vegetation import feather, sample_vegetation
 
@@ -93,22 +93,40 @@ class SoilMoisture(AgriPixelTransform):
             return x
         h, w = veg.shape
         seed = int(params["seed"])
-        theta = np.full((h, w), np.float32(params["moisture"]))
+        # θ·weight per pixel; soil right next to a leaf is partly leaf (mixed pixel): fade the effect there
+        m = feather(veg, 1.0)
+        np.subtract(np.float32(1.0), m, out=m)
+        np.multiply(m, soil, out=m)
         if params["patchiness"] > 0:
             field = smooth_field((h, w), seed=seed, correlation_px=params["patch_size_px"])
-            theta = np.clip(theta * (1.0 + np.float32(params["patchiness"]) * field), 0.0, 1.2)
-        # soil right next to a leaf is partly leaf (mixed pixel): fade the effect there
-        weight = (1.0 - feather(veg, 1.0)) * soil
-        gain = moisture_factor(ctx["wavelengths"], theta * weight)
-        lin = self.to_linear(x, ctx)  # reflectance is darkened in linear units
-        y = lin * gain
+            theta = np.multiply(field, np.float32(params["patchiness"]), out=field)
+            theta += np.float32(1.0)
+            theta *= np.float32(params["moisture"])
+            np.clip(theta, np.float32(0.0), np.float32(1.2), out=theta)
+            m *= theta
+        else:
+            m *= np.float32(params["moisture"])
+        ctx["keep"] = ~soil  # plants (and nodata) come back bit-exact
         frac = float(params["puddle_fraction"])
-        if frac > 0:
-            y = _puddles(lin, y, soil, frac, seed, ctx, params["patch_size_px"])
-        y = self.from_linear(y, ctx)
-        plants = ~soil
-        y[plants] = bands.as_hwc(sample["image"])[plants]  # bit-exact
-        return y
+        if frac <= 0:  # reflectance is darkened in linear units
+            def darken(lin, a, b):
+                lin *= moisture_gain(ctx["wavelengths"], m[a:b], lin.shape[-1])
+                return lin
+
+            return self.map_linear(x, ctx, darken)
+        lin = self.to_linear(x, ctx)
+        dry = lin.copy()
+        lin *= moisture_gain(ctx["wavelengths"], m, lin.shape[-1])
+        y = _puddles(dry, lin, soil, frac, seed, ctx, params["patch_size_px"])
+        return self.from_linear(y, ctx)
+
+
+def moisture_gain(wavelengths_nm: np.ndarray, moisture: np.ndarray, channels: int) -> np.ndarray:
+    """exp(−k(λ)·moisture) as a C-contiguous H×W×C float32 array (same values as :func:`moisture_factor`)."""
+    k = np.interp(wavelengths_nm, K_NM, K_VALUES).astype(np.float32)
+    g = _fast.spread(np.negative(moisture, dtype=np.float32), channels)
+    _fast.scale_bands(g, k)
+    return np.exp(g, out=g)
 
 
 def _puddles(x, y, soil, fraction, seed, ctx, size_px):

@@ -9,7 +9,7 @@ import numpy as np
 
 from domaug.params import check_number, check_range, sample_uniform
 
-from . import bands, light
+from . import _fast, bands, light
 from ._base import AgriPixelTransform
 from .vegetation import feather, sample_vegetation
 
@@ -81,7 +81,15 @@ class SunAngle(AgriPixelTransform):
         }
 
     def apply_to_bands(self, x, params, sample, ctx):
-        lin = self.to_linear(x, ctx)  # x is the base's working copy: updated in place below
+        # light adds and multiplies in linear units: display-coded 8-bit photos are decoded;
+        # linear DN only need the 1/full-scale factor, folded into the per-band gains below
+        coded = ctx["coded"]
+        if coded:
+            lin, unit = self.to_linear(x, ctx), 1.0
+        else:
+            lin, unit = x, 1.0 / ctx["full_scale"]
+            if sample["image"].dtype.kind in "fi":
+                np.maximum(lin, 0.0, out=lin)
         sky = light.skylight_fraction(ctx["wavelengths"])
         o = float(params["overcast"])
         cz = math.cos(math.radians(params["sun_zenith_deg"]))
@@ -92,27 +100,47 @@ class SunAngle(AgriPixelTransform):
         irradiance = (direct + diffuse).astype(np.float32)
         # auto-exposure keeps the mean level: only the colour and contrast change
         irradiance /= np.float32(irradiance[ctx["spectral"]].mean())
-        per_band = irradiance * np.float32(params["gain"])
-        # one H×W×C gain map: shade (per band) × vignetting (per pixel) × irradiance·gain (per band)
-        gain_map = None
+        per_band = irradiance * np.float32(params["gain"] * unit)
+        # one H×W×C gain map per block of rows: shade (per band) × vignetting (per pixel) × irradiance·gain (per band)
+        s = v = None
         length = float(params["shadow_length_px"])
         if o < 1.0 and length >= 0.5 and _has_vegetation_bands(ctx["roles"]):
             veg = sample_vegetation(sample)
             drow, dcol = light.shadow_offset(length, params["sun_azimuth_deg"])
             shade = light.cast_shadow(veg, drow, dcol) & ~veg
-            s = feather(shade, 0.7) * (~veg)
-            keep = (diffuse / (direct + diffuse)).astype(np.float32)  # skylight only in shade
-            gain_map = 1.0 - s[..., None] * (1.0 - keep)[None, None, :]
+            s = feather(shade, 0.7)
+            np.multiply(s, ~veg, out=s)
+            lost = (diffuse / (direct + diffuse)).astype(np.float32) - np.float32(1.0)  # skylight only in shade
         if params["vignetting"] > 0:
-            v = light.vignette(lin.shape[:2], params["vignetting"])[..., None]
-            gain_map = v if gain_map is None else np.multiply(gain_map, v, out=gain_map)
-        lin *= per_band
-        if gain_map is not None:
-            lin *= gain_map
-        np.maximum(lin, 0.0, out=lin)
-        if abs(params["gamma"] - 1.0) > 1e-6:
-            np.power(lin, np.float32(params["gamma"]), out=lin)
-        return self.from_linear(lin, ctx)
+            v = light.vignette(lin.shape[:2], params["vignetting"])
+            if s is not None:
+                np.multiply(s, v, out=s)  # v·(1 − s·(1 − keep)) = v − (v·s)·(1 − keep)
+        gamma = float(params["gamma"])
+        back = None if coded else np.float32(ctx["full_scale"])
+        channels = lin.shape[-1]
+        for a, b in _fast.row_blocks(0, lin.shape[0], lin.shape[1] * channels):
+            block = lin[a:b]
+            gain_map = None
+            if s is not None:
+                gain_map = _fast.spread(s[a:b], channels)  # 1 − s·(1 − keep) per band (times v)
+                _fast.scale_bands(gain_map, lost)
+                if v is None:
+                    gain_map += np.float32(1.0)
+                else:
+                    gain_map += _fast.spread(v[a:b], channels)
+            elif v is not None:
+                gain_map = _fast.spread(v[a:b], channels)
+            if gain_map is None:
+                _fast.scale_bands(block, per_band)
+            else:
+                _fast.scale_bands(gain_map, per_band)
+                np.multiply(block, gain_map, out=block)
+            # block ≥ 0 here (non-negative input times positive gains)
+            if abs(gamma - 1.0) > 1e-6:
+                np.power(block, np.float32(gamma), out=block)
+            if back is not None:
+                block *= back
+        return self.from_linear(lin, ctx) if coded else lin
 
 
 def _has_vegetation_bands(roles: Mapping[str, int]) -> bool:

@@ -44,8 +44,27 @@ def ndvi(image: np.ndarray, meta: Mapping[str, Any] | None = None) -> np.ndarray
 
 
 def ndvi_from(red: np.ndarray, nir: np.ndarray) -> np.ndarray:
-    den = nir + red
-    return np.where(den > 0, (nir - red) / np.maximum(den, _EPS), 0.0).astype(np.float32)
+    """NDVI of float red and NIR planes: (NIR − R)/max(NIR + R, ε) where NIR + R > 0, else 0 (float32)."""
+    red = np.asarray(red, dtype=np.float32)
+    nir = np.asarray(nir, dtype=np.float32)
+    den = np.add(nir, red)
+    out = np.subtract(nir, red)
+    positive = den > 0
+    np.maximum(den, np.float32(_EPS), out=den)
+    np.divide(out, den, out=out)
+    np.copyto(out, np.float32(0.0), where=~positive)
+    return out
+
+
+def _ndvi_above(image: np.ndarray, red: int, nir: int, threshold: float) -> np.ndarray:
+    """``ndvi(image) > threshold``, computed in cache-sized blocks of rows (same values)."""
+    from ._fast import row_blocks
+
+    h, w = image.shape[:2]
+    mask = np.empty((h, w), bool)
+    for a, b in row_blocks(0, h, w):
+        np.greater(ndvi_from(image[a:b, :, red], image[a:b, :, nir]), threshold, out=mask[a:b])
+    return mask
 
 
 def chromatic(image: np.ndarray, meta: Mapping[str, Any] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -117,7 +136,9 @@ def vegetation_mask(
                 f"'red', 'green' and 'blue' bands (image shape {image.shape})"
             )
     if method == "ndvi":
-        mask = ndvi(image, meta) > (NDVI_THRESHOLD if threshold is None else float(threshold))
+        if "nir" not in r or "red" not in r:
+            raise UnsupportedInputError("NDVI needs 'red' and 'nir' bands in meta['band_names']")
+        mask = _ndvi_above(image, r["red"], r["nir"], NDVI_THRESHOLD if threshold is None else float(threshold))
     elif method == "exgr":
         mask = exgr(image, meta) > (0.0 if threshold is None else float(threshold))
     else:
@@ -157,9 +178,9 @@ def feather(mask: np.ndarray, sigma_px: float, cutoff: float = 1e-3) -> np.ndarr
     """Soft weight from a boolean mask: Gaussian-blurred, exactly 0 below ``cutoff``."""
     w = mask.astype(np.float32)
     if sigma_px > 0:
-        from scipy.ndimage import gaussian_filter
+        from ._fast import blur_nearest
 
-        w = gaussian_filter(w, sigma_px, mode="nearest", truncate=3.0)
-        w[w < cutoff] = 0.0
-        np.clip(w, 0.0, 1.0, out=w)
+        w = blur_nearest(w, sigma_px, truncate=3.0)
+        np.copyto(w, np.float32(0.0), where=w < cutoff)
+        np.minimum(w, np.float32(1.0), out=w)  # (≥ 0 already: non-negative weights on a 0/1 mask)
     return w

@@ -1,0 +1,151 @@
+"""Fast paths of the agriculture kernels: OpenCV (``domaug.ops.opencv``) with numpy/scipy fallbacks.
+
+Every helper has a numpy/scipy fallback, used when OpenCV is absent or ``DOMAUG_OPENCV=0``:
+
+- :func:`copy_where` and :func:`scale_bands` give bit-identical results on both paths;
+- :func:`blur_nearest` differs from ``scipy.ndimage.gaussian_filter(mode="nearest")`` by
+  float32 summation order only (≲ 2·10⁻⁷ on a [0, 1] mask);
+- :func:`nearest_region_pixel` finds the nearest region pixel with OpenCV's 5×5 chamfer
+  labels (Borgefors 1986) instead of the exact Euclidean feature transform (Maurer 2003):
+  the pixel found is the exact nearest for ~96 % of pixels and otherwise at most ~1 px
+  farther away (mean excess ~0.002 px), far below the 0.3 px random edge tie-break of
+  CropStage.
+
+OpenCV's thread pool splits rows (filters) or runs sequentially (distance labels), so no
+result depends on the thread count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from domaug.ops import opencv
+
+
+def _cv2():
+    return opencv.cv2_module()
+
+
+def gaussian_weights(sigma: float, truncate: float = 3.0) -> np.ndarray:
+    """scipy's sampled Gaussian: radius ``int(truncate·σ + 0.5)``, normalised (float64)."""
+    radius = int(truncate * float(sigma) + 0.5)
+    x = np.arange(-radius, radius + 1, dtype=np.float64)
+    w = np.exp(-0.5 / float(sigma) ** 2 * x * x)
+    return w / w.sum()
+
+
+def blur_nearest(plane: np.ndarray, sigma: float, truncate: float = 3.0) -> np.ndarray:
+    """Gaussian blur of a float32 H×W plane with edge-replicated borders (new float32 array).
+
+    Same as ``scipy.ndimage.gaussian_filter(plane, sigma, mode="nearest", truncate=truncate)``.
+    """
+    plane = np.asarray(plane, dtype=np.float32)
+    cv2 = _cv2()
+    if cv2 is not None and plane.ndim == 2 and max(plane.shape) < 2**31 and plane.size:
+        k = gaussian_weights(sigma, truncate).astype(np.float32)
+        return cv2.sepFilter2D(np.ascontiguousarray(plane), cv2.CV_32F, k, k, borderType=cv2.BORDER_REPLICATE)
+    from scipy.ndimage import gaussian_filter
+
+    return gaussian_filter(plane, sigma, mode="nearest", truncate=truncate)
+
+
+def copy_where(dst: np.ndarray, src: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """``dst[where] = src[where]`` in place for H×W[×C] arrays of one dtype and an H×W bool mask."""
+    cv2 = _cv2()
+    channels = 1 if dst.ndim == 2 else dst.shape[-1]
+    if (cv2 is not None and dst.shape == src.shape and dst.dtype == src.dtype and dst.ndim in (2, 3)
+            and opencv.depth_of(dst.dtype) is not None and channels <= opencv.MAX_CHANNELS
+            and dst.flags.c_contiguous and src.flags.c_contiguous and where.flags.c_contiguous
+            and where.dtype == bool and where.shape == dst.shape[:2] and dst.size and max(dst.shape[:2]) < 2**31):
+        cv2.copyTo(src, where.view(np.uint8), dst)
+        return dst
+    np.copyto(dst, src, where=where[..., None] if dst.ndim == where.ndim + 1 else where)
+    return dst
+
+
+def masked_copy(image: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """A copy of an H×W[×C] image with the pixels where ``keep`` is False set to 0 (same dtype)."""
+    cv2 = _cv2()
+    channels = 1 if image.ndim == 2 else image.shape[-1]
+    if (cv2 is not None and image.ndim in (2, 3) and opencv.depth_of(image.dtype) is not None
+            and channels <= opencv.MAX_CHANNELS and keep.dtype == bool and keep.shape == image.shape[:2]
+            and image.size and max(image.shape[:2]) < 2**31):
+        # a new destination is zero-filled before the masked copy
+        out = cv2.copyTo(np.ascontiguousarray(image), np.ascontiguousarray(keep).view(np.uint8))
+        return out.reshape(image.shape)
+    out = image.copy()
+    out[~keep] = 0
+    return out
+
+
+def any_valid_hit(result: np.ndarray, value, valid: np.ndarray) -> bool:
+    """Whether any element of H×W×C ``result`` equal to ``value`` lies in a pixel where H×W ``valid`` is True."""
+    hit = np.equal(result, value)
+    cv2 = _cv2()
+    if (cv2 is not None and hit.ndim == 3 and hit.shape[-1] <= opencv.MAX_CHANNELS and hit.size
+            and valid.dtype == bool and valid.shape == hit.shape[:2] and max(hit.shape[:2]) < 2**31):
+        # the masked copy zero-fills the pixels outside ``valid``
+        return bool(cv2.copyTo(hit.view(np.uint8), np.ascontiguousarray(valid).view(np.uint8)).any())
+    return bool((hit & (valid[..., None] if hit.ndim == valid.ndim + 1 else valid)).any())
+
+
+#: Elements per block of rows for chains of elementwise operations: the temporaries of a
+#: block stay in cache (and small allocations are recycled instead of page-faulted).
+BLOCK_ELEMENTS = 1 << 17
+
+
+def row_blocks(start: int, stop: int, row_elements: int, block_elements: int = BLOCK_ELEMENTS):
+    """``(a, b)`` row ranges covering ``[start, stop)``, each about ``block_elements`` elements."""
+    step = max(1, block_elements // max(1, row_elements))
+    return [(a, min(a + step, stop)) for a in range(start, stop, step)]
+
+
+def scale_bands(x: np.ndarray, per_band: np.ndarray) -> np.ndarray:
+    """``x *= per_band`` in place for a C-contiguous H×W×C array (one flat pass, no small-axis broadcast)."""
+    per_band = np.asarray(per_band, dtype=x.dtype)
+    if x.ndim == 3 and x.flags.c_contiguous and x.shape[-1] > 1:
+        h, w, c = x.shape
+        flat = x.reshape(h, w * c)
+        np.multiply(flat, np.tile(per_band, w), out=flat)
+    else:
+        np.multiply(x, per_band, out=x)
+    return x
+
+
+def spread(plane: np.ndarray, channels: int) -> np.ndarray:
+    """An H×W plane repeated over ``channels`` as a C-contiguous H×W×C array (for flat per-pixel products)."""
+    if channels == 1:
+        return plane[..., None]
+    cv2 = _cv2()
+    if cv2 is not None and channels <= opencv.MAX_CHANNELS and plane.dtype == np.float32 and plane.size:
+        return cv2.merge([np.ascontiguousarray(plane)] * channels).reshape(plane.shape + (channels,))
+    return np.repeat(plane[..., None], channels, axis=-1)
+
+
+def nearest_region_pixel(region: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
+    """Flat index of the nearest pixel of the boolean ``region``: for every pixel (H×W), or for the flat indices ``at``.
+
+    Region pixels map to themselves; with an empty region every pixel does. OpenCV: Voronoi
+    labels of the 5×5 chamfer distance transform; else scipy's exact Euclidean feature
+    transform (see the module docstring for the difference). int32 when the image has
+    fewer than 2³¹ pixels, else int64.
+    """
+    h, w = region.shape
+    itype = np.int32 if region.size < 2**31 else np.int64
+    if not region.any():
+        return (np.arange(region.size, dtype=itype).reshape(h, w) if at is None else at.astype(itype))
+    cv2 = _cv2()
+    if cv2 is not None and max(h, w) < 2**31 and region.size < 2**31:
+        src = np.ascontiguousarray(~region).view(np.uint8)  # 0 = region (the "features")
+        _, labels = cv2.distanceTransformWithLabels(src, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
+        # DIST_LABEL_PIXEL numbers the zero pixels 1, 2, ... in scan order
+        flat = np.flatnonzero(region).astype(np.int32)
+        labels = labels.reshape(-1) if at is None else labels.reshape(-1)[at]
+        labels -= 1
+        near = flat[labels]
+        return near.reshape(h, w) if at is None else near
+    from scipy.ndimage import distance_transform_edt
+
+    idx = distance_transform_edt(~region, return_distances=False, return_indices=True)
+    near = (idx[0].astype(itype) * itype(w) + idx[1]).reshape(-1)
+    return near.reshape(h, w) if at is None else near[at]
