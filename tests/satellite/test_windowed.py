@@ -64,3 +64,33 @@ def test_windowed_clouds_have_no_seams_on_their_own_draw(tmp_path):
     step = np.abs(np.diff(img[:, 8:], axis=1))
     seams = step[:, [64 - 9, 128 - 9, 192 - 9]].mean()  # columns across tile edges (offset by the crop)
     assert seams < 3 * step.mean()
+
+
+def test_windows_carry_the_dataset_mask_and_match_a_raster_without_nodata_pixels(tmp_path):
+    """nodata declared but every pixel valid: windows get an all-True ``valid`` (no re-derivation
+    per transform) and still equal the in-memory run, which has no ``valid`` at all."""
+    src = tmp_path / "full.tif"
+    data = _raster(src, 200, 180)
+    with rasterio.open(src, "r+") as dst:
+        data[:, :, :7] = 1500
+        dst.write(data)
+    fmt = registry.get_format("geotiff")
+    sample = fmt.read([src])
+    assert "valid" not in sample
+    source = fmt.open_windows([src])
+    try:
+        part = source.read_sample([0, 0, 64, 64])
+        assert part["valid"].all() and part["valid"].shape == (64, 64)
+    finally:
+        source.close()
+    pipeline = domaug.Compose([
+        domaug.get_transform("satellite.CloudCover", coverage=0.4, cloud_height_m=1200),
+        domaug.get_transform("satellite.Haze"),
+        domaug.get_transform("satellite.SensorNoise"),
+        domaug.get_transform("satellite.BandMisregistration", max_shift_px=1.5, max_rotation_deg=0.3),
+    ])
+    whole = pipeline(rng=5, **sample)
+    out = tmp_path / "full.aug0.tif"
+    run_windowed(None, src, out, applied=whole["applied"], tile=64)
+    with rasterio.open(out) as dst:
+        np.testing.assert_array_equal(np.moveaxis(dst.read(), 0, -1), whole["image"])

@@ -104,6 +104,19 @@ def _contract(lattice: np.ndarray, specs: Sequence[tuple[np.ndarray, Sequence[np
     return out
 
 
+#: 2-D gradients are unit vectors at angles (k + ½)·2π / 2^_DIRECTION_BITS
+_DIRECTION_BITS = 12
+_DIRECTION_TABLE: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _directions() -> tuple[np.ndarray, np.ndarray]:
+    global _DIRECTION_TABLE
+    if _DIRECTION_TABLE is None:
+        phi = (np.arange(1 << _DIRECTION_BITS, dtype=np.float64) + 0.5) * (2.0 * np.pi / (1 << _DIRECTION_BITS))
+        _DIRECTION_TABLE = (np.cos(phi), np.sin(phi))
+    return _DIRECTION_TABLE
+
+
 def _fade(t: np.ndarray) -> np.ndarray:
     return t * t * t * (t * (t * 6.0 - 15.0) + 10.0)
 
@@ -114,9 +127,12 @@ def _gradients(key: int, indices: Sequence[np.ndarray]) -> list[np.ndarray]:
     ndim = len(indices)
     if ndim == 1:
         return [np.where(_uniform(h, 0) < 0.5, -1.0, 1.0)]
-    if ndim == 2:
-        phi = 2.0 * np.pi * _uniform(h, 0)
-        return [np.cos(phi), np.sin(phi)]
+    if ndim == 2:  # the angle 2π·u of stream 0 rounded to one of 4096 directions (a table lookup)
+        with np.errstate(over="ignore"):
+            g = _mix(h ^ _GOLDEN)  # = the bits of _uniform(h, 0)
+        k = (g >> np.uint64(64 - _DIRECTION_BITS)).astype(np.intp)
+        cos, sin = _directions()
+        return [cos[k], sin[k]]
     if ndim == 3:
         z = 2.0 * _uniform(h, 0) - 1.0
         phi = 2.0 * np.pi * _uniform(h, 1)
@@ -212,21 +228,91 @@ def fractal_noise(
     periods = _as_tuple(period, ndim, "period")
     if int(octaves) < 1:
         raise ValueError(f"octaves must be >= 1, got {octaves!r}")
-    total = np.zeros(shape, dtype=np.float32)
-    norm = 0.0
+    cells, amps = [], []
     for o in range(int(octaves)):
         cell = [s / lacunarity**o for s in scale]
         if o > 0 and min(cell) < 1.0:
             break
         if any(p is not None for p in periods):
             cell = [c if p is None else float(p) / max(1, round(float(p) / c)) for c, p in zip(cell, periods)]
-        amp = persistence**o
-        octave = _perlin_octave(shape, offset, cell, _seed_key(seed, o + 1), periods, np.float32)
-        if amp != 1.0:
-            octave *= np.float32(amp)
-        total += octave
-        norm += amp * amp
+        cells.append(cell)
+        amps.append(persistence**o)
+    norm = sum(a * a for a in amps)
+    if ndim == 2 and all(shape):
+        total = _fractal_2d(shape, offset, cells, amps, seed, periods)
+    else:
+        total = np.zeros(shape, dtype=np.float32)
+        for o, (cell, amp) in enumerate(zip(cells, amps)):
+            octave = _perlin_octave(shape, offset, cell, _seed_key(seed, o + 1), periods, np.float32)
+            if amp != 1.0:
+                octave *= np.float32(amp)
+            total += octave
     total *= np.float32(1.0 / (_PERLIN_STD[ndim] * math.sqrt(norm)))
+    return total
+
+
+#: values per row block of the 2-D path (256 KiB of float32: block and term stay in L2)
+_BLOCK_VALUES = 1 << 16
+
+
+def _octave_rows_2d(shape, offset, cell, key, period, amp):
+    """One 2-D octave as row terms: ``Σ_terms w(y) · M[rel(y)]`` (Perlin, separable).
+
+    The lattice is contracted along the columns once (small: lattice rows × W); each term
+    pairs one column-contracted lattice matrix M (float32) with a row index ``rel`` and a
+    row weight ``w`` (float32, the octave's amplitude folded in)."""
+    ndim = 2
+    rng_shift = _uniform(_lattice_hash(key, [np.arange(ndim)]), 7)
+    axes = []
+    for ax in range(ndim):
+        shift = float(rng_shift[ax]) * cell[ax]
+        axes.append(_axis_coords(shape[ax], offset[ax], cell[ax], shift, period[ax]))
+    grads = _gradients(key, [a[2] for a in axes])
+    (rel_r, f_r, _), (rel_c, f_c, _) = axes
+    s_r, s_c = _fade(f_r), _fade(f_c)
+    terms = []
+    for k in range(ndim):  # gradient component k pairs with the offset along axis k
+        wc0, wc1 = 1.0 - s_c, s_c
+        wr0, wr1 = 1.0 - s_r, s_r
+        if k == 1:
+            wc0, wc1 = wc0 * f_c, wc1 * (f_c - 1.0)
+        else:
+            wr0, wr1 = wr0 * f_r, wr1 * (f_r - 1.0)
+        cols = _contract_axis(grads[k].astype(np.float32), 1, rel_c, [wc0.astype(np.float32), wc1.astype(np.float32)])
+        terms.append((cols, rel_r, (wr0 * amp).astype(np.float32)))
+        terms.append((cols, rel_r + 1, (wr1 * amp).astype(np.float32)))
+    return terms
+
+
+def _contract_axis(a: np.ndarray, axis: int, rel: np.ndarray, weights) -> np.ndarray:
+    shape = [1] * a.ndim
+    shape[axis] = len(rel)
+    acc = None
+    for t, w in enumerate(weights):
+        term = np.take(a, rel + t, axis=axis)
+        term *= w.reshape(shape)
+        acc = term if acc is None else np.add(acc, term, out=acc)
+    return acc
+
+
+def _fractal_2d(shape, offset, cells, amps, seed, periods) -> np.ndarray:
+    """Σ over octaves of the row terms, accumulated block of rows by block of rows (in cache).
+
+    Every pixel sees the same operations in the same order (octave by octave, term by
+    term), whatever the block or window: windows stay bit-exact."""
+    h, w = shape
+    terms = []
+    for o, (cell, amp) in enumerate(zip(cells, amps)):
+        terms.extend(_octave_rows_2d(shape, offset, cell, _seed_key(seed, o + 1), periods, amp))
+    total = np.zeros(shape, dtype=np.float32)
+    step = max(1, _BLOCK_VALUES // w)
+    tmp = np.empty((min(step, h), w), np.float32)
+    for y0 in range(0, h, step):
+        y1 = min(y0 + step, h)
+        blk, t = total[y0:y1], tmp[:y1 - y0]
+        for mat, rel, wr in terms:
+            np.multiply(mat[rel[y0:y1]], wr[y0:y1, None], out=t)
+            blk += t
     return total
 
 

@@ -6,7 +6,6 @@ import math
 from typing import Any, Mapping
 
 import numpy as np
-from scipy import ndimage
 
 from domaug.dtypes import to_float
 from domaug.errors import ParameterError, UnsupportedInputError
@@ -15,24 +14,7 @@ from domaug.targets import layout_of, valid_of
 from domaug.transform import PixelTransform
 
 from . import bands
-
-
-def warp_band(band: np.ndarray, weight: np.ndarray | None, shift_rc, angle_deg: float,
-              offset, centre) -> np.ndarray:
-    """Resample one band at ``R(angle)·(p − centre) + centre − shift`` (absolute pixel
-    coordinates, window ``offset``), linear, with normalised weights around nodata."""
-    a = math.radians(angle_deg)
-    rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-    off = np.asarray(offset, dtype=np.float64)
-    c = np.asarray(centre, dtype=np.float64)
-    vec = rot @ (off - c) + c - np.asarray(shift_rc, dtype=np.float64) - off
-    if weight is None:
-        return ndimage.affine_transform(band, rot, offset=vec, order=1, mode="nearest")
-    # zero (not NaN·0 = NaN) where the weight is 0, so nodata contents never reach valid pixels
-    num = ndimage.affine_transform(np.where(weight > 0, band, 0) * weight, rot, offset=vec, order=1,
-                                   mode="nearest")
-    den = ndimage.affine_transform(weight, rot, offset=vec, order=1, mode="nearest")
-    return np.where(den > 0.5, num / np.maximum(den, 1e-6), band)
+from .warp_ops import warp_band
 
 
 class BandMisregistration(PixelTransform):
@@ -107,10 +89,12 @@ class BandMisregistration(PixelTransform):
         (r0, c0), full = bands.window_of(sample)
         centre = ((full[0] - 1) / 2.0, (full[1] - 1) / 2.0)
         valid = valid_of(sample)
-        weight = None if valid is None else valid.astype(np.float32)
         out = to_float(image)
+        invalid = None if valid is None else np.flatnonzero(~valid)
+        if invalid is not None and not invalid.size:
+            valid = invalid = None  # all valid: the plain warp (the same pixels)
         for b, (shift, angle) in enumerate(zip(params["shifts_px"], params["angles_deg"])):
-            if shift == [0.0, 0.0] and angle == 0.0:
+            if list(shift) == [0.0, 0.0] and angle == 0.0:
                 continue
-            out[..., b] = warp_band(out[..., b], weight, shift, angle, (r0, c0), centre)
+            out[..., b] = warp_band(out[..., b], valid, shift, angle, (r0, c0), centre, invalid)
         return out

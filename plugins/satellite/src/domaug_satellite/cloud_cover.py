@@ -13,7 +13,7 @@ from domaug.params import check_number, check_range, draw_seed, sample_uniform
 from domaug.targets import layout_of, valid_of
 from domaug.transform import PixelTransform
 
-from . import bands, cloud_ops
+from . import band_ops, bands, cloud_ops
 
 #: preset → (optical thickness per noise std, interior cap as multiple, default coverage, octaves, persistence)
 PRESETS = {
@@ -164,8 +164,8 @@ class CloudCover(PixelTransform):
         }
 
     # -- the fields ----------------------------------------------------------------
-    def _fields(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-        """(τ of the cloud over each pixel, τ of the cloud whose shadow falls on it)."""
+    def _fields(self, sample: Mapping[str, Any], params: Mapping[str, Any]):
+        """(cloud reflectance, blocked share of the direct beam, cloud_mask, shadow_mask)."""
         (r0, c0), full = bands.window_of(sample)
         h, w = layout_of(sample).spatial_shape
         sr, sc = (int(round(v)) for v in params["shadow_shift_px"])
@@ -185,57 +185,35 @@ class CloudCover(PixelTransform):
         thr = cloud_ops.threshold_for_coverage(whole, float(params["coverage"]), full_shape=full,
                                                tau_edge=float(params["tau_edge"]),
                                                tau_cap=float(params["tau_cap"]), **kw)
-        tau_here = cloud_ops.thickness(n_here, thr, float(params["tau_edge"]), float(params["tau_cap"]))
-        tau_src = cloud_ops.thickness(n_src, thr, float(params["tau_edge"]), float(params["tau_cap"]))
-        return tau_here, tau_src
+        mu0 = math.sin(math.radians(float(params["sun_elevation_deg"])))
+        return cloud_ops.cloud_optics(n_here, n_src, thr, float(params["tau_edge"]), float(params["tau_cap"]), mu0)
 
     def _compute(self, sample: Mapping[str, Any], params: Mapping[str, Any]):
         image = sample["image"]
         lay = layout_of(sample)
-        tau, tau_src = self._fields(sample, params)
-        mu0 = math.sin(math.radians(float(params["sun_elevation_deg"])))
-        r_cloud = cloud_ops.reflectance_of_tau(tau)
-        blocked = cloud_ops.reflectance_of_tau(tau_src / np.float32(mu0))  # direct beam removed
+        r_cloud, blocked, cloud, shadow = self._fields(sample, params)
         out = to_float(image)
         lo, hi = value_range(image.dtype, sample.get("meta"))
-        views = [out[..., b] for b in range(lay.n_channels)] if lay.has_channels else [out]
-        t2 = np.float32(1.0) - r_cloud
-        t2 *= t2
-        for b, band in enumerate(views):
-            f = float(params["skylight"][b])
-            g = np.float32(params["dn_gain"][b])
-            z = np.float32(-params["dn_offset"][b])  # DN of zero reflectance
-            c = np.float32(params["cloud_reflectance"][b])
-            # ground reflectance, darkened where the direct beam is blocked (shadow)
-            rho = band - z
-            rho *= g
-            rho *= np.float32(1.0) - np.float32(1.0 - f) * blocked
-            # adding method: ρ' = C·R + T²·ρ / (1 − C·R·ρ)
-            rc = c * r_cloud
-            denom = np.float32(1.0) - rc * np.clip(rho, 0.0, 1.0)
-            rho *= t2
-            rho /= denom
-            rho += rc
-            band[...] = rho / g + z
-            np.clip(band, lo, hi, out=band)
-        return out, r_cloud, blocked
+        n = lay.n_channels
+        cloud_ops.cover_bands(
+            band_ops.as_rows(out), r_cloud, blocked,
+            gain=[float(params["dn_gain"][b]) for b in range(n)],
+            zero=[-float(params["dn_offset"][b]) for b in range(n)],
+            cloud=[float(params["cloud_reflectance"][b]) for b in range(n)],
+            skylight=[float(params["skylight"][b]) for b in range(n)], lo=lo, hi=hi)
+        return out, cloud, shadow
 
     def apply_to_image(self, image, params, sample):
         return self._compute(sample, params)[0]
 
     def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
-        result, r_cloud, blocked = self._compute(sample, params)
+        result, cloud, shadow = self._compute(sample, params)
+        valid = valid_of(sample)  # once: derived from meta["nodata"] it costs a pass over all bands
         out = dict(sample)
-        out["image"] = finish(result, sample, valid_of(sample))
-        cloud = np.zeros(r_cloud.shape, np.uint8)
-        cloud[r_cloud >= cloud_ops.VISIBLE_R] = 1
-        cloud[r_cloud >= cloud_ops.THICK_R] = 2
-        shadow = ((blocked >= cloud_ops.SHADOW_BLOCKED) & (cloud == 0)).astype(np.uint8)
-        valid = valid_of(sample)
+        out["image"] = finish(result, sample, valid)
         if valid is not None:
             cloud[~valid] = 0
             shadow[~valid] = 0
         out["cloud_mask"] = cloud
         out["shadow_mask"] = shadow
         return out
-

@@ -21,6 +21,10 @@ import numpy as np
 
 from domaug.ops.fields import fractal_noise
 
+from . import band_ops
+from .coarse_fields import smooth_fractal
+from .bands import percentiles
+
 #: backscatter fraction (1 - g) / 2 for g = 0.85
 BETA = 0.075
 #: a pixel counts as cloud (thin) where R ≥ this, as thick cloud where R ≥ THICK_R
@@ -78,8 +82,8 @@ def noise_field(shape: Sequence[int], offset: Sequence[int], *, seed: int, scale
     n = fractal_noise(shape, seed=seed, scale_px=scale_px, octaves=octaves,
                       persistence=persistence, offset=offset)
     if locality > 0:
-        coarse = fractal_noise(shape, seed=seed ^ 0x5A5A5A5A, scale_px=4.0 * scale_px, octaves=2,
-                               persistence=0.5, offset=offset)
+        coarse = smooth_fractal(shape, offset, seed=seed ^ 0x5A5A5A5A, scale_px=4.0 * scale_px, octaves=2,
+                                persistence=0.5)  # low-frequency: from a coarse grid, window-exact
         n *= np.float32(math.sqrt(1.0 - locality**2))
         n += np.float32(locality) * coarse
     return n
@@ -127,7 +131,7 @@ def _threshold(field_full: np.ndarray, coverage: float, tau_edge: float, tau_cap
         return float(field_full.max()) + 1.0
     if coverage >= 1:
         return float(field_full.min()) - 1.0 - x_vis
-    q = float(np.quantile(field_full, 1.0 - coverage, method="linear"))
+    q = percentiles(np.asarray(field_full).reshape(-1), [100.0 * (1.0 - coverage)])[0]  # = np.quantile, linear
     return q - x_vis
 
 
@@ -142,9 +146,101 @@ def thickness(n: np.ndarray, threshold: float, tau_edge: float, tau_cap: float) 
     return tau
 
 
+def cloud_optics(n_here: np.ndarray, n_src: np.ndarray, threshold: float, tau_edge: float, tau_cap: float,
+                 mu0: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """From the noise over each pixel (``n_here``) and over the cloud that shades it
+    (``n_src``): cloud reflectance ``R(τ)``, blocked share of the direct beam ``R(τ/μ0)``
+    (:func:`thickness`, :func:`reflectance_of_tau`), ``cloud_mask`` (0 clear, 1 thin,
+    2 thick) and ``shadow_mask``, fused block of rows by block of rows (all float32)."""
+    h, w = n_here.shape
+    r_cloud = np.empty((h, w), np.float32)
+    blocked = np.empty((h, w), np.float32)
+    cloud = np.empty((h, w), np.uint8)
+    shadow = np.empty((h, w), np.uint8)
+    one, thr = np.float32(1.0), np.float32(threshold)
+    slope = np.float32(tau_edge / tau_cap)
+    scale_here = np.float32(BETA * tau_cap)
+    scale_src = np.float32(BETA * tau_cap / mu0)
+    m = band_ops.block_rows(h, w)
+    tmp = np.empty((m, w), np.float32)
+    for r0, r1 in band_ops.row_blocks(h, w):
+        t = tmp[:r1 - r0]
+        for n, scale, out in ((n_here, scale_here, r_cloud), (n_src, scale_src, blocked)):
+            o = out[r0:r1]
+            np.subtract(n[r0:r1], thr, out=o)
+            np.maximum(o, 0.0, out=o)
+            o *= slope
+            np.tanh(o, out=o)
+            o *= scale        # βτ (τ = cap·tanh(τ_edge·(n − thr)/cap)), slant path for the beam
+            np.add(o, one, out=t)
+            o /= t            # R = βτ / (1 + βτ)
+        rc, c = r_cloud[r0:r1], cloud[r0:r1]
+        np.greater_equal(rc, np.float32(VISIBLE_R), out=c, casting="unsafe")
+        c += rc >= np.float32(THICK_R)
+        np.greater_equal(blocked[r0:r1], np.float32(SHADOW_BLOCKED), out=shadow[r0:r1], casting="unsafe")
+        shadow[r0:r1] &= c == 0
+    return r_cloud, blocked, cloud, shadow
+
+
 def visible_offset(tau_edge: float, tau_cap: float) -> float:
     """Noise distance above the threshold where R reaches :data:`VISIBLE_R`."""
     tau_vis = tau_of_reflectance(VISIBLE_R)
     if tau_vis >= tau_cap:
         return math.inf
     return tau_cap / tau_edge * math.atanh(tau_vis / tau_cap)
+
+
+def cover_bands(rows: np.ndarray, r_cloud: np.ndarray, blocked: np.ndarray, *, gain: Sequence[float],
+                zero: Sequence[float], cloud: Sequence[float], skylight: Sequence[float],
+                lo: float, hi: float) -> np.ndarray:
+    """Clouds and shadows over ``rows`` (H × W·bands DN, float, in place).
+
+    Per band b (DN gain g, DN of zero reflectance z, cloud reflectance C, skylight share f):
+    ρ = g·(DN − z)·S with S = 1 − (1 − f)·blocked (shadow), then the adding method
+    ``ρ' = C·R + T²·ρ / (1 − C·R·clip(ρ, 0, 1))`` with T² = (1 − R)². Written as a change,
+    ``DN' = DN + (DN − z)·(S·T² / (1 − C·R·clip(ρ)) − 1) + (C/g)·R``, which is exactly 0 where
+    there is neither cloud nor shadow: those row blocks are skipped, and the result does not
+    depend on the blocking. Output clipped to [lo, hi].
+    """
+    h, wc = rows.shape
+    n = len(gain)
+    w = wc // n
+    dt = rows.dtype
+    one = dt.type(1.0)
+    z_row = band_ops.tiled(zero, w, dt)
+    g_row = band_ops.tiled(gain, w, dt)
+    k_row = band_ops.tiled([f - 1.0 for f in skylight], w, dt)  # −(1 − f)
+    c_row = band_ops.tiled([-c for c in cloud], w, dt)  # −C
+    cg_row = band_ops.tiled([c / g for c, g in zip(cloud, gain)], w, dt)
+    m_max = band_ops.block_rows(h, wc)
+    s_buf, t_buf, u_buf, r_buf, q_buf = (np.empty((m_max, wc), dt) for _ in range(5))
+    clip = np.isfinite(lo) or np.isfinite(hi)
+    for r0, r1 in band_ops.row_blocks(h, wc):
+        rc, bc = r_cloud[r0:r1], blocked[r0:r1]
+        if not (rc.any() or bc.any()):
+            continue
+        m = r1 - r0
+        x, s, t, u, rx, q = rows[r0:r1], s_buf[:m], t_buf[:m], u_buf[:m], r_buf[:m], q_buf[:m]
+        band_ops.spread(bc, n, s)
+        s *= k_row
+        s += one                   # S = 1 − (1 − f)·blocked
+        np.subtract(x, z_row, out=u)  # DN − z
+        np.multiply(u, g_row, out=t)
+        t *= s
+        np.clip(t, 0.0, 1.0, out=t)    # clip(ρ, 0, 1)
+        band_ops.spread(rc, n, rx)
+        t *= rx
+        t *= c_row
+        t += one                   # 1 − C·R·clip(ρ)
+        np.subtract(one, rx, out=q)
+        q *= q                     # T² = (1 − R)²
+        s *= q
+        s /= t
+        s -= one                   # S·T² / (1 − C·R·ρ) − 1
+        u *= s
+        x += u
+        rx *= cg_row
+        x += rx                    # + (C/g)·R
+        if clip:
+            np.clip(x, lo, hi, out=x)
+    return rows

@@ -66,8 +66,11 @@ def _mask_kind(src, keep: list[int], alpha: list[int]) -> str | None:
 
 
 def read_pixels(src, path: Path, meta: dict[str, Any], keep: list[int], alpha: list[int],
-                window=None) -> dict[str, Any]:
-    """The sample (image H×W[×C], valid, alpha_mask) of a whole dataset or a ``rasterio`` window."""
+                window=None, keep_valid: bool = False) -> dict[str, Any]:
+    """The sample (image H×W[×C], valid, alpha_mask) of a whole dataset or a ``rasterio`` window.
+
+    ``valid`` is left out when every pixel is valid, unless ``keep_valid`` (windows: the
+    mask is at hand, and transforms need not derive it from ``meta["nodata"]`` again)."""
     data = src.read([i + 1 for i in keep], window=window)
     dtype = src.dtypes[0]
     if dtype not in SUPPORTED:
@@ -85,7 +88,7 @@ def read_pixels(src, path: Path, meta: dict[str, Any], keep: list[int], alpha: l
         sample["valid"] = band > 0
     elif kind in ("nodata", "internal"):
         valid = src.dataset_mask(window=window) > 0
-        if kind == "internal" or not valid.all():
+        if kind == "internal" or keep_valid or not valid.all():
             sample["valid"] = valid
     if image.dtype.kind == "f":
         # NaN/±inf pixels (no nodata declared, or a nodata other than NaN) are not data: a pixel

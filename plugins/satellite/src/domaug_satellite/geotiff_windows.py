@@ -48,14 +48,18 @@ class GeoTIFFWindowedSource:
         return iter_tiles(self.shape[0], self.shape[1], tile, halo)
 
     def read_sample(self, window: Sequence[int]) -> dict[str, Any]:
-        """Image, valid and alpha_mask of ``window`` = (row_off, col_off, height, width)."""
+        """Image, valid and alpha_mask of ``window`` = (row_off, col_off, height, width).
+
+        ``valid`` (the dataset mask) is there whenever the raster declares nodata or a mask,
+        even if the window is all valid: each transform would otherwise re-derive it."""
         from rasterio.windows import Window
 
         from .geotiff_format import read_pixels
 
         r, c, h, w = (int(v) for v in window)
         meta = dict(self.meta, window=[r, c, h, w], window_offset=[r, c])
-        return read_pixels(self.src, self.path, meta, self.keep, self.alpha, window=Window(c, r, w, h))
+        return read_pixels(self.src, self.path, meta, self.keep, self.alpha, window=Window(c, r, w, h),
+                           keep_valid=True)
 
     def read(self, window: Sequence[int]) -> np.ndarray:
         return self.read_sample(window)["image"]

@@ -12,7 +12,7 @@ from domaug.params import check_number, check_range, sample_uniform
 from domaug.targets import layout_of
 from domaug.transform import PixelTransform
 
-from . import bands
+from . import band_ops, bands
 
 DEFAULT_SOURCE_ELEVATION = 45.0
 
@@ -65,8 +65,9 @@ class Illumination(PixelTransform):
         source = self.source or float(meta.get("sun_elevation_deg") or DEFAULT_SOURCE_ELEVATION)
         new = sample_uniform(rng, self.elevation)
         n = bands.n_bands(sample)
-        gains, offsets = bands.reflectance_scaling(sample)
-        dark = [p[0] for p in bands.band_percentiles(sample, [0.5])]
+        values = bands.band_samples(sample)  # one pass over the image for both statistics
+        gains, offsets = bands.reflectance_scaling(sample, values)
+        dark = [p[0] for p in bands.band_percentiles(sample, [0.5], values)]
         return {
             "ratio": math.sin(math.radians(new)) / math.sin(math.radians(source)),
             "sun_elevation_deg": new, "source_sun_elevation_deg": source,
@@ -79,11 +80,13 @@ class Illumination(PixelTransform):
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
         lay = layout_of(sample)
         out = to_float(image)
-        views = [out[..., k] for k in range(lay.n_channels)] if lay.has_channels else [out]
+        n = lay.n_channels
         ratio = float(params["ratio"])
-        for k, band in enumerate(views):
-            d = np.float32(params["dark"][k])
-            band -= d
-            band *= np.float32(ratio * params["gain"][k])
-            band += d + np.float32(params["offset"][k])
+        scale = [ratio * float(params["gain"][k]) for k in range(n)]
+        # (x − d)·s + d + o  =  x·s + (d·(1 − s) + o), one tiled row per constant
+        shift = [float(params["dark"][k]) * (1.0 - scale[k]) + float(params["offset"][k]) for k in range(n)]
+        rows = band_ops.as_rows(out)
+        width = lay.spatial_shape[1] if lay.spatial_shape else 1
+        rows *= band_ops.tiled(scale, width, out.dtype)
+        rows += band_ops.tiled(shift, width, out.dtype)
         return out

@@ -30,6 +30,15 @@ SENSOR_GNYQ = {
 }
 
 
+def _per_band(by_sigma: Mapping[float, np.ndarray], sigmas: Sequence[float], ndim: int) -> np.ndarray:
+    """2-D arrays per distinct σ as one array that broadcasts against the image's bands."""
+    if ndim == 2:
+        return by_sigma[sigmas[0]]
+    if len(by_sigma) == 1:
+        return by_sigma[sigmas[0]][..., None]
+    return np.stack([by_sigma[s] for s in sigmas], axis=-1)
+
+
 class ResolutionChange(SpatialTransform):
     """A coarser sensor: MTF-matched blur, area decimation, new grid (Wald's protocol).
 
@@ -132,26 +141,23 @@ class ResolutionChange(SpatialTransform):
         weight = None
         if valid is not None and not valid.all():
             weight = valid.astype(work.dtype)
-            work = np.where(valid[..., None] if image.ndim == 3 else valid, work, work.dtype.type(0))
+            invalid = np.flatnonzero(~valid.reshape(-1))
+            work.reshape(valid.size, -1)[invalid] = 0  # nodata contents never spread
         if len(set(sigmas)) == 1 or image.ndim == 2:
             blurred = gaussian_blur(work, sigmas[0], 2) if sigmas[0] > 0 else work
         else:
             blurred = np.stack([gaussian_blur(work[..., b], s, 2) if s > 0 else work[..., b]
                                 for b, s in enumerate(sigmas)], axis=-1)
-        # normalised weights for nodata: one blur of the mask per distinct σ
-        if weight is not None:
-            wb = {s: (gaussian_blur(weight, s, 2) if s > 0 else weight) for s in set(sigmas)}
-            wblur = wb[sigmas[0]] if image.ndim == 2 else np.stack([wb[s] for s in sigmas], axis=-1)
-        else:
-            wblur = None
         num = ops.block_mean(blurred, r)
         if weight is not None:
-            den = ops.block_mean(wblur, r)
-            coarse_valid = ops.block_mean(weight, r) > 1 - 1e-9
-            den_b = den
-            num = np.where(den_b > 1e-12, num / np.maximum(den_b, 1e-12), 0.0)
+            # normalised weights for nodata: one blur and decimation of the mask per distinct σ
+            wb = {s: (gaussian_blur(weight, s, 2) if s > 0 else weight) for s in set(sigmas)}
+            den = _per_band({s: ops.block_mean(v, r) for s, v in wb.items()}, sigmas, image.ndim)
+            wblur = _per_band(wb, sigmas, image.ndim)
+            coarse_valid = ops.block_all(valid, r)
+            num = np.where(den > 1e-12, num / np.maximum(den, 1e-12), 0.0)
         else:
-            coarse_valid = None
+            coarse_valid = wblur = None
         num = self._sensor(num, params, meta)
         if params["same_grid"]:
             h, w = image.shape[:2]
@@ -206,7 +212,7 @@ class ResolutionChange(SpatialTransform):
     def apply_to_valid(self, valid, params, sample):
         if not self._grid_changes(params):
             return valid.copy()
-        return ops.block_mean(valid.astype(np.float64), self._r(params)) > 1 - 1e-9
+        return ops.block_all(valid, self._r(params))
 
     def apply_to_field(self, field, params, sample):
         if not self._grid_changes(params):

@@ -64,17 +64,75 @@ def apply_separable(array: np.ndarray, m_rows: sparse.spmatrix, m_cols: sparse.s
     return np.moveaxis(z, 0, 1)
 
 
-def block_mean(array: np.ndarray, r: float) -> np.ndarray:
-    """Area-weighted mean over output pixels of size r (fast reshape path for integer r).
+def area_taps(n_in: int, r: float) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of :func:`area_matrix` as taps: output ``i`` = Σ_t ``w[t, i]·x[j0[i] + t]``.
 
-    A side shorter than r gives one output pixel, the mean of the whole side (area path)."""
+    Returns ``(j0, w)`` with ``w`` of shape (taps, out_n), normalised (zero weight where a
+    tap falls outside the input; its index is clamped)."""
+    n_out = out_size(n_in, r)
+    i = np.arange(n_out, dtype=np.float64)
+    a = i * r
+    b = np.minimum((i + 1) * r, n_in)
+    j0 = np.floor(a).astype(np.int64)
+    taps = int(math.ceil(r)) + 1
+    j = j0[None, :] + np.arange(taps)[:, None]
+    w = np.minimum(b[None, :], j + 1) - np.maximum(a[None, :], j)
+    w[(w <= 1e-12) | (j >= n_in)] = 0.0
+    w /= np.maximum(w.sum(axis=0, keepdims=True), 1e-12)
+    keep = np.flatnonzero(w.any(axis=1))
+    return j0, w[: keep[-1] + 1] if keep.size else w[:1]
+
+
+def _work_dtype(array: np.ndarray) -> np.dtype:
+    return np.dtype(np.float32) if array.dtype == np.float32 else np.dtype(np.float64)
+
+
+def block_mean(array: np.ndarray, r: float) -> np.ndarray:
+    """Area-weighted mean over output pixels of size r, float32 for float32 input, else float64.
+
+    Separable taps (rows, then columns, all bands of a pixel together), so the work is a
+    few contiguous passes; a side shorter than r gives one output pixel, the mean of the
+    whole side (area path)."""
     h, w = array.shape[:2]
-    if is_integer_factor(r) and min(h, w) >= round(r):
-        k = int(round(r))
-        ho, wo = out_size(h, k), out_size(w, k)
-        a = array[: ho * k, : wo * k].astype(np.float64, copy=False)
-        return a.reshape((ho, k, wo, k) + array.shape[2:]).mean(axis=(1, 3))
-    return apply_separable(array, area_matrix(h, r), area_matrix(w, r))
+    dt = _work_dtype(array)
+    rest = array.shape[2:]
+    flat = array.reshape(h, -1)
+    j0, wr = area_taps(h, r)
+    rows = None
+    for t in range(wr.shape[0]):
+        term = flat[np.minimum(j0 + t, h - 1)].astype(dt, copy=False)
+        term *= wr[t].astype(dt)[:, None]
+        rows = term if rows is None else np.add(rows, term, out=rows)
+    ho = rows.shape[0]
+    c = int(np.prod(rest)) if rest else 1
+    rows = rows.reshape(ho, w, c)
+    j0, wc = area_taps(w, r)
+    out = None
+    for t in range(wc.shape[0]):
+        term = np.take(rows, np.minimum(j0 + t, w - 1), axis=1).reshape(ho, -1)
+        term *= np.repeat(wc[t].astype(dt), c)
+        out = term if out is None else np.add(out, term, out=out)
+    return out.reshape((ho, len(j0)) + rest)
+
+
+def block_all(mask: np.ndarray, r: float) -> np.ndarray:
+    """Output pixels of size r whose every overlapping input pixel is True (2-D bool mask).
+
+    Equals ``block_mean(mask, r) > 1 − 1e-9`` (overlaps below 1e-9 px² do not count) with
+    byte-wide ANDs instead of float sums."""
+    out = np.asarray(mask, dtype=bool)
+    for axis in (0, 1):
+        n = out.shape[axis]
+        j0, w = area_taps(n, r)
+        acc = None
+        for t in range(w.shape[0]):
+            tap = np.take(out, np.minimum(j0 + t, n - 1), axis=axis)
+            unused = w[t] <= 1e-9
+            if unused.any():
+                tap |= unused[:, None] if axis == 0 else unused[None, :]
+            acc = tap if acc is None else np.logical_and(acc, tap, out=acc)
+        out = acc
+    return out
 
 
 def block_mode(labels: np.ndarray, r: float) -> np.ndarray:

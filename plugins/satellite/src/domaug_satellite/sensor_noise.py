@@ -12,7 +12,7 @@ from domaug.targets import layout_of
 from domaug.transform import PixelTransform
 
 from . import bands
-from .pixel_random import pixel_normals
+from .pixel_random import NormalSource, rows_per_chunk
 
 
 class SensorNoise(PixelTransform):
@@ -75,16 +75,63 @@ class SensorNoise(PixelTransform):
         lay = layout_of(sample)
         (r0, c0), _ = bands.window_of(sample)
         out = to_float(image)
-        views = [out[..., k] for k in range(lay.n_channels)] if lay.has_channels else [out]
-        bits = params["bit_depth"]
-        noise = pixel_normals(int(params["seed"]), lay.spatial_shape + (len(views),), (r0, c0, 0))
-        for k, band in enumerate(views):
-            g, o = np.float32(params["dn_gain"][k]), np.float32(params["dn_offset"][k])
-            rho = band * g + o
-            std = np.sqrt(np.maximum(np.float32(params["a"][k]) * np.maximum(rho, 0) + np.float32(params["b"][k]), 0))
-            rho += std * noise[..., k]
-            if bits:
-                levels = np.float32(2.0 ** int(bits) - 1)
-                rho = np.round(rho * levels) / levels
-            band[...] = (rho - o) / g
-        return out
+        h, w = lay.spatial_shape
+        c = lay.n_channels if lay.has_channels else 1
+        rows = out.reshape(h, w * c)  # one row = all bands of all pixels: contiguous passes
+        return add_sensor_noise(rows, int(params["seed"]), (r0, c0 * c), params, c).reshape(out.shape) \
+            if h and w else out
+
+
+def _tile(values, c: int, w: int, dtype) -> np.ndarray:
+    return np.tile(np.asarray(values[:c], dtype=np.float64), w).astype(dtype)
+
+
+def add_sensor_noise(rows: np.ndarray, seed: int, origin, params: Mapping[str, Any], c: int) -> np.ndarray:
+    """Add σ(ρ)·n in place to ``rows`` (H × W·bands, DN) and re-quantise if asked.
+
+    Without re-quantisation the variance is taken to DN directly:
+    ``σ²_DN = max(a/g·DN + (a·o + b)/g², b/g²)`` (= (a·max(ρ, 0) + b)/g² with ρ = g·DN + o);
+    with it, the work is in reflectance. Row blocks keep the normals and temporaries in cache.
+    """
+    h, wc = rows.shape
+    w = wc // c
+    dt = rows.dtype
+    a = np.asarray(params["a"][:c], np.float64)
+    b = np.asarray(params["b"][:c], np.float64)
+    g = np.asarray(params["dn_gain"][:c], np.float64)
+    o = np.asarray(params["dn_offset"][:c], np.float64)
+    bits = params["bit_depth"]
+    if bits:
+        g_row, o_row = _tile(g, c, w, dt), _tile(o, c, w, dt)
+        a_row, b_row = _tile(a, c, w, dt), _tile(b, c, w, dt)
+        levels = dt.type(2.0 ** int(bits) - 1)
+    else:
+        a_row = _tile(a / g, c, w, dt)
+        c_row = _tile((a * o + b) / (g * g), c, w, dt)
+        b_row = _tile(b / (g * g), c, w, dt)
+    step = rows_per_chunk(wc)
+    src = NormalSource(seed, origin[0], h, origin[1], wc, min(step, h))
+    buf = np.empty((min(step, h), wc), dt)
+    for r in range(0, h, step):
+        m = min(step, h - r)
+        x, v, noise = rows[r:r + m], buf[:m], src.rows(r, m)
+        if bits:
+            x *= g_row
+            x += o_row  # reflectance ρ
+            np.maximum(x, 0, out=v)
+            v *= a_row
+            v += b_row
+        else:
+            np.multiply(x, a_row, out=v)
+            v += c_row
+            np.maximum(v, b_row, out=v)
+        np.sqrt(v, out=v)
+        v *= noise
+        x += v
+        if bits:
+            x *= levels
+            np.round(x, out=x)
+            x /= levels
+            x -= o_row
+            x /= g_row
+    return rows

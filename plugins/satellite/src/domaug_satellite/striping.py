@@ -11,7 +11,7 @@ from domaug.params import check_choice, check_number, draw_seed
 from domaug.targets import layout_of, valid_of
 from domaug.transform import PixelTransform
 
-from . import bands
+from . import band_ops, bands
 from .pixel_random import pixel_normals, pixel_uniform
 
 
@@ -91,18 +91,25 @@ class Striping(PixelTransform):
         seed = int(params["seed"])
         dead = pixel_uniform(seed ^ 0xDEAD, (n,), (start,)) < float(params["dead_line_fraction"])
         out = to_float(image)
-        views = [out[..., k] for k in range(lay.n_channels)] if lay.has_channels else [out]
-        shape = (1, n) if axis == 1 else (n, 1)
-        for k, band in enumerate(views):
-            g = 1.0 + float(params["gain_std"]) * pixel_normals(seed + 2 * k, (n,), (start,))
-            o = float(params["offset_std"]) * pixel_normals(seed + 2 * k + 1, (n,), (start,))
-            o /= np.float32(params["dn_gain"][k])
-            z = np.float32(-params["dn_offset"][k] / params["dn_gain"][k])
-            band -= z
-            band *= g.reshape(shape)
-            band += (o + z).reshape(shape)
-            if dead.any():
-                band[(slice(None), dead) if axis == 1 else (dead, slice(None))] = lo if np.isfinite(lo) else 0.0
+        nb = lay.n_channels
+        gains = np.empty((n, nb), np.float64)  # per detector and band: ρ' = g·ρ + o
+        shifts = np.empty((n, nb), np.float64)
+        for k in range(nb):
+            g = 1.0 + float(params["gain_std"]) * pixel_normals(seed + 2 * k, (n,), (start,), np.float64)
+            o = float(params["offset_std"]) * pixel_normals(seed + 2 * k + 1, (n,), (start,), np.float64)
+            z = -float(params["dn_offset"][k]) / float(params["dn_gain"][k])  # DN of zero reflectance
+            gains[:, k] = g
+            shifts[:, k] = o / float(params["dn_gain"][k]) + z * (1.0 - g)  # (x − z)·g + o/g_dn + z
+        cube = out.reshape(lay.spatial_shape + (nb,))
+        if axis == 1:  # one detector per column: a tiled row of W·bands constants
+            rows = band_ops.as_rows(out)
+            rows *= gains.reshape(-1).astype(out.dtype)
+            rows += shifts.reshape(-1).astype(out.dtype)
+        else:  # one detector per row
+            cube *= gains[:, None, :].astype(out.dtype)
+            cube += shifts[:, None, :].astype(out.dtype)
+        if dead.any():
+            cube[(slice(None), dead) if axis == 1 else (dead, slice(None))] = lo if np.isfinite(lo) else 0.0
         return out
 
     def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
