@@ -107,6 +107,13 @@ def keep_invalid(result: np.ndarray, original: np.ndarray, valid: np.ndarray | N
     """Put the original values back where ``valid`` is False (bit-exact)."""
     if valid is None or valid.all():
         return result
+    if result.ndim == valid.ndim + 1 and result.shape == original.shape and result.flags.c_contiguous \
+            and original.flags.c_contiguous:
+        # whole pixels through their flat indices: ~3× faster than a broadcast masked copy
+        where = np.flatnonzero(~valid)
+        bands = result.shape[-1]
+        result.reshape(-1, bands)[where] = original.reshape(-1, bands)[where]
+        return result
     invalid = ~valid
     if result.ndim == invalid.ndim + 1:
         invalid = invalid[..., None]
@@ -135,6 +142,8 @@ def avoid_nodata(result: np.ndarray, valid: np.ndarray | None, nodata: Any,
         result[hit] = 0
         return result
     hit = result == nodata
+    if not hit.any():  # the usual case: no valid pixel landed on nodata (skip the mask work)
+        return result
     if valid is not None:
         hit &= valid[..., None] if result.ndim == valid.ndim + 1 else valid
     if not hit.any():

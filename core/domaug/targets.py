@@ -199,11 +199,33 @@ def valid_of(sample: Mapping[str, Any]) -> np.ndarray | None:
     if nodata is None:
         return None
     image = sample["image"]
-    lay = layout_of(sample)
-    if np.isnan(nodata):
-        bad = np.isnan(image)
-    else:
-        bad = image == nodata
-    if lay.has_channels:
-        bad = bad.all(axis=-1)
+    bad = nodata_pixels(image, nodata, layout_of(sample).has_channels)
     return ~bad if bad.any() else None
+
+
+def nodata_pixels(image: np.ndarray, nodata: float, has_channels: bool) -> np.ndarray:
+    """Boolean map of the pixels whose every band equals ``nodata`` (NaN matches NaN)."""
+    if not has_channels:
+        return np.isnan(image) if np.isnan(nodata) else image == nodata
+    bands = image.shape[-1]
+    if np.isnan(nodata):
+        if image.dtype.kind != "f":
+            return np.zeros(image.shape[:-1], bool)
+        bad = np.isnan(image[..., 0])
+        for k in range(1, bands):
+            bad &= np.isnan(image[..., k])
+        return bad
+    if image.dtype.kind in "ui":
+        info = np.iinfo(image.dtype)
+        if not (info.min <= nodata <= info.max and float(nodata).is_integer()):
+            return np.zeros(image.shape[:-1], bool)  # no pixel can hold it
+        width = image.itemsize * bands
+        if width in (2, 4, 8) and image.flags.c_contiguous:
+            # one compare per pixel: the pixel's bytes as one integer against the pattern
+            word = np.dtype(f"u{width}")
+            pattern = np.full(bands, int(nodata), dtype=image.dtype).view(word)[0]
+            return image.view(word)[..., 0] == pattern
+    bad = image[..., 0] == nodata
+    for k in range(1, bands):
+        bad &= image[..., k] == nodata
+    return bad
