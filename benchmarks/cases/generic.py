@@ -64,6 +64,9 @@ NOTES = {
     "MotionBlur": "domaug default: anti-aliased line PSF (two taps per pixel step, exact sub-pixel "
                   "direction and length); peer: a 1-px line drawn by OpenCV (one tap per step)",
     "MotionBlur-aliased": "same work: one tap per step (antialias=False) vs the peer's drawn line",
+    "JPEGCompression": "both libjpeg via OpenCV; the peer hands RGB to OpenCV as BGR, so the codec's YCbCr "
+                       "uses swapped red/blue weights (chroma loss lands on the wrong channels); domaug "
+                       "swaps to BGR first (byte-identical to Pillow's RGB JPEG)",
     "Resize-half": "same work: bilinear, no prefilter (cv2 INTER_LINEAR; 2× = 2×2 mean)",
     "Resize-half-antialias": "same work: pixel-area integration (domaug default; peer area_for_downscale, "
                              "both cv2 INTER_AREA)",

@@ -29,6 +29,9 @@ def jpeg_roundtrip(plane: np.ndarray, quality: int) -> np.ndarray:
         src = cv2.cvtColor(plane, cv2.COLOR_RGB2BGR) if colour else np.ascontiguousarray(plane)
         ok, buffer = cv2.imencode(".jpg", src, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
         if ok:
+            rgb_flag = getattr(cv2, "IMREAD_COLOR_RGB", None) if colour else None  # OpenCV >= 4.10
+            if rgb_flag is not None:  # libjpeg writes RGB directly: one channel swap fewer
+                return cv2.imdecode(buffer, rgb_flag)
             decoded = cv2.imdecode(buffer, cv2.IMREAD_COLOR if colour else cv2.IMREAD_GRAYSCALE)
             return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB) if colour else decoded
     from PIL import Image
