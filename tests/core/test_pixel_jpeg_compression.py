@@ -105,3 +105,25 @@ def test_nodata_contents_do_not_leak_into_valid_pixels(dtype, nodata):
     b = t(image=b_img, valid=valid, meta=meta, rng=4)["image"]
     np.testing.assert_array_equal(a[valid], b[valid])
     np.testing.assert_array_equal(a[~valid].view(np.uint8), a_img[~valid].view(np.uint8))  # bit-exact
+
+
+@pytest.mark.parametrize("quality", [30, 70])
+def test_colour_jpeg_is_an_rgb_jpeg_like_pillows(quality):
+    # red detail on blue: a codec fed RGB as BGR would compute luma with red and blue swapped
+    # and put the chroma loss on the wrong channels (tens of levels off Pillow's result)
+    import io
+
+    from PIL import Image
+
+    from domaug.transforms.jpeg_compression import jpeg_roundtrip
+
+    rng = np.random.default_rng(0)
+    img = np.zeros((64, 96, 3), np.uint8)
+    img[..., 2] = 200
+    img[:, ::2, 0], img[:, ::2, 2] = 230, 40
+    img = np.clip(img.astype(int) + rng.integers(-10, 10, img.shape), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(img).save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    reference = np.asarray(Image.open(buffer))
+    assert np.abs(jpeg_roundtrip(img, quality).astype(int) - reference).mean() < 0.5
