@@ -29,6 +29,14 @@ def pointwise(image: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], meta: M
     everything else returns ``fn(to_float(image))``.
     """
     dtype = image.dtype
+    if dtype == np.uint8 and not meta and image.size >= LUT_MIN_PIXELS[1]:  # the common 8-bit case, lean
+        values = np.asarray(fn(_domain(dtype).copy()), dtype=np.float32)
+        np.rint(values, out=values)
+        np.fmax(values, _ZERO, out=values)  # NaN → 0, as restore_dtype
+        np.fmin(values, _MAX8, out=values)
+        lut = values.astype(np.uint8)
+        fast = opencv.lut8(image, lut)
+        return np.take(lut, image) if fast is None else fast
     if dtype.kind in "ui" and dtype.itemsize <= 2 and image.size >= LUT_MIN_PIXELS[dtype.itemsize]:
         domain = _domain(dtype)
         lo = int(domain[0])
@@ -47,6 +55,7 @@ def pointwise(image: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], meta: M
 
 
 _DOMAINS: dict[np.dtype, np.ndarray] = {}
+_ZERO, _MAX8 = np.float32(0.0), np.float32(255.0)
 
 
 def _domain(dtype: np.dtype) -> np.ndarray:

@@ -143,8 +143,8 @@ def lut8(image: np.ndarray, table: np.ndarray, out: np.ndarray | None = None) ->
         return None
     if out is not None and not (out.flags.c_contiguous and out.dtype == np.uint8 and out.shape == image.shape):
         raise ValueError("lut8: out must be a C-contiguous uint8 array of the image's shape")
-    table = np.ascontiguousarray(table, dtype=np.uint8)
-    cv2 = cv2_module()
+    if not (table.dtype == np.uint8 and table.flags.c_contiguous):
+        table = np.ascontiguousarray(table, dtype=np.uint8)
     sz = _stringzilla() if not _disabled else None
     if sz is not None:
         if out is None:
@@ -159,6 +159,7 @@ def lut8(image: np.ndarray, table: np.ndarray, out: np.ndarray | None = None) ->
                 np.copyto(out, image)
             sz.translate(memoryview(out.reshape(-1)), memoryview(table), inplace=True)
         return out
+    cv2 = cv2_module()
     if cv2 is not None and image.size < 2**31:
         if out is None:
             return cv2.LUT(image.reshape(1, -1), table).reshape(image.shape)
