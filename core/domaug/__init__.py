@@ -30,7 +30,7 @@ from .serialize import from_dict, load, save, to_dict
 from .targets import register_target
 from .transform import PixelTransform, SpatialTransform, Transform
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Compose",

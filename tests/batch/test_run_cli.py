@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import domaug
 from domaug.cli.main import cli
 
 
@@ -132,6 +133,12 @@ def test_replay_bit_identical_and_detects_tampering(inputs, pipeline_file, tmp_p
     (out / "manifest.jsonl").write_text("\n".join(lines) + "\n")
     result = runner.invoke(cli, ["replay", str(out / "manifest.jsonl"), "--line", "3"])
     assert result.exit_code == 1 and "MISMATCH" in result.output
+    assert "other versions" not in result.output  # same versions: no excuse offered
+    run_json = json.loads((out / "run.json").read_text())
+    run_json["domaug_version"] = "0.0.1"
+    (out / "run.json").write_text(json.dumps(run_json))
+    result = runner.invoke(cli, ["replay", str(out / "manifest.jsonl"), "--line", "3"])
+    assert result.exit_code == 1 and f"domaug 0.0.1 → {domaug.__version__}" in result.output
 
 
 def test_png_provenance_chunk(inputs, pipeline_file, tmp_path):

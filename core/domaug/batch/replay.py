@@ -103,6 +103,26 @@ def _replay_windowed(fmt, paths, dests, applied, provenance) -> list:
         source.close()
 
 
+def version_changes(run: dict) -> list[str]:
+    """``"name: recorded → now"`` for domaug and each plugin whose version differs from the run's.
+
+    A transform may change its algorithm between versions (same physics, other draws from
+    the same seed), so outputs of another version need not replay to the same bytes.
+    """
+    from .. import __version__
+    from ..plugins import distributions
+
+    changes = []
+    if run.get("domaug_version") and run["domaug_version"] != __version__:
+        changes.append(f"domaug {run['domaug_version']} → {__version__}")
+    now = distributions()
+    for name, label in sorted((run.get("plugins") or {}).items()):
+        current = now.get(name)
+        if current is not None and current != label:
+            changes.append(f"{label} → {current.rpartition(' ')[2] or current}")
+    return changes
+
+
 def replay_manifest(manifest_path: Path, line: int | None = None, input_root: Path | None = None,
                     plugins: tuple[str, ...] | list[str] = ()):
     """Yield a :class:`ReplayResult` per replayed output.

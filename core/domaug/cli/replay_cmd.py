@@ -37,5 +37,15 @@ def command(ctx, manifest_path, line, input_root, quiet, plugins):
     except DomaugError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(2)
+    if differ:
+        from pathlib import Path
+
+        from ..batch import manifest
+        from ..batch.replay import version_changes
+
+        changes = version_changes(manifest.read_run(Path(manifest_path).parent) or {})
+        if changes:
+            click.echo(f"note: the run was made with other versions ({', '.join(changes)}); a transform whose "
+                       "algorithm changed since then does not reproduce its bytes", err=True)
     click.echo(f"domaug replay: {same} identical, {differ} different", err=True)
     ctx.exit(1 if differ else 0)

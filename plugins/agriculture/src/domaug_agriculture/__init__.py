@@ -24,7 +24,7 @@ not declare ``bit_depth: 12`` for them.
 
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _HELPERS = {"vegetation_mask", "ndvi", "exg", "exgr"}
 

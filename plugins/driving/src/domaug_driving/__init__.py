@@ -1,3 +1,3 @@
 """domaug-driving: driving augmentations for domaug (transforms registered as ``driving.*``)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,3 +1,3 @@
 """domaug-medical: medical augmentations for domaug (transforms registered as ``medical.*``)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,3 +1,3 @@
 """domaug-satellite: satellite augmentations for domaug (transforms registered as ``satellite.*``)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
