@@ -108,3 +108,22 @@ def test_vehicle_labels_choose_which_boxes_get_tail_lights():
     assert redness(o[30:50, 5:35]) > 20 and redness(o[30:50, 45:75]) < 5
     with pytest.raises(domaug.ParameterError, match="vehicle_labels"):
         Night(vehicle_labels="cars")
+
+
+def test_daylight_between_twigs_at_the_sky_line_is_darkened_like_the_sky():
+    # a fringe of 1-px twigs along the tree line (finer than the coarse sky grid, and not
+    # smooth): the sky seen between them must be darkened much like the sky (no bright rim)
+    h, w = 512, 512
+    img = np.zeros((h, w, 3), np.float32)
+    img[:] = (0.05, 0.08, 0.04)  # dark ground and foliage
+    img[:200] = (0.35, 0.55, 0.95)  # open sky
+    twigs = np.random.default_rng(0).random((8, w)) < 0.4
+    img[200:208][~twigs] = (0.35, 0.55, 0.95)  # daylight between the twigs
+    quiet = dict(stops=3, street_lights=0, vehicle_lights=False, shot_noise=0.0, read_noise=0.0,
+                 white_balance_shift=0, horizon_row=300.0)
+    dim = Night(sky_factor=0.1, **quiet)(image=img, rng=0)["image"]
+    ref = Night(sky_factor=1.0, **quiet)(image=img, rng=0)["image"]
+    ratio_gaps = dim[200:208][~twigs].mean() / ref[200:208][~twigs].mean()
+    assert dim[20:120].mean() / ref[20:120].mean() == pytest.approx(0.1, rel=1e-3)
+    assert ratio_gaps < 0.7  # the sky grown through the fringe (without: 0.89, a bright rim)
+    np.testing.assert_allclose(dim[240:290], ref[240:290])  # the ground is not darkened

@@ -224,6 +224,39 @@ def estimate_sky_encoded(image: np.ndarray, meta: Mapping[str, Any] | None, hori
     return _sky_from_small(small, h, w, k)
 
 
+#: Cells the sky may grow past its smooth core into bright, not-green cells: the smoothness
+#: test leaves out the textured edge (sky between the branches of a tree line), whose
+#: daylight would otherwise count as ground (a bright rim at night, no airlight in fog).
+SKY_EDGE_GROW = 2
+
+
+def cand_loose(y: np.ndarray, small: np.ndarray, ref: float, hh: int, ww: int, top: int) -> np.ndarray:
+    """Bright and not green (the sky test without smoothness), on the (hh, ww) grid."""
+    loose = np.zeros((hh, ww), dtype=bool)
+    loose[:top] = (y >= 0.35 * ref) & (small[..., 2] >= 0.8 * small[..., 1])
+    return loose
+
+
+def _grow_into_bright_edges(sky: np.ndarray, loose: np.ndarray) -> np.ndarray:
+    """Grow ``sky`` by up to :data:`SKY_EDGE_GROW` cells (8-connected) through ``loose`` cells."""
+    from domaug.ops.opencv import cv2_module
+
+    if not sky.any():
+        return sky
+    allowed = loose | sky
+    cv2 = cv2_module()
+    if cv2 is not None and max(sky.shape) < 32768:
+        grown = np.ascontiguousarray(sky, dtype=np.uint8)
+        kernel = np.ones((3, 3), np.uint8)
+        for _ in range(SKY_EDGE_GROW):  # one cell per step, only into allowed cells
+            grown = cv2.dilate(grown, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+            grown &= allowed
+        return grown.astype(bool)
+    from scipy.ndimage import binary_dilation
+
+    return binary_dilation(sky, structure=np.ones((3, 3), bool), iterations=SKY_EDGE_GROW, mask=allowed)
+
+
 def _sky_from_small(small: np.ndarray, h: int, w: int, k: int) -> np.ndarray:
     hh, ww = h // k, w // k
     top = small.shape[0]
@@ -257,6 +290,7 @@ def _sky_from_small(small: np.ndarray, h: int, w: int, k: int) -> np.ndarray:
         small_hole[np.unique(np.concatenate([hl[0], hl[-1], hl[:, 0], hl[:, -1]]))] = False
         if small_hole.any():
             reached |= small_hole[hl]
+    reached = _grow_into_bright_edges(reached, cand_loose(y, small, ref, hh, ww, top))
     if k > 1:
         from domaug.ops.opencv import cv2_module
 
