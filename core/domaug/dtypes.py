@@ -45,7 +45,11 @@ def full_scale(dtype: np.dtype, meta: Mapping[str, Any] | None = None) -> float:
 
     ``meta["full_scale"]`` overrides (e.g. 10000 for Sentinel-2 reflectance ×10⁴ in float).
     """
-    meta = meta or {}
+    if not meta:  # nothing declared: the dtype decides (cached)
+        cached = _PLAIN_FULL_SCALE.get(dtype)
+        if cached is None:
+            cached = _PLAIN_FULL_SCALE[np.dtype(dtype)] = full_scale(dtype, {"full_scale": None})
+        return cached
     if meta.get("full_scale") is not None:
         return float(meta["full_scale"])
     dtype = np.dtype(dtype)
@@ -53,6 +57,9 @@ def full_scale(dtype: np.dtype, meta: Mapping[str, Any] | None = None) -> float:
         return value_range(dtype, meta)[1]
     declared = meta.get("valid_range")
     return float(declared[1]) if declared is not None else 1.0
+
+
+_PLAIN_FULL_SCALE: dict[Any, float] = {}
 
 
 def to_float(image: np.ndarray) -> np.ndarray:

@@ -27,7 +27,10 @@ def plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     if isinstance(value, dict):
-        if all(type(v) in _SCALARS and type(k) is str for k, v in value.items()):
+        for k, v in value.items():
+            if type(v) not in _SCALARS or type(k) is not str:
+                break
+        else:
             return dict(value)  # the common flat record: nothing to convert
         return {str(k): plain(v) for k, v in value.items()}
     raise TypeError(f"parameter value {value!r} of type {type(value).__name__} is not plain data")
