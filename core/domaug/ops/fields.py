@@ -23,7 +23,7 @@ Gaussian.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -180,6 +180,20 @@ def _perlin_octave(shape, offset, cell, key, period, dtype) -> np.ndarray:
     return total
 
 
+def _field_args(who: str, shape: Sequence[int], size_px: Any, size_name: str,
+                offset: Sequence[int] | int | None) -> tuple[tuple[int, ...], int, tuple[float, ...], tuple[int, ...]]:
+    """Checked (shape, ndim, per-axis feature size, per-axis offset) of a field builder's call."""
+    shape = tuple(int(v) for v in shape)
+    ndim = len(shape)
+    if ndim not in (1, 2, 3):
+        raise ValueError(f"{who} supports 1-D to 3-D shapes, got {shape}")
+    sizes = tuple(float(v) for v in _as_tuple(size_px, ndim, size_name))
+    if any(not v > 0 for v in sizes):
+        raise ValueError(f"{size_name} must be > 0, got {size_px!r}")
+    offsets = tuple(int(o) for o in _as_tuple(offset if offset is not None else 0, ndim, "offset"))
+    return shape, ndim, sizes, offsets
+
+
 def fractal_noise(
     shape: Sequence[int],
     *,
@@ -217,14 +231,7 @@ def fractal_noise(
     that windows agree; a given realisation deviates from 1 by a few per cent when
     ``scale_px`` is not much smaller than the shape.
     """
-    shape = tuple(int(s) for s in shape)
-    ndim = len(shape)
-    if ndim not in (1, 2, 3):
-        raise ValueError(f"fractal_noise supports 1-D to 3-D shapes, got {shape}")
-    scale = tuple(float(s) for s in _as_tuple(scale_px, ndim, "scale_px"))
-    if any(not s > 0 for s in scale):
-        raise ValueError(f"scale_px must be > 0, got {scale_px!r}")
-    offset = tuple(int(o) for o in _as_tuple(offset if offset is not None else 0, ndim, "offset"))
+    shape, ndim, scale, offset = _field_args("fractal_noise", shape, scale_px, "scale_px", offset)
     periods = _as_tuple(period, ndim, "period")
     if int(octaves) < 1:
         raise ValueError(f"octaves must be >= 1, got {octaves!r}")
@@ -336,14 +343,7 @@ def smooth_field(
     ``exp(-r² / (2·correlation_px²))``. Each pixel is divided by its exact local std
     (a function of position only), so windows (``offset``) agree with the full field.
     """
-    shape = tuple(int(s) for s in shape)
-    ndim = len(shape)
-    if ndim not in (1, 2, 3):
-        raise ValueError(f"smooth_field supports 1-D to 3-D shapes, got {shape}")
-    corr = tuple(float(c) for c in _as_tuple(correlation_px, ndim, "correlation_px"))
-    if any(not c > 0 for c in corr):
-        raise ValueError(f"correlation_px must be > 0, got {correlation_px!r}")
-    offset = tuple(int(o) for o in _as_tuple(offset if offset is not None else 0, ndim, "offset"))
+    shape, ndim, corr, offset = _field_args("smooth_field", shape, correlation_px, "correlation_px", offset)
     key = _seed_key(seed, 0x5EED)
     specs, indices, norm = [], [], None
     for ax in range(ndim):
