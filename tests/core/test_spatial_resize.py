@@ -137,3 +137,14 @@ def test_parameter_validation():
         resize(scale=-1)
     with pytest.raises(ParameterError, match="antialias"):
         resize(antialias="yes")
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+def test_image_only_call_equals_the_general_path(dtype):
+    img = (np.random.default_rng(5).random((90, 70, 3)) * 200).astype(dtype)
+    t = resize(height=31, width=29)
+    fast = t(image=img, rng=0)  # image only: the direct pixel-integration path
+    general = t(image=img, meta={}, rng=0)  # a second target: the general path
+    assert fast["image"].dtype == img.dtype
+    np.testing.assert_array_equal(fast["image"], general["image"])
+    assert fast["applied"] == general["applied"]
