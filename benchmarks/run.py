@@ -94,7 +94,7 @@ def main() -> None:
     for suite in suites:
         module = importlib.import_module(f"cases.{suite}")
         for case in module.cases(quick=args.quick):
-            r = run_case(case, rounds=9 if args.quick else 21)
+            r = run_case(case, rounds=15 if args.quick else 61)
             r["suite"] = suite
             results.append(r)
             t = r["timings"].get("domaug", {})
