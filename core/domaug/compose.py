@@ -7,7 +7,7 @@ output's ``applied`` list: replaying it needs no container.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 

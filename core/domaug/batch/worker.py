@@ -225,7 +225,7 @@ def process_item(task: dict, config: dict) -> list[dict]:
     init_worker(config)
     from ..formats.registry import get_format
 
-    input_root, output_root = Path(config["input"]), Path(config["output"])
+    input_root = Path(config["input"])
     rel = task["rel"]
     paths = [input_root / r for r in task["rels"]]
     start = time.perf_counter()

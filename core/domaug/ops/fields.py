@@ -345,7 +345,7 @@ def smooth_field(
     """
     shape, ndim, corr, offset = _field_args("smooth_field", shape, correlation_px, "correlation_px", offset)
     key = _seed_key(seed, 0x5EED)
-    specs, indices, norm = [], [], None
+    specs, indices = [], []
     for ax in range(ndim):
         cell = corr[ax] * math.sqrt(1.5)
         u = (np.arange(offset[ax], offset[ax] + shape[ax], dtype=np.float64) + 0.5) / cell

@@ -53,7 +53,7 @@ def ground_snow(shape: tuple[int, int], camera: Mapping[str, float], seed: int, 
     tracks (±0.8 m around the centre of 3.7 m lanes) stay darker.
     """
     h, w = shape
-    f, vh, ch = camera["focal_length_px"], camera["horizon_row"], camera["camera_height_m"]
+    vh = camera["horizon_row"]
     out = np.zeros(shape, dtype=np.float32)
     y0 = int(np.clip(np.ceil(vh + 0.5), 0, h))
     if y0 >= h or cover <= 0:

@@ -65,7 +65,6 @@ def rasterize_segments(
     valid until the next call). Segments are sampled every ≤1 px along and across.
     """
     h, w = shape
-    f32 = np.float32
     length = np.hypot(dx, dy)
     n_along = np.ceil(length).astype(np.int64) + 1
     # the two-tap splat spreads a sample over 2 px across: one sample covers widths ≤ 2 px
