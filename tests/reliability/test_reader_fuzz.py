@@ -13,11 +13,8 @@ escaping, or a read taking longer than a few seconds, is a bug.
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -29,116 +26,13 @@ import domaug
 from domaug.formats import registry
 from domaug.targets import validate_sample
 
-READ_TIMEOUT_S = 20
-FUZZ_EXAMPLES = int(os.environ.get("DOMAUG_FUZZ_EXAMPLES", "40"))
+import sys
 
-#: corpus name → reason: reader bugs found here in rooms still being written (xfail, reported).
-#: (the plain TIFF reader's empty-image / uint32 bug found here is fixed: formats.common.check_sample)
-KNOWN_BUGS: dict[str, str] = {}
-
-
-class ReadHang(Exception):
-    pass
-
-
-@contextmanager
-def time_limit(seconds: int):
-    def handler(signum, frame):
-        raise ReadHang(f"read took more than {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, handler)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
-def read_or_format_error(path: Path) -> str:
-    """'ok' (a valid sample) or 'error' (a one-line FormatError naming ``path``)."""
-    try:
-        with time_limit(READ_TIMEOUT_S):
-            sample = registry.read([path])
-    except domaug.FormatError as exc:
-        msg = str(exc)
-        assert "\n" not in msg.strip(), f"multi-line error for {path.name}: {msg!r}"
-        assert path.name in msg, f"error does not name the file {path.name}: {msg!r}"
-        assert exc.reason.strip(), f"empty reason for {path.name}"
-        return "error"
-    assert isinstance(sample, dict) and isinstance(sample.get("image"), np.ndarray), path.name
-    validate_sample(sample)  # the reader's sample is one domaug accepts
-    assert sample["image"].size > 0
-    return "ok"
-
-
-# -- the valid corpus ------------------------------------------------------------------
-def _gradient(h: int, w: int, c: int | None = None, dtype=np.uint8, hi: float = 255) -> np.ndarray:
-    yy, xx = np.mgrid[0:h, 0:w]
-    base = (yy * 7 + xx * 3) % 97 / 96.0
-    if c:
-        base = np.stack([np.roll(base, k, axis=1) for k in range(c)], axis=-1)
-    return np.rint(base * hi).astype(dtype)
-
-
-def write_png(path: Path, arr: np.ndarray) -> Path:
-    from PIL import Image
-
-    Image.fromarray(arr).save(path)
-    return path
-
-
-def write_jpeg(path: Path, arr: np.ndarray) -> Path:
-    from PIL import Image
-
-    Image.fromarray(arr).save(path, quality=90)
-    return path
-
-
-def write_tiff(path: Path, arr: np.ndarray, **kw) -> Path:
-    import tifffile
-
-    tifffile.imwrite(path, arr, **kw)
-    return path
-
-
-def write_geotiff(path: Path, arr: np.ndarray, nodata=None) -> Path:
-    import rasterio
-    from rasterio.transform import from_origin
-
-    arr = arr if arr.ndim == 3 else arr[..., None]
-    h, w, c = arr.shape
-    with rasterio.open(path, "w", driver="GTiff", width=w, height=h, count=c, dtype=arr.dtype.name,
-                       crs="EPSG:32633", transform=from_origin(500000, 4200000, 10, 10), nodata=nodata) as dst:
-        dst.write(np.moveaxis(arr, -1, 0))
-    return path
-
-
-def dicom_bytes(name: str) -> bytes:
-    from pydicom.data import get_testdata_file
-
-    return Path(get_testdata_file(name, download=False)).read_bytes()
-
-
-def valid_corpus(folder: Path) -> dict[str, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    c: dict[str, Path] = {}
-    c["png8-gray"] = write_png(folder / "gray8.png", _gradient(24, 20))
-    c["png8-rgb"] = write_png(folder / "rgb8.png", _gradient(16, 18, 3))
-    c["png16-gray"] = write_png(folder / "gray16.png", _gradient(20, 16, dtype=np.uint16, hi=65535))
-    c["jpeg-rgb"] = write_jpeg(folder / "rgb.jpg", _gradient(24, 32, 3))
-    c["tiff-5band"] = write_tiff(folder / "ms5.tif", _gradient(12, 14, 5, np.uint16, 4095))
-    c["tiff-float"] = write_tiff(folder / "f32.tif", _gradient(10, 9, dtype=np.float32, hi=1))
-    np.save(folder / "arr.npy", _gradient(12, 10, 4, np.uint16, 1000))
-    c["npy"] = folder / "arr.npy"
-    np.savez(folder / "arr.npz", image=_gradient(8, 8, 3), mask=(_gradient(8, 8) > 100).astype(np.uint8))
-    c["npz"] = folder / "arr.npz"
-    (folder / "ct.dcm").write_bytes(dicom_bytes("CT_small.dcm"))
-    c["dicom-ct"] = folder / "ct.dcm"
-    (folder / "mr.dcm").write_bytes(dicom_bytes("MR_small.dcm"))
-    c["dicom-mr"] = folder / "mr.dcm"
-    c["geotiff-4band"] = write_geotiff(folder / "geo4.tif", _gradient(16, 12, 4, np.uint16, 10000), nodata=0)
-    return c
+sys.path.insert(0, str(Path(__file__).parent))
+from _reader_corpus import (  # noqa: E402
+    FUZZ_EXAMPLES, KNOWN_BUGS, _gradient, read_or_format_error, valid_corpus, write_geotiff, write_jpeg,
+    write_png, write_tiff,
+)
 
 
 @pytest.fixture(scope="module")
@@ -375,53 +269,3 @@ def test_byte_mutations(name):
 
 def teardown_module(module):
     shutil.rmtree(_FUZZ_DIR, ignore_errors=True)
-
-
-# -- sidecars: wrong-shape masks, boxes outside the image, broken JSON ------------------------
-def _read_item(path: Path):
-    """Like read_or_format_error, but the error may name the image or its sidecar."""
-    try:
-        with time_limit(READ_TIMEOUT_S):
-            sample = registry.read([path])
-    except domaug.FormatError as exc:
-        msg = str(exc)
-        assert "\n" not in msg.strip(), msg
-        assert path.stem in msg, f"error names neither the image nor its sidecar: {msg!r}"
-        return None
-    validate_sample(sample)
-    return sample
-
-
-SIDE_CASES = {
-    "mask-wrong-shape": ("mask.png", lambda d: write_png(d, _gradient(5, 7) % 3)),
-    "mask-text": ("mask.png", lambda d: d.write_text("not a mask")),
-    "mask-empty": ("mask.png", lambda d: d.write_bytes(b"")),
-    "boxes-bad-json": ("boxes.json", lambda d: d.write_text("[[1, 2, 3")),
-    "boxes-short-rows": ("boxes.json", lambda d: d.write_text("[[1, 2]]")),
-    "boxes-nan": ("boxes.json", lambda d: d.write_text("[[NaN, 1, 4, 5, 0]]")),
-    "boxes-strings": ("boxes.json", lambda d: d.write_text('[["a", 1, 4, 5]]')),
-    "boxes-outside": ("boxes.json", lambda d: d.write_text("[[-50, -40, 500, 300, 1], [30, 30, 90, 90, 2]]")),
-    "keypoints-outside": ("keypoints.json", lambda d: d.write_text("[[-5, 3], [1000, 2000]]")),
-}
-
-
-#: case → reason: sidecar reader bugs still open (xfail); "boxes-outside" fixed (boxes are clipped)
-SIDE_BUGS: dict[str, str] = {}
-
-
-@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(reason=SIDE_BUGS[c], strict=False))
-                                  if c in SIDE_BUGS else c for c in sorted(SIDE_CASES)])
-def test_broken_sidecars(tmp_path, case):
-    suffix, make = SIDE_CASES[case]
-    image = write_png(tmp_path / "img.png", _gradient(12, 16))
-    make(tmp_path / f"img.{suffix}")
-    sample = _read_item(image)
-    if sample is None:
-        return
-    h, w = sample["image"].shape[:2]
-    boxes = sample.get("bboxes")
-    if boxes is not None and len(boxes):
-        # a reader may clip boxes to the image or refuse them, never pass them on outside it
-        assert np.isfinite(boxes[:, :4]).all()
-        assert (boxes[:, [0, 2]] >= 0).all() and (boxes[:, [0, 2]] <= w).all(), boxes
-        assert (boxes[:, [1, 3]] >= 0).all() and (boxes[:, [1, 3]] <= h).all(), boxes
