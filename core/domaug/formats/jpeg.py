@@ -15,11 +15,25 @@ import numpy as np
 from ..errors import FormatError
 from .base import Format
 from .common import check_not_empty, describe_head, provenance_text
-from .png import array_to_pillow, image_sample, read_pillow
+from .png import array_to_pillow, image_sample, read_pillow, source_settings, write_call
 from .sidecar import write_sidecars
 
 SOI = b"\xff\xd8\xff"
 DEFAULT_QUALITY = 95
+
+
+def _source_encoding(src) -> dict[str, Any]:
+    """The source JPEG's chroma subsampling, ICC profile, EXIF, dpi and progressive flag."""
+    from PIL import JpegImagePlugin
+
+    options: dict[str, Any] = {}
+    sampling = JpegImagePlugin.get_sampling(src)
+    if sampling >= 0 and src.mode != "L":
+        options["subsampling"] = sampling
+    for key in ("icc_profile", "exif", "dpi", "progressive"):
+        if src.info.get(key):
+            options[key] = src.info[key]
+    return options
 
 
 class JPEGFormat(Format):
@@ -43,26 +57,11 @@ class JPEGFormat(Format):
 
     def write(self, sample: Mapping[str, Any], dest: Sequence[Path], *, sources: Sequence[Path],
               provenance: Mapping[str, Any]) -> list[Path]:
-        from PIL import Image, JpegImagePlugin
-
-        target = Path(dest[0])
-        source = Path(sources[0]) if sources else None
-        image = np.asarray(sample["image"])
-        meta = sample.get("meta") or {}
+        target, source, image, meta = write_call(sample, dest, sources)
         if image.dtype != np.uint8:
             raise FormatError(target, f"cannot write {image.dtype} pixels as JPEG (uint8 only)")
         options: dict[str, Any] = {"quality": int(meta.get("jpeg_quality", DEFAULT_QUALITY))}
-        if source is not None and source.exists():
-            try:
-                with Image.open(source) as src:
-                    sampling = JpegImagePlugin.get_sampling(src)
-                    if sampling >= 0 and src.mode != "L":
-                        options["subsampling"] = sampling
-                    for key in ("icc_profile", "exif", "dpi", "progressive"):
-                        if src.info.get(key):
-                            options[key] = src.info[key]
-            except Exception:  # noqa: BLE001 - the source was read once already
-                pass
+        options.update(source_settings(source, _source_encoding, {}))
         options["comment"] = ("domaug " + provenance_text(provenance)).encode("utf-8")[:65000]
         im = array_to_pillow(image, meta, target)
         if im.mode in ("RGBA", "LA"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -59,6 +59,26 @@ def image_sample(path: Path, image: np.ndarray, meta: dict[str, Any], format_nam
     sample: dict[str, Any] = {"image": image, "meta": meta}
     sample.update(read_sidecars(path, image.shape[:2]))
     return sample
+
+
+def write_call(sample: Mapping[str, Any], dest: Sequence[Path],
+               sources: Sequence[Path]) -> tuple[Path, Path | None, np.ndarray, Mapping[str, Any]]:
+    """(output path, source path or None, pixels, meta) of a 2-D image format's write call."""
+    return Path(dest[0]), (Path(sources[0]) if sources else None), np.asarray(sample["image"]), \
+        sample.get("meta") or {}
+
+
+def source_settings(source: Path | None, read: Callable[[Any], Any], default: Any) -> Any:
+    """``read(im)`` on the source opened by Pillow (encoder settings to carry over), else ``default``."""
+    if source is None or not source.exists():
+        return default
+    try:
+        from PIL import Image
+
+        with Image.open(source) as src:
+            return read(src)
+    except Exception:  # noqa: BLE001 - the source was read once already; settings are optional
+        return default
 
 
 def pillow_to_array(im, path: Path) -> tuple[np.ndarray, dict[str, Any]]:
@@ -136,20 +156,10 @@ class PNGFormat(Format):
               provenance: Mapping[str, Any]) -> list[Path]:
         from PIL import PngImagePlugin
 
-        target = Path(dest[0])
-        source = Path(sources[0]) if sources else None
-        image = np.asarray(sample["image"])
-        meta = sample.get("meta") or {}
-        text, icc, dpi = {}, None, None
-        if source is not None and source.exists():
-            try:
-                from PIL import Image
-
-                with Image.open(source) as src:
-                    icc, dpi = src.info.get("icc_profile"), src.info.get("dpi")
-                    text = {k: v for k, v in getattr(src, "text", {}).items() if isinstance(v, str)}
-            except Exception:  # noqa: BLE001 - the source was read once already
-                pass
+        target, source, image, meta = write_call(sample, dest, sources)
+        text, icc, dpi = source_settings(source, lambda src: (
+            {k: v for k, v in getattr(src, "text", {}).items() if isinstance(v, str)},
+            src.info.get("icc_profile"), src.info.get("dpi")), ({}, None, None))
         text.pop(TEXT_KEY, None)
         text[TEXT_KEY] = provenance_text(provenance)
         if image.dtype == np.uint16 and image.ndim == 3:
