@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from run_outputs import manifest_lines, output_files  # tests/ is on sys.path (tests/conftest.py)
 
 PIPELINE = """\
 domaug_format: 1
@@ -60,27 +60,6 @@ def pipeline_file(tmp_path: Path) -> Path:
     path = tmp_path / "pipeline.yaml"
     path.write_text(PIPELINE)
     return path
-
-
-def output_files(root: Path) -> dict[str, bytes]:
-    """Every file under OUTPUT except run.json and the manifest, as rel path → bytes."""
-    found = {}
-    for folder, _dirs, files in os.walk(root):
-        for name in files:
-            rel = os.path.relpath(os.path.join(folder, name), root)
-            if rel not in ("run.json", "manifest.jsonl"):
-                found[rel] = Path(folder, name).read_bytes()
-    return found
-
-
-def manifest_lines(root: Path) -> list[dict]:
-    """Manifest records without the timing field (the only field that may differ between runs)."""
-    lines = []
-    for line in (root / "manifest.jsonl").read_text().splitlines():
-        record = json.loads(line)
-        record.pop("duration_ms", None)
-        lines.append(record)
-    return lines
 
 
 @pytest.fixture

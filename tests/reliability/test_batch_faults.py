@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from run_outputs import manifest_lines, output_files  # tests/ is on sys.path (tests/conftest.py)
 
 TEMP_PREFIX = ".domaug-tmp-"
 
@@ -61,31 +62,11 @@ def popen(*args, env=None) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
-def outputs(root: Path) -> dict[str, bytes]:
-    found = {}
-    for folder, _dirs, files in os.walk(root):
-        for name in files:
-            rel = os.path.relpath(os.path.join(folder, name), root)
-            if rel not in ("run.json", "manifest.jsonl"):
-                found[rel] = Path(folder, name).read_bytes()
-    return found
-
-
-def manifest(root: Path, drop_timing: bool = True) -> list[dict]:
-    lines = []
-    for line in (root / "manifest.jsonl").read_text().splitlines():
-        record = json.loads(line)
-        if drop_timing:
-            record.pop("duration_ms", None)
-        lines.append(record)
-    return lines
-
-
 def assert_consistent(root: Path) -> list[dict]:
     """No temporary file; each line parses, once per (input, variant); ok outputs match their sha256."""
     temps = [str(p) for p in root.rglob(TEMP_PREFIX + "*")] + [str(p) for p in root.glob(".manifest*tmp*")]
     assert not temps, f"temporary files left: {temps}"
-    records = manifest(root)
+    records = manifest_lines(root)
     keys = [(r["input"], r["variant"]) for r in records]
     assert len(keys) == len(set(keys)), "an output is recorded twice"
     for r in records:
@@ -139,7 +120,7 @@ def test_sigkill_at_random_point_then_resume_equals_uninterrupted(tmp_path, clea
     assert seen >= kill_after
     # what the killed run recorded: those outputs must not be written again by --resume
     before = {}
-    for r in manifest(out):
+    for r in manifest_lines(out):
         if r["status"] == "ok":
             for rel in r["files"]:
                 st = (out / rel).stat()
@@ -148,8 +129,8 @@ def test_sigkill_at_random_point_then_resume_equals_uninterrupted(tmp_path, clea
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr
     assert_consistent(out)
-    assert outputs(out) == outputs(ref)
-    assert manifest(out) == manifest(ref)
+    assert output_files(out) == output_files(ref)
+    assert manifest_lines(out) == manifest_lines(ref)
     for rel, stamp in before.items():
         st = (out / rel).stat()
         assert (st.st_ino, st.st_mtime_ns) == stamp, f"{rel} was written twice"
@@ -244,7 +225,7 @@ def test_disk_full_output_is_reported_and_leaves_no_corrupt_file(tmp_path, plugi
                     for rel, digest in rec["files"].items():
                         assert hashlib.sha256((out / rel).read_bytes()).hexdigest() == digest
                         recorded.add(rel)
-        for rel in outputs(out):  # anything present is a complete, decodable image
+        for rel in output_files(out):  # anything present is a complete, decodable image
             with Image.open(out / rel) as im:
                 im.load()
     finally:
@@ -269,8 +250,8 @@ def test_sigint_stops_cleanly_and_resume_continues(tmp_path, clean_run, plugin_e
     assert 0 < len(records) < 48
     assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
     recorded = {rel for r in records for rel in r.get("files", {})}
-    assert set(outputs(out)) == recorded, "an output on disk is not in the manifest"
+    assert set(output_files(out)) == recorded, "an output on disk is not in the manifest"
     r = cli("run", pipe, src, out, "--resume", "--workers", 2, "-q", "--plugin", "domaug_fault_transforms", env=plugin_env)
     assert r.returncode == 0, r.stderr
-    assert outputs(out) == outputs(ref)
-    assert manifest(out) == manifest(ref)
+    assert output_files(out) == output_files(ref)
+    assert manifest_lines(out) == manifest_lines(ref)
