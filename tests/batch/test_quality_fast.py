@@ -70,3 +70,14 @@ def test_no_quality_records_null_metrics(tmp_path, inputs, pipeline_file, helper
     result = CliRunner().invoke(cli, ["run", str(pipeline_file), str(inputs), str(tmp_path / "o2"),
                                       "--no-quality", "--max-distortion", "0.5"])
     assert result.exit_code == 2 and "--no-quality" in result.output
+
+
+def test_quality_switch_is_not_cached_between_runs_in_one_process(tmp_path, inputs, pipeline_file, helpers):
+    # serial runs share this process's worker state: each run must get its own quality switch
+    for k, quality in enumerate([False, True, False]):
+        out = tmp_path / f"run{k}"
+        result = CliRunner().invoke(cli, ["run", str(pipeline_file), str(inputs), str(out), "--seed", "1",
+                                          "--executor", "serial", "-q", *([] if quality else ["--no-quality"])])
+        assert result.exit_code == 0, result.output
+        ok = [r for r in helpers.manifest_lines(out) if r["status"] == "ok"]
+        assert ok and all((r["ssim"] is not None) == quality and (r["psnr"] is not None) == quality for r in ok)

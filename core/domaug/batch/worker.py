@@ -35,7 +35,8 @@ _state: dict[str, Any] = {}
 
 
 def config_key(config: dict) -> str:
-    return json.dumps([config["pipeline_hash"], config.get("plugins", [])])
+    """What :func:`init_worker` builds from: pipeline, plugin modules and the quality switch."""
+    return json.dumps([config["pipeline_hash"], config.get("plugins", []), config.get("quality", True) is not False])
 
 
 def init_worker(config: dict) -> None:
