@@ -195,12 +195,13 @@ def _warp_image_by_area(image: np.ndarray, sampler: AffineSampler, shrunk: tuple
     output's nodata pixels are exactly those of ``warp_valid(valid, sampler)``.
     """
     rest = _rest(shrunk, sampler.out_shape)
-    inner_meta = {k: v for k, v in meta.items() if k != "nodata"}
+    inner_meta = {k: v for k, v in meta.items() if k != "nodata"} if meta else meta
     if valid is None:
         small = area.integrate_native(image, shrunk, spatial_ndim)
         if small is not None:
-            if rest is None:
-                return _finish_native(small, image.dtype, None, meta, meta.get("nodata"), fill, np.float32)
+            if rest is None:  # nothing declared: the integrated pixels are the result
+                return _finish_native(small, image.dtype, None, meta, meta.get("nodata"), fill, np.float32) \
+                    if meta else small
             return warp_image(small, rest, spatial_ndim=spatial_ndim, order=order, meta=meta, fill=fill,
                               antialias=False)
         small = area.integrate(image, shrunk, spatial_ndim)

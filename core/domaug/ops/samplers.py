@@ -42,11 +42,7 @@ def index_affine(out_to_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def scale_matrix(in_shape: Sequence[int], out_shape: Sequence[int]) -> np.ndarray:
     """Out→in map of resizing a grid so that its outer edges (its bounds) stay put."""
-    n = len(in_shape)
-    m = np.eye(n + 1)
-    for k in range(n):
-        m[k, k] = in_shape[k] / out_shape[k]
-    return m
+    return np.diag([i / o for i, o in zip(in_shape, out_shape)] + [1.0])
 
 
 def antialias_sigma(out_to_in: np.ndarray) -> list[float]:

@@ -7,7 +7,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import ParameterError, UnsupportedInputError
-from ..ops import area, geometry, resample
+from ..ops import geometry, resample
 from ..params import MAX_AXIS_PX, check_choice, check_range, check_size_px, sample_uniform
 from ..targets import kind_of, layout_of, valid_of
 from ..transform import SpatialTransform
@@ -87,13 +87,6 @@ class Resize(SpatialTransform):
             raise UnsupportedInputError(f"Resize params are for a {len(size)}-D grid, the image is {nd}-D")
         _check_output_size(size)
         order, antialias = int(params.get("order", 1)), bool(params.get("antialias", True))
-        image_only = len(sample) - ("applied" in sample) == 1
-        if image_only and antialias and order > 0 and all(o <= i for o, i in zip(size, shape)):
-            # the common call t(image=...): pixel integration is all there is to do (the
-            # general path below computes exactly this, plus finishing that has no effect here)
-            small = area.integrate_native(sample["image"], size, nd)
-            if small is not None:
-                return {"image": small}
         sampler = resample.AffineSampler.rescaling(shape, size)
         m = sampler.out_to_in
         meta = sample.get("meta") or {}
