@@ -94,3 +94,29 @@ def test_windows_carry_the_dataset_mask_and_match_a_raster_without_nodata_pixels
     run_windowed(None, src, out, applied=whole["applied"], tile=64)
     with rasterio.open(out) as dst:
         np.testing.assert_array_equal(np.moveaxis(dst.read(), 0, -1), whole["image"])
+
+
+def test_windowed_source_caps_gdal_block_cache(tmp_path, monkeypatch):
+    # GDAL's default block cache is 5 % of RAM: streaming a 20000² raster filled it (1.4 GB
+    # peak RSS on a 24 GB machine); while a windowed source is open the cache is capped
+    from rasterio.env import get_gdal_config
+
+    from domaug_satellite.geotiff_windows import GDAL_CACHE_MB
+
+    src = tmp_path / "big.tif"
+    _raster(src, h=40, w=30)
+    fmt = registry.get_format("geotiff")
+    monkeypatch.delenv("GDAL_CACHEMAX", raising=False)
+    before = get_gdal_config("GDAL_CACHEMAX")
+    source = fmt.open_windows([src])
+    try:
+        assert int(get_gdal_config("GDAL_CACHEMAX")) == GDAL_CACHE_MB
+    finally:
+        source.close()
+    assert get_gdal_config("GDAL_CACHEMAX") == before
+    monkeypatch.setenv("GDAL_CACHEMAX", "300")  # the user's own setting wins
+    source = fmt.open_windows([src])
+    try:
+        assert int(get_gdal_config("GDAL_CACHEMAX")) != GDAL_CACHE_MB
+    finally:
+        source.close()
