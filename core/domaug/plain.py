@@ -16,7 +16,17 @@ def plain(value: Any) -> Any:
 
     Raises TypeError for anything JSON cannot hold (a transform's params must be data).
     """
-    if value is None or isinstance(value, (bool, str, int)):
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        for k, v in value.items():
+            if type(v) not in _SCALARS or type(k) is not str:
+                break
+        else:
+            return dict(value)  # the common flat record: nothing to convert
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (bool, str, int)):
         return value
     if isinstance(value, float):
         return value
@@ -26,12 +36,7 @@ def plain(value: Any) -> Any:
         return plain(value.tolist())
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if type(v) not in _SCALARS or type(k) is not str:
-                break
-        else:
-            return dict(value)  # the common flat record: nothing to convert
+    if isinstance(value, dict):  # dict subclasses
         return {str(k): plain(v) for k, v in value.items()}
     raise TypeError(f"parameter value {value!r} of type {type(value).__name__} is not plain data")
 

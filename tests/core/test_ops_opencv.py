@@ -34,7 +34,7 @@ def test_import_domaug_does_not_import_cv2():
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.float32, np.float64, bool, np.int64])
-@pytest.mark.parametrize("shape", [(5, 7), (5, 7, 3), (4, 5, 7), (4, 5, 7, 2), (3, 4, 40), (6, 9, 12)])
+@pytest.mark.parametrize("shape", [(5, 7), (5, 7, 1), (5, 7, 3), (5, 7, 4), (4, 5, 7), (4, 5, 7, 2), (3, 4, 40), (6, 9, 12)])
 def test_flip_and_rot90_are_exact_reindexing(dtype, shape):
     a = (np.random.default_rng(0).random(shape) * 100).astype(dtype)
     for axis in range(a.ndim):
