@@ -24,9 +24,11 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from scipy import ndimage as ndi
 
+from ..lazy import lazy_module
 from .resample import CoordSampler
+
+ndi = lazy_module("scipy.ndimage")
 
 
 def _cubic_bspline(x: np.ndarray) -> np.ndarray:

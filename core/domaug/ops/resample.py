@@ -47,12 +47,14 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from scipy import ndimage as ndi
 
 from ..dtypes import avoid_nodata, restore_dtype, to_float, value_range
+from ..lazy import lazy_module
 from . import area
 from ._resample_cv import _fill_where
 from .samplers import _EPS, AffineSampler, CoordSampler, antialias_sigma, index_affine, scale_matrix
+
+ndi = lazy_module("scipy.ndimage")
 
 __all__ = ["AffineSampler", "CoordSampler", "antialias_sigma", "index_affine", "resize", "scale_matrix",
            "warp_field", "warp_image", "warp_mask", "warp_valid"]

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
 import numpy as np
-from scipy import ndimage as ndi
 
+from ..lazy import lazy_module
 from ._resample_cv import (
     _CV_MAX_SIDE,
     _cv2,
@@ -26,6 +26,8 @@ from ._resample_cv import (
     _gaussian_kernel,
     sample_volume,
 )
+
+ndi = lazy_module("scipy.ndimage")
 
 _EPS = 1e-6
 _THREAD_MIN_POINTS = 1 << 19

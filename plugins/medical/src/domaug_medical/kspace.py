@@ -14,8 +14,10 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 import numpy as np
-import scipy.fft as sfft
-from scipy import ndimage as ndi
+from domaug.lazy import lazy_module
+
+sfft = lazy_module("scipy.fft")
+ndi = lazy_module("scipy.ndimage")
 
 
 def _finish(z: np.ndarray, magnitude: bool, dtype) -> np.ndarray:

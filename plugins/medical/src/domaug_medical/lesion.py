@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from scipy import ndimage as ndi
+from domaug.lazy import lazy_module
+
+ndi = lazy_module("scipy.ndimage")
 
 from domaug.ops.fields import smooth_field
 

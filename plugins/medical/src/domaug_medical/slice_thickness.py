@@ -6,7 +6,9 @@ import math
 from typing import Any, Mapping
 
 import numpy as np
-from scipy import ndimage as ndi
+from domaug.lazy import lazy_module
+
+ndi = lazy_module("scipy.ndimage")
 
 from domaug.dtypes import keep_invalid, restore_dtype, to_float
 from domaug.ops import geometry, resample

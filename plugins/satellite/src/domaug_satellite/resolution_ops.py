@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import sparse
+from domaug.lazy import lazy_module
+
+sparse = lazy_module("scipy.sparse")
 
 
 def out_size(n: int, r: float) -> int:
