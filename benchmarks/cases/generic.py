@@ -36,6 +36,8 @@ def _albu(make):
 PAIRS = [
     ("Flip", ("core.Flip", {}), lambda A: A.HorizontalFlip(p=1.0)),
     ("BrightnessContrast", ("core.BrightnessContrast", {}), lambda A: A.RandomBrightnessContrast(p=1.0)),
+    ("BrightnessContrast-black", ("core.BrightnessContrast", {"pivot": "black"}),
+     lambda A: A.RandomBrightnessContrast(p=1.0)),
     ("Gamma", ("core.Gamma", {}), lambda A: A.RandomGamma(p=1.0)),
     ("Affine", ("core.Affine", {"rotate_deg": (-30, 30), "scale": (0.9, 1.1), "shear_deg": 0}),
      lambda A: A.Affine(rotate=(-30, 30), scale=(0.9, 1.1), p=1.0)),
@@ -63,6 +65,9 @@ OPTIONAL = [
 NOTES = {
     "MotionBlur": "domaug default: anti-aliased line PSF (two taps per pixel step, exact sub-pixel "
                   "direction and length); peer: a 1-px line drawn by OpenCV (one tap per step)",
+    "BrightnessContrast": "domaug default: contrast about the image mean (one extra read of the image); "
+                          "peer: a gain about black",
+    "BrightnessContrast-black": "same work: a gain about black (pivot='black') and an offset, one lookup table",
     "MotionBlur-aliased": "same work: one tap per step (antialias=False) vs the peer's drawn line",
     "JPEGCompression": "both libjpeg via OpenCV; the peer hands RGB to OpenCV as BGR, so the codec's YCbCr "
                        "uses swapped red/blue weights (chroma loss lands on the wrong channels); domaug "

@@ -19,13 +19,10 @@ def plain(value: Any) -> Any:
     kind = type(value)
     if kind in _SCALARS:
         return value
-    if kind is dict:
-        for k, v in value.items():
-            if type(v) not in _SCALARS or type(k) is not str:
-                break
-        else:
-            return dict(value)  # the common flat record: nothing to convert
-        return {str(k): plain(v) for k, v in value.items()}
+    if kind is dict:  # the common record: scalars and short lists, converted in one pass
+        return {k if type(k) is str else str(k): v if type(v) in _SCALARS else plain(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _SCALARS else plain(v) for v in value]
     if isinstance(value, (bool, str, int)):
         return value
     if isinstance(value, float):

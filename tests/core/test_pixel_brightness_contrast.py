@@ -35,6 +35,19 @@ def test_mid_pivot_keeps_mid_grey():
     np.testing.assert_allclose(out["image"], [[0.5, 0.0, 1.0]], atol=1e-7)
 
 
+@pytest.mark.parametrize("dtype,fs", [(np.uint8, 255), (np.uint16, 65535), (np.float32, 1.0)])
+def test_black_pivot_is_a_pure_gain(dtype, fs):
+    # a linear sensor's gain change: zero signal stays zero, every value scales by the gain
+    img = _img(dtype, fs).astype(dtype)
+    img[0, 0] = 0
+    out = domaug.get_transform("core.BrightnessContrast", brightness=0.0, contrast=0.8, pivot="black")(
+        image=img, rng=0)["image"]
+    assert out[0, 0].tolist() == [0, 0, 0]
+    expect = np.rint(img.astype(np.float64) * 0.8) if fs > 1 else img.astype(np.float64) * 0.8
+    np.testing.assert_allclose(out.astype(np.float64), expect, atol=1e-6 if fs == 1 else 0.5 + 1e-9)
+    assert float(out.mean()) == pytest.approx(0.8 * float(img.mean()), rel=1e-3)
+
+
 def test_uint8_lut_equals_float_path():
     img = (np.arange(256, dtype=np.uint8)[None, :].repeat(800, axis=0))  # large → LUT path
     t = domaug.get_transform("core.BrightnessContrast", brightness=0.07, contrast=1.3)

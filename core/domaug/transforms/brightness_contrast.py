@@ -14,6 +14,10 @@ from ..targets import valid_of
 from ..transform import PixelTransform
 
 
+#: Where contrast pivots: the image mean, mid-grey, or zero signal.
+PIVOTS = ("mean", "mid", "black")
+
+
 class BrightnessContrast(PixelTransform):
     """Change brightness (an offset) and contrast (a gain about a pivot).
 
@@ -27,10 +31,12 @@ class BrightnessContrast(PixelTransform):
         2^bit_depth − 1, 1.0 for floats): 0.1 adds 10 % of white. Default (-0.2, 0.2).
     contrast : float or (low, high)
         Gain factor about the pivot (1 = unchanged, 0 = flat). Default (0.8, 1.25).
-    pivot : {"mean", "mid"}
+    pivot : {"mean", "mid", "black"}
         ``"mean"`` (default): the mean of all valid pixels over all bands, so contrast
         leaves the mean brightness (and the colour balance) unchanged;
-        ``"mid"``: mid-grey, ``full_scale / 2``.
+        ``"mid"``: mid-grey, ``full_scale / 2``;
+        ``"black"``: zero signal, so contrast is a pure gain (the exposure or ISO change
+        of a linear sensor; what Albumentations' ``RandomBrightnessContrast`` computes).
     p : float
         Probability of applying.
 
@@ -42,7 +48,7 @@ class BrightnessContrast(PixelTransform):
         super().__init__(p=p)
         self.brightness = check_range(brightness, "brightness", low=-1, high=1)
         self.contrast = check_range(contrast, "contrast", low=0)
-        self.pivot = check_choice(pivot, "pivot", ("mean", "mid"))
+        self.pivot = check_choice(pivot, "pivot", PIVOTS)
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         return {
@@ -54,8 +60,11 @@ class BrightnessContrast(PixelTransform):
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
         meta = sample.get("meta") or {}
         fs = full_scale(image.dtype, meta)
-        if params.get("pivot", "mean") == "mid":
+        kind = params.get("pivot", "mean")
+        if kind == "mid":
             pivot = fs / 2.0
+        elif kind == "black":
+            pivot = 0.0
         else:
             pivot = _valid_mean(image, sample)
         gain = float(params["contrast"])
