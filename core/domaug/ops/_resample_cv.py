@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..dtypes import restore_dtype
+from .opencv import cv2_module
 
 #: dtypes OpenCV's warpAffine / remap / resize / sepFilter2D take natively.
 _CV_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.int16, np.float32, np.float64))
@@ -26,8 +27,6 @@ _CV_MAX_SIDE = 32000  # OpenCV's fixed-point maps hold coordinates in int16
 
 def _cv2() -> Any | None:
     """cv2 (imported lazily through :mod:`domaug.ops.opencv`), or None."""
-    from .opencv import cv2_module
-
     return cv2_module()
 
 

@@ -44,7 +44,10 @@ def index_affine(out_to_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def scale_matrix(in_shape: Sequence[int], out_shape: Sequence[int]) -> np.ndarray:
     """Out→in map of resizing a grid so that its outer edges (its bounds) stay put."""
-    return np.diag([i / o for i, o in zip(in_shape, out_shape)] + [1.0])
+    n = len(in_shape)
+    m = np.zeros((n + 1, n + 1))
+    m.flat[:: n + 2] = [*(i / o for i, o in zip(in_shape, out_shape)), 1.0]  # the diagonal
+    return m
 
 
 def antialias_sigma(out_to_in: np.ndarray) -> list[float]:
@@ -64,8 +67,8 @@ class AffineSampler:
 
     def __init__(self, out_to_in: np.ndarray, in_shape: Sequence[int], out_shape: Sequence[int]) -> None:
         self.out_to_in = np.asarray(out_to_in, dtype=np.float64)
-        self.in_shape = tuple(int(v) for v in in_shape)
-        self.out_shape = tuple(int(v) for v in out_shape)
+        self.in_shape = tuple(map(int, in_shape))
+        self.out_shape = tuple(map(int, out_shape))
         self._inside: np.ndarray | None = None
         self._all_inside: bool | None = None
 
