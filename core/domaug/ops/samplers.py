@@ -181,11 +181,12 @@ class AffineSampler:
         """Every output pixel centre falls inside the input (checked on the corners: the map is affine)."""
         if self._all_inside is None and self._resize:
             self._all_inside = True  # edge-aligned rescaling: every centre maps inside
-        if self._all_inside is None:
-            corners = np.array(list(itertools.product(*[(0.0, float(max(s - 1, 0))) for s in self.out_shape])))
-            coords = corners @ self.matrix.T + self.offset  # (corners, input axes)
-            n_in = np.asarray(self.in_shape, dtype=np.float64)
-            self._all_inside = bool(((coords >= -0.5 - _EPS) & (coords <= n_in - 0.5 + _EPS)).all())
+        if self._all_inside is None:  # a few corners: plain floats beat numpy here
+            matrix, offset = self.matrix.tolist(), self.offset.tolist()
+            self._all_inside = all(
+                -0.5 - _EPS <= o + sum(a * c for a, c in zip(row, corner)) <= n - 0.5 + _EPS
+                for corner in itertools.product(*[(0.0, float(max(s - 1, 0))) for s in self.out_shape])
+                for row, o, n in zip(matrix, offset, self.in_shape))
         return self._all_inside
 
     @property
@@ -215,14 +216,19 @@ class AffineSampler:
         cols, start, stop = np.arange(w, dtype=it), start.astype(it), stop.astype(it)
         return (cols - start[..., None]).view(ut) < (stop - start)[..., None].view(ut)
 
-    def _line_intervals(self, low: float, high_minus_n: float) -> tuple[np.ndarray, np.ndarray]:
+    def _line_intervals(self, low: Any, high_minus_n: Any) -> tuple[np.ndarray, np.ndarray]:
         """Per output line, the columns ``[start, stop)`` whose centres map into ``[low, n_k - high_minus_n]``.
 
         Each input coordinate is affine in the output column ``c``, so the constraints on
         every input axis give one interval of ``c`` per line (the map is convex).
+        ``low``/``high_minus_n`` may be equal-length sequences: then one set of intervals per
+        pair, stacked first (one pass of array work for all of them).
         """
         n = len(self.out_shape)
         lines = self.out_shape[:-1]
+        pairs = np.shape(low)
+        low = np.reshape(low, pairs + (1,) * (n - 1))
+        high_minus_n = np.reshape(high_minus_n, pairs + (1,) * (n - 1))
         grids = [np.arange(s, dtype=np.float64).reshape([-1 if i == j else 1 for i in range(n - 1)])
                  for j, s in enumerate(lines)]
         matrix, offset = self.matrix.tolist(), self.offset.tolist()
@@ -244,8 +250,8 @@ class AffineSampler:
         # a centre exactly on a bound (up to rounding of the division) counts as inside
         tol = 1e-9
         w = self.out_shape[-1]
-        start = np.minimum(np.maximum(np.ceil(np.broadcast_to(lo, lines) - tol), 0), w).astype(np.int64)
-        stop = np.minimum(np.maximum(np.floor(np.broadcast_to(hi, lines) + tol) + 1, 0), w).astype(np.int64)
+        start = np.minimum(np.maximum(np.ceil(np.broadcast_to(lo, pairs + lines) - tol), 0), w).astype(np.int64)
+        stop = np.minimum(np.maximum(np.floor(np.broadcast_to(hi, pairs + lines) + tol) + 1, 0), w).astype(np.int64)
         return start, np.maximum(stop, start)
 
     def outside_band(self, reach_px: float = 2.0) -> np.ndarray:
@@ -257,8 +263,8 @@ class AffineSampler:
         """
         if len(self.out_shape) != 2:
             raise ValueError("outside_band is for 2-D grids")
-        s_in, e_in = self._line_intervals(-0.5 - _EPS, 0.5 - _EPS)
-        s_out, e_out = self._line_intervals(-0.5 - reach_px, 0.5 - reach_px)
+        (s_in, s_out), (e_in, e_out) = self._line_intervals([-0.5 - _EPS, -0.5 - reach_px],
+                                                             [0.5 - _EPS, 0.5 - reach_px])
         s_in = np.clip(s_in, s_out, e_out)
         e_in = np.clip(np.maximum(e_in, s_in), s_out, e_out)
         rows = np.arange(self.out_shape[0], dtype=np.int64) * self.out_shape[1]
