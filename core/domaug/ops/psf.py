@@ -81,7 +81,8 @@ def gaussian_blur(
         raise ValueError(f"sigma must be >= 0, got {sigmas!r}")
     if truncate is None:
         truncate = TRUNCATE_8BIT if integer_out and image.dtype == np.uint8 else 4.0
-    weights = [gaussian_weights(s, truncate) if s > 0 else None for s in sigmas]
+    kernels = {s: gaussian_weights(s, truncate) for s in set(sigmas) if s > 0}  # isotropic: one kernel
+    weights = [kernels.get(s) for s in sigmas]
     return separable_filter(image, weights, integer_out=integer_out)
 
 
