@@ -1,7 +1,7 @@
 """Run the benchmark suites single-threaded, interleaved with the peers; write JSON + markdown.
 
-    bash benchmarks/setup_peers.sh                       # once: throwaway venv with the peers
-    benchmarks/.venv-peers/bin/python benchmarks/run.py  # all suites
+    bash benchmarks/run.sh                               # builds the peers' venv once, then all suites
+    benchmarks/.venv-peers/bin/python benchmarks/run.py  # the same, once the venv exists
     benchmarks/.venv-peers/bin/python benchmarks/run.py --suite generic --quick
 """
 
