@@ -149,7 +149,7 @@ def _cv_separable(image: np.ndarray, weights: list, integer_out: bool) -> np.nda
         return None
     nd = len(weights)
     plane = image.shape[nd - 2:nd]
-    channels = int(np.prod(image.shape[nd:], dtype=np.int64))
+    channels = math.prod(image.shape[nd:])
     if channels > opencv.MAX_CHANNELS or min(plane) < 1 or max(plane) >= 2**31:
         return None
     dtype = np.float64 if image.dtype == np.float64 else np.float32
@@ -159,9 +159,10 @@ def _cv_separable(image: np.ndarray, weights: list, integer_out: bool) -> np.nda
         src = image.astype(np.float32)
     elif image.dtype == np.uint8 and integer_out and (nd == 2 or weights[0] is None):
         ddepth, dtype = cv2.CV_8U, np.uint8
-    ky, kx = (np.ones(1) if w is None else np.asarray(w, np.float64) for w in weights[nd - 2:])
     kdtype = np.float64 if ddepth == cv2.CV_64F else np.float32
-    ky, kx = ky.astype(kdtype), kx.astype(kdtype)
+    wy, wx = weights[nd - 2:]
+    ky = np.ones(1, kdtype) if wy is None else np.asarray(wy, dtype=kdtype)
+    kx = ky if wx is wy else np.ones(1, kdtype) if wx is None else np.asarray(wx, dtype=kdtype)
     shape3 = plane + (channels,)
     if nd == 2:
         out = cv2.sepFilter2D(np.ascontiguousarray(src).reshape(shape3), ddepth, kx, ky,
