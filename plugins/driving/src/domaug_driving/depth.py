@@ -39,19 +39,8 @@ FOCAL_PER_WIDTH = 0.9
 HORIZON_PER_HEIGHT = 0.58
 CAMERA_HEIGHT_M = 1.3
 
-__all__ = [
-    "CAP_M",
-    "SKY_DEPTH_M",
-    "camera_from",
-    "check_camera_args",
-    "depth_from_disparity",
-    "depth_of_sample",
-    "estimate_horizon",
-    "estimate_sky",
-    "estimate_sky_encoded",
-    "ground_plane_depth",
-    "scene_depth",
-]
+__all__ = ["CAP_M", "SKY_DEPTH_M", "camera_from", "check_camera_args", "depth_from_disparity", "depth_of_sample",
+           "estimate_horizon", "estimate_sky", "estimate_sky_encoded", "ground_plane_depth", "scene_depth"]
 
 
 def camera_from(
@@ -257,6 +246,21 @@ def _grow_into_bright_edges(sky: np.ndarray, loose: np.ndarray) -> np.ndarray:
     return binary_dilation(sky, structure=np.ones((3, 3), bool), iterations=SKY_EDGE_GROW, mask=allowed)
 
 
+def _label(mask: np.ndarray, connectivity: int) -> tuple[np.ndarray, int]:
+    """Connected components of a 2-D bool mask (8- or 4-connected): (labels, count), background 0.
+    ``cv2.connectedComponents`` (≈ 10× faster) or ``scipy.ndimage.label``; the same partition."""
+    from domaug.ops.opencv import cv2_module
+
+    cv2 = cv2_module()
+    if cv2 is not None and mask.size and max(mask.shape) < 2**15:
+        n, labels = cv2.connectedComponents(np.ascontiguousarray(mask, dtype=np.uint8), connectivity=connectivity,
+                                            ltype=cv2.CV_32S)
+        return labels, int(n) - 1
+    from scipy.ndimage import label
+
+    return label(mask, structure=np.ones((3, 3), dtype=bool) if connectivity == 8 else None)
+
+
 def _sky_from_small(small: np.ndarray, h: int, w: int, k: int) -> np.ndarray:
     hh, ww = h // k, w // k
     top = small.shape[0]
@@ -270,9 +274,7 @@ def _sky_from_small(small: np.ndarray, h: int, w: int, k: int) -> np.ndarray:
     cand[:top] = (y >= 0.35 * ref) & smooth & not_green
     # sky = candidate regions (8-connected) that touch the top edge or are large; sky seen
     # through branches stays sky, a bright wall below a tree line does not join it
-    from scipy.ndimage import label
-
-    labels, n = label(cand, structure=np.ones((3, 3), dtype=bool))
+    labels, n = _label(cand, 8)
     if n == 0:
         return np.zeros((h, w), dtype=bool)
     sizes = np.bincount(labels.ravel(), minlength=n + 1)
@@ -283,7 +285,7 @@ def _sky_from_small(small: np.ndarray, h: int, w: int, k: int) -> np.ndarray:
     # fill small holes (JPEG noise, a bird, a wire crossing): enclosed non-sky blobs < 0.5 %.
     # Holes are the 4-connected non-sky components not touching the border (what
     # binary_fill_holes finds), here with one labelling pass instead of its slow propagation
-    hl, nh = label(~reached)
+    hl, nh = _label(~reached, 4)
     if nh:
         small_hole = np.bincount(hl.ravel(), minlength=nh + 1) < 0.005 * max(1, top * ww)
         small_hole[0] = False

@@ -94,32 +94,19 @@ def decode(image: np.ndarray, meta: Mapping[str, Any] | None = None, out: np.nda
 def encode(linear: np.ndarray, image: np.ndarray, meta: Mapping[str, Any] | None = None) -> np.ndarray:
     """Back to the encoding and scale of ``image`` (float; the caller restores the dtype).
 
-    ``linear`` may be overwritten. uint8 sRGB goes through a 65 536-entry table indexed
-    by the clipped linear value (buckets of 1/65535, ≤ 0.025 code from exact; 8-bit codes
-    round-trip exactly) and comes back as uint8 already.
+    ``linear`` may be overwritten. uint8 sRGB goes through :func:`encode_srgb8` (≤ 0.026
+    code from exact before rounding; 8-bit codes round-trip exactly) and comes back as
+    uint8 already.
     """
     scale = full_scale(image.dtype, meta)
     transfer = transfer_of(image, meta)
     if transfer == "srgb":
         if image.dtype == np.uint8 and scale == 255.0:
-            out8 = np.empty(linear.shape, dtype=np.uint8)
-            lut = _encode_lut_planes()
+            from .scratch import buffer
+
             flat = linear.reshape(linear.shape[0], -1) if linear.ndim > 1 else linear.reshape(1, -1)
-            flat8 = out8.reshape(flat.shape)
-            cv2 = cv2_module() if linear.dtype == np.float32 and linear.flags.c_contiguous and flat.shape[1] < 2**20 else None
-            rows = max(1, 65536 // max(1, flat.shape[1]))
-            idx = np.empty((min(rows, flat.shape[0]), flat.shape[1]), dtype=np.uint16)
-            for r in range(0, flat.shape[0], rows):  # row blocks: temporaries stay in cache
-                x = flat[r : r + rows]
-                if cv2 is not None:  # 10× faster than np.clip's min/max (inputs are finite: see base.fill_invalid)
-                    cv2.threshold(x, 1.0, 0.0, cv2.THRESH_TRUNC, dst=x)
-                    cv2.threshold(x, 0.0, 0.0, cv2.THRESH_TOZERO, dst=x)
-                else:
-                    np.clip(x, 0.0, 1.0, out=x)
-                ix = idx[: x.shape[0]]
-                np.multiply(x, np.float32(_PLANE_STEPS), out=ix, casting="unsafe")  # truncation: bucket index
-                np.take(lut, ix, out=flat8[r : r + rows])
-            return out8
+            index = buffer("encode_index_rgb", flat.shape, np.uint16)  # reused: no page faults (see scratch)
+            return encode_srgb8(flat, index=index).reshape(linear.shape)
         out = np.asarray(linear_to_srgb(linear), dtype=np.float32)
     else:
         out = linear
@@ -128,18 +115,59 @@ def encode(linear: np.ndarray, image: np.ndarray, meta: Mapping[str, Any] | None
     return out
 
 
-_PLANE_STEPS = 65535
+#: Linear steps of the 8-bit encode table: index = round(x·65535).
+_STEPS = 65535
 
 
 @functools.lru_cache(maxsize=1)
-def _encode_lut_planes() -> np.ndarray:
-    """uint8 sRGB code of the linear bucket [i, i + 1)/65535, i = 0..65535, taken at its centre
-    (error ≤ 0.025 code: the sRGB slope is at most 12.92·255 codes per unit)."""
-    x = np.minimum((np.arange(_PLANE_STEPS + 1, dtype=np.float64) + 0.5) / _PLANE_STEPS, 1.0)
+def _encode_lut16() -> np.ndarray:
+    """uint8 sRGB code of linear x = i/65535, i = 0..65535 (IEC 61966-2-1, evaluated in float64)."""
+    x = np.arange(_STEPS + 1, dtype=np.float64) / _STEPS
     code = np.where(x <= 0.0031308, x * 12.92, 1.055 * x ** (1.0 / 2.4) - 0.055) * 255.0
     lut = np.rint(code).astype(np.uint8)
     lut.flags.writeable = False  # shared by every call
     return lut
+
+
+@functools.lru_cache(maxsize=1)
+def _cv2_lut16(cv2: Any) -> bool:
+    """Whether this OpenCV looks up 16-bit indices in ``cv2.LUT`` (OpenCV ≥ 5; 4.x takes 8-bit only)."""
+    try:
+        got = cv2.LUT(np.array([[0, 300, 65535]], np.uint16), _encode_lut16())
+    except Exception:  # cv2.error: unsupported format
+        return False
+    return got.dtype == np.uint8 and got.tolist() == [_encode_lut16()[[0, 300, 65535]].tolist()]
+
+
+def encode_srgb8(x: np.ndarray, out: np.ndarray | None = None, index: np.ndarray | None = None) -> np.ndarray:
+    """uint8 sRGB codes of linear values ``x`` (2-D; float32 rows may be overwritten).
+
+    The linear value is clipped to [0, 1] and rounded to a multiple of 1/65535, whose code
+    a 65 536-entry table holds: the table's argument is off by ≤ 0.5/65535 (+ float32
+    rounding), times the steepest slope of the sRGB curve (12.92·255 codes per unit) ≤ 0.026
+    code before rounding. With OpenCV it is two SIMD passes: ``cv2.addWeighted`` into uint16
+    (scale, round, saturate) and ``cv2.LUT`` with the 16-bit table (OpenCV ≥ 5, else
+    ``np.take``); numpy computes the same indices (round half to even, as OpenCV). The
+    result goes to ``out`` (uint8, C-contiguous, ``x``'s shape) when given; ``index`` (uint16,
+    C-contiguous, ``x``'s shape) is scratch space for the table indices.
+    """
+    lut = _encode_lut16()
+    cv2 = cv2_module()
+    if out is None:
+        out = np.empty(x.shape, dtype=np.uint8)
+    if (cv2 is not None and x.dtype == np.float32 and x.ndim == 2 and x.flags.c_contiguous and x.size
+            and x.shape[1] < 2**20):
+        idx = np.empty(x.shape, dtype=np.uint16) if index is None else index
+        cv2.addWeighted(x, float(_STEPS), x, 0.0, 0.0, dst=idx, dtype=cv2.CV_16U)  # inputs finite: base.fill_invalid
+        if _cv2_lut16(cv2):
+            cv2.LUT(idx, lut, dst=out)
+        else:
+            np.take(lut, idx, out=out)
+        return out
+    y = np.multiply(x, np.float32(_STEPS), dtype=np.float32)
+    np.clip(y, 0.0, float(_STEPS), out=y)
+    np.rint(y, out=y)
+    return np.take(lut, y.astype(np.uint16), out=out)
 
 
 def decode_planes(image: np.ndarray, meta: Mapping[str, Any] | None = None) -> list[np.ndarray]:
@@ -159,8 +187,10 @@ def decode_planes(image: np.ndarray, meta: Mapping[str, Any] | None = None) -> l
 
         out = buffer("planes", (3,) + image.shape[:2])  # reused: no page faults (see scratch)
         if cv2 is not None and 0 < image.size < 2**31 and image.shape[1] < 2**20:
-            for c, code in enumerate(cv2.split(np.ascontiguousarray(image))):
-                cv2.LUT(code, lut, dst=out[c])
+            codes = buffer("codes8", (3,) + image.shape[:2], np.uint8)
+            cv2.split(np.ascontiguousarray(image), list(codes))  # into the scratch planes
+            for c in range(3):
+                cv2.LUT(codes[c], lut, dst=out[c])
         else:
             for c in range(3):
                 np.take(lut, image[..., c], out=out[c])
@@ -171,25 +201,19 @@ def decode_planes(image: np.ndarray, meta: Mapping[str, Any] | None = None) -> l
 
 def encode_planes(planes: list[np.ndarray], image: np.ndarray, meta: Mapping[str, Any] | None = None) -> np.ndarray:
     """Back from three linear planes to ``image``'s encoding (see :func:`encode`); the planes
-    may be overwritten. 8-bit sRGB is clipped to [0, 1] and looked up in a 65 536-entry table
-    indexed by the linear value (≤ 0.025 code from exact; codes round-trip exactly)."""
+    may be overwritten. 8-bit sRGB goes through :func:`encode_srgb8` plane by plane (≤ 0.026
+    code from exact before rounding; codes round-trip exactly) and one ``cv2.merge``."""
     if is_srgb8(image, meta) and image.ndim == 3 and image.shape[2] == 3:
-        lut = _encode_lut_planes()
         cv2 = cv2_module()
-        out = []
-        for p in planes:
-            p = np.ascontiguousarray(p, dtype=np.float32)
-            if cv2 is not None and p.size and p.shape[1] < 2**20:  # 10× faster than np.clip's min/max (finite inputs)
-                cv2.threshold(p, 1.0, 0.0, cv2.THRESH_TRUNC, dst=p)
-                cv2.threshold(p, 0.0, 0.0, cv2.THRESH_TOZERO, dst=p)
-            else:
-                np.clip(p, 0.0, 1.0, out=p)
-            idx = np.empty(p.shape, dtype=np.uint16)
-            np.multiply(p, np.float32(_PLANE_STEPS), out=idx, casting="unsafe")  # truncation: bucket index
-            out.append(np.take(lut, idx))
-        if cv2 is not None and out[0].size and out[0].shape[1] < 2**20:
-            return cv2.merge(out)
-        return np.stack(out, axis=-1)
+        if cv2 is not None and image.size and image.shape[1] < 2**20:
+            from .scratch import buffer
+
+            codes = buffer("codes8", (3,) + image.shape[:2], np.uint8)  # reused: no page faults
+            index = buffer("encode_index", image.shape[:2], np.uint16)
+            for c, p in enumerate(planes):
+                encode_srgb8(np.ascontiguousarray(p, dtype=np.float32), out=codes[c], index=index)
+            return cv2.merge(list(codes))
+        return np.stack([encode_srgb8(np.ascontiguousarray(p, dtype=np.float32)) for p in planes], axis=-1)
     return encode(np.stack(planes, axis=-1), image, meta)
 
 

@@ -13,8 +13,8 @@ from . import atmosphere, streaks
 from .base import DrivingTransform
 from .depth import check_camera_args
 from .lens_droplets import render_droplets
-from .road import WetRoad, box_mask, road_texture, upsample2
-from .scene import bright_colour, clip_max, coarse_scene, scale_add, upsample
+from .road import WetRoad, road_texture
+from .scene import add_product, bright_colour, clip_max, coarse_scene, upsample, weighted_sum
 
 
 class Rain(DrivingTransform):
@@ -115,12 +115,14 @@ class Rain(DrivingTransform):
 
     def apply_to_planes(self, planes: list[np.ndarray], params: Mapping[str, Any],
                         sample: Mapping[str, Any]) -> list[np.ndarray]:
+        from .scratch import buffer
+
         h, w = planes[0].shape
         cam = params["camera"]
         seed = int(params["seed"])
         rate = float(params["rain_rate_mm_h"])
         f32 = np.float32
-        scene = coarse_scene(sample, cam)
+        scene = coarse_scene(sample, cam, grid_px=128)  # the rain veil is faint and smooth: a coarse grid
         # a drop refracts ~165° of the scene, dominated by the sky and lights: take the mean
         # colour of the brightest 10 % of pixels as the environment radiance it shows
         env = bright_colour(scene["small"])
@@ -134,38 +136,57 @@ class Rain(DrivingTransform):
         oma = cover
         clip_max(oma, 1.0)
         np.subtract(f32(1.0), oma, out=oma)
-        # the rain veil (Koschmieder: (I − A)·t + A) and the streaks (I·(1 − α) + L_drop·α) in
-        # one pass per plane: I ← (I − A)·g + L_drop − (L_drop − A)·(1 − α), with g = t·(1 − α)
         air = np.zeros(3, f32)
+        g = oma  # the gain of the background: t·(1 − α)
         if params["veil"]:
             t = atmosphere.transmission(scene["dist"], atmosphere.rain_extinction_per_m(rate))
             air = np.asarray(atmosphere.estimate_airlight(scene["small"], scene["sky"], fallback=float(env.mean())), f32)
-            g = t if scene["full"] else upsample(t, (h, w))
+            g = t if scene["full"] else upsample(t, (h, w), out=buffer("rain_gain", (h, w)))
             g *= oma
-        else:
-            g = oma
-        wet = None
-        if params["wetness"] > 0:
-            y0 = int(np.clip(np.ceil(cam["horizon_row"]), 0, h))
-            y_road = int(np.clip(np.ceil(cam["horizon_row"] + 0.5), 0, h))
-            puddles = np.zeros((h - y0, w), dtype=f32)
-            if y_road < h:  # soft puddles on ~35 % of the road, textured on the road plane
-                _, _, tex = road_texture((h, w), cam, seed ^ 0x5EED, patch_cells=12.0, grid=128)
-                np.clip((tex - 0.4) * 0.5, 0.0, 0.5, out=tex)
-                puddles[y_road - y0 :] = upsample2(tex, h - y_road, w)
-            wet = WetRoad(h, w, horizon_row=cam["horizon_row"], focal_length_px=cam["focal_length_px"],
-                          camera_height_m=cam["camera_height_m"], wetness=float(params["wetness"]),
-                          puddles=puddles, exclude=box_mask((h, w), sample.get("bboxes")))
+        wet = self._wet_road(h, w, cam, params, seed, sample.get("bboxes"))
+        if wet is not None:  # darkening folded into the gain, reflection weighted by it
+            y0 = wet.y0
+            g_road = wet.gain_rows(g, buffer("rain_gain_road", (h - y0, w)))
+            w_road = wet.weight(g[y0:], in_place=True)
         drop = env * f32(params["streak_brightness"])
+        out = buffer("rain_out", (3, h, w))
         for c, p in enumerate(planes):
-            if wet is not None:  # wet road first: darker asphalt plus the mirrored scene
-                wet.apply(p)
-            p -= air[c]
-            p *= g
-            p += f32(drop[c])
-            scale_add(oma, -float(drop[c] - air[c]), p)
+            # wet road (I·keep + M·W, Lekner & Dorf + Fresnel), rain veil (Koschmieder:
+            # (I − A)·t + A) and streaks (I·(1 − α) + L·α) in one pass per plane:
+            # I ← I·keep·g + M·W·g + L − A·g − (L − A)·(1 − α), with g = t·(1 − α)
+            o = out[c]
+            weighted_sum(g, -float(air[c]), oma, -float(drop[c] - air[c]), float(drop[c]), out=o)
+            if wet is not None:
+                wet.add_mirror(p, w_road, o[y0:])
+                add_product(p[:y0], g[:y0], o[:y0])
+                add_product(p[y0:], g_road, o[y0:])
+            else:
+                add_product(p, g, o)
+        planes = list(out)
         if params.get("lens_drops"):
             lin = np.stack(planes, axis=-1)
             render_droplets(lin, params["lens_drops"], max(2, min(h, w) // 120))
             planes = [np.ascontiguousarray(lin[..., c]) for c in range(3)]
         return planes
+
+    @staticmethod
+    def _wet_road(h: int, w: int, cam: Mapping[str, float], params: Mapping[str, Any], seed: int,
+                  boxes: Any) -> WetRoad | None:
+        """The wet road with soft puddles on ~35 % of it, textured on the road plane (None when dry)."""
+        from .scratch import buffer
+
+        y0 = int(np.clip(np.ceil(cam["horizon_row"]), 0, h))
+        if params["wetness"] <= 0 or y0 >= h:
+            return None
+        y_road = int(np.clip(np.ceil(cam["horizon_row"] + 0.5), 0, h))  # y0 or y0 + 1
+        puddles = buffer("rain_puddles", (h - y0, w))
+        puddles[: y_road - y0] = 0.0  # the row between the horizon and the first road-plane row
+        if y_road < h:  # evaluated every 4th pixel, bilinearly upsampled (puddle edges are soft)
+            _, _, tex = road_texture((h, w), cam, seed ^ 0x5EED, patch_cells=12.0, grid=128, step=4)
+            tex -= np.float32(0.4)
+            tex *= np.float32(0.5)
+            np.clip(tex, 0.0, 0.5, out=tex)
+            upsample(tex, (h - y_road, w), out=puddles[y_road - y0 :])
+        return WetRoad(h, w, horizon_row=cam["horizon_row"], focal_length_px=cam["focal_length_px"],
+                       camera_height_m=cam["camera_height_m"], wetness=float(params["wetness"]),
+                       puddles=puddles, boxes=boxes)

@@ -96,6 +96,49 @@ def scale_add(src: np.ndarray, factor: float, dst: np.ndarray) -> np.ndarray:
     return dst
 
 
+def _cv2_2d(*arrays: np.ndarray):
+    """OpenCV when every array is a non-empty float32 H×W array (or row-strided view) it can take."""
+    from domaug.ops.opencv import cv2_module
+
+    cv2 = cv2_module()
+    if cv2 is None:
+        return None
+    for a in arrays:
+        if a.dtype != np.float32 or a.ndim != 2 or a.strides[-1] != 4 or not a.size or a.shape[1] >= 2**20:
+            return None
+    return cv2
+
+
+def weighted_sum(a: np.ndarray, wa: float, b: np.ndarray, wb: float, c: float, out: np.ndarray) -> np.ndarray:
+    """``out = wa·a + wb·b + c`` (float32 H×W, one ``cv2.addWeighted`` pass)."""
+    cv2 = _cv2_2d(a, b, out)
+    if cv2 is not None and a.shape == b.shape == out.shape:
+        cv2.addWeighted(a, float(wa), b, float(wb), float(c), dst=out)
+        return out
+    from .scratch import buffer
+
+    tmp = buffer("scene_tmp", out.shape)
+    np.multiply(b, np.float32(wb), out=tmp)
+    np.multiply(a, np.float32(wa), out=out)
+    out += tmp
+    out += np.float32(c)
+    return out
+
+
+def add_product(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """In place: ``out += a·b`` (float32 H×W; ``cv2.accumulateProduct``, one pass)."""
+    cv2 = _cv2_2d(a, b, out)
+    if cv2 is not None and a.shape == b.shape == out.shape:
+        cv2.accumulateProduct(a, b, out)
+        return out
+    from .scratch import buffer
+
+    tmp = buffer("scene_tmp", out.shape)
+    np.multiply(a, b, out=tmp)
+    out += tmp
+    return out
+
+
 def clip_max(a: np.ndarray, high: float) -> np.ndarray:
     """In place: ``a = min(a, high)`` for a float32 H×W array or row-strided view
     (``cv2.threshold``, ~8× faster than ``np.minimum`` with a scalar)."""

@@ -1,13 +1,14 @@
 """Pure kernels for particles in front of the camera: drop statistics and vectorised streak drawing.
 
 Rain drops and snow flakes are drawn as thick line segments (the path of a particle
-during the exposure) into a coverage buffer, all at once: every segment is sampled every
-≤ 1 px along it (segments wider than 2 px as parallel thin ones), and each sample is
-splatted with ``np.add.at`` to the nearest pixel along the segment's major axis, shared
-linearly between the two nearest across it (Xiaolin Wu's antialiased lines), in chunks
-of ≤ 2¹⁶ samples that stay in the CPU cache. The area integral (opacity × length × width)
-is kept exactly. No per-particle Python loop and no drawing into the input image.
-"""
+during the exposure) into a coverage buffer, all at once, as Xiaolin Wu's antialiased
+lines: one sample per pixel along the segment's major axis, weighted by the overlap of
+that pixel with the segment (partial at the ends), shared linearly between the two
+nearest pixels across it (segments wider than 2 px as parallel thin ones), splatted with
+one ``np.add.at`` per chunk of ≤ 2¹⁴ samples (float32, scratch buffers: cache-resident,
+no page faults). Segments that miss the frame are dropped first and pixels beyond its
+1-px margin are never generated. The area integral (opacity × length × width) is kept
+exactly. No per-particle Python loop and no drawing into the input image."""
 
 from __future__ import annotations
 
@@ -41,9 +42,9 @@ def terminal_speed_m_s(radius_m: np.ndarray) -> np.ndarray:
 
 
 def depths_uniform_in_volume(rng: np.random.Generator, n: int, near_m: float, far_m: float) -> np.ndarray:
-    """Depths of ``n`` particles uniformly distributed in a frustum (pdf ∝ Z²)."""
-    u = rng.random(n)
-    return np.cbrt(near_m**3 + u * (far_m**3 - near_m**3))
+    """Depths (float32) of ``n`` particles uniformly distributed in a frustum (pdf ∝ Z²)."""
+    u = rng.random(n, dtype=np.float32)
+    return np.cbrt(u * (far_m**3 - near_m**3) + near_m**3)
 
 
 def rasterize_segments(
@@ -59,26 +60,39 @@ def rasterize_segments(
 ) -> np.ndarray:
     """Draw thick segments centred at (cx, cy) with extent (dx, dy) px and width ``width`` px.
 
-    ``coverage`` is the opacity each segment adds per pixel it fully covers (its area
-    integral is coverage·length·width). Returns the summed opacity per pixel
-    (H×W float32 view, not clipped; with ``scratch`` a view of this thread's scratch buffer,
-    valid until the next call). Segments are sampled every ≤1 px along and across.
+    Coordinates put pixel (r, c) on [c, c + 1) × [r, r + 1). ``coverage`` is the opacity
+    each segment adds per pixel it fully covers: its area integral coverage·max(length, 1)·
+    max(width, 1) is kept exactly (minus what falls outside the frame). Returns the summed
+    opacity per pixel (H×W float32 view, not clipped; with ``scratch`` a view of this
+    thread's scratch buffer, valid until the next call).
     """
     h, w = shape
+    f32 = np.float32
+    cx, cy, dx, dy, width, coverage = (np.asarray(a, dtype=f32).ravel() for a in (cx, cy, dx, dy, width, coverage))
+    # segments whose footprint misses the frame cost nothing further (a third of the rain)
+    ex, ey = np.abs(dx) * 0.5 + width * 0.5 + 2.0, np.abs(dy) * 0.5 + width * 0.5 + 2.0
+    seen = np.flatnonzero((cx + ex >= 0) & (cx - ex <= w) & (cy + ey >= 0) & (cy - ey <= h))
+    if len(seen) < len(cx):
+        cx, cy, dx, dy, width, coverage = (a.take(seen) for a in (cx, cy, dx, dy, width, coverage))
     length = np.hypot(dx, dy)
-    n_along = np.ceil(length).astype(np.int64) + 1
-    # the two-tap splat spreads a sample over 2 px across: one sample covers widths ≤ 2 px
-    n_across = np.maximum(np.ceil(width).astype(np.int64) - 1, 1)
-    counts = n_along * n_across
-    total = int(counts.sum())
-    if total > max_points:  # keep memory bounded: drop the faintest work first
-        keep = np.cumsum(counts) <= max_points
-        cx, cy, dx, dy, width, coverage = (a[keep] for a in (cx, cy, dx, dy, width, coverage))
-        length, n_along, n_across, counts = length[keep], n_along[keep], n_across[keep], counts[keep]
-        total = int(counts.sum())
+    total = coverage * np.maximum(length, 1.0) * np.maximum(width, 1.0)  # area integral of each segment
+    # the two-tap splat spreads a line over 2 px across: wider segments are drawn as
+    # m = ⌈width⌉ − 1 parallel lines, each carrying 1/m of the integral
+    m = np.maximum(np.ceil(width).astype(np.int32) - 1, 1)
+    wide = np.flatnonzero(m > 1)
+    if len(wide):
+        mw = m[wide]
+        rep = lambda a: np.repeat(a[wide], mw)  # noqa: E731
+        j = np.arange(int(mw.sum())) - np.repeat(np.cumsum(mw) - mw, mw)
+        off = rep(width) * ((j + 0.5) / np.repeat(mw, mw) - 0.5)  # offset across, from the centre line
+        lw = np.maximum(rep(length), 1e-30)
+        ux, uy = np.where(lw > 1e-30, rep(dx) / lw, 0.0), np.where(lw > 1e-30, rep(dy) / lw, 1.0)
+        narrow = np.flatnonzero(m == 1)
+        cx, cy, dx, dy, total = (np.concatenate([a[narrow], b.astype(f32)]) for a, b in (
+            (cx, rep(cx) - off * uy), (cy, rep(cy) + off * ux), (dx, rep(dx)), (dy, rep(dy)), (total, rep(total / m))))
     wp = w + 3
-    # a buffer with a margin (1 px before, 2 after): points outside the frame are clipped into
-    # the margin, so no masks are needed; the frame is returned as a view (no copy)
+    # a buffer with a margin (1 px before, 2 after) for the taps just outside the frame;
+    # the frame is returned as a view (no copy)
     if scratch:  # reused: no page faults (see scratch)
         from .scratch import buffer
 
@@ -86,81 +100,91 @@ def rasterize_segments(
     else:
         out = np.zeros((h + 3) * wp, dtype=np.float32)
     frame = out.reshape(h + 3, wp)[1 : h + 1, 1 : w + 1]
-    if total == 0:
-        return frame
-    # per-segment constants first (cheap)
-    inv = 1.0 / np.maximum(length, 1e-6)
-    ux = np.where(length > 1e-6, dx * inv, 0.0)
-    uy = np.where(length > 1e-6, dy * inv, 1.0)
-    # a segment with n_across samples across is n_across thin parallel segments
-    wide = n_across > 1
-    if wide.any():
-        m = n_across
-        j = np.arange(int(m.sum())) - np.repeat(np.cumsum(m) - m, m)
-        rep = lambda a: np.repeat(a, m)  # noqa: E731
-        off = rep(width) * ((j + 0.5) / rep(m) - 0.5)  # offset across, from the centre line
-        cx, cy = rep(cx) - off * rep(uy), rep(cy) + off * rep(ux)
-        dx, dy, ux, uy, length, n_along = rep(dx), rep(dy), rep(ux), rep(uy), rep(length), rep(n_along)
-        width, coverage = rep(width / m), rep(coverage)
-    step_along = np.where(n_along > 1, 1.0 / np.maximum(n_along - 1, 1), 0.0)
-    # sample i of a segment: start + i·d/(n_along − 1), start = c − d/2 (the centre for a
-    # single sample), in pixel-centre coordinates + 1 px for the margin (then ≥ 0 after
-    # clipping, so truncation is floor)
-    sx = cx - np.where(n_along > 1, 0.5 * dx, 0.0) + 0.5
-    sy = cy - np.where(n_along > 1, 0.5 * dy, 0.0) + 0.5
-    ax, ay = dx * step_along, dy * step_along
-    # each sample stands for (length/n_along)·width px² of the segment
-    wseg = coverage * (np.maximum(length, 1.0) / n_along) * np.maximum(width, 1.0)
-    # two-tap splats (Xiaolin Wu): each sample goes to the nearest pixel along the segment's
-    # major axis and is shared linearly between the two nearest pixels across it
     steep = np.abs(dy) >= np.abs(dx)
-    for group in (np.flatnonzero(steep), np.flatnonzero(~steep)):
-        if len(group):
-            _splat(out, wp, h, w, bool(steep[group[0]]), n_along[group], sx[group], sy[group], ax[group],
-                   ay[group], wseg[group])
+    budget = [int(max_points)]
+    for is_steep in (True, False):
+        idx = np.flatnonzero(steep == is_steep)
+        if len(idx):
+            sub = (lambda a: a) if len(idx) == len(steep) else (lambda a: a.take(idx))  # noqa: E731
+            mc, nc, dm, dn, n_major, n_minor = (cy, cx, dy, dx, h, w) if is_steep else (cx, cy, dx, dy, w, h)
+            _draw_lines(out, wp, is_steep, sub(mc), sub(nc), sub(dm), sub(dn), sub(total), n_major, n_minor, budget)
     return frame
 
 
-def _splat(out, wp, h, w, steep, counts, sx, sy, ax, ay, wseg, chunk=65536):
-    """Add ``counts[i]`` samples (sx + k·ax, sy + k·ay), k = 0…counts−1, of weight ``wseg[i]``
-    into the flat margin buffer ``out`` (row pitch ``wp``) as two-tap splats."""
+def _draw_lines(out, wp, steep, mc, nc, dm, dn, total, n_major, n_minor, budget, chunk=16384):
+    """Lines along their major axis (rows when ``steep``): one sample per major-axis pixel,
+    weighted by the overlap of that pixel with the segment (partial at the ends; the extent
+    is at least 1 px, centred), at the minor position of the pixel centre, shared linearly
+    between the two nearest minor pixels (Xiaolin Wu's antialiased lines). Pixels whose
+    taps would leave the 1-px margin are not generated, so no per-sample clipping."""
     f32 = np.float32
-    ends = np.cumsum(counts)
-    total = int(ends[-1])
-    cuts = np.searchsorted(ends, np.arange(1, total // chunk + 1) * chunk, side="right")
-    bounds = [0] + sorted(set(int(c) for c in cuts if 0 < c < len(counts))) + [len(counts)]
-    ramp = np.arange(max(int(np.max(np.diff(np.concatenate([[0], ends[np.array(bounds[1:]) - 1]])))), 1), dtype=f32)
-    hi_x, hi_y = f32(w + 1), f32(h + 1)
-    step = np.int32(1 if steep else wp)
+    ext = np.maximum(np.abs(dm), 1.0)
+    a, b = mc - 0.5 * ext, mc + 0.5 * ext  # major extent [a, b]
+    slope = np.where(dm != 0.0, dn / np.where(dm != 0.0, dm, 1.0), 0.0)
+    dens = total / ext  # opacity·px per unit of major extent
+    lo = np.floor(a)
+    hi = np.maximum(lo, np.ceil(b) - 1.0)
+    # minor pixel-centre coordinate at major pixel i: (nc − ½) + (i + ½ − mc)·slope; its taps
+    # must stay in [−1, n_minor]: keep it in [−0.95, n_minor − 0.05] (float32 rounding < 0.005)
+    n0 = nc - 0.5 + (0.5 - mc) * slope
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e1 = (-0.95 - n0) / slope
+        e2 = (n_minor - 0.05 - n0) / slope
+    flat = slope == 0.0
+    inside = (n0 >= -0.95) & (n0 <= n_minor - 0.05)
+    lo = np.maximum(lo, np.where(flat, -np.inf, np.ceil(np.minimum(e1, e2))))
+    hi = np.minimum(hi, np.where(flat, np.inf, np.floor(np.maximum(e1, e2))))
+    lo, hi = np.maximum(lo, -1.0), np.minimum(hi, float(n_major))  # margin rows −1 and n_major
+    count = np.where((~flat | inside) & (hi >= lo), hi - lo + 1.0, 0.0).astype(np.int32)
+    keep = count > 0
+    if budget[0] < int(count.sum(dtype=np.int64)):  # keep memory bounded: drop the last segments
+        keep &= np.cumsum(count, dtype=np.int64) <= budget[0]
+    idx = np.flatnonzero(keep)
+    if not len(idx):
+        return
+    if len(idx) < len(keep):
+        lo, hi, count, a, b, slope, dens, n0 = (v.take(idx) for v in (lo, hi, count, a, b, slope, dens, n0))
+    budget[0] -= int(count.sum(dtype=np.int64))
+    w_lo = dens * (np.minimum(b, lo + 1.0) - np.maximum(a, lo))  # end pixels: partial overlap
+    w_hi = dens * (np.minimum(b, hi + 1.0) - np.maximum(a, hi))
+    n_lo = n0 + lo * slope + 1.0  # + 1: the margin
+    major_step, minor_step = (int(wp), 1) if steep else (1, int(wp))
+    start = (lo + 1.0).astype(np.int32) * np.int32(major_step)  # flat index of the first pixel's row/column
+    ends = np.cumsum(count, dtype=np.int32)
+    cuts = np.searchsorted(ends, np.arange(chunk, int(ends[-1]), chunk), side="right")
+    bounds = [0] + sorted({int(c) for c in cuts if 0 < c < len(count)}) + [len(count)]
+    size = int(np.max(np.diff(np.concatenate([[0], ends[np.array(bounds[1:]) - 1]]))))
+    ramp = np.arange(size, dtype=f32)  # running sample index in the chunk
+    ramp_major = np.arange(size, dtype=np.int32) * np.int32(major_step)
+    from .scratch import buffer
+
+    cap = max(size, 2 * chunk)  # a chunk ends after the segment crossing its nominal end: ≤ size
+    index = buffer("splat_index", (2 * cap,), np.int32)  # both taps of every sample: one np.add.at
+    value = buffer("splat_value", (2 * cap,), f32)
+    minor_buf = buffer("splat_minor", (cap,), f32)
     for s0, s1 in zip(bounds[:-1], bounds[1:]):
-        cnt = counts[s0:s1]
-        first = (np.cumsum(cnt) - cnt).astype(np.float64)
-        n = int(cnt.sum())
-        if n == 0:
-            continue
-        rep = lambda a: np.repeat(a.astype(f32), cnt)  # noqa: E731  per-point copies (sequential: fast)
-        # x = sx + (g − first)·ax with g the running index in the chunk
-        g = ramp[:n]
-        x = rep(ax[s0:s1])
-        y = rep(ay[s0:s1])
-        wgt = rep(wseg[s0:s1])
-        x *= g
-        y *= g
-        x += rep(sx[s0:s1] - first * ax[s0:s1])
-        y += rep(sy[s0:s1] - first * ay[s0:s1])
-        np.clip(x, 0.0, hi_x, out=x)
-        np.clip(y, 0.0, hi_y, out=y)
-        major, minor = (y, x) if steep else (x, y)
-        major += f32(0.5)  # rounded along the segment
-        mi = minor.astype(np.int32)
-        frac = minor - mi.astype(f32)
-        base = y.astype(np.int32) * np.int32(wp) if steep else mi * np.int32(wp)
-        base += mi if steep else x.astype(np.int32)
+        cnt = count[s0:s1]
+        first = np.cumsum(cnt, dtype=np.int32) - cnt
+        n = int(first[-1] + cnt[-1])
+        rep = lambda v: np.repeat(v, cnt)  # noqa: E731
+        base, far = index[:n], index[n : 2 * n]
+        np.add(rep(start[s0:s1] - first * np.int32(major_step)), ramp_major[:n], out=base)
+        sl = slope[s0:s1]
+        minor = np.multiply(ramp[:n], rep(sl), out=minor_buf[:n])  # (ramp − first)·slope + n_lo; error < 0.005 px
+        minor += rep(n_lo[s0:s1] - first.astype(f32) * sl)  # float32: int32·float32 would be float64
+        low = np.floor(minor)
+        frac = np.subtract(minor, low, out=value[n : 2 * n])
+        tap = low.astype(np.int32)
+        if minor_step != 1:
+            tap *= np.int32(minor_step)
+        base += tap
+        np.add(base, np.int32(minor_step), out=far)
+        wgt = rep(dens[s0:s1])
+        wgt[first + cnt - 1] = w_hi[s0:s1]
+        wgt[first] = w_lo[s0:s1]
         frac *= wgt
-        wgt -= frac
-        np.add.at(out, base, wgt)
-        base += step
-        np.add.at(out, base, frac)
+        np.subtract(wgt, frac, out=value[:n])
+        np.add.at(out, index[: 2 * n], value[: 2 * n])
 
 
 def _particle_draws(shape, focal_px, near_m, far_m, per_m3: float, cap: int, seed: int):
@@ -169,6 +193,14 @@ def _particle_draws(shape, focal_px, near_m, far_m, per_m3: float, cap: int, see
     n_phys = per_m3 * frustum_volume_m3(shape, focal_px, near_m, far_m)
     n = int(min(max(n_phys, 0.0), cap))
     return np.random.default_rng(seed), n, (n_phys / n if n else 0.0)
+
+
+def _uniform32(rng: np.random.Generator, low: float, high: float, n: int) -> np.ndarray:
+    """``n`` float32 draws uniform in [low, high)."""
+    u = rng.random(n, dtype=np.float32)
+    u *= high - low
+    u += low
+    return u
 
 
 def _image_motion(cx, cy, z, lateral_m_s, fall_m_s, ego_speed_m_s, focal_px, horizon_row, w, exposure_s):
@@ -216,11 +248,12 @@ def rain_coverage(
     if n == 0:
         return np.zeros(shape, dtype=np.float32)
     lam = marshall_palmer_lambda(rain_rate_mm_h)
-    diameter_mm = np.minimum(d_min_mm + rng.exponential(1.0 / lam, n), 6.0)
+    # float32 throughout: positions are good to 1e-4 px, and 20 000-drop arrays stay small
+    diameter_mm = np.minimum(rng.standard_exponential(n, dtype=np.float32) * (1.0 / lam) + d_min_mm, 6.0)
     radius_m = diameter_mm * 0.5e-3
     z = depths_uniform_in_volume(rng, n, near_m, far_m)
-    cx = rng.uniform(-0.1 * w, 1.1 * w, n)
-    cy = rng.uniform(-0.1 * h, 1.1 * h, n)
+    cx = _uniform32(rng, -0.1 * w, 1.1 * w, n)
+    cy = _uniform32(rng, -0.1 * h, 1.1 * h, n)
     fall = terminal_speed_m_s(radius_m)
     dx, dy = _image_motion(cx, cy, z, wind_m_s, fall, ego_speed_m_s, focal_px, horizon_row, w, exposure_s)
     length = np.hypot(dx, dy)
@@ -267,12 +300,12 @@ def snow_coverage(
                                     max_flakes, seed)
     if n == 0:
         return np.zeros(shape, dtype=np.float32)
-    diameter_m = np.clip(rng.exponential(mean_diameter_mm, n), 0.5, 20.0) * 1e-3
+    diameter_m = np.clip(rng.standard_exponential(n, dtype=np.float32) * mean_diameter_mm, 0.5, 20.0) * 1e-3
     z = depths_uniform_in_volume(rng, n, near_m, far_m)
-    cx = rng.uniform(-0.05 * w, 1.05 * w, n)
-    cy = rng.uniform(-0.05 * h, 1.05 * h, n)
-    fall = fall_m_s * rng.uniform(0.6, 1.4, n)
-    drift = wind_m_s + rng.normal(0.0, 0.5, n)  # turbulence
+    cx = _uniform32(rng, -0.05 * w, 1.05 * w, n)
+    cy = _uniform32(rng, -0.05 * h, 1.05 * h, n)
+    fall = _uniform32(rng, 0.6, 1.4, n) * fall_m_s
+    drift = rng.standard_normal(n, dtype=np.float32) * 0.5 + wind_m_s  # turbulence
     dx, dy = _image_motion(cx, cy, z, drift, fall, ego_speed_m_s, focal_px, horizon_row, w, exposure_s)
     length = np.hypot(dx, dy)
     width = focal_px * diameter_m / z
