@@ -62,6 +62,9 @@ def _pool_init(config: dict) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from .allocator import keep_freed_memory
+
+    keep_freed_memory()  # a worker process the engine owns (see allocator)
     init_worker(config)
 
 

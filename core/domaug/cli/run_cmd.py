@@ -67,6 +67,9 @@ def command(ctx, pipeline, input_dir, output_dir, variants, seed, workers, execu
     if debug:
         for rel, why in job.skipped:
             click.echo(f"skipped: {rel}: {why}", err=True)
+    from ..batch.allocator import keep_freed_memory
+
+    keep_freed_memory()  # this CLI process is ours (the serial executor works in it)
     try:
         summary = execute(job, echo=lambda m: click.echo(m, err=True))
     except Interrupted as stop:
