@@ -100,25 +100,38 @@ def koschmieder_srgb8(image: np.ndarray, t: np.ndarray, airlight: float, levels:
     the frame by one gather. ``airlight`` is grey (linear, fraction of full scale).
     """
     from .radiometry import _decode_lut, _encode_lut8, _ENC_STEPS
+    from .scratch import buffer  # the table is rebuilt per airlight: reused buffers, no page faults
 
     n = levels - 1
     u = np.arange(levels, dtype=np.float64) / n
     t_levels = (1.0 - u * u).astype(np.float32)[:, None]  # (levels, 1)
     j = _decode_lut(256)[None, :]  # (1, 256)
-    lut_lin = j * t_levels + np.float32(airlight) * (1.0 - t_levels)
+    lut_lin = np.multiply(j, t_levels, out=buffer("fog_lut_lin", (levels, 256)))
+    lut_lin += np.float32(airlight) * (1.0 - t_levels)
     np.clip(lut_lin, 0.0, 1.0, out=lut_lin)
-    lut = np.take(_encode_lut8(), (np.sqrt(lut_lin) * _ENC_STEPS + 0.5).astype(np.uint32)).ravel()
+    np.sqrt(lut_lin, out=lut_lin)
+    lut_lin *= _ENC_STEPS
+    lut_lin += 0.5
+    index = buffer("fog_lut_index", (levels, 256), np.intp)  # take's own index type: no converted copy
+    np.copyto(index, lut_lin, casting="unsafe")  # truncation, = .astype(np.uint32): 0 … _ENC_STEPS
+    lut = np.take(_encode_lut8(), index, out=buffer("fog_lut", (levels, 256), np.uint8), mode="clip").ravel()
     out = np.empty(image.shape, dtype=np.uint8)
-    for r in range(0, image.shape[0], CHUNK_ROWS):  # row blocks: temporaries stay in cache
-        q = np.subtract(np.float32(1.0), t[r : r + CHUNK_ROWS], dtype=np.float32)
+    h, w = image.shape[:2]
+    q_buf = buffer("fog_q", (CHUNK_ROWS, w))
+    row_buf = buffer("fog_row", (CHUNK_ROWS, w), np.int32)
+    idx_buf = buffer("fog_idx", (CHUNK_ROWS,) + image.shape[1:], np.int32)
+    for r in range(0, h, CHUNK_ROWS):  # row blocks: temporaries stay in cache
+        m = min(CHUNK_ROWS, h - r)
+        q = np.subtract(np.float32(1.0), t[r : r + m], out=q_buf[:m])
         np.maximum(q, 0.0, out=q)
         np.sqrt(q, out=q)
         q *= np.float32(n)
         q += np.float32(0.5)
-        row = q.astype(np.int32)
+        row = row_buf[:m]
+        np.copyto(row, q, casting="unsafe")  # truncation: level 0 … n (t in [0, 1])
         row *= 256
-        idx = np.add(row[..., None], image[r : r + CHUNK_ROWS], dtype=np.int32)
-        np.take(lut, idx, out=out[r : r + CHUNK_ROWS])
+        idx = np.add(row[..., None], image[r : r + m], out=idx_buf[:m])
+        np.take(lut, idx, out=out[r : r + m], mode="wrap")  # indices in range: wrap = raise, minus a copy of out
     return out
 
 

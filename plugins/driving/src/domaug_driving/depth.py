@@ -321,12 +321,14 @@ def scene_depth(
     road_mask: np.ndarray | None = None,
     cap_m: float = CAP_M,
     sky_depth_m: float = SKY_DEPTH_M,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Distance along each pixel's ray (m, float32 H×W): the ``depth`` target or the prior.
 
     ``camera`` is a :func:`camera_from` dict. ``linear_rgb`` enables sky estimation;
     ``sky_mask``/``road_mask`` (nonzero = sky/road) replace or refine it. A given
     ``depth`` is used as is, except non-finite or non-positive values, which become sky.
+    The prior is written to ``out`` (C-contiguous float32 H×W) when given, else a new array.
     """
     if depth is not None:
         d = np.array(depth, dtype=np.float32)
@@ -335,13 +337,11 @@ def scene_depth(
     f = camera["focal_length_px"]
     vh = camera["horizon_row"]
     ch = camera["camera_height_m"]
-    z = np.broadcast_to(
-        ground_plane_depth(shape, focal_length_px=f, horizon_row=vh, camera_height_m=ch, cap_m=cap_m), shape
-    ).copy()
+    z = np.empty(shape, dtype=np.float32) if out is None else out
+    np.copyto(z, ground_plane_depth(shape, focal_length_px=f, horizon_row=vh, camera_height_m=ch, cap_m=cap_m))
     if road_mask is not None:
         z_road = ground_plane_depth(shape, focal_length_px=f, horizon_row=vh, camera_height_m=ch, cap_m=sky_depth_m)
-        road = road_mask != 0
-        z = np.where(road, np.broadcast_to(z_road, shape), z)
+        np.copyto(z, z_road, where=road_mask != 0)
     if bboxes is not None and len(bboxes):
         h, w = shape
         b = np.asarray(bboxes, dtype=np.float64)[:, :4]
@@ -375,8 +375,9 @@ def depth_of_sample(
     *,
     cap_m: float = CAP_M,
     use_boxes: bool = True,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """:func:`scene_depth` fed from a sample's ``depth``, ``bboxes``, ``sky_mask`` and ``road_mask``.
+    """:func:`scene_depth` (and its ``out``) fed from a sample's ``depth``, ``bboxes``, ``sky_mask``, ``road_mask``.
 
     Without a ``sky_mask`` the sky is estimated from ``linear_rgb`` when given, else from
     the sample's own (encoded) image, decoding only the pixels the estimate reads.
@@ -394,4 +395,5 @@ def depth_of_sample(
         sky_mask=sky_mask,
         road_mask=sample.get("road_mask"),
         cap_m=cap_m,
+        out=out,
     )

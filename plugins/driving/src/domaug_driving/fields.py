@@ -9,6 +9,8 @@ frame, so they do not need the core's window consistency at full resolution.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from domaug.ops.fields import fractal_noise
@@ -27,9 +29,11 @@ def _linear_upsample_matrix(n_out: int, n_in: int) -> np.ndarray:
     return m
 
 
+@functools.lru_cache(maxsize=16)
 def _bspline_upsample_matrix(n_out: int, n_in: int) -> np.ndarray:
     """n_out×n_in matrix of uniform cubic B-spline interpolation between lattice centres
-    (C²-smooth: no creases along lattice lines; edges replicated)."""
+    (C²-smooth: no creases along lattice lines; edges replicated). Cached, read-only: the
+    same few sizes come back on every call of a transform."""
     x = (np.arange(n_out) + 0.5) * n_in / n_out - 0.5
     i0 = np.floor(x).astype(np.intp)
     t = (x - i0)[:, None]
@@ -38,32 +42,57 @@ def _bspline_upsample_matrix(n_out: int, n_in: int) -> np.ndarray:
     cols = np.clip(i0[:, None] + np.arange(-1, 3)[None, :], 0, n_in - 1)
     m = np.zeros((n_out, n_in), dtype=np.float64)
     np.add.at(m, (np.repeat(np.arange(n_out), 4), cols.ravel()), weights.ravel())
-    return m.astype(np.float32)
+    m = m.astype(np.float32)
+    m.flags.writeable = False
+    return m
 
 
-def noise_field(shape: tuple[int, int], *, seed: int, scale_px: float, octaves: int = 4) -> np.ndarray:
+def std32(a: np.ndarray, work: np.ndarray) -> float:
+    """``float(a.std())`` of a float32 array, bit for bit (numpy's two passes: mean, then the
+    mean of the squared deviations), with the deviations in ``work`` (float32, ``a``'s shape)
+    instead of a new array of ``a``'s size."""
+    n = np.intp(a.size)
+    mean = np.add.reduce(a, axis=None, keepdims=True)
+    np.true_divide(mean, n, out=mean, casting="unsafe")
+    np.subtract(a, mean, out=work)
+    np.square(work, out=work)
+    var = np.add.reduce(work, axis=None)
+    return float(np.sqrt(var.dtype.type(var / n)))
+
+
+def noise_field(shape: tuple[int, int], *, seed: int, scale_px: float, octaves: int = 4,
+                out: np.ndarray | None = None) -> np.ndarray:
     """Zero-mean, unit-std smooth noise of feature size ``scale_px`` (float32, ``shape``).
 
     Fields much smoother than a pixel (``scale_px`` ≥ 64) are evaluated on a grid
     ``scale_px/16`` times coarser and interpolated linearly (``cv2.resize``, or two small
     matrix products without OpenCV), which is ~10× faster and invisible at that smoothness.
+    Written to ``out`` (C-contiguous float32 of ``shape``) when given, else a new array.
     """
+    from .scratch import buffer
+
     h, w = shape
     factor = int(scale_px // 16) if scale_px >= 64 else 1
     small_shape = (max(2, -(-h // factor)), max(2, -(-w // factor)))
     small_scale = scale_px / factor
     small = np.asarray(fractal_noise(small_shape, seed=seed, scale_px=small_scale, octaves=octaves), dtype=np.float32)
     if factor == 1:
-        return small[:h, :w]
+        if out is None:
+            return small[:h, :w]
+        np.copyto(out, small[:h, :w])
+        return out
     from domaug.ops.opencv import cv2_module
 
     cv2 = cv2_module()
+    if out is None:
+        out = np.empty((h, w), dtype=np.float32)
     if cv2 is not None and h < 32768 and w < 32768:  # same half-pixel-centred linear weights, SIMD
-        out = cv2.resize(np.ascontiguousarray(small), (w, h), interpolation=cv2.INTER_LINEAR)
+        cv2.resize(np.ascontiguousarray(small), (w, h), dst=out, interpolation=cv2.INTER_LINEAR)
     else:
-        out = _linear_upsample_matrix(h, small_shape[0]) @ small @ _linear_upsample_matrix(w, small_shape[1]).T
+        np.matmul(_linear_upsample_matrix(h, small_shape[0]) @ small, _linear_upsample_matrix(w, small_shape[1]).T,
+                  out=out)
     out -= out.mean()
-    std = float(out.std())
+    std = std32(out, buffer("noise_field_dev", out.shape))  # no frame-sized temporary (page faults)
     if std > 0:
         out /= std
     return out.astype(np.float32, copy=False)

@@ -95,11 +95,16 @@ class Fog(DrivingTransform):
         }
 
     def _fog(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        from .scratch import buffer  # distance and density field: no page faults (see scratch)
+
         image, meta = sample["image"], sample.get("meta")
-        dist = depth_of_sample(sample, params["camera"], None, cap_m=params.get("cap_m", CAP_M))
+        shape = image.shape[:2]
+        dist = depth_of_sample(sample, params["camera"], None, cap_m=params.get("cap_m", CAP_M),
+                               out=buffer("fog_dist", shape))
         beta: Any = params["beta_per_m"]
         if params.get("density_variation", 0.0) > 0:
-            field = noise_field(dist.shape, seed=params["seed"], scale_px=params["patch_size_px"])
+            field = noise_field(dist.shape, seed=params["seed"], scale_px=params["patch_size_px"],
+                                out=buffer("fog_density", shape))
             field *= np.float32(params["density_variation"])
             field += np.float32(1.0)
             np.maximum(field, np.float32(0.05), out=field)
@@ -109,7 +114,8 @@ class Fog(DrivingTransform):
         sigma = float(params.get("scatter_blur_px", 0.0))
         if params["airlight"] != "estimate" and sigma <= 0 and radiometry.is_srgb8(image, meta):
             return atmosphere.koschmieder_srgb8(image, t, float(params["airlight"])), t  # one-gather fast path
-        lin = radiometry.decode(image, meta)
+        work = radiometry.is_srgb8(image, meta)  # encode returns a new uint8 array: reuse the float work
+        lin = radiometry.decode(image, meta, out=buffer("fog_linear", image.shape) if work else None)
         if params["airlight"] == "estimate":
             airlight = atmosphere.estimate_airlight(lin, dist >= SKY_DEPTH_M, fallback=0.85)
         else:
@@ -117,11 +123,11 @@ class Fog(DrivingTransform):
         if sigma > 0:
             from scipy.ndimage import gaussian_filter
 
-            blurred = gaussian_filter(lin, sigma=(sigma, sigma, 0), mode="nearest")
+            blurred = gaussian_filter(lin, sigma=(sigma, sigma, 0), mode="nearest", output=buffer("fog_blurred", lin.shape))
             blurred -= lin
-            blurred *= (1.0 - t)[..., None]
+            blurred *= np.subtract(1.0, t, out=buffer("fog_haze", shape))[..., None]
             lin += blurred
-        out = atmosphere.koschmieder(lin, t, airlight)
+        out = atmosphere.koschmieder(lin, t, airlight, out=lin if work else None)
         return radiometry.encode(out, image, meta), t
 
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:

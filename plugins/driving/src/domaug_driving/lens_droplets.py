@@ -9,6 +9,7 @@ import numpy as np
 from domaug.params import check_range, draw_seed, sample_int, sample_uniform
 
 from . import radiometry
+from .atmosphere import blend_towards
 from .base import DrivingTransform
 from .fields import noise_field
 
@@ -158,11 +159,18 @@ class LensDroplets(DrivingTransform):
         blur = max(2, min(h, w) // 120)
         if params["dirt"] <= 0:
             return droplets_on_encoded(image, meta, params["drops"], blur)
-        lin = radiometry.decode(image, meta)
+        from .scratch import buffer  # frame-sized intermediates: reused, no page faults (see scratch)
+
+        work = radiometry.is_srgb8(image, meta)  # encode returns a new uint8 array: reuse the float work
+        lin = radiometry.decode(image, meta, out=buffer("drops_linear", image.shape) if work else None)
         render_droplets(lin, params["drops"], blur)
         if params["dirt"] > 0:
-            field = noise_field((h, w), seed=int(params["seed"]), scale_px=max(h, w) / 12.0, octaves=2)
-            opacity = np.clip((field - 1.0) * 0.8, 0.0, 1.0) * np.float32(params["dirt"])
+            opacity = noise_field((h, w), seed=int(params["seed"]), scale_px=max(h, w) / 12.0, octaves=2,
+                                  out=buffer("drops_dirt", (h, w)))
+            opacity -= 1.0  # clip((N − 1)·0.8, 0, 1)·dirt
+            opacity *= 0.8
+            np.clip(opacity, 0.0, 1.0, out=opacity)
+            opacity *= np.float32(params["dirt"])
             mud = np.array([0.08, 0.06, 0.04], dtype=np.float32)
-            lin += (mud - lin) * opacity[..., None]
+            blend_towards(lin, mud, opacity)  # lin += (mud − lin)·opacity, row blocks
         return radiometry.encode(lin, image, meta)

@@ -33,6 +33,8 @@ def radial_blur(linear: np.ndarray, zoom: np.ndarray, foe: tuple[float, float]) 
     """
     from domaug.ops.opencv import cv2_module
 
+    from .scratch import buffer  # the shift fields, maps and samples: no page faults (see scratch)
+
     h, w = linear.shape[:2]
     if not (h and w):
         return linear
@@ -50,8 +52,9 @@ def radial_blur(linear: np.ndarray, zoom: np.ndarray, foe: tuple[float, float]) 
     m0, m1 = int(moving[0]), int(moving[-1]) + 1
     yy = np.arange(h, dtype=np.float32)[:, None]
     xx = np.arange(w, dtype=np.float32)[None, :]
-    dy = zoom[m0:m1] * -(yy[m0:m1] + np.float32(0.5 - foe[0]))  # shift field of rows m0..m1
-    dx = zoom[m0:m1] * -(xx + np.float32(0.5 - foe[1]))
+    n = m1 - m0  # shift field of rows m0..m1 (buffers of H rows: one size for every call)
+    dy = np.multiply(zoom[m0:m1], -(yy[m0:m1] + np.float32(0.5 - foe[0])), out=buffer("mb_dy", (h, w))[:n])
+    dx = np.multiply(zoom[m0:m1], -(xx + np.float32(0.5 - foe[1])), out=buffer("mb_dx", (h, w))[:n])
     out = np.ascontiguousarray(linear, dtype=np.float32)
     cv2 = cv2_module()
     for k in range(1, passes + 1):
@@ -60,15 +63,15 @@ def radial_blur(linear: np.ndarray, zoom: np.ndarray, foe: tuple[float, float]) 
         if not len(rows):
             break
         r0, r1 = int(rows[0]), int(rows[-1]) + 1  # within m0..m1: frac ≤ ½
-        map_x = dx[r0 - m0 : r1 - m0] * frac
+        map_x = np.multiply(dx[r0 - m0 : r1 - m0], frac, out=buffer("mb_map_x", (h, w))[: r1 - r0])
         map_x += xx
-        map_y = dy[r0 - m0 : r1 - m0] * frac
+        map_y = np.multiply(dy[r0 - m0 : r1 - m0], frac, out=buffer("mb_map_y", (h, w))[: r1 - r0])
         map_y += yy[r0:r1]
         # rows where every pixel moves ≥ NEAREST_MIN_SHIFT_PX in this pass (the near road, at
         # the bottom) take the nearest sample (3× faster; ≤ ½ px off a ≥ 4 px step), the rest bilinear
         near = row_min[r0:r1] * frac >= NEAREST_MIN_SHIFT_PX
         split = r1 - r0 - (int(np.argmin(near[::-1])) if not near.all() else r1 - r0)
-        moved = np.empty((r1 - r0, w, 3), dtype=np.float32)
+        moved = buffer("mb_moved", (h, w, 3))[: r1 - r0]
         for a, b, order in ((0, split, 1), (split, r1 - r0, 0)):
             if a >= b:
                 continue
@@ -176,6 +179,8 @@ class MotionBlur(DrivingTransform):
         zoom = np.float32(travel) / np.maximum(dist, np.float32(travel * 4 + 0.5))  # a ≤ 0.25 (near hood)
         zoom[dist >= SKY_DEPTH_M] = 0.0
         if not scene["full"]:
-            zoom = upsample(zoom, (h, w))
+            from .scratch import buffer
+
+            zoom = upsample(zoom, (h, w), out=buffer("mb_zoom", (h, w)))
         lin = radial_blur(lin, zoom, (cam["horizon_row"], w / 2.0))
         return lin

@@ -191,6 +191,33 @@ def upsample2(half: np.ndarray, rows: int, cols: int, out: np.ndarray | None = N
     return repeat_rows_cols(half, 2, 2, out=out)[:rows, :cols]
 
 
+def upsample2_into(half: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out`` (float32 rows × cols, rows or a row-strided view) ← ``upsample2(half, rows, cols)``
+    written in place, with no frame-sized temporary: the even part by one nearest ×2
+    ``cv2.resize`` (or four strided copies), an odd last row/column from ``half``'s next one."""
+    from domaug.ops.opencv import cv2_module
+
+    rows, cols = out.shape
+    r2, c2 = rows // 2, cols // 2
+    cv2 = cv2_module()
+    if (cv2 is not None and r2 and c2 and half.dtype == out.dtype == np.float32 and out.strides[-1] == 4
+            and half.strides[-1] == 4 and rows < 32768 and cols < 32768):
+        cv2.resize(half[:r2, :c2], (2 * c2, 2 * r2), dst=out[: 2 * r2, : 2 * c2], interpolation=cv2.INTER_NEAREST)
+    else:
+        for i in (0, 1):
+            for j in (0, 1):
+                out[i : 2 * r2 : 2, j : 2 * c2 : 2] = half[:r2, :c2]
+    if rows % 2:
+        out[rows - 1, 0 : 2 * c2 : 2] = half[r2, :c2]
+        out[rows - 1, 1 : 2 * c2 : 2] = half[r2, :c2]
+    if cols % 2:
+        out[0 : 2 * r2 : 2, cols - 1] = half[:r2, c2]
+        out[1 : 2 * r2 : 2, cols - 1] = half[:r2, c2]
+        if rows % 2:
+            out[rows - 1, cols - 1] = half[r2, c2]
+    return out
+
+
 def repeat_rows_cols(a: np.ndarray, fy: int, fx: int, out: np.ndarray | None = None) -> np.ndarray:
     """``a`` (2-D, or 3-D with ≤ 4 channels) with every row repeated ``fy`` times and every
     column ``fx`` times; ``cv2.resize`` nearest (exact for integer factors) or numpy. Written

@@ -11,52 +11,74 @@ from domaug.params import check_number, check_range, draw_seed, sample_log_unifo
 from . import atmosphere, streaks
 from .base import DrivingTransform
 from .depth import check_camera_args
-from .road import road_texture, upsample2
+from .road import road_texture, upsample2, upsample2_into
 from .scene import clip_max, coarse_scene, scale_add, upsample
 
 
-def ledges(linear: np.ndarray, gain: float = 1.0, exclude: np.ndarray | None = None, k: int = 1) -> np.ndarray:
+def ledges(linear: np.ndarray, gain: float = 1.0, exclude: np.ndarray | None = None, k: int = 1,
+           out: np.ndarray | None = None) -> np.ndarray:
     """Horizontal structures (H×W float32, 0–1) of an RGB image or its green plane: where
     local structure is a horizontal edge (|∂Y/∂y|² ≫ |∂Y/∂x|² over 10 px), × ``gain``,
     clipped to 1 and 0 where ``exclude`` (a mask on the grid of every ``k``-th pixel, e.g.
-    the sky); computed at half resolution."""
+    the sky); computed at half resolution (in scratch buffers). Written to ``out`` (float32
+    H×W, rows may be strided) when given, else a new array."""
     from domaug.ops.opencv import cv2_module
+
+    from .scratch import buffer
 
     cv2 = cv2_module()
     if cv2 is not None:  # same 5×5 box and mirrored edges as scipy's uniform_filter (mode="reflect")
-        def uniform_filter(a: np.ndarray, size: int) -> np.ndarray:
-            return cv2.blur(a, (size, size), borderType=cv2.BORDER_REFLECT)
+        def uniform_filter(a: np.ndarray, size: int, output: np.ndarray) -> np.ndarray:
+            return cv2.blur(a, (size, size), dst=output, borderType=cv2.BORDER_REFLECT)
     else:
         from scipy.ndimage import uniform_filter
 
     h, w = linear.shape[:2]
-    y = np.ascontiguousarray(linear[::2, ::2, 1] if linear.ndim == 3 else linear[::2, ::2])
-    gy = np.zeros_like(y)
-    gy[1:-1] = y[2:] - y[:-2]
-    gx = np.zeros_like(y)
-    gx[:, 1:-1] = y[:, 2:] - y[:, :-2]
-    jyy = uniform_filter(gy * gy, 5)
-    jxx = uniform_filter(gx * gx, 5)
-    small = np.clip((jyy - 3.0 * jxx) / (jyy + jxx + 1e-4) * np.float32(gain), 0.0, 1.0).astype(np.float32, copy=False)
+    half = linear[::2, ::2, 1] if linear.ndim == 3 else linear[::2, ::2]
+    y = buffer("ledges_y", half.shape)
+    np.copyto(y, half)
+    gy = buffer("ledges_gy", y.shape)  # vertical and horizontal central differences, 0 on the border
+    gy[0] = gy[-1] = 0.0
+    np.subtract(y[2:], y[:-2], out=gy[1:-1])
+    gx = buffer("ledges_gx", y.shape)
+    gx[:, 0] = gx[:, -1] = 0.0
+    np.subtract(y[:, 2:], y[:, :-2], out=gx[:, 1:-1])
+    jyy = uniform_filter(np.multiply(gy, gy, out=gy), 5, output=buffer("ledges_jyy", y.shape))
+    jxx = uniform_filter(np.multiply(gx, gx, out=gx), 5, output=buffer("ledges_jxx", y.shape))
+    small = np.multiply(jxx, 3.0, out=y)  # (jyy − 3·jxx) / (jyy + jxx + 1e-4) · gain, clipped to 0–1
+    np.subtract(jyy, small, out=small)
+    den = np.add(jyy, jxx, out=jxx)
+    den += 1e-4
+    small /= den
+    small *= np.float32(gain)
+    np.clip(small, 0.0, 1.0, out=small)
     if exclude is not None and exclude.size:  # half-res pixel i covers full rows 2i, 2i + 1
         rows = np.minimum(np.arange(small.shape[0]) * 2 // k, exclude.shape[0] - 1)
         cols = np.minimum(np.arange(small.shape[1]) * 2 // k, exclude.shape[1] - 1)
         small[exclude[rows][:, cols]] = 0.0
-    return upsample2(small, h, w)
+    if out is None:
+        return upsample2(small, h, w)
+    return upsample2_into(small, out)
 
 
-def ground_snow(shape: tuple[int, int], camera: Mapping[str, float], seed: int, cover: float) -> np.ndarray:
+def ground_snow(shape: tuple[int, int], camera: Mapping[str, float], seed: int, cover: float,
+                out: np.ndarray | None = None) -> np.ndarray:
     """Snow lying on the road plane (H×W float32, 0–1), textured in *ground* coordinates.
 
     Patchiness comes from :func:`road.road_texture` (noise laid on the road plane, so
     patches shrink with distance like real ones; its contrast fades with distance); wheel
-    tracks (±0.8 m around the centre of 3.7 m lanes) stay darker.
+    tracks (±0.8 m around the centre of 3.7 m lanes) stay darker. Written to ``out``
+    (float32 H×W, any contents) when given, else a new array.
     """
     h, w = shape
     vh = camera["horizon_row"]
-    out = np.zeros(shape, dtype=np.float32)
     y0 = int(np.clip(np.ceil(vh + 0.5), 0, h))
+    if out is None:
+        out = np.zeros(shape, dtype=np.float32)
+    else:
+        out[:y0] = 0.0
     if y0 >= h or cover <= 0:
+        out[y0:] = 0.0
         return out
     z, x, tex = road_texture((h, w), camera, seed, grid=128)
     lane = x * np.float32(1.0 / 3.7)  # distance to the lane centre (m): |(x + 1.85) mod 3.7 − 1.85|
@@ -72,7 +94,7 @@ def ground_snow(shape: tuple[int, int], camera: Mapping[str, float], seed: int, 
     tex *= (0.3 * np.exp(-z / 40.0) + 0.05)[:, None].astype(np.float32)
     amount = cover * 1.4 + tex - (0.5 * (1.0 - 0.5 * cover)) * tracks
     np.clip(amount, 0.0, 1.0, out=amount)
-    out[y0:] = upsample2(amount, h - y0, w)
+    upsample2_into(amount, out[y0:])
     return out
 
 
@@ -148,6 +170,8 @@ class Snow(DrivingTransform):
 
     def apply_to_planes(self, planes: list[np.ndarray], params: Mapping[str, Any],
                         sample: Mapping[str, Any]) -> list[np.ndarray]:
+        from .scratch import buffer  # every frame-sized intermediate: no page faults (see scratch)
+
         h, w = planes[0].shape
         f32 = np.float32
         cam = params["camera"]
@@ -162,14 +186,14 @@ class Snow(DrivingTransform):
         white = np.clip(0.9 * np.maximum(airlight, 0.05), 0.0, 1.0).astype(f32)
         t = atmosphere.transmission(scene["dist"], beta)
         if not scene["full"]:
-            t = upsample(t, (h, w))
+            t = upsample(t, (h, w), out=buffer("snow_t", (h, w)))
         amount = None
         cover = float(params["ground_cover"])
         if cover > 0:
-            amount = ground_snow((h, w), cam, seed ^ 0x50F7, cover)
+            amount = ground_snow((h, w), cam, seed ^ 0x50F7, cover, out=buffer("snow_amount", (h, w)))
             y0 = int(np.clip(np.ceil(cam["horizon_row"]), 0, h))
             if y0 > 0:  # ledges above the horizon, never in the sky
-                amount[:y0] = ledges(planes[1][:y0], cover * 0.8, scene["sky"], scene["k"])
+                ledges(planes[1][:y0], cover * 0.8, scene["sky"], scene["k"], out=amount[:y0])
             boxes = sample.get("bboxes")
             if boxes is not None and len(boxes):  # vehicles: snow on the roof band only
                 for x0, b0, x1, b1 in np.asarray(boxes, dtype=np.float64)[:, :4]:
@@ -187,17 +211,17 @@ class Snow(DrivingTransform):
         # (I + φ·(W − I)) in one pass per plane: I ← I·G + W·V + A·U with
         # G = (1 − a)·t·(1 − φ), V = a·t·(1 − φ) + φ, U = (1 − t)·(1 − φ)
         clip_max(flakes, 1.0)
-        keep = np.subtract(f32(1.0), flakes, dtype=f32)  # 1 − φ
-        u = np.subtract(f32(1.0), t, dtype=f32)
+        keep = np.subtract(f32(1.0), flakes, out=buffer("snow_keep", (h, w)))  # 1 − φ
+        u = np.subtract(f32(1.0), t, out=buffer("snow_u", (h, w)))
         u *= keep
         t *= keep  # t·(1 − φ)
         if amount is not None:
             v = amount
             v *= t  # a·t·(1 − φ)
             t -= v  # G
+            v += flakes
         else:
-            v = np.zeros_like(t)
-        v += flakes
+            v = flakes
         for c, p in enumerate(planes):
             p *= t
             scale_add(v, float(white[c]), p)

@@ -111,25 +111,32 @@ class SunGlare(DrivingTransform):
         }
 
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+        from .scratch import buffer  # frame-sized intermediates: reused, no page faults (see scratch)
+
         meta = sample.get("meta")
-        lin = radiometry.decode(image, meta)
-        h, w = lin.shape[:2]
+        h, w = image.shape[:2]
+        work = radiometry.is_srgb8(image, meta)  # encode returns a new uint8 array: reuse the float work
+        lin = radiometry.decode(image, meta, out=buffer("sun_linear", image.shape) if work else None)
         sr, sc = float(params["sun_row"]), float(params["sun_col"])
         r0 = float(params["disc_radius_px"])
         rows = (np.arange(h, dtype=np.float32) + 0.5 - sr) ** 2
         cols = (np.arange(w, dtype=np.float32) + 0.5 - sc) ** 2
-        r2 = rows[:, None] + cols[None, :]
+        r2 = np.add(rows[:, None], cols[None, :], out=buffer("sun_r2", (h, w)))
         # halo ∝ 1/(1 + (r/s)²) (≈ 1/θ² far out) at two scales: the lens's narrow corona
         # (s = 3 disc radii) and the broad scatter of windshield and lens (s = 12 % of the
         # frame); a saturated disc inside r0
         k = np.float32(params["intensity"])
         wide = np.float32((0.12 * max(h, w)) ** 2)
-        glare = k / (np.float32(1.0) + r2 / np.float32(9.0 * r0 * r0))
-        glare += (k * np.float32(0.35)) / (np.float32(1.0) + r2 / wide)
+        glare = np.divide(r2, np.float32(9.0 * r0 * r0), out=buffer("sun_glare", (h, w)))
+        np.add(np.float32(1.0), glare, out=glare)
+        np.divide(k, glare, out=glare)  # k / (1 + r²/(3·r0)²)
+        tmp = np.divide(r2, wide, out=buffer("sun_tmp", (h, w)))
+        np.add(np.float32(1.0), tmp, out=tmp)
+        glare += np.divide(k * np.float32(0.35), tmp, out=tmp)  # 0.35·k / (1 + r²/wide)
         glare += np.float32(params["veil"])
         warm = (1.0, 0.93, 0.8)  # low sun: reddened by air mass
         for c in range(3):  # per channel with scalar factors (fast inner loops)
-            lin[..., c] += glare * np.float32(warm[c])
+            lin[..., c] += np.multiply(glare, np.float32(warm[c]), out=tmp)
         # the disc itself saturates the sensor
         dy0, dy1 = int(max(0, np.floor(sr - r0))), int(min(h, np.ceil(sr + r0 + 1)))
         dx0, dx1 = int(max(0, np.floor(sc - r0))), int(min(w, np.ceil(sc + r0 + 1)))
