@@ -107,12 +107,17 @@ def main() -> None:
         "python": platform.python_version(), "numpy": np.__version__, "domaug": domaug.__version__,
         "peers": peers, "peak_rss_mb": peak_rss_mb(), "results": results,
     }
-    out = Path(args.out)
+    write_per_suite(report, Path(args.out), suites, "-quick" if args.quick else "")
+
+
+def write_per_suite(report: dict, out: Path, suites: list[str], suffix: str = "") -> None:
+    """One ``<suite><suffix>.json`` and ``.md`` per suite (same header: one run, one machine)."""
     out.mkdir(parents=True, exist_ok=True)
-    stamp = "-".join(suites) + ("-quick" if args.quick else "")
-    (out / f"{stamp}.json").write_text(json.dumps(report, indent=2))
-    (out / f"{stamp}.md").write_text(_markdown(report))
-    print(f"\nwrote {out / (stamp + '.json')} and {out / (stamp + '.md')}")
+    for suite in suites:
+        part = dict(report, results=[r for r in report["results"] if r.get("suite") == suite])
+        (out / f"{suite}{suffix}.json").write_text(json.dumps(part, indent=2))
+        (out / f"{suite}{suffix}.md").write_text(_markdown(part))
+        print(f"wrote {out / (suite + suffix + '.json')} and {out / (suite + suffix + '.md')}")
 
 
 if __name__ == "__main__":
