@@ -65,3 +65,22 @@ def test_exposure_scales_linear_light_and_saturates():
     lin_in = radiometry.decode(np.full((1, 1, 3), 120, np.uint8))[0, 0, 0]
     half = Exposure(ev=-1.0)(image=np.full((1, 1, 3), 120, np.uint8), rng=0)["image"]
     assert radiometry.decode(half)[0, 0, 0] == pytest.approx(lin_in / 2, rel=0.02)
+
+
+@pytest.mark.parametrize("meta", [None, {"bit_depth": 12}, {"transfer": "linear"}])
+def test_exposure_16bit_lookup_equals_per_pixel_light(meta):
+    # 16-bit frames take a per-code table: it must give exactly what decoding every
+    # pixel, scaling, clipping at the full well and re-encoding gives
+    from domaug.dtypes import restore_dtype
+
+    hi = 4096 if meta and meta.get("bit_depth") else 65536
+    img = np.random.default_rng(2).integers(0, hi, (300, 700, 3), dtype=np.uint16)  # ≥ 200k px: table path
+    params = {"ev": 0.7, "saturation": 0.8}
+    out = domaug.get_transform("driving.Exposure").apply({"image": img, "meta": meta} if meta else {"image": img},
+                                                         params)["image"]
+    lin = radiometry.decode(img, meta) * np.float32(2.0**0.7)
+    np.minimum(lin, np.float32(0.8), out=lin)
+    lin *= np.float32(1.0) / np.float32(0.8)
+    ref = restore_dtype(radiometry.encode(lin, img, meta), np.uint16, meta)
+    assert out.dtype == np.uint16
+    np.testing.assert_array_equal(out, ref)

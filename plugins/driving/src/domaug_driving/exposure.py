@@ -56,5 +56,15 @@ class Exposure(DrivingTransform):
 
             out = lut8(np.ascontiguousarray(image), lut)  # SIMD byte lookup (cv2 / stringzilla)
             return np.take(lut, image) if out is None else out
+        if image.dtype.kind in "ui" and image.dtype.itemsize <= 2:
+            # 16-bit frames: the same curve evaluated once per code (65 536 values, not 3
+            # per pixel) and looked up; restored to the dtype exactly as the float path is
+            from domaug.ops.intensity import pointwise
+
+            def curve(codes: np.ndarray) -> np.ndarray:
+                lin = radiometry.decode(codes.astype(image.dtype), meta)
+                return radiometry.encode(self._expose(lin, params), image, meta)
+
+            return pointwise(image, curve, meta)
         lin = radiometry.decode(image, meta)
         return radiometry.encode(self._expose(lin, params), image, meta)
