@@ -73,14 +73,6 @@ def flip(array: np.ndarray, axis: int) -> np.ndarray:
     """
     shape = array.shape
     axis = axis % len(shape)
-    if (axis < 2 and array.dtype == np.uint8 and (len(shape) == 2 or (len(shape) == 3 and shape[2] <= 4))
-            and array.flags.c_contiguous and 0 < array.size < 2**31):
-        # 8-bit planes and ≤ 4-channel images, the common case: OpenCV's own layout (flip
-        # code 0 = rows, 1 = columns) with none of the reshaping below
-        cv2 = _cv2 if _cv2 is not _UNSET else cv2_module()
-        if cv2 is not None:
-            out = cv2.flip(array, axis)
-            return out if out.ndim == len(shape) else out.reshape(shape)
     inner = math.prod(shape[axis + 1:]) * array.itemsize
     if array.flags.c_contiguous and array.size and inner <= 4096:
         outer = math.prod(shape[:axis])
