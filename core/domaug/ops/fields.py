@@ -157,14 +157,21 @@ def _axis_coords(n: int, start: int, cell: float, shift: float, period: float | 
     return i - lo, f, idx
 
 
-def _perlin_octave(shape, offset, cell, key, period, dtype) -> np.ndarray:
+def _octave_lattice(shape, offset, cell, key, period) -> tuple[list, list]:
+    """One octave's lattice: per axis (cell index relative to the window, fraction within
+    the cell, lattice indices) after the octave's random shift, and the gradients there."""
     ndim = len(shape)
     rng_shift = _uniform(_lattice_hash(key, [np.arange(ndim)]), 7)
     axes = []
     for ax in range(ndim):
         shift = float(rng_shift[ax]) * cell[ax]
         axes.append(_axis_coords(shape[ax], offset[ax], cell[ax], shift, period[ax]))
-    grads = _gradients(key, [a[2] for a in axes])
+    return axes, _gradients(key, [a[2] for a in axes])
+
+
+def _perlin_octave(shape, offset, cell, key, period, dtype) -> np.ndarray:
+    ndim = len(shape)
+    axes, grads = _octave_lattice(shape, offset, cell, key, period)
     fades = [_fade(a[1]) for a in axes]
     total = None
     for k in range(ndim):  # gradient component k pairs with the offset along axis k
@@ -269,12 +276,7 @@ def _octave_rows_2d(shape, offset, cell, key, period, amp):
     pairs one column-contracted lattice matrix M (float32) with a row index ``rel`` and a
     row weight ``w`` (float32, the octave's amplitude folded in)."""
     ndim = 2
-    rng_shift = _uniform(_lattice_hash(key, [np.arange(ndim)]), 7)
-    axes = []
-    for ax in range(ndim):
-        shift = float(rng_shift[ax]) * cell[ax]
-        axes.append(_axis_coords(shape[ax], offset[ax], cell[ax], shift, period[ax]))
-    grads = _gradients(key, [a[2] for a in axes])
+    axes, grads = _octave_lattice(shape, offset, cell, key, period)
     (rel_r, f_r, _), (rel_c, f_c, _) = axes
     s_r, s_c = _fade(f_r), _fade(f_c)
     terms = []
