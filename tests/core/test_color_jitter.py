@@ -7,20 +7,10 @@ import pytest
 
 import domaug
 from domaug.errors import ParameterError, UnsupportedInputError
-from domaug.ops import hsv, opencv
+from domaug.ops import hsv
 
 STEPS = ["brightness", "contrast", "saturation", "hue"]
 LUMA = np.array([0.299, 0.587, 0.114])
-
-
-@pytest.fixture(params=["opencv", "numpy"])
-def path(request):
-    """Run the test with the OpenCV kernels, then with the numpy fallback."""
-    if request.param == "opencv" and opencv.cv2_module() is None:
-        pytest.skip("OpenCV paths disabled (DOMAUG_OPENCV=0) or not installed")
-    opencv.set_enabled(request.param == "opencv")
-    yield request.param
-    opencv.set_enabled(True)  # back to the environment's setting
 
 
 def jitter(image, brightness=1.0, contrast=1.0, saturation=1.0, hue=0.0, order=STEPS, **sample):

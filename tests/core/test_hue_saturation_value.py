@@ -12,16 +12,6 @@ from domaug.errors import ParameterError, UnsupportedInputError
 from domaug.ops import opencv
 
 
-@pytest.fixture(params=["opencv", "numpy"])
-def path(request):
-    """Run the test with the OpenCV kernels, then with the numpy fallback."""
-    if request.param == "opencv" and opencv.cv2_module() is None:
-        pytest.skip("OpenCV paths disabled (DOMAUG_OPENCV=0) or not installed")
-    opencv.set_enabled(request.param == "opencv")
-    yield request.param
-    opencv.set_enabled(True)
-
-
 def shift(image, hue_shift_deg=0.0, saturation_shift=0.0, value_shift=0.0, **sample):
     t = domaug.get_transform("core.HueSaturationValue")
     params = {"hue_shift_deg": hue_shift_deg, "saturation_shift": saturation_shift, "value_shift": value_shift}
