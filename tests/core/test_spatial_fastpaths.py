@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import domaug
-from domaug.ops import elastic, opencv, resample
+from domaug.ops import elastic, resample
 from domaug.transforms.affine import affine_matrix
 
 cv2 = pytest.importorskip("cv2")
