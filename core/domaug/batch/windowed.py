@@ -110,11 +110,12 @@ def halo_of(applied: list) -> int:
     return total
 
 
-def apply_windows(source: Any, sink: Any, applied: list) -> None:
-    """Apply the recorded parameters window by window from ``source`` into ``sink``."""
+def apply_windows(source: Any, sink: Any, applied: list, tile: int | None = None) -> None:
+    """Apply the recorded parameters window by window (``tile`` px, default :func:`tile_size`)
+    from ``source`` into ``sink``."""
     transforms = [(get_transform_class(r["name"])(), r["params"]) for r in applied]
     shape = tuple(int(s) for s in source.shape)
-    for inner, outer in source.iter_windows(tile_size(), halo_of(applied)):
+    for inner, outer in source.iter_windows(tile or tile_size(), halo_of(applied)):
         read_sample = getattr(source, "read_sample", None)
         if read_sample is not None:
             sample = dict(read_sample(outer))

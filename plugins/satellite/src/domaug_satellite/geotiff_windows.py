@@ -9,8 +9,8 @@ so that random fields and per-pixel noise are evaluated in absolute raster coord
 
 :func:`run_windowed` is a small driver (used by the benchmark and tests): it draws the
 pipeline's parameters once on a decimated overview of the whole raster (so image
-statistics describe the whole scene), then replays them window by window with a halo of
-``max(window_halo(params))`` pixels.
+statistics describe the whole scene), then replays them with the batch engine's
+:func:`domaug.batch.windowed.apply_windows` (the same loop ``domaug run`` uses).
 """
 
 from __future__ import annotations
@@ -172,16 +172,12 @@ class GeoTIFFWindowedSink:
             self.close()
 
 
-def _halo(applied: Sequence[Mapping[str, Any]]) -> int:
+def _require_window_safe(applied: Sequence[Mapping[str, Any]]) -> None:
     from domaug.registry import get_transform_class
 
-    halo = 0
     for rec in applied:
-        t = get_transform_class(rec["name"])()
-        if not getattr(t, "window_safe", False):
+        if not getattr(get_transform_class(rec["name"]), "window_safe", False):
             raise ValueError(f"{rec['name']} cannot run window by window (it is not window_safe)")
-        halo = max(halo, int(t.window_halo(rec["params"])))
-    return halo
 
 
 def run_windowed(pipeline, source_path: Path, dest_path: Path, *, seed: int | None = None,
@@ -190,39 +186,28 @@ def run_windowed(pipeline, source_path: Path, dest_path: Path, *, seed: int | No
     """Augment a large GeoTIFF window by window; returns the ``applied`` records used.
 
     Parameters are drawn once by ``pipeline`` on an overview of the raster (or taken from
-    ``applied``), then each window (grown by the pipeline's halo) is replayed and cropped.
+    ``applied``), then the batch engine's :func:`domaug.batch.windowed.apply_windows`
+    replays them window by window (grown by the pipeline's halo) into a tiled output.
     """
-    import rasterio
-
-    from domaug.registry import get_transform_class
+    from domaug.batch.windowed import apply_windows
 
     from .geotiff_format import GeoTIFFFormat
 
     fmt = GeoTIFFFormat()
-    with _bounded_cache():
-        source = fmt.open_windows([source_path])
+    source = fmt.open_windows([source_path])  # caps GDAL's block cache while open
+    try:
+        if applied is None:
+            applied = pipeline(rng=seed, **source.overview())["applied"]
+        applied = [dict(a) for a in applied]
+        _require_window_safe(applied)
+        sink = fmt.create_windows(source, [dest_path], sources=[source_path],
+                                  provenance=provenance or {"applied": applied})
         try:
-            if applied is None:
-                applied = pipeline(rng=seed, **source.overview())["applied"]
-            applied = [dict(a) for a in applied]
-            halo = _halo(applied)
-            transforms = [(get_transform_class(a["name"])(), a["params"]) for a in applied]
-            sink = fmt.create_windows(source, [dest_path], sources=[source_path],
-                                      provenance=provenance or {"applied": applied})
-            try:
-                for inner, outer in source.iter_windows(tile, halo):
-                    sample = source.read_sample(outer)
-                    for t, params in transforms:
-                        sample = t.apply(sample, params)
-                    r, c = inner[0] - outer[0], inner[1] - outer[1]
-                    sink.write(inner, sample["image"][r:r + inner[2], c:c + inner[3]])
-                    sink.write_targets(inner, {k: v[r:r + inner[2], c:c + inner[3]] for k, v in sample.items()
-                                               if k.endswith("_mask") and isinstance(v, np.ndarray)})
-                    del sample
-            except BaseException:
-                sink.abort()
-                raise
-            sink.close()
-        finally:
-            source.close()
+            apply_windows(source, sink, applied, tile=tile)
+        except BaseException:
+            sink.abort()
+            raise
+        sink.close()
+    finally:
+        source.close()
     return applied
