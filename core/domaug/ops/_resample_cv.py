@@ -25,9 +25,8 @@ _CV_LINEAR_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.int1
 _CV_MAX_SIDE = 32000  # OpenCV's fixed-point maps hold coordinates in int16
 
 
-def _cv2() -> Any | None:
-    """cv2 (imported lazily through :mod:`domaug.ops.opencv`), or None."""
-    return cv2_module()
+#: cv2 (imported lazily through :mod:`domaug.ops.opencv`), or None.
+_cv2 = cv2_module
 
 
 def _cv_dtype_ok(dtype: np.dtype, order: int, exact: bool = False) -> bool:
