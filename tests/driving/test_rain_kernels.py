@@ -109,6 +109,19 @@ def test_road_texture_steps_sample_the_same_ground_field():
     assert z4[0] > z4[-1] > 0  # distance falls towards the bottom of the frame
 
 
+def _wet_road_alone(wet, plane):
+    """The wet road on its own, term by term: road rows ← plane·keep (boxes dry) + the
+    blurred mirror (every 4th row, repeated) · Fresnel · wetness · puddles."""
+    from domaug_driving.road import repeat_rows_cols
+
+    mirror = repeat_rows_cols(wet.coarse_mirror(plane), wet.STEP, 1)[: wet.h - wet.y0].copy()  # before darkening
+    mirror *= wet.weight()
+    road = plane[wet.y0 :]
+    road *= wet.gain_rows(np.ones_like(plane), np.empty_like(road))
+    road += mirror
+    return plane
+
+
 def test_fused_wet_rain_pass_equals_wet_road_then_veil_then_streaks():
     """Rain folds the wet road (darkening + Fresnel mirror) into its one-pass composite; it
     must equal the three steps applied one after the other, boxes kept dry."""
@@ -130,9 +143,9 @@ def test_fused_wet_rain_pass_equals_wet_road_then_veil_then_streaks():
     planes = [np.ascontiguousarray(img[..., c]) for c in range(3)]
     puddles = wet.puddles.copy()
     wet_planes = []
-    for q in planes:  # reference: WetRoad.apply on its own
+    for q in planes:  # reference: the wet road on its own
         wet.puddles = puddles.copy()
-        wet_planes.append(wet.apply(q.copy()))
+        wet_planes.append(_wet_road_alone(wet, q.copy()))
     alpha = np.minimum(streaks.rain_coverage(
         (h, w), seed=int(p["seed"]), rain_rate_mm_h=p["rain_rate_mm_h"], exposure_s=p["exposure_ms"] * 1e-3,
         wind_m_s=p["wind_mps"], ego_speed_m_s=p["speed_kmh"] / 3.6, focal_px=cam["focal_length_px"],

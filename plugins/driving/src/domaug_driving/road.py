@@ -23,10 +23,9 @@ class WetRoad:
 
     ``puddles`` covers the road rows only ((H − y0)×W, y0 = ⌈horizon_row⌉; it is kept and
     overwritten by ``weight(in_place=True)``); ``boxes`` (xyxy, e.g. labelled objects) keep
-    objects dry-looking. :meth:`apply` turns road rows ``y0:`` of a plane into
-    ``plane·keep + mirror·weight`` in place, the mirror taken from that plane before
-    darkening (so planes stay independent). Fused composites use :meth:`gain_rows`,
-    :meth:`weight` and :meth:`add_mirror` instead (the same terms, fewer passes).
+    objects dry-looking. A wet road row is ``plane·keep + mirror·weight``, the mirror taken
+    from that plane before darkening (so planes stay independent); composites fold the terms
+    into their own passes with :meth:`gain_rows`, :meth:`weight` and :meth:`add_mirror`.
     """
 
     def __init__(self, h: int, w: int, *, horizon_row: float, focal_length_px: float, camera_height_m: float,
@@ -91,10 +90,6 @@ class WetRoad:
             return cv2.blur(coarse, (1, size), dst=buffer("mirror_blur", coarse.shape), borderType=cv2.BORDER_REPLICATE)
         return uniform_filter1d(coarse, size=size, axis=0, mode="nearest")
 
-    def mirror(self, plane: np.ndarray) -> np.ndarray:
-        """The blurred mirror image of ``plane`` on the road rows ((H − y0)×W, a new array)."""
-        return repeat_rows_cols(self.coarse_mirror(plane), self.STEP, 1)[: self.h - self.y0].copy()
-
     def add_mirror(self, plane: np.ndarray, weight: np.ndarray, out: np.ndarray) -> np.ndarray:
         """In place: ``out += mirror(plane)·weight`` ((H − y0)×W road rows), each coarse mirror
         row multiplying its 4 road rows by broadcasting (the repeated image is never built)."""
@@ -115,18 +110,6 @@ class WetRoad:
         if full * k < n:
             out[full * k :] += weight[full * k :] * coarse[full]
         return out
-
-    def apply(self, plane: np.ndarray) -> np.ndarray:
-        """Wet the road rows of ``plane`` (H×W float32 linear) in place (the reference for
-        the fused composites)."""
-        if not self.active:
-            return plane
-        mirror = self.mirror(plane)  # taken before darkening
-        mirror *= self.weight()
-        road = plane[self.y0 :]
-        road *= self.gain_rows(np.ones_like(plane), np.empty_like(road))
-        road += mirror
-        return plane
 
 
 def _road_rects(boxes: np.ndarray | None, y0: int, h: int, w: int) -> list[tuple[int, int, int, int]]:
