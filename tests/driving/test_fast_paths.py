@@ -24,6 +24,29 @@ def test_planar_codec_round_trips_every_code_and_matches_the_transfer_function()
     np.testing.assert_array_equal(radiometry.encode(x.copy(), img[:64, :64]), fast)
 
 
+def test_16bit_codec_gives_the_codes_of_the_float32_transfer_function(both_paths):
+    """16-bit sRGB is decoded by table and encoded in place: the codes are those of
+    ``linear_to_srgb`` ×65535 rounded half to even, on every path (zeros, the toe, the
+    knee, out of range)."""
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-0.2, 1.3, (48, 64, 3)).astype(np.float32)
+    x[0, :, 0] = 0.0  # black (powf's slow case)
+    x[1, :, :] = np.linspace(0.0029, 0.0033, 192, dtype=np.float32).reshape(64, 3)  # around the knee
+    ref = np.rint(radiometry.linear_to_srgb(x) * np.float32(65535)).astype(np.uint16)
+    image = np.zeros(x.shape, np.uint16)
+    fast, numpy_path = both_paths(lambda: radiometry.encode(x.copy(), image))
+    for out in (fast, numpy_path):
+        assert out.dtype == np.uint16
+        np.testing.assert_array_equal(out, ref)
+    codes = np.arange(65536, dtype=np.uint16).reshape(256, 256, 1).repeat(3, axis=2)
+    dec_fast, dec_numpy = both_paths(lambda: radiometry.decode(codes).copy())
+    np.testing.assert_array_equal(dec_fast, dec_numpy)
+    np.testing.assert_array_equal(radiometry.encode(dec_fast, codes), codes)  # every code round-trips
+    planes = radiometry.decode_planes(codes)
+    np.testing.assert_array_equal(np.stack(planes, -1), dec_numpy)
+    np.testing.assert_array_equal(radiometry.encode_planes(planes, codes), codes)
+
+
 @pytest.mark.parametrize("dx, dy, width", [(0.0, 18.0, 1.0), (14.0, 6.0, 1.0), (7.0, 9.0, 3.5), (0.0, 0.0, 0.5)])
 def test_two_tap_splats_keep_the_segment_area(dx, dy, width):
     cov = streaks.rasterize_segments((60, 60), np.array([30.2]), np.array([29.7]), np.array([dx]), np.array([dy]),
@@ -41,12 +64,14 @@ def test_segments_outside_the_frame_leave_no_trace_on_the_border():
     assert cov.sum() == 0.0
 
 
-@pytest.mark.parametrize("name", ["Rain", "Snow", "Night"])
-def test_scratch_buffers_never_leak_between_calls(name):
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("name", ["Rain", "Snow", "Night", "Fog", "SunGlare", "MotionBlur"])
+def test_scratch_buffers_never_leak_between_calls(name, dtype):
     t = domaug.get_transform(f"driving.{name}")
     rng = np.random.default_rng(0)
-    a = rng.integers(0, 256, (96, 128, 3)).astype(np.uint8)
-    b = rng.integers(0, 256, (96, 128, 3)).astype(np.uint8)
+    top = np.iinfo(dtype).max + 1
+    a = rng.integers(0, top, (96, 128, 3)).astype(dtype)
+    b = rng.integers(0, top, (96, 128, 3)).astype(dtype)
     first = t(image=a, rng=5)["image"]
     t(image=b, rng=6)
     t(image=a[:64, :80].copy(), rng=7)  # another shape in between

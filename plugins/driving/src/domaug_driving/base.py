@@ -60,7 +60,7 @@ class DrivingTransform(PixelTransform):
             planes = self.apply_to_planes(radiometry.decode_planes(image, meta), params, sample)
             return radiometry.encode_planes(planes, image, meta)
         work = None
-        if radiometry.is_srgb8(image, meta):  # encode returns a new uint8 array: the work may be reused
+        if radiometry.encode_is_fresh(image, meta):  # encode returns a new array: the work may be reused
             from .scratch import buffer
 
             work = buffer("linear", image.shape)

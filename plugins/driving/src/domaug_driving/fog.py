@@ -114,7 +114,7 @@ class Fog(DrivingTransform):
         sigma = float(params.get("scatter_blur_px", 0.0))
         if params["airlight"] != "estimate" and sigma <= 0 and radiometry.is_srgb8(image, meta):
             return atmosphere.koschmieder_srgb8(image, t, float(params["airlight"])), t  # one-gather fast path
-        work = radiometry.is_srgb8(image, meta)  # encode returns a new uint8 array: reuse the float work
+        work = radiometry.encode_is_fresh(image, meta)  # encode returns a new array: reuse the float work
         lin = radiometry.decode(image, meta, out=buffer("fog_linear", image.shape) if work else None)
         if params["airlight"] == "estimate":
             airlight = atmosphere.estimate_airlight(lin, dist >= SKY_DEPTH_M, fallback=0.85)

@@ -161,7 +161,7 @@ class LensDroplets(DrivingTransform):
             return droplets_on_encoded(image, meta, params["drops"], blur)
         from .scratch import buffer  # frame-sized intermediates: reused, no page faults (see scratch)
 
-        work = radiometry.is_srgb8(image, meta)  # encode returns a new uint8 array: reuse the float work
+        work = radiometry.encode_is_fresh(image, meta)  # encode returns a new array: reuse the float work
         lin = radiometry.decode(image, meta, out=buffer("drops_linear", image.shape) if work else None)
         render_droplets(lin, params["drops"], blur)
         if params["dirt"] > 0:

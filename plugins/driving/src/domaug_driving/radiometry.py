@@ -66,6 +66,17 @@ def is_srgb8(image: np.ndarray, meta: Mapping[str, Any] | None = None) -> bool:
     return image.dtype == np.uint8 and transfer_of(image, meta) == "srgb" and full_scale(image.dtype, meta) == 255.0
 
 
+def is_srgb16(image: np.ndarray, meta: Mapping[str, Any] | None = None) -> bool:
+    """True for full-range 16-bit sRGB (encoded in place, codes computed directly)."""
+    return image.dtype == np.uint16 and transfer_of(image, meta) == "srgb" and full_scale(image.dtype, meta) == 65535.0
+
+
+def encode_is_fresh(image: np.ndarray, meta: Mapping[str, Any] | None = None) -> bool:
+    """True when :func:`encode` returns a new integer array for ``image`` (8- and 16-bit
+    sRGB): the float work it was given may then live in a scratch buffer."""
+    return is_srgb8(image, meta) or is_srgb16(image, meta)
+
+
 def decode(image: np.ndarray, meta: Mapping[str, Any] | None = None, out: np.ndarray | None = None) -> np.ndarray:
     """Linear float32 radiance (1.0 = full scale) of ``image``; never a view of it.
 
@@ -76,12 +87,14 @@ def decode(image: np.ndarray, meta: Mapping[str, Any] | None = None, out: np.nda
     transfer = transfer_of(image, meta)
     if transfer == "srgb" and image.dtype in (np.uint8, np.uint16) and scale == np.iinfo(image.dtype).max:
         lut = _decode_lut(int(scale) + 1)
-        cv2 = cv2_module() if image.dtype == np.uint8 else None
+        cv2 = cv2_module()
+        if cv2 is not None and image.dtype == np.uint16 and not _cv2_lut16(cv2):  # 16-bit indices: OpenCV ≥ 5
+            cv2 = None
         if cv2 is not None and image.flags.c_contiguous and 0 < image.size < 2**31:
             if out is not None:
                 cv2.LUT(image.reshape(1, -1), lut, dst=out.reshape(1, -1))
                 return out
-            return cv2.LUT(image.reshape(1, -1), lut).reshape(image.shape)  # 3–5× np.take
+            return cv2.LUT(image.reshape(1, -1), lut).reshape(image.shape)  # 3–9× np.take
         return np.take(lut, image, out=out)
     x = image.astype(np.float32)
     if scale != 1.0:
@@ -107,6 +120,8 @@ def encode(linear: np.ndarray, image: np.ndarray, meta: Mapping[str, Any] | None
             flat = linear.reshape(linear.shape[0], -1) if linear.ndim > 1 else linear.reshape(1, -1)
             index = buffer("encode_index_rgb", flat.shape, np.uint16)  # reused: no page faults (see scratch)
             return encode_srgb8(flat, index=index).reshape(linear.shape)
+        if scale == 65535.0 and image.dtype == np.uint16 and linear.dtype == np.float32 and linear.flags.writeable:
+            return encode_srgb16(linear)
         out = np.asarray(linear_to_srgb(linear), dtype=np.float32)
     else:
         out = linear
@@ -170,6 +185,40 @@ def encode_srgb8(x: np.ndarray, out: np.ndarray | None = None, index: np.ndarray
     return np.take(lut, y.astype(np.uint16), out=out)
 
 
+def encode_srgb16(x: np.ndarray) -> np.ndarray:
+    """uint16 sRGB codes of linear float32 values ``x`` (overwritten: the work is done in
+    place, so a 1024² frame faults no new pages in). The same float32 operations, in the
+    same order, as :func:`linear_to_srgb` followed by ×65535 and rounding half to even:
+    the same codes. ``x`` is finite (:func:`base.fill_invalid` fills non-finite pixels)."""
+    from .scene import clip_max, clip_min
+    from .scratch import buffer
+
+    f32 = np.float32
+    knee = f32(0.0031308)
+    flat = x.reshape(x.shape[0], -1) if x.ndim > 1 else x.reshape(1, -1)
+    clip_min(flat, 0.0)
+    clip_max(flat, 1.0)
+    dark = np.less_equal(flat, knee, out=buffer("encode_dark", flat.shape, bool))
+    toe = np.multiply(flat, f32(12.92), out=buffer("encode_toe", flat.shape))
+    cv2 = cv2_module()
+    # the toe's values never reach the power law: raising them to the knee first spares
+    # powf its slow path at exact zeros (6× slower: black night skies)
+    if cv2 is not None and flat.size and flat.shape[1] < 2**31:
+        cv2.max(flat, float(knee), dst=flat)
+    else:
+        np.maximum(flat, knee, out=flat)
+    np.power(flat, f32(1.0 / 2.4), out=flat)
+    flat *= f32(1.055)
+    flat -= f32(0.055)
+    if cv2 is not None and flat.size and flat.shape[1] < 2**31:
+        cv2.copyTo(toe, dark.view(np.uint8), flat)  # in place: dst is the same array (4× np.copyto with where)
+    else:
+        np.copyto(flat, toe, where=dark)
+    flat *= f32(65535.0)
+    np.rint(flat, out=flat)
+    return x.astype(np.uint16)
+
+
 def decode_planes(image: np.ndarray, meta: Mapping[str, Any] | None = None) -> list[np.ndarray]:
     """Linear float32 radiance of an H×W×3 ``image`` as three C-contiguous H×W planes (R, G, B).
 
@@ -195,6 +244,14 @@ def decode_planes(image: np.ndarray, meta: Mapping[str, Any] | None = None) -> l
             for c in range(3):
                 np.take(lut, image[..., c], out=out[c])
         return list(out)
+    from .scratch import buffer
+
+    if encode_is_fresh(image, meta) and image.ndim == 3 and image.shape[2] == 3:  # 16-bit sRGB: scratch too
+        lin = decode(image, meta, out=buffer("planes_interleaved", image.shape))
+        out = buffer("planes", (3,) + image.shape[:2])
+        for c in range(3):
+            np.copyto(out[c], lin[..., c])
+        return list(out)
     lin = decode(image, meta)
     return list(np.moveaxis(lin, -1, 0).copy())
 
@@ -214,6 +271,11 @@ def encode_planes(planes: list[np.ndarray], image: np.ndarray, meta: Mapping[str
                 encode_srgb8(np.ascontiguousarray(p, dtype=np.float32), out=codes[c], index=index)
             return cv2.merge(list(codes))
         return np.stack([encode_srgb8(np.ascontiguousarray(p, dtype=np.float32)) for p in planes], axis=-1)
+    if encode_is_fresh(image, meta):  # encoded into a new array: the interleaved work may be scratch
+        from .scratch import buffer
+
+        work = buffer("planes_interleaved", image.shape[:2] + (len(planes),))
+        return encode(np.stack(planes, axis=-1, out=work), image, meta)
     return encode(np.stack(planes, axis=-1), image, meta)
 
 

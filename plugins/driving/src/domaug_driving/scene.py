@@ -153,7 +153,7 @@ def clip_max(a: np.ndarray, high: float) -> np.ndarray:
 
 
 def clip_min(a: np.ndarray, low: float) -> np.ndarray:
-    """In place: ``a = max(a, low)`` (NaN → ``low`` with OpenCV) for a float32 H×W array."""
+    """In place: ``a = max(a, low)`` (NaN → ``low``) for a float32 H×W array."""
     from domaug.ops.opencv import cv2_module
 
     cv2 = cv2_module()
@@ -164,7 +164,7 @@ def clip_min(a: np.ndarray, low: float) -> np.ndarray:
         if low != 0.0:
             a += np.float32(low)
         return a
-    np.maximum(a, np.float32(low), out=a)
+    np.fmax(a, np.float32(low), out=a)
     return a
 
 

@@ -115,7 +115,7 @@ class SunGlare(DrivingTransform):
 
         meta = sample.get("meta")
         h, w = image.shape[:2]
-        work = radiometry.is_srgb8(image, meta)  # encode returns a new uint8 array: reuse the float work
+        work = radiometry.encode_is_fresh(image, meta)  # encode returns a new array: reuse the float work
         lin = radiometry.decode(image, meta, out=buffer("sun_linear", image.shape) if work else None)
         sr, sc = float(params["sun_row"]), float(params["sun_col"])
         r0 = float(params["disc_radius_px"])
