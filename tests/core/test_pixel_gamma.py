@@ -39,6 +39,18 @@ def test_negative_values_monotonic_odd_extension():
     np.testing.assert_allclose(out[0, 0], -1.0)
 
 
+@pytest.mark.parametrize("low", [0.0, -1.0])
+def test_float_black_stays_black_and_the_rest_is_the_power_law(low):
+    """Exact zeros skip the power (powf's slow case): they stay 0, every other value is x^γ."""
+    rng = np.random.default_rng(4)
+    img = rng.uniform(low, 1.0, (40, 50)).astype(np.float32)
+    img[::3] = 0.0
+    out = domaug.get_transform("core.Gamma", gamma=0.7)(image=img)["image"]
+    assert np.all(out[::3] == 0.0)
+    expected = np.sign(img) * np.power(np.abs(img), np.float32(0.7))
+    np.testing.assert_array_equal(out, expected.astype(np.float32))
+
+
 def test_log_uniform_draw_is_symmetric_in_log():
     t = domaug.get_transform("core.Gamma", gamma=(0.5, 2.0))
     rng = np.random.default_rng(0)

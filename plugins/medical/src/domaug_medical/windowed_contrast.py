@@ -56,5 +56,9 @@ class WindowedContrast(MedicalMixin, PixelTransform):
         low = float(params["window_center"]) - width / 2.0
         t = (work - low) / width
         inside = (t > 0) & (t < 1)
-        mapped = low + width * np.power(np.clip(t, 0, 1), float(params["gamma"]))
-        return np.where(inside, mapped, work).astype(work.dtype, copy=False)
+        # the curve only inside the window: outside it (often most of a CT: air) the voxel
+        # keeps its value, and powf would take its slow path at the clipped zeros
+        np.power(t, np.asarray(params["gamma"], t.dtype), out=t, where=inside)
+        t *= width  # mapped = low + width·t^γ
+        t += low
+        return np.where(inside, t, work).astype(work.dtype, copy=False)
