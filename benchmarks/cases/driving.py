@@ -115,4 +115,18 @@ def cases(quick: bool = False) -> list[Case]:
                 except Exception as exc:
                     peers["albumentations"] = _raiser(_err(exc))
             out.append(Case(label, size, ours, peers, array=image, note=note))
+    if not quick:  # 16-bit frames (HDR / 12-bit dash-cams, stored as full-range 16-bit sRGB): no peer
+        image, real = road_frame(1024, 1024)
+        image16 = image.astype(np.uint16) * np.uint16(257)
+        boxes = np.array([[0.63 * 1024, 0.56 * 1024, 0.74 * 1024, 0.69 * 1024, 1]], float)
+        for name in names:
+            try:
+                t = domaug.get_transform(f"driving.{name}", **PEERS.get(name, ({}, None, ""))[0])
+                rng = np.random.default_rng(0)
+                ours = (lambda t=t, rng=rng, im=image16, b=boxes: t(image=im, bboxes=b, rng=rng))
+                ours()
+            except Exception as exc:
+                ours = _raiser(_err(exc))
+            note = "16-bit sRGB frame, no peer" + ("" if real else "; synthetic frame (shared data absent)")
+            out.append(Case(name, "1024x1024x3 uint16", ours, {}, array=image16, note=note))
     return out

@@ -249,8 +249,12 @@ def decode_planes(image: np.ndarray, meta: Mapping[str, Any] | None = None) -> l
     if encode_is_fresh(image, meta) and image.ndim == 3 and image.shape[2] == 3:  # 16-bit sRGB: scratch too
         lin = decode(image, meta, out=buffer("planes_interleaved", image.shape))
         out = buffer("planes", (3,) + image.shape[:2])
-        for c in range(3):
-            np.copyto(out[c], lin[..., c])
+        cv2 = cv2_module()
+        if cv2 is not None and 0 < image.size < 2**31 and image.shape[1] < 2**20:
+            cv2.split(lin, list(out))  # into the scratch planes
+        else:
+            for c in range(3):
+                np.copyto(out[c], lin[..., c])
         return list(out)
     lin = decode(image, meta)
     return list(np.moveaxis(lin, -1, 0).copy())
@@ -275,7 +279,13 @@ def encode_planes(planes: list[np.ndarray], image: np.ndarray, meta: Mapping[str
         from .scratch import buffer
 
         work = buffer("planes_interleaved", image.shape[:2] + (len(planes),))
-        return encode(np.stack(planes, axis=-1, out=work), image, meta)
+        cv2 = cv2_module()
+        if (cv2 is not None and work.size and len(planes) <= 4 and image.shape[1] < 2**20
+                and all(p.dtype == np.float32 and p.flags.c_contiguous for p in planes)):
+            work = cv2.merge(list(planes), dst=work)
+        else:
+            np.stack(planes, axis=-1, out=work)
+        return encode(work, image, meta)
     return encode(np.stack(planes, axis=-1), image, meta)
 
 
