@@ -38,6 +38,8 @@ def test_16bit_codec_gives_the_codes_of_the_float32_transfer_function(both_paths
     for out in (fast, numpy_path):
         assert out.dtype == np.uint16
         np.testing.assert_array_equal(out, ref)
+    strided = np.repeat(x, 2, axis=1)[:, ::2]  # a strided view is encoded like its copy
+    np.testing.assert_array_equal(radiometry.encode_srgb16(strided), ref)
     codes = np.arange(65536, dtype=np.uint16).reshape(256, 256, 1).repeat(3, axis=2)
     dec_fast, dec_numpy = both_paths(lambda: radiometry.decode(codes).copy())
     np.testing.assert_array_equal(dec_fast, dec_numpy)

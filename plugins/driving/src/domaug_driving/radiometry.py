@@ -195,6 +195,7 @@ def encode_srgb16(x: np.ndarray) -> np.ndarray:
 
     f32 = np.float32
     knee = f32(0.0031308)
+    x = np.ascontiguousarray(x)  # (a copy only for a strided view: the work below is on a view of it)
     flat = x.reshape(x.shape[0], -1) if x.ndim > 1 else x.reshape(1, -1)
     clip_min(flat, 0.0)
     clip_max(flat, 1.0)
