@@ -67,7 +67,7 @@ def _power_in_place(x: np.ndarray, gamma: float, zeros: bool) -> None:
     0**γ = 0 already, and ``powf`` takes a slow path at 0 (6× a normal value; black
     backgrounds, air around a patient)."""
     g = np.asarray(gamma, x.dtype)
-    if zeros:
+    if zeros and x.size > 4096:  # (a lookup table's 256 values: the mask costs more than it saves)
         np.power(x, g, out=x, where=x != 0)
     else:
         np.power(x, g, out=x)
