@@ -90,17 +90,9 @@ def _contract(lattice: np.ndarray, specs: Sequence[tuple[np.ndarray, Sequence[np
     Axes are contracted last-first; the operation order is identical for any window.
     """
     out = lattice
-    ndim = lattice.ndim
-    for axis in range(ndim - 1, -1, -1):
+    for axis in range(lattice.ndim - 1, -1, -1):
         rel, weights = specs[axis]
-        shape = [1] * ndim
-        shape[axis] = len(rel)
-        acc = None
-        for t, w in enumerate(weights):
-            term = np.take(out, rel + t, axis=axis)
-            term *= w.reshape(shape)
-            acc = term if acc is None else np.add(acc, term, out=acc)
-        out = acc
+        out = _contract_axis(out, axis, rel, weights)
     return out
 
 
@@ -294,6 +286,7 @@ def _octave_rows_2d(shape, offset, cell, key, period, amp):
 
 
 def _contract_axis(a: np.ndarray, axis: int, rel: np.ndarray, weights) -> np.ndarray:
+    """Σ_t a[rel + t along ``axis``] · weights[t] (weights broadcast along ``axis``)."""
     shape = [1] * a.ndim
     shape[axis] = len(rel)
     acc = None
