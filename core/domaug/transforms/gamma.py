@@ -7,7 +7,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..dtypes import full_scale
-from ..ops.intensity import pointwise
+from ..ops.intensity import pointwise, power_in_place
 from ..params import check_range, sample_log_uniform
 from ..transform import PixelTransform
 
@@ -51,23 +51,12 @@ class Gamma(PixelTransform):
             if lowest < 0 or lowest != lowest:  # negatives (or NaN hiding them): odd extension
                 neg = x < 0
                 np.abs(x, out=x)
-                _power_in_place(x, g, zeros=True)
+                power_in_place(x, g)
                 np.negative(x, out=x, where=neg)
             else:
-                _power_in_place(x, g, zeros=lowest == 0)
+                power_in_place(x, g, zeros=lowest == 0)
             if fs != 1.0:
                 x *= scale
             return x
 
         return pointwise(image, curve, meta)
-
-
-def _power_in_place(x: np.ndarray, gamma: float, zeros: bool) -> None:
-    """``x **= gamma`` (gamma > 0). Where ``zeros`` may be present they are left out:
-    0**γ = 0 already, and ``powf`` takes a slow path at 0 (6× a normal value; black
-    backgrounds, air around a patient)."""
-    g = np.asarray(gamma, x.dtype)
-    if zeros and x.size > 4096:  # (a lookup table's 256 values: the mask costs more than it saves)
-        np.power(x, g, out=x, where=x != 0)
-    else:
-        np.power(x, g, out=x)
