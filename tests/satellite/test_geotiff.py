@@ -249,13 +249,14 @@ def test_landsat_band_files_form_one_item_with_mtl_sun_angles(shared_data, tmp_p
     files = sorted(folder.glob("*.tif"))
     items = geotiff().group(files)
     stack = [i for i in items if len(i) > 1]
-    assert [p.name for p in stack[0]] == ["l8_B2.tif", "l8_B3.tif", "l8_B4.tif", "l8_B5.tif"]
+    # B9 (1.37 µm cirrus, added to shared data later) lies on the same grid: it joins the stack
+    assert [p.name for p in stack[0]] == ["l8_B2.tif", "l8_B3.tif", "l8_B4.tif", "l8_B5.tif", "l8_B9.tif"]
     assert [i[0].name for i in items if len(i) == 1] == ["l8_BQA.tif"]
     s = geotiff().read(stack[0])
     m = s["meta"]
-    assert s["image"].shape == (603, 627, 4) and m["band_names"] == ["blue", "green", "red", "nir"]
+    assert s["image"].shape == (603, 627, 5) and m["band_names"] == ["blue", "green", "red", "nir", "cirrus"]
     assert m["sun_azimuth_deg"] == pytest.approx(115.87210674) and m["sun_elevation_deg"] == pytest.approx(64.74360932)
-    assert m["reflectance_gain"] == [2e-5] * 4 and m["reflectance_offset"] == [-0.1] * 4
+    assert m["reflectance_gain"] == [2e-5] * 5 and m["reflectance_offset"] == [-0.1] * 5
     # through `domaug run`: one cloud field over all four band files, each written back alone
     src = tmp_path / "in"
     src.mkdir()
