@@ -13,6 +13,7 @@ import os
 import sys
 import warnings
 from types import ModuleType
+from typing import Any, Mapping
 
 import pluggy
 
@@ -129,3 +130,20 @@ def distributions() -> dict[str, str]:
     """Plugin name → "distribution version" for every loaded plugin (for run records)."""
     load_plugins()
     return dict(owners)
+
+
+def register_table(register: Any, table: Mapping[str, str]) -> None:
+    """Register a plugin's transforms from one table: registry name → ``"module:Class"``.
+
+    >>> TRANSFORMS = {"lab.Sepia": "lab_plugin.sepia:Sepia"}
+    >>> @hookimpl
+    ... def register_transforms(register):
+    ...     register_table(register, TRANSFORMS)
+
+    Each module is imported when the plugin's transforms are first asked for.
+    """
+    for name, ref in table.items():
+        module_name, _, class_name = ref.partition(":")
+        if not class_name:
+            raise PluginError(f"transform {name!r}: {ref!r} is not 'module:Class'")
+        register(getattr(importlib.import_module(module_name), class_name), name=name)

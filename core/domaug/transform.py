@@ -1,18 +1,25 @@
-"""The transform contract: a random draw (`make_params`) and a deterministic `apply`.
+"""The transform contract: a random draw, a per-call context, a deterministic application.
 
-A subclass validates its parameters in ``__init__``, draws everything random in
-``make_params(rng, sample)`` as plain JSON values, and applies them in
-``apply(sample, params)`` without randomness and without mutating its inputs. Because
-``apply`` sees only ``params`` (never ``self``'s configuration), a recorded draw replays
-bit-for-bit with :func:`domaug.replay` on a default-constructed instance (TorchIO's
-random/deterministic split, kept in one class).
+One idiom for every transform (core and plugins):
+
+1. ``__init__`` validates the parameters (units in their names);
+2. ``make_params(rng, sample)`` draws everything random, as plain JSON values: the record;
+3. ``prepare(sample, params) -> ctx`` computes once per call what every target shares (a
+   sampler, linear-light planes, a footprint); never recorded, it may hold any object;
+4. ``apply_to_<kind>(value, params, ctx)`` applies ``params`` to one target of that kind
+   (image, mask, bboxes, keypoints, field, valid, meta) without randomness and without
+   mutating its input.
+
+Because the application sees only ``params`` (never ``self``'s configuration), a recorded
+draw replays bit-for-bit with :func:`domaug.replay` on a default-constructed instance
+(TorchIO's random/deterministic split, kept in one class).
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 
@@ -20,9 +27,42 @@ from .dtypes import finish
 from .errors import UnsupportedInputError
 from .params import check_probability
 from .plain import plain
-from .targets import kind_of, validate_sample, valid_of
+from .targets import KINDS, Layout, kind_of, layout_of, validate_sample, valid_of
 
-ALL_KINDS = frozenset({"image", "mask", "bboxes", "keypoints", "field", "valid", "meta"})
+ALL_KINDS = frozenset(KINDS)
+
+
+class Context(dict):
+    """One call's working state: made by :meth:`Transform.prepare` after the draw, passed to
+    every ``apply_to_<kind>`` of that call, then dropped (never recorded).
+
+    It reads as the call's input sample (``ctx["image"]``, ``ctx.get("meta")``: a shallow
+    copy, so helpers that take a sample take it). ``prepare`` attaches what the targets
+    share as attributes (``ctx.sampler = ...``). Derived facts are computed on first use:
+    ``ctx.layout`` (spatial axes and channels), ``ctx.valid`` (the nodata mask or None),
+    ``ctx.meta`` (``{}`` when absent). Targets a call creates (a cloud mask, a
+    transmission map) go into ``ctx.new_targets`` and are added to the output. A
+    ``prepare`` that finds the draw changes nothing sets ``ctx.unchanged``: every target
+    then comes back as an exact copy.
+    """
+
+    def __init__(self, sample: Mapping[str, Any], prefer_volume: bool = False) -> None:
+        dict.__init__(self, sample)
+        self.prefer_volume = prefer_volume
+        self.new_targets: dict[str, Any] = {}
+        self.unchanged = False
+
+    @functools.cached_property
+    def layout(self) -> Layout:
+        return layout_of(self, self.prefer_volume)
+
+    @functools.cached_property
+    def valid(self) -> np.ndarray | None:
+        return valid_of(self)
+
+    @property
+    def meta(self) -> dict:
+        return self.get("meta") or {}
 
 
 def as_generator(rng: Any) -> np.random.Generator:
@@ -49,7 +89,9 @@ class Transform:
     """Base class of every domaug transform.
 
     Subclasses set ``targets`` (the target kinds they handle; a sample carrying any
-    other kind is refused with a clear error) and implement ``make_params`` and ``apply``.
+    other kind is refused with a clear error), implement ``make_params``, optionally
+    ``prepare``, and one ``apply_to_<kind>`` per kind they handle. :class:`PixelTransform`
+    and :class:`SpatialTransform` give the defaults of the two common families.
     """
 
     #: Target kinds this transform handles.
@@ -90,9 +132,63 @@ class Transform:
         """Draw this call's random parameters (plain JSON values)."""
         return {}
 
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        """This call's shared work, computed once after the draw (override: call ``super()``
+        and attach attributes to the context it returns)."""
+        return Context(sample, self.prefer_volume)
+
     def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
-        """Apply ``params`` to ``sample`` deterministically; return a new sample dict."""
-        raise NotImplementedError
+        """Apply ``params`` to ``sample`` deterministically; return a new sample dict.
+
+        ``prepare`` once, then each target through ``apply_to_<its kind>``; the image result
+        goes through :meth:`finish_image`; targets the call created are added last.
+        """
+        ctx = self.prepare(sample, params)
+        out = dict(sample)
+        if ctx.unchanged:
+            for name, value in sample.items():
+                if isinstance(value, (np.ndarray, dict)):
+                    out[name] = value.copy()
+            return out
+        for name, value in sample.items():
+            if name == "applied":
+                continue
+            kind = kind_of(name)
+            result = self.method_for(kind)(value, params, ctx)
+            out[name] = self.finish_image(result, value, ctx) if kind == "image" else result
+        if ctx.new_targets:
+            out.update(ctx.new_targets)
+        return out
+
+    def method_for(self, kind: str) -> Callable[[Any, Mapping[str, Any], Context], Any]:
+        """The ``apply_to_<kind>`` method of this transform."""
+        return getattr(self, "apply_to_" + kind)
+
+    def finish_image(self, result: np.ndarray, image: np.ndarray, ctx: Context) -> np.ndarray:
+        """The image result as it leaves the call (identity here; pixel transforms restore
+        the input dtype and nodata)."""
+        return result
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} implements no apply_to_image")
+
+    def apply_to_mask(self, mask: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} implements no apply_to_mask")
+
+    def apply_to_field(self, field: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} implements no apply_to_field")
+
+    def apply_to_valid(self, valid: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} implements no apply_to_valid")
+
+    def apply_to_bboxes(self, bboxes: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} implements no apply_to_bboxes")
+
+    def apply_to_keypoints(self, keypoints: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} implements no apply_to_keypoints")
+
+    def apply_to_meta(self, meta: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict:
+        return dict(meta)
 
     def check_input(self, sample: Mapping[str, Any]) -> None:
         """Raise :class:`UnsupportedInputError` for inputs this transform cannot handle."""
@@ -152,43 +248,52 @@ class Transform:
 class PixelTransform(Transform):
     """A transform that changes intensities only: every other target passes through.
 
-    Subclasses implement ``apply_to_image(image, params, sample)`` returning a float
-    array (or the input dtype); the base restores the dtype, puts nodata pixels back
-    bit-exact and keeps valid pixels off the nodata value.
+    Subclasses implement ``apply_to_image(image, params, ctx)`` returning a float array (or
+    the input dtype); the base restores the dtype, puts nodata pixels back bit-exact and
+    keeps valid pixels off the nodata value.
     """
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        raise NotImplementedError
-
     def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
-        image = sample["image"]
-        result = self.apply_to_image(image, params, sample)
+        if len(sample) == 1:  # the common call t(image=array): no per-target dispatch
+            ctx = self.prepare(sample, params)
+            image = sample["image"]
+            out = {"image": self.finish_image(self.apply_to_image(image, params, ctx), image, ctx)}
+            if ctx.new_targets:
+                out.update(ctx.new_targets)
+            return out
+        return super().apply(sample, params)
+
+    def finish_image(self, result: np.ndarray, image: np.ndarray, ctx: Context) -> np.ndarray:
         if result is image:
             result = image.copy()
-        out = dict(sample)
-        out["image"] = finish(result, sample, valid_of(sample))
-        return out
+        return finish(result, ctx, ctx.valid)
+
+    def apply_to_mask(self, mask: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        return mask
+
+    def apply_to_field(self, field: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        return field
+
+    def apply_to_valid(self, valid: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        return valid
+
+    def apply_to_bboxes(self, bboxes: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        return bboxes
+
+    def apply_to_keypoints(self, keypoints: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        return keypoints
+
+    def apply_to_meta(self, meta: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> Any:
+        return meta
 
 
 class SpatialTransform(Transform):
     """A transform that moves pixels: every spatial target moves with the image.
 
-    Subclasses implement the ``apply_to_<kind>`` methods for the kinds in ``targets``.
-    Masks use nearest-neighbour (only input labels appear), boxes and keypoints follow
-    the same geometry, and ``meta`` is updated when the grid changes (spacing,
-    geotransform) or the transform refuses.
+    Subclasses implement the ``apply_to_<kind>`` methods for the kinds in ``targets``
+    (usually from a sampler built once in ``prepare``). Masks use nearest-neighbour (only
+    input labels appear), boxes and keypoints follow the same geometry, and ``meta`` is
+    updated when the grid changes (spacing, geotransform) or the transform refuses.
     """
 
     targets: ClassVar[frozenset[str]] = ALL_KINDS
-
-    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
-        out = dict(sample)
-        for name, value in sample.items():
-            if name == "applied":
-                continue
-            method = getattr(self, f"apply_to_{kind_of(name)}")
-            out[name] = method(value, params, sample)
-        return out
-
-    def apply_to_meta(self, meta: Mapping[str, Any], params: Mapping[str, Any], sample: Mapping[str, Any]) -> dict:
-        return dict(meta)

@@ -7,11 +7,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..errors import ParameterError, UnsupportedInputError
+from ..errors import ParameterError
 from ..ops import geometry, resample
 from ..params import check_choice, check_number, check_range, sample_uniform
-from ..targets import kind_of, layout_of, valid_of
-from ..transform import SpatialTransform
+from ..targets import layout_of
+from ..transform import Context
+from ..warp import WarpTransform
 
 ORDERS = (0, 1, 3)
 
@@ -39,7 +40,7 @@ def affine_matrix(plane_shape, rotate_deg, scale, shear_deg, tx_px, ty_px) -> np
     return np.array([[l11, l10, by], [l01, l00, bx], [0.0, 0.0, 1.0]])
 
 
-class Affine(SpatialTransform):
+class Affine(WarpTransform):
     """Rotate, scale, shift and shear the scene as a rigid camera/scanner motion would.
 
     Model: a 2-D affine map about the image centre, resampled once (spline order 0/1/3)
@@ -124,33 +125,10 @@ class Affine(SpatialTransform):
                            params["shear_deg"], params["tx_px"], params["ty_px"])
         return geometry.embed_2d(m2, lay.spatial_ndim)
 
-    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
-        lay = layout_of(sample, type(self).prefer_volume)
-        nd, shape = lay.spatial_ndim, lay.spatial_shape
-        m = self.matrix(params, sample)
-        sampler = resample.AffineSampler(m, shape, shape)
-        meta = sample.get("meta") or {}
-        valid = valid_of(sample)
-        order = int(params.get("order", 1))
-        out = dict(sample)
-        for name, value in sample.items():
-            if name == "applied":
-                continue
-            kind = kind_of(name)
-            if kind == "image":
-                out[name] = resample.warp_image(value, sampler, spatial_ndim=nd, order=order, meta=meta,
-                                                valid=valid, fill=float(params.get("fill", 0.0)))
-            elif kind == "mask":
-                out[name] = resample.warp_mask(value, sampler, fill_label=int(params.get("mask_fill", 0)))
-            elif kind == "valid":
-                out[name] = resample.warp_valid(value, sampler)
-            elif kind == "field":
-                out[name] = resample.warp_field(value, sampler, spatial_ndim=nd, order=max(order, 1))
-            elif kind in ("bboxes", "keypoints"):
-                if lay.is_volume:
-                    raise UnsupportedInputError(f"{name} are 2-D (x, y); they cannot accompany a volume")
-                fn = geometry.transform_bboxes if kind == "bboxes" else geometry.transform_keypoints
-                out[name] = fn(value, m, shape)
-            elif kind == "meta":
-                out[name] = geometry.update_meta(value, m, nd)
-        return out
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        ctx = super().prepare(sample, params)
+        shape = ctx.layout.spatial_shape
+        ctx.sampler = resample.AffineSampler(self.matrix(params, sample), shape, shape)
+        ctx.order, ctx.fill = int(params.get("order", 1)), float(params.get("fill", 0.0))
+        ctx.mask_fill = int(params.get("mask_fill", 0))
+        return ctx

@@ -7,15 +7,16 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import ParameterError, UnsupportedInputError
-from ..ops import elastic, resample
+from ..ops import elastic
 from ..params import check_choice, check_number, check_range, draw_seed, sample_uniform
-from ..targets import kind_of, layout_of, valid_of
-from ..transform import SpatialTransform
+from ..targets import kind_of, layout_of
+from ..transform import Context
+from ..warp import WarpTransform, require_plane
 
 _BOX_SAMPLES = 16  # points per box side for the deformed-box hull
 
 
-class ElasticDeformation(SpatialTransform):
+class ElasticDeformation(WarpTransform):
     """Smoothly bend the image, as soft tissue deforms or a lens/mount wobbles locally.
 
     Model: free-form deformation with cubic B-splines (Rueckert et al., IEEE TMI 1999):
@@ -92,21 +93,29 @@ class ElasticDeformation(SpatialTransform):
         return elastic.control_grid_field(shape, seed=int(params["seed"]), n_control=int(params["n_control"]),
                                           max_disp_px_per_axis=params["max_disp_px"])
 
-    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
-        lay = layout_of(sample, type(self).prefer_volume)
-        nd, shape = lay.spatial_ndim, lay.spatial_shape
-        out = dict(sample)
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        ctx = super().prepare(sample, params)
         for name in ("bboxes", "keypoints"):
-            if lay.is_volume and name in sample:
-                raise UnsupportedInputError(f"{name} are 2-D (x, y); they cannot accompany a volume")
-        field = self.field(params, shape)
-        if not field.any():  # zero displacement: exact identity
-            for name, value in sample.items():
-                if isinstance(value, np.ndarray):
-                    out[name] = value.copy()
-                elif isinstance(value, dict):
-                    out[name] = dict(value)
-            return out
+            if name in sample:
+                require_plane(ctx, name)
+        points = any(name != "applied" and kind_of(name) in ("bboxes", "keypoints") for name in sample)
+        ctx.field = self.field(params, ctx.layout.spatial_shape)
+        if not ctx.field.any():  # zero displacement: exact identity
+            ctx.unchanged = True
+            return ctx
+        ctx.sampler = elastic.sampler(ctx.field, inplace=not points)  # boxes/points still need the field
+        ctx.order, ctx.fill = int(params.get("order", 1)), float(params.get("fill", 0.0))
+        ctx.mask_fill, ctx.antialias = int(params.get("mask_fill", 0)), False
+        return ctx
+
+    def apply_to_keypoints(self, keypoints: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        return self._keypoints(keypoints, ctx.field, ctx.layout.spatial_shape)
+
+    def apply_to_bboxes(self, bboxes: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        return self._bboxes(bboxes, ctx.field, ctx.layout.spatial_shape)
+
+    def apply_to_meta(self, meta: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict:
+        return dict(meta)
         points = any(name != "applied" and kind_of(name) in ("bboxes", "keypoints") for name in sample)
         sampler = elastic.sampler(field, inplace=not points)  # boxes/points still need the field
         meta = sample.get("meta") or {}

@@ -9,8 +9,9 @@ import numpy as np
 from ..errors import UnsupportedInputError
 from ..ops import geometry
 from ..params import check_range, check_size_px, sample_uniform
-from ..targets import kind_of, layout_of
-from ..transform import SpatialTransform
+from ..targets import layout_of
+from ..transform import Context, SpatialTransform
+from ..warp import require_plane
 
 
 #: no sensor has more pixels along an axis: larger values are refused when the pipeline is built
@@ -78,27 +79,29 @@ class RandomCrop(SpatialTransform):
         m[:n, n] = params["start"]
         return m
 
-    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
-        lay = layout_of(sample, type(self).prefer_volume)
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        ctx = super().prepare(sample, params)
         start, size = params["start"], params["size"]
-        if len(start) != lay.spatial_ndim:
+        if len(start) != ctx.layout.spatial_ndim:
             raise UnsupportedInputError(
-                f"RandomCrop params are for a {len(start)}-D grid, the image is {lay.spatial_ndim}-D"
+                f"RandomCrop params are for a {len(start)}-D grid, the image is {ctx.layout.spatial_ndim}-D"
             )
-        window = tuple(slice(s, s + n) for s, n in zip(start, size))
-        m = self.matrix(params)
-        out = dict(sample)
-        for name, value in sample.items():
-            if name == "applied":
-                continue
-            kind = kind_of(name)
-            if kind in ("image", "mask", "valid", "field"):
-                out[name] = np.ascontiguousarray(value[window])
-            elif kind in ("bboxes", "keypoints"):
-                if lay.is_volume:
-                    raise UnsupportedInputError(f"{name} are 2-D (x, y); they cannot accompany a volume")
-                fn = geometry.transform_bboxes if kind == "bboxes" else geometry.transform_keypoints
-                out[name] = fn(value, m, size)
-            elif kind == "meta":
-                out[name] = geometry.update_meta(value, m, lay.spatial_ndim)
-        return out
+        ctx.window = tuple(slice(s, s + n) for s, n in zip(start, size))
+        ctx.matrix = self.matrix(params)
+        return ctx
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        return np.ascontiguousarray(image[ctx.window])
+
+    apply_to_mask = apply_to_valid = apply_to_field = apply_to_image
+
+    def apply_to_bboxes(self, bboxes: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        require_plane(ctx, "bboxes")
+        return geometry.transform_bboxes(bboxes, ctx.matrix, params["size"])
+
+    def apply_to_keypoints(self, keypoints: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        require_plane(ctx, "keypoints")
+        return geometry.transform_keypoints(keypoints, ctx.matrix, params["size"])
+
+    def apply_to_meta(self, meta: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict:
+        return geometry.update_meta(meta, ctx.matrix, ctx.layout.spatial_ndim)

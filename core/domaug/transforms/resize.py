@@ -7,10 +7,11 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import ParameterError, UnsupportedInputError
-from ..ops import geometry, resample
+from ..ops import resample
 from ..params import MAX_AXIS_PX, check_choice, check_range, check_size_px, sample_uniform
-from ..targets import kind_of, layout_of, valid_of
-from ..transform import SpatialTransform
+from ..targets import layout_of
+from ..transform import Context
+from ..warp import WarpTransform
 
 
 #: bounds against giant allocations from a parameter (or a crafted manifest in replay)
@@ -28,7 +29,7 @@ def _check_output_size(size) -> None:
                                     f"{MAX_OUTPUT_PIXELS} pixels")
 
 
-class Resize(SpatialTransform):
+class Resize(WarpTransform):
     """Resample to a coarser or finer grid over the same footprint (a different GSD or voxel size).
 
     Model: edge-aligned resampling (the image bounds stay put). Shrinking integrates
@@ -80,41 +81,13 @@ class Resize(SpatialTransform):
         _check_output_size(size)
         return {"size": size, "order": self.order, "antialias": self.antialias}
 
-    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
-        lay = layout_of(sample, type(self).prefer_volume)
-        nd, shape, size = lay.spatial_ndim, lay.spatial_shape, tuple(params["size"])
-        if len(size) != nd:
-            raise UnsupportedInputError(f"Resize params are for a {len(size)}-D grid, the image is {nd}-D")
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        ctx = super().prepare(sample, params)
+        shape, size = ctx.layout.spatial_shape, tuple(params["size"])
+        if len(size) != len(shape):
+            raise UnsupportedInputError(f"Resize params are for a {len(size)}-D grid, the image is {len(shape)}-D")
         _check_output_size(size)
-        order, antialias = int(params.get("order", 1)), bool(params.get("antialias", True))
-        sampler = resample.AffineSampler.rescaling(shape, size)
-        m = sampler.out_to_in
-        meta = sample.get("meta") or {}
-        valid = valid_of(sample)
-        min_box = min(1.0, min(o / i for o, i in zip(size[-2:], shape[-2:])))
-        out = dict(sample)
-        for name, value in sample.items():
-            if name == "applied":
-                continue
-            kind = kind_of(name)
-            if kind == "image":
-                out[name] = resample.warp_image(value, sampler, spatial_ndim=nd, order=order, meta=meta,
-                                                valid=valid, antialias=antialias)
-            elif kind == "mask":
-                out[name] = resample.warp_mask(value, sampler)
-            elif kind == "valid":
-                out[name] = resample.warp_valid(value, sampler)
-            elif kind == "field":
-                out[name] = resample.warp_field(value, sampler, spatial_ndim=nd, order=max(order, 1),
-                                                antialias=antialias)
-            elif kind == "bboxes":
-                if lay.is_volume:
-                    raise UnsupportedInputError(f"{name} are 2-D (x, y); they cannot accompany a volume")
-                out[name] = geometry.transform_bboxes(value, m, size, min_size=min_box)
-            elif kind == "keypoints":
-                if lay.is_volume:
-                    raise UnsupportedInputError(f"{name} are 2-D (x, y); they cannot accompany a volume")
-                out[name] = geometry.transform_keypoints(value, m, size)
-            elif kind == "meta":
-                out[name] = geometry.update_meta(value, m, nd)
-        return out
+        ctx.sampler = resample.AffineSampler.rescaling(shape, size)
+        ctx.order, ctx.antialias = int(params.get("order", 1)), bool(params.get("antialias", True))
+        ctx.min_box = min(1.0, min(o / i for o, i in zip(size[-2:], shape[-2:])))
+        return ctx
