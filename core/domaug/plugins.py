@@ -32,8 +32,10 @@ ENTRY_POINT_GROUP = "domaug"
 
 #: plugin name → distribution label ("domaug-medical 0.1.0", "domaug", "module my.mod")
 owners: dict[str, str] = {}
-#: entry-point name → error message, for plugins that failed to load
+#: plugin name → what went wrong with it (failed to load, a hook that raised, a bad item)
 plugin_errors: dict[str, str] = {}
+#: hook name → plugins whose hook already ran
+_collected: dict[str, set[str]] = {}
 _builtins_loaded = False
 _all_loaded = False
 
@@ -88,9 +90,7 @@ def _load_entry_point(ep) -> None:
     except Exception as exc:  # a broken plugin must not break the others
         if pm.get_plugin(ep.name) is not None:
             pm.unregister(name=ep.name)
-        message = f"plugin {ep.name!r} from {dist} failed to load: {type(exc).__name__}: {exc}"
-        plugin_errors[ep.name] = message
-        warnings.warn(f"domaug: {message}", stacklevel=3)
+        report_broken(ep.name, f"plugin {ep.name!r} from {dist} failed to load: {type(exc).__name__}: {exc}")
         return
     owners[ep.name] = dist
 
@@ -147,3 +147,67 @@ def register_table(register: Any, table: Mapping[str, str]) -> None:
         if not class_name:
             raise PluginError(f"transform {name!r}: {ref!r} is not 'module:Class'")
         register(getattr(importlib.import_module(module_name), class_name), name=name)
+
+
+# -- collecting what plugins offer: one failure policy for every hook --------------------
+def namespace_of(plugin_name: str) -> str:
+    """The namespace a plugin's items get (its entry-point name; a module's last part)."""
+    return plugin_name.rsplit(".", 1)[-1]
+
+
+def report_broken(plugin_name: str, message: str) -> None:
+    """Record what went wrong with one plugin (shown by ``domaug plugins``) and warn once."""
+    key = namespace_of(plugin_name)
+    previous = plugin_errors.get(key)
+    if previous is not None and message in previous:
+        return
+    plugin_errors[key] = message if previous is None else f"{previous}; {message}"
+    warnings.warn(f"domaug: {message}", stacklevel=4)
+
+
+def _hookimpls(hook: str, fresh_only: bool) -> list[tuple[Any, str]]:
+    done = _collected.setdefault(hook, set())
+    found = []
+    for impl in getattr(pm.hook, hook).get_hookimpls():
+        if fresh_only and impl.plugin_name in done:
+            continue
+        done.add(impl.plugin_name)
+        found.append((impl, owners.get(impl.plugin_name, impl.plugin_name)))
+    return found
+
+
+def collect(hook: str, add: Any, *, again: bool = False) -> None:
+    """Run ``hook`` of every loaded plugin not yet asked (every one with ``again``), with a
+    ``register`` callback.
+
+    ``add(plugin_name, owner, *args, **kwargs)`` checks and stores one item (a transform, a
+    format, a target, a demo) and raises to refuse it. The one failure policy: a refused
+    item, or a hook that raises (a module that fails to import), is reported with the
+    plugin's distribution (:func:`report_broken`) and skipped; every other item of every
+    plugin, that plugin's own included, still registers.
+    """
+    for impl, owner in _hookimpls(hook, fresh_only=not again):
+        plugin = impl.plugin_name
+
+        def register(*args: Any, _plugin: str = plugin, _owner: str = owner, **kwargs: Any) -> None:
+            try:
+                add(_plugin, _owner, *args, **kwargs)
+            except Exception as exc:  # one bad item must not stop the others
+                report_broken(_plugin, f"{_owner} registered a bad item in {hook}: {type(exc).__name__}: {exc}")
+
+        _run_hook(impl, owner, hook, register=register)
+
+
+def call_each(hook: str, **kwargs: Any) -> None:
+    """Call ``hook`` of every loaded plugin (e.g. ``register_commands(cli=...)``), same policy."""
+    for impl, owner in _hookimpls(hook, fresh_only=False):
+        _run_hook(impl, owner, hook, **kwargs)
+
+
+def _run_hook(impl: Any, owner: str, hook: str, **kwargs: Any) -> None:
+    try:
+        impl.function(**kwargs)
+    except Exception as exc:  # a broken plugin must not break the others
+        what = hook.removeprefix("register_")
+        report_broken(impl.plugin_name, f"plugin {namespace_of(impl.plugin_name)!r} from {owner} "
+                                        f"failed to register its {what}: {type(exc).__name__}: {exc}")

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from . import plugins
 from .errors import RegistrationError, UnknownTransformError
+from . import transform as _contract
 from .transform import Transform
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
@@ -21,7 +22,8 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 _classes: dict[str, type[Transform]] = {}
 _owner_of: dict[str, str] = {}
 _name_of: dict[type, str] = {}
-_collected: set[str] = set()
+#: names two plugins claim → the error naming both (asking for one of them raises it)
+_contested: dict[str, str] = {}
 
 
 def _add(cls: Any, name: str | None, owner: str, namespace: str) -> type[Transform]:
@@ -56,27 +58,18 @@ def _add(cls: Any, name: str | None, owner: str, namespace: str) -> type[Transfo
     return cls
 
 
+def _add_from_plugin(plugin: str, owner: str, cls: Any, name: str | None = None) -> None:
+    try:
+        _add(cls, name, owner, plugins.namespace_of(plugin))
+    except RegistrationError as exc:
+        if name is not None and "claimed twice" in str(exc):
+            _contested[name] = str(exc)
+        raise
+
+
 def _collect() -> None:
-    """Ask every newly registered plugin for its transforms, attributing each to its owner."""
-    for impl in plugins.pm.hook.register_transforms.get_hookimpls():
-        if impl.plugin_name in _collected:
-            continue
-        _collected.add(impl.plugin_name)
-        owner = plugins.owners.get(impl.plugin_name, impl.plugin_name)
-        namespace = impl.plugin_name.rsplit(".", 1)[-1]
-
-        def register(cls: Any, name: str | None = None, _owner: str = owner, _ns: str = namespace) -> None:
-            _add(cls, name, _owner, _ns)
-
-        try:
-            impl.function(register=register)
-        except RegistrationError:
-            raise  # a name claimed twice or a non-transform: the user must see it
-        except Exception as exc:  # a plugin whose transform module fails must not break the others
-            message = f"plugin {namespace!r} from {owner} failed to register its transforms: " \
-                      f"{type(exc).__name__}: {exc}"
-            plugins.plugin_errors[namespace] = message
-            warnings.warn(f"domaug: {message}", stacklevel=3)
+    """Ask every newly loaded plugin for its transforms (one failure policy: :func:`plugins.collect`)."""
+    plugins.collect("register_transforms", _add_from_plugin)
 
 
 def _ensure(namespace: str | None) -> None:
@@ -119,14 +112,19 @@ def registered_name(cls: type) -> str | None:
     return _name_of.get(cls)
 
 
+_contract.set_namer(registered_name)
+
+
 def get_transform_class(name: str) -> type[Transform]:
     """The class registered under ``name``; loads its plugin on first use."""
-    if name in _classes:
+    if name in _classes and name not in _contested:
         return _classes[name]
     namespace = name.split(".", 1)[0] if "." in name else None
     _ensure(namespace)
     if name not in _classes:
         _ensure(None)
+    if name in _contested:
+        raise RegistrationError(f"{_contested[name]}; uninstall one or disable it with DOMAUG_DISABLE_PLUGINS")
     if name not in _classes:
         close = difflib.get_close_matches(name, list(_classes), n=3, cutoff=0.6)
         if not close:
@@ -159,15 +157,3 @@ def owner_of(name: str) -> str:
     """The distribution (or module) that registered ``name``."""
     get_transform_class(name)
     return _owner_of[name]
-
-
-def collected_register(hook_name: str) -> Callable[[Callable[[str, Any], None]], None]:
-    """Run hook ``hook_name`` on every plugin, giving each a register callback that knows the owner."""
-
-    def run(add: Callable[[str, Any], None]) -> None:
-        plugins.load_plugins()
-        for impl in getattr(plugins.pm.hook, hook_name).get_hookimpls():
-            owner = plugins.owners.get(impl.plugin_name, impl.plugin_name)
-            impl.function(register=lambda *a, _o=owner, **k: add(_o, *a, **k))
-
-    return run

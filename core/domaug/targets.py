@@ -11,15 +11,19 @@ A sample is what users pass as keywords (``t(image=..., mask=..., meta=...)``):
 - ``meta``: domain facts (``spacing``, ``band_names``, ``wavelengths_nm``, ``bit_depth``,
   ``transform``, ``crs``, ``nodata``, ``modality``, ``spatial_ndim``, ``valid_range``)
 
-Plugins can declare further target names with :func:`register_target`.
+The core knows the kinds and the generic names; domain targets (``depth``,
+``transmission``, ``cloud_mask``...) are declared by their plugins through the
+``register_targets`` hook (or by users with :func:`register_target`), with an optional
+check of their values.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Callable, Mapping, NamedTuple
 
 import numpy as np
 
+from . import plugins
 from .errors import TargetError
 
 #: Target name → kind. Kinds decide how spatial transforms move a target.
@@ -35,6 +39,8 @@ TARGET_KINDS: dict[str, str] = {
     "shadow_mask": "mask",
     "meta": "meta",
 }
+#: target name → check(name, value) raising TargetError, declared with the target
+TARGET_CHECKS: dict[str, Callable[[str, Any], None]] = {}
 KINDS = ("image", "mask", "bboxes", "keypoints", "field", "valid", "meta")
 #: Keys the library adds to outputs; accepted on input and passed through.
 PASSTHROUGH = ("applied",)
@@ -42,14 +48,25 @@ PASSTHROUGH = ("applied",)
 SUPPORTED_DTYPES = (np.uint8, np.uint16, np.int16, np.float32, np.float64)
 
 
-def register_target(name: str, kind: str) -> None:
-    """Declare a new target name (e.g. ``"lesion_mask"``) and its kind."""
+def register_target(name: str, kind: str, check: Callable[[str, Any], None] | None = None) -> None:
+    """Declare a new target name (e.g. ``"lesion_mask"``), its kind, and optionally
+    ``check(name, value)`` raising :class:`TargetError` for values that make no sense."""
     if kind not in KINDS:
         raise TargetError(f"target kind must be one of {KINDS}, got {kind!r}")
     existing = TARGET_KINDS.get(name)
     if existing is not None and existing != kind:
         raise TargetError(f"target {name!r} is already declared as {existing!r}")
     TARGET_KINDS[name] = kind
+    if check is not None:
+        TARGET_CHECKS[name] = check
+
+
+def _collect_plugin_targets() -> bool:
+    """Load the plugins and ask them for their targets; True when new names came."""
+    before = len(TARGET_KINDS)
+    plugins.load_plugins()
+    plugins.collect("register_targets", lambda _plugin, _owner, *args, **kw: register_target(*args, **kw))
+    return len(TARGET_KINDS) > before
 
 
 def kind_of(name: str) -> str:
@@ -58,6 +75,8 @@ def kind_of(name: str) -> str:
         return TARGET_KINDS[name]
     if name.endswith("_mask"):
         return "mask"
+    if _collect_plugin_targets() and name in TARGET_KINDS:
+        return TARGET_KINDS[name]
     import difflib
 
     close = difflib.get_close_matches(name, list(TARGET_KINDS), n=3)
@@ -136,57 +155,94 @@ def validate_sample(targets: Mapping[str, Any]) -> dict[str, Any]:
         if name in PASSTHROUGH:
             sample[name] = list(value)
             continue
-        kind = kind_of(name)
-        if value is None:
+        kind = kind_of(name)  # an unknown name is refused even when its value is None
+        if value is not None:
+            sample[name] = _as_target(name, kind, value)
+    _check_image(sample["image"])
+    spatial_shape = layout_of(sample).spatial_shape
+    for name, value in sample.items():
+        if name in PASSTHROUGH or name == "image":
             continue
-        if kind == "meta":
-            if not isinstance(value, Mapping):
-                raise TargetError(f"meta must be a dict, got {type(value).__name__}")
-            sample[name] = dict(value)
-            continue
-        if not isinstance(value, np.ndarray):
-            if kind in ("bboxes", "keypoints"):
-                value = np.asarray(value, dtype=np.float64)
-            else:
-                raise TargetError(f"{name} must be a numpy array, got {type(value).__name__}")
-        sample[name] = value
-    image = sample["image"]
+        _CHECKS[kind_of(name)](name, value, spatial_shape)
+        check = TARGET_CHECKS.get(name)
+        if check is not None:
+            check(name, value)
+    return sample
+
+
+def _as_target(name: str, kind: str, value: Any) -> Any:
+    """The value as the sample holds it: meta a fresh dict, points an array, the rest arrays."""
+    if kind == "meta":
+        if not isinstance(value, Mapping):
+            raise TargetError(f"meta must be a dict, got {type(value).__name__}")
+        return dict(value)
+    if isinstance(value, np.ndarray):
+        return value
+    if kind in ("bboxes", "keypoints"):
+        return np.asarray(value, dtype=np.float64)
+    raise TargetError(f"{name} must be a numpy array, got {type(value).__name__}")
+
+
+def _check_image(image: np.ndarray) -> None:
     if image.dtype.type not in SUPPORTED_DTYPES:
         raise TargetError(
             f"image dtype must be one of uint8, uint16, int16, float32, float64, got {image.dtype}"
         )
     if image.size == 0:
         raise TargetError(f"image is empty (shape {image.shape})")
-    lay = layout_of(sample)
-    for name, value in sample.items():
-        if name in PASSTHROUGH or name == "image":
-            continue
-        kind = kind_of(name)
-        if kind in ("mask", "field", "valid"):
-            if value.shape != lay.spatial_shape:
-                raise TargetError(
-                    f"{name} must have the image's spatial shape {lay.spatial_shape}, got {value.shape}"
-                )
-            if kind == "mask" and not np.issubdtype(value.dtype, np.integer) and value.dtype != bool:
-                raise TargetError(f"{name} must be an integer label map, got dtype {value.dtype}")
-            if kind == "valid" and value.dtype != bool:
-                raise TargetError(f"valid must be a boolean array, got dtype {value.dtype}")
-            if name == "depth":
-                bad = ~(value >= 0)  # NaN compares False: counted as bad too
-                if bad.any():
-                    raise TargetError(
-                        f"depth has {int(bad.sum())} NaN or negative pixels; give unknown depth "
-                        "(e.g. sky) a large distance such as 1e4 m"
-                    )
-        elif kind == "bboxes":
-            if value.ndim != 2 or (value.shape[0] and value.shape[1] < 4):
-                raise TargetError(f"bboxes must be N×(4+k) xyxy, got shape {value.shape}")
-            if value.size and not np.isfinite(value[:, :4]).all():
-                raise TargetError("bboxes contain NaN or infinite coordinates")
-        elif kind == "keypoints":
-            if value.ndim != 2 or (value.shape[0] and value.shape[1] < 2):
-                raise TargetError(f"keypoints must be N×(2+k) xy, got shape {value.shape}")
-    return sample
+
+
+def _check_grid(name: str, value: np.ndarray, spatial_shape: tuple[int, ...]) -> None:
+    if value.shape != spatial_shape:
+        raise TargetError(f"{name} must have the image's spatial shape {spatial_shape}, got {value.shape}")
+
+
+def _check_mask(name: str, value: np.ndarray, spatial_shape: tuple[int, ...]) -> None:
+    _check_grid(name, value, spatial_shape)
+    if not np.issubdtype(value.dtype, np.integer) and value.dtype != bool:
+        raise TargetError(f"{name} must be an integer label map, got dtype {value.dtype}")
+
+
+def _check_valid(name: str, value: np.ndarray, spatial_shape: tuple[int, ...]) -> None:
+    _check_grid(name, value, spatial_shape)
+    if value.dtype != bool:
+        raise TargetError(f"valid must be a boolean array, got dtype {value.dtype}")
+
+
+def _check_bboxes(name: str, value: np.ndarray, spatial_shape: tuple[int, ...]) -> None:
+    if value.ndim != 2 or (value.shape[0] and value.shape[1] < 4):
+        raise TargetError(f"bboxes must be N×(4+k) xyxy, got shape {value.shape}")
+    if value.size and not np.isfinite(value[:, :4]).all():
+        raise TargetError("bboxes contain NaN or infinite coordinates")
+
+
+def _check_keypoints(name: str, value: np.ndarray, spatial_shape: tuple[int, ...]) -> None:
+    if value.ndim != 2 or (value.shape[0] and value.shape[1] < 2):
+        raise TargetError(f"keypoints must be N×(2+k) xy, got shape {value.shape}")
+
+
+def _no_check(name: str, value: Any, spatial_shape: tuple[int, ...]) -> None:
+    return None
+
+
+#: kind → the shape/dtype check of one target of that kind
+_CHECKS: dict[str, Callable[[str, Any, tuple[int, ...]], None]] = {
+    "mask": _check_mask, "field": _check_grid, "valid": _check_valid, "bboxes": _check_bboxes,
+    "keypoints": _check_keypoints, "meta": _no_check, "image": _no_check,
+}
+
+
+def check_depth(name: str, depth: np.ndarray) -> None:
+    """Depth is a distance in metres: no NaN, nothing negative."""
+    bad = ~(depth >= 0)  # NaN compares False: counted as bad too
+    if bad.any():
+        raise TargetError(
+            f"depth has {int(bad.sum())} NaN or negative pixels; give unknown depth "
+            "(e.g. sky) a large distance such as 1e4 m"
+        )
+
+
+TARGET_CHECKS["depth"] = check_depth
 
 
 def valid_of(sample: Mapping[str, Any]) -> np.ndarray | None:

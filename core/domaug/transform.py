@@ -24,7 +24,7 @@ from typing import Any, Callable, ClassVar, Mapping
 import numpy as np
 
 from .dtypes import finish
-from .errors import UnsupportedInputError
+from .errors import RegistrationError, UnsupportedInputError
 from .params import check_probability
 from .plain import plain
 from .targets import KINDS, Layout, kind_of, layout_of, validate_sample, valid_of
@@ -72,17 +72,19 @@ def as_generator(rng: Any) -> np.random.Generator:
     return np.random.default_rng(rng)
 
 
-def _registry() -> Any:
-    """The registry module (imported on first use: it imports this module)."""
-    global _REGISTRY
-    if _REGISTRY is None:
-        from . import registry
-
-        _REGISTRY = registry
-    return _REGISTRY
+def _unnamed(cls: type) -> str | None:
+    return None
 
 
-_REGISTRY: Any = None
+#: How a class finds its registry name. The registry sits above the contract and installs
+#: its lookup here when it is imported (``import domaug`` always imports it).
+_namer: Callable[[type], str | None] = _unnamed
+
+
+def set_namer(namer: Callable[[type], str | None]) -> None:
+    """Install the registry's class → name lookup (called by :mod:`domaug.registry`)."""
+    global _namer
+    _namer = namer
 
 
 class Transform:
@@ -223,13 +225,11 @@ class Transform:
 
     # -- naming and serialization ----------------------------------------------------
     def name_for_errors(self) -> str:
-        return _registry().registered_name(type(self)) or type(self).__name__
+        return _namer(type(self)) or type(self).__name__
 
     def name_for_records(self) -> str:
-        name = _registry().registered_name(type(self))
+        name = _namer(type(self))
         if name is None:
-            from .errors import RegistrationError
-
             raise RegistrationError(
                 f"{type(self).__qualname__} is not registered; decorate it with "
                 "@domaug.register_transform so that its draws can be recorded and replayed"

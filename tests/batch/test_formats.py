@@ -236,7 +236,7 @@ def test_priority_breaks_sniff_ties(tmp_path):
     tifffile.imwrite(tmp_path / "x.tif", np.zeros((4, 4), np.uint8))
     assert registry.choose(tmp_path / "x.tif").name == "tiff"
     registry.formats()
-    registry._add("test", FancyTIFF())
+    registry._add("test", "test", FancyTIFF())
     try:
         assert registry.choose(tmp_path / "x.tif").name == "fancy-tiff-test"
     finally:

@@ -15,7 +15,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "plugins"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("site")
-    for name in ("acme", "broken", "clash", "halfbroken"):
+    for name in ("acme", "broken", "clash", "halfbroken", "faulty"):
         cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
                "--disable-pip-version-check", "--target", str(target / name), str(FIXTURES / name)]
         result = subprocess.run(cmd, capture_output=True, text=True)
@@ -72,11 +72,48 @@ def test_broken_plugin_is_reported_with_its_distribution_and_others_still_work(s
     assert "a_module_that_does_not_exist" in result.stderr
 
 
-def test_two_plugins_claiming_one_name_is_an_error_naming_both(site):
-    result = run(site, "import domaug; domaug.list_transforms()", plugins=("acme", "clash"))
-    assert result.returncode != 0
-    assert "acme.Sepia" in result.stderr
-    assert "acme-augment 0.1.0" in result.stderr and "clash-augment 0.1.0" in result.stderr
+def test_two_plugins_claiming_one_name_is_reported_naming_both_and_the_name_refuses(site):
+    listed = run(site, "import domaug; print(len(domaug.list_transforms('core')))", plugins=("acme", "clash"))
+    assert listed.returncode == 0, listed.stderr  # the other transforms still work
+    assert "acme.Sepia" in listed.stderr
+    assert "acme-augment 0.1.0" in listed.stderr and "clash-augment 0.1.0" in listed.stderr
+    asked = run(site, "import domaug; domaug.list_transforms(); domaug.get_transform('acme.Sepia')",
+                plugins=("acme", "clash"))
+    assert asked.returncode != 0  # never a silent pick of one of the two
+    assert "claimed twice" in asked.stderr and "clash-augment 0.1.0" in asked.stderr
+
+
+def test_a_plugin_whose_every_hook_raises_breaks_nothing_else(site, tmp_path):
+    code = (
+        "import warnings, numpy as np, domaug\n"
+        "from domaug.formats import registry as formats\n"
+        "from domaug.cli.demo_cmd import collect_demos\n"
+        "from domaug.plugins import plugin_errors\n"
+        "from domaug.targets import kind_of\n"
+        "print(domaug.get_transform('acme.Sepia')(image=np.full((2, 2, 3), 9, np.uint8), rng=0)['image'].shape)\n"
+        "print(domaug.get_transform('faulty.Dim')(image=np.full((2, 2), 9, np.uint8))['image'].tolist())\n"
+        "print(sorted(f.name for f in formats.formats()))\n"
+        "try:\n    kind_of('elevation')\nexcept domaug.TargetError as e:\n    print('refused', 'elevation' in str(e))\n"
+        "print(sorted(d.name for d in collect_demos()[0]))\n"
+        "print(plugin_errors['faulty'])\n"
+    )
+    result = run(site, code, plugins=("acme", "faulty"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "(2, 2, 3)" and lines[1] == "[[4, 4], [4, 4]]"  # acme's and faulty's good item
+    assert "png" in lines[2] and "tiff" in lines[2]
+    assert lines[3] == "refused True"  # an unknown target asks every plugin, then is refused clearly
+    assert "core" in lines[4]
+    report = lines[5]
+    for hook in ("transforms", "formats", "targets", "demos"):
+        assert f"failed to register its {hook}: RuntimeError: {hook} hook exploded" in report
+    assert "faulty-augment 0.1.0" in report and "faulty.NotATransform" not in result.stdout
+    assert "not a subclass of domaug.Transform" in report  # the bad item, named
+    # plugin commands are added for a command the core does not know: the CLI still answers clearly
+    cli = subprocess.run([sys.executable, "-m", "domaug", "no-such-command"], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(site / "faulty")})
+    assert "failed to register its commands: RuntimeError: commands hook exploded" in cli.stderr
+    assert "No such command 'no-such-command'" in cli.stderr and "Traceback" not in cli.stderr
 
 
 def test_plugin_failing_at_registration_does_not_break_core_or_others(site):

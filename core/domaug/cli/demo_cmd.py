@@ -51,23 +51,17 @@ def collect_demos() -> tuple[list[Demo], list[str]]:
 
     plugins.load_plugins()
     demos: list[Demo] = []
+
+    def add(plugin: str, owner: str, name: Any, make_inputs: Any, pipeline_dict: Any) -> None:
+        if not callable(make_inputs) or not isinstance(pipeline_dict, dict):
+            raise TypeError(f"register_demos({name!r}): needs make_inputs(folder) and a pipeline dict")
+        clash = next((d for d in demos if d.name == str(name)), None)
+        if clash is not None:
+            raise ValueError(f"demo {name!r}: the name is taken by {clash.owner}")
+        demos.append(Demo(str(name), owner, make_inputs, pipeline_dict))
+
+    plugins.collect("register_demos", add, again=True)
     problems = [f"skipped: {message}" for message in plugins.plugin_errors.values()]
-    for impl in plugins.pm.hook.register_demos.get_hookimpls():
-        owner = plugins.owners.get(impl.plugin_name, impl.plugin_name)
-
-        def register(name, make_inputs, pipeline_dict, _owner=owner):
-            if not callable(make_inputs) or not isinstance(pipeline_dict, dict):
-                raise TypeError(f"register_demos({name!r}): needs make_inputs(folder) and a pipeline dict")
-            clash = next((d for d in demos if d.name == str(name)), None)
-            if clash is not None:
-                problems.append(f"skipped: demo {name!r} of {_owner}: the name is taken by {clash.owner}")
-                return
-            demos.append(Demo(str(name), _owner, make_inputs, pipeline_dict))
-
-        try:
-            impl.function(register=register)
-        except Exception as exc:  # one broken plugin must not stop the others
-            problems.append(f"skipped: {owner}: register_demos failed: {type(exc).__name__}: {exc}")
     demos.sort(key=lambda d: (d.name != "core", d.name))
     return demos, problems
 

@@ -40,10 +40,10 @@ def cli():
 
 
 def _add_plugin_commands() -> None:
-    from ..plugins import load_plugins, pm
+    from ..plugins import call_each, load_plugins
 
     load_plugins()
-    pm.hook.register_commands(cli=cli)
+    call_each("register_commands", cli=cli)
 
 
 def main(argv=None) -> None:

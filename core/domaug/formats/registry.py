@@ -21,7 +21,7 @@ _owners: dict[str, str] = {}
 _collected = False
 
 
-def _add(owner: str, fmt: Format) -> None:
+def _add(plugin: str, owner: str, fmt: Format) -> None:
     if isinstance(fmt, type) and issubclass(fmt, Format):
         fmt = fmt()
     if not isinstance(fmt, Format):
@@ -43,9 +43,10 @@ def formats() -> list[Format]:
     """Every registered format (loads the plugins on first use)."""
     global _collected
     if not _collected:
-        from ..registry import collected_register
+        from .. import plugins
 
-        collected_register("register_formats")(_add)
+        plugins.load_plugins()
+        plugins.collect("register_formats", _add)
         _collected = True
     return list(_formats)
 
