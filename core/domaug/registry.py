@@ -126,17 +126,26 @@ def get_transform_class(name: str) -> type[Transform]:
     if name in _contested:
         raise RegistrationError(f"{_contested[name]}; uninstall one or disable it with DOMAUG_DISABLE_PLUGINS")
     if name not in _classes:
-        close = difflib.get_close_matches(name, list(_classes), n=3, cutoff=0.6)
-        if not close:
-            tail = name.rsplit(".", 1)[-1].lower()
-            close = [n for n in _classes if n.rsplit(".", 1)[-1].lower() == tail][:3]
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        broken = plugins.plugin_errors.get(namespace or "")
-        extra = f" ({broken})" if broken else ""
-        if namespace and not broken and not any(n.startswith(namespace + ".") for n in _classes):
-            extra = f" (no installed plugin provides the {namespace!r} namespace)"
-        raise UnknownTransformError(f"unknown transform {name!r}{extra}{hint}")
+        raise UnknownTransformError(f"unknown transform {name!r}{_why_unknown(namespace)}{_did_you_mean(name)}")
     return _classes[name]
+
+
+def _did_you_mean(name: str) -> str:
+    close = difflib.get_close_matches(name, list(_classes), n=3, cutoff=0.6)
+    if not close:
+        tail = name.rsplit(".", 1)[-1].lower()
+        close = [n for n in _classes if n.rsplit(".", 1)[-1].lower() == tail][:3]
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def _why_unknown(namespace: str | None) -> str:
+    """The plugin's failure, or that no plugin provides the namespace; "" when neither."""
+    broken = plugins.plugin_errors.get(namespace or "")
+    if broken:
+        return f" ({broken})"
+    if namespace and not any(n.startswith(namespace + ".") for n in _classes):
+        return f" (no installed plugin provides the {namespace!r} namespace)"
+    return ""
 
 
 def get_transform(name: str, **params: Any) -> Transform:

@@ -114,24 +114,34 @@ def layout_of(sample: Mapping[str, Any], prefer_volume: bool = False) -> Layout:
         return Layout(3, True, shape[:3], shape[3])
     if ndim != 3:
         raise TargetError(f"image must be 2-D, 3-D or 4-D, got shape {shape}")
-    meta = sample.get("meta")
-    declared = None
-    if meta:
-        declared = meta.get("spatial_ndim")
-        if declared is None and meta.get("spacing") is not None and len(meta["spacing"]) == 3:
-            declared = 3
-    if declared is None and len(sample) > 1:
-        for name, value in sample.items():
-            if name == "image" or not isinstance(value, np.ndarray):
-                continue
-            if value.shape == shape and _kind_or_none(name) in ("mask", "field", "valid"):
-                declared = 3
-                break
+    declared = _declared_spatial_ndim(sample.get("meta"))
+    if declared is None and len(sample) > 1 and _has_full_shape_grid(sample, shape):
+        declared = 3
     if declared is None:
         declared = 3 if prefer_volume else 2
     if declared == 3:
         return Layout(3, False, shape, 1)
     return Layout(2, True, shape[:2], shape[2])
+
+
+def _declared_spatial_ndim(meta: Mapping[str, Any] | None) -> int | None:
+    """What meta says: ``spatial_ndim``, else 3 for a 3-entry ``spacing``; None when silent."""
+    if not meta:
+        return None
+    declared = meta.get("spatial_ndim")
+    if declared is None and meta.get("spacing") is not None and len(meta["spacing"]) == 3:
+        declared = 3
+    return declared
+
+
+def _has_full_shape_grid(sample: Mapping[str, Any], shape: tuple[int, ...]) -> bool:
+    """True when a mask, field or valid target has the image's full 3-D shape (so: a volume)."""
+    for name, value in sample.items():
+        if name == "image" or not isinstance(value, np.ndarray):
+            continue
+        if value.shape == shape and _kind_or_none(name) in ("mask", "field", "valid"):
+            return True
+    return False
 
 
 def _kind_or_none(name: str) -> str | None:

@@ -151,6 +151,27 @@ def _write_report(path: Path, results: list[Result]) -> None:
     path.write_text(json.dumps(list(entries.values()), indent=2) + "\n")
 
 
+def _selected(only: str | None) -> tuple[list[Demo], list[str]]:
+    """The demos asked for (all by default) and the problems to report, unknown names included."""
+    demos, problems = collect_demos()
+    if only:
+        wanted = {n.strip() for n in only.split(",") if n.strip()}
+        missing = wanted - {d.name for d in demos}
+        problems += [f"skipped: no installed plugin offers a demo named {n!r}" for n in sorted(missing)]
+        demos = [d for d in demos if d.name in wanted]
+    return demos, problems
+
+
+def _echo_result(result: Result, out: Path) -> None:
+    if result.ok:
+        click.echo(f"{result.name:<12} ok      {result.outputs} outputs in {result.seconds:.1f} s "
+                   f"({result.engine}) -> {out / result.name}/")
+        return
+    problems = list(dict.fromkeys(result.problems))
+    more = f" (+{len(problems) - 3} more in demo.json)" if len(problems) > 3 else ""
+    click.echo(f"{result.name:<12} FAILED  {'; '.join(problems[:3])}{more}", err=True)
+
+
 @click.command("demo")
 @click.option("--out", "out_dir", default="demo-out", type=click.Path(file_okay=False), show_default=True,
               help="Folder for inputs, outputs, manifests and preview sheets.")
@@ -167,25 +188,14 @@ def command(out_dir, seed, workers, only):
     if not (out / "demo.json").exists():  # marks OUT as a demo folder (its domains may be redone)
         (out / "demo.json").write_text("[]\n")
     workers = workers or max(1, min(2, os.cpu_count() or 1))
-    demos, problems = collect_demos()
-    if only:
-        wanted = {n.strip() for n in only.split(",") if n.strip()}
-        missing = wanted - {d.name for d in demos}
-        problems += [f"skipped: no installed plugin offers a demo named {n!r}" for n in sorted(missing)]
-        demos = [d for d in demos if d.name in wanted]
+    demos, problems = _selected(only)
     for line in problems:
         click.echo(line, err=True)
     results = []
     for demo in demos:
         result = run_demo(demo, out, seed=seed, workers=workers)
         results.append(result)
-        if result.ok:
-            click.echo(f"{demo.name:<12} ok      {result.outputs} outputs in {result.seconds:.1f} s "
-                       f"({result.engine}) -> {out / demo.name}/")
-        else:
-            problems = list(dict.fromkeys(result.problems))
-            more = f" (+{len(problems) - 3} more in demo.json)" if len(problems) > 3 else ""
-            click.echo(f"{demo.name:<12} FAILED  {'; '.join(problems[:3])}{more}", err=True)
+        _echo_result(result, out)
     _write_report(out / "demo.json", results)
     sheets = [r.preview for r in results if r.preview is not None]
     click.echo("")

@@ -18,7 +18,6 @@ HEAD_BYTES = 4096
 
 _formats: list[Format] = []
 _owners: dict[str, str] = {}
-_collected = False
 
 
 def _add(plugin: str, owner: str, fmt: Format) -> None:
@@ -40,14 +39,11 @@ def _add(plugin: str, owner: str, fmt: Format) -> None:
 
 
 def formats() -> list[Format]:
-    """Every registered format (loads the plugins on first use)."""
-    global _collected
-    if not _collected:
-        from .. import plugins
+    """Every registered format (loads the plugins on first use; asks plugins loaded since)."""
+    from .. import plugins
 
-        plugins.load_plugins()
-        plugins.collect("register_formats", _add)
-        _collected = True
+    plugins.load_plugins()
+    plugins.collect("register_formats", _add)
     return list(_formats)
 
 
