@@ -111,22 +111,34 @@ def choose_bands(meta: Mapping[str, Any], n_channels: int, bands: Any = None,
     """Channel indices to show: explicit ``bands``, else a composite from ``band_names``."""
     names = [str(n).lower() for n in (meta.get("band_names") or [])]
     if bands is not None:
-        if isinstance(bands, str):
-            bands = [b.strip() for b in bands.split(",") if b.strip()]
-        picked = []
-        for b in bands:
-            if isinstance(b, str) and not b.lstrip("-").isdigit():
-                if b.lower() not in names:
-                    raise ParameterError(f"bands: no band named {b!r} (bands: {', '.join(names) or 'unnamed'})")
-                picked.append(names.index(b.lower()))
-            else:
-                index = int(b)
-                if not -n_channels <= index < n_channels:
-                    raise ParameterError(f"bands: index {index} out of range for {n_channels} bands")
-                picked.append(index % n_channels)
-        if len(picked) not in (1, 3):
-            raise ParameterError(f"bands: give 1 or 3 bands, got {len(picked)}")
-        return tuple(picked)
+        return _explicit_bands(bands, names, n_channels)
+    return _default_bands(names, n_channels, composite)
+
+
+def _explicit_bands(bands: Any, names: Sequence[str], n_channels: int) -> tuple[int, ...]:
+    """The 1 or 3 bands asked for, by (lower-case) name or index, as indices."""
+    if isinstance(bands, str):
+        bands = [b.strip() for b in bands.split(",") if b.strip()]
+    picked = [_band_index(b, names, n_channels) for b in bands]
+    if len(picked) not in (1, 3):
+        raise ParameterError(f"bands: give 1 or 3 bands, got {len(picked)}")
+    return tuple(picked)
+
+
+def _band_index(band: Any, names: Sequence[str], n_channels: int) -> int:
+    """One band given by name (case-insensitive) or by index (negative counts from the end)."""
+    if isinstance(band, str) and not band.lstrip("-").isdigit():
+        if band.lower() not in names:
+            raise ParameterError(f"bands: no band named {band!r} (bands: {', '.join(names) or 'unnamed'})")
+        return names.index(band.lower())
+    index = int(band)
+    if not -n_channels <= index < n_channels:
+        raise ParameterError(f"bands: index {index} out of range for {n_channels} bands")
+    return index % n_channels
+
+
+def _default_bands(names: Sequence[str], n_channels: int, composite: str) -> tuple[int, ...]:
+    """True colour (or NIR-red-green) by name, else the first three non-alpha bands, else one."""
     wanted = ("nir", "red", "green") if composite == "false" else ("red", "green", "blue")
     if all(w in names for w in wanted):
         return tuple(names.index(w) for w in wanted)
@@ -170,42 +182,72 @@ def make_view(sample: Mapping[str, Any], *, bands: Any = None, window: Sequence[
     volume, has_channels = _is_volume(sample)
     n_channels = image.shape[-1] if has_channels else 1
     shown = choose_bands(meta, n_channels, bands, composite) if has_channels else ()
-    invert = str(meta.get("photometric") or meta.get("photometric_interpretation") or "").upper() == "MONOCHROME1"
-    band_label = ""
-    names = list(meta.get("band_names") or [])
-    if has_channels and (bands is not None or n_channels != 3
-                         or (names and [str(n).lower() for n in names] != ["red", "green", "blue"])):
-        band_label = "/".join(str(names[i]) if i < len(names) else f"b{i}" for i in shown) + " "
-    has_window = _first(meta.get("window_center")) is not None and _first(meta.get("window_width"))
-    if window is not None or is_ct(image, meta) or has_window:
-        if window is not None:
-            center, width = (float(x) for x in window)
-        else:
-            center = _first(meta.get("window_center"))
-            width = _first(meta.get("window_width"))
-            if center is None or width is None:
-                center, width = SOFT_TISSUE
+    invert = _inverted(meta)
+    band_label = _band_label(meta, shown, n_channels, bands) if has_channels else ""
+    count = max(len(shown), 1)
+    center_width = _window_of(image, meta, window)
+    if center_width is not None:
+        center, width = center_width
         lo, hi = window_limits(center, width)
-        count = max(len(shown), 1)
         return View(shown, (lo,) * count, (hi,) * count, volume, slices, invert,
                     f"{band_label}window C{center:g} W{width:g}")
     if image.dtype == np.uint8:
-        count = max(len(shown), 1)
         return View(shown, (0.0,) * count, (255.0,) * count, volume, slices, invert, band_label.strip())
-    valid = _valid(sample)
-    planes = [image] if not has_channels else [image[..., i] for i in shown]
-    limits = [percentile_limits(p, low, high, valid) for p in planes]
-    how = "stretch"
-    if bands is None and composite == "true" and len(shown) == 3 and _named_rgb(names, shown):
-        limits = [(min(lo for lo, _ in limits), max(hi for _, hi in limits))] * 3
-        how = "joint stretch"
+    joint = bands is None and composite == "true" and _named_rgb(meta, shown)
+    limits = _stretch_limits(sample, image, shown if has_channels else None, low, high, joint)
+    how = "joint stretch" if joint else "stretch"
     return View(shown, tuple(lo for lo, _ in limits), tuple(hi for _, hi in limits), volume, slices,
                 invert, f"{band_label}{how} {low:g}-{high:g}%")
 
 
-def _named_rgb(names: Sequence[str], shown: Sequence[int]) -> bool:
-    """True when the shown bands are named red, green, blue (a natural-colour composite)."""
-    lower = [str(n).lower() for n in names]
+def _inverted(meta: Mapping[str, Any]) -> bool:
+    """MONOCHROME1: the lowest value is white (shown inverted)."""
+    return str(meta.get("photometric") or meta.get("photometric_interpretation") or "").upper() == "MONOCHROME1"
+
+
+def _band_label(meta: Mapping[str, Any], shown: Sequence[int], n_channels: int, bands: Any) -> str:
+    """The shown bands' names (``"nir/red/green "``), or "" for a plain, unasked-for RGB image."""
+    names = list(meta.get("band_names") or [])
+    plain_rgb = n_channels == 3 and (not names or [str(n).lower() for n in names] == ["red", "green", "blue"])
+    if bands is None and plain_rgb:
+        return ""
+    return "/".join(str(names[i]) if i < len(names) else f"b{i}" for i in shown) + " "
+
+
+def _window_of(image: np.ndarray, meta: Mapping[str, Any], window: Sequence[float] | None
+               ) -> tuple[float, float] | None:
+    """(center, width) of the display window: given, else meta's (the first), else soft tissue for CT;
+    None when the image is not windowed (no window given, not CT, no window in meta)."""
+    has_window = _first(meta.get("window_center")) is not None and _first(meta.get("window_width"))
+    if window is None and not is_ct(image, meta) and not has_window:
+        return None
+    if window is not None:
+        center, width = (float(x) for x in window)
+        return center, width
+    center = _first(meta.get("window_center"))
+    width = _first(meta.get("window_width"))
+    if center is None or width is None:
+        return SOFT_TISSUE
+    return center, width
+
+
+def _stretch_limits(sample: Mapping[str, Any], image: np.ndarray, shown: Sequence[int] | None,
+                    low: float, high: float, joint: bool) -> list[tuple[float, float]]:
+    """(lo, hi) per shown band (or of the whole image when ``shown`` is None): the ``low``/``high``
+    percentiles of the valid pixels; one common range for all when ``joint``."""
+    valid = _valid(sample)
+    planes = [image] if shown is None else [image[..., i] for i in shown]
+    limits = [percentile_limits(p, low, high, valid) for p in planes]
+    if joint:
+        limits = [(min(lo for lo, _ in limits), max(hi for _, hi in limits))] * 3
+    return limits
+
+
+def _named_rgb(meta: Mapping[str, Any], shown: Sequence[int]) -> bool:
+    """True when the three shown bands are named red, green, blue (a natural-colour composite)."""
+    if len(shown) != 3:
+        return False
+    lower = [str(n).lower() for n in (meta.get("band_names") or [])]
     return len(lower) > max(shown) and [lower[i] for i in shown] == ["red", "green", "blue"]
 
 
@@ -312,37 +354,67 @@ def render(sample: Mapping[str, Any], view: View | None = None, *, overlays: boo
     view = view or make_view(sample)
     image = np.asarray(sample["image"])
     volume, has_channels = _is_volume(sample)
-    if bool(view.bands) != has_channels or (view.bands and max(view.bands) >= image.shape[-1]):
+    if not _fits(view, image, has_channels):
         view = make_view(sample)  # a variant whose band layout changed: show it on its own terms
     valid = _valid(sample)
     spacing = (sample.get("meta") or {}).get("spacing")
-    image_planes = _planes(image, view.slices, spacing) if volume else [image]
-    extras: dict[str, list[np.ndarray]] = {}
-    if overlays:
-        for name, value in sample.items():
-            if name in ("image", "applied") or not isinstance(value, np.ndarray):
-                continue
-            try:
-                kind = kind_of(name)
-            except Exception:
-                continue
-            if kind == "mask" and value.shape == image.shape[: image.ndim - int(has_channels)]:
-                extras[name] = _planes(value, view.slices, spacing) if volume else [value]
-    valid_planes = (_planes(valid, view.slices, spacing) if volume else [valid]) if valid is not None else None
-    rendered = []
-    for i, plane in enumerate(image_planes):
-        rgb = _gray_or_rgb(plane, view)
-        for name, planes in extras.items():
-            rgb = overlay_mask(rgb, planes[i], outline=name in outline)
-        if valid_planes is not None:
-            invalid = ~valid_planes[i]
-            rgb = np.where(invalid[..., None], checker(invalid.shape), rgb)
-        if overlays and not volume:
-            if sample.get("bboxes") is not None and np.size(sample["bboxes"]):
-                rgb = draw_boxes(rgb, np.asarray(sample["bboxes"]))
-            if sample.get("keypoints") is not None and np.size(sample["keypoints"]):
-                rgb = draw_keypoints(rgb, np.asarray(sample["keypoints"]))
-        rendered.append(rgb)
+    image_planes = _shown_planes(image, view, spacing, volume)
+    masks = {name: _shown_planes(value, view, spacing, volume)
+             for name, value in _masks(sample, image, has_channels)} if overlays else {}
+    valid_planes = _shown_planes(valid, view, spacing, volume) if valid is not None else None
+    marks = sample if overlays and not volume else None
+    rendered = [_render_plane(plane, view, {name: planes[i] for name, planes in masks.items()},
+                              valid_planes[i] if valid_planes is not None else None, outline, marks)
+                for i, plane in enumerate(image_planes)]
+    return _side_by_side(rendered)
+
+
+def _fits(view: View, image: np.ndarray, has_channels: bool) -> bool:
+    """True when ``view``'s bands exist in ``image`` (a variant may have changed its band layout)."""
+    return bool(view.bands) == has_channels and not (view.bands and max(view.bands) >= image.shape[-1])
+
+
+def _shown_planes(array: np.ndarray, view: View, spacing: Sequence[float] | None, volume: bool
+                  ) -> list[np.ndarray]:
+    """The plane(s) of ``array`` that ``view`` shows: the array itself unless it is a volume."""
+    return _planes(array, view.slices, spacing) if volume else [array]
+
+
+def _masks(sample: Mapping[str, Any], image: np.ndarray, has_channels: bool) -> list[tuple[str, np.ndarray]]:
+    """(name, array) of the sample's mask targets that cover the image pixel for pixel."""
+    found = []
+    for name, value in sample.items():
+        if name in ("image", "applied") or not isinstance(value, np.ndarray):
+            continue
+        try:
+            kind = kind_of(name)
+        except Exception:
+            continue
+        if kind == "mask" and value.shape == image.shape[: image.ndim - int(has_channels)]:
+            found.append((name, value))
+    return found
+
+
+def _render_plane(plane: np.ndarray, view: View, masks: Mapping[str, np.ndarray], valid: np.ndarray | None,
+                  outline: Sequence[str], marks: Mapping[str, Any] | None) -> np.ndarray:
+    """One plane as RGB, with its masks tinted (or outlined), nodata checkered and, from ``marks``
+    (the sample, for 2-D images), boxes and keypoints drawn."""
+    rgb = _gray_or_rgb(plane, view)
+    for name, mask in masks.items():
+        rgb = overlay_mask(rgb, mask, outline=name in outline)
+    if valid is not None:
+        invalid = ~valid
+        rgb = np.where(invalid[..., None], checker(invalid.shape), rgb)
+    if marks is not None:
+        if marks.get("bboxes") is not None and np.size(marks["bboxes"]):
+            rgb = draw_boxes(rgb, np.asarray(marks["bboxes"]))
+        if marks.get("keypoints") is not None and np.size(marks["keypoints"]):
+            rgb = draw_keypoints(rgb, np.asarray(marks["keypoints"]))
+    return rgb
+
+
+def _side_by_side(rendered: Sequence[np.ndarray]) -> np.ndarray:
+    """One image, or several (the planes of a volume) left to right, 2 black columns apart."""
     if len(rendered) == 1:
         return np.ascontiguousarray(rendered[0])
     height = max(r.shape[0] for r in rendered)

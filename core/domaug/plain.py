@@ -16,16 +16,19 @@ def plain(value: Any) -> Any:
 
     Raises TypeError for anything JSON cannot hold (a transform's params must be data).
     """
-    kind = type(value)
+    kind = type(value)  # fast paths first: exact built-in types are by far the most common
     if kind in _SCALARS:
         return value
     if kind is dict:  # the common record: scalars and short lists, converted in one pass
         return {k if type(k) is str else str(k): v if type(v) in _SCALARS else plain(v) for k, v in value.items()}
     if kind is list:
         return [v if type(v) in _SCALARS else plain(v) for v in value]
-    if isinstance(value, (bool, str, int)):
-        return value
-    if isinstance(value, float):
+    return _plain_other(value)
+
+
+def _plain_other(value: Any) -> Any:
+    """:func:`plain` for the rarer types: subclasses, numpy values, tuples."""
+    if isinstance(value, (bool, str, int, float)):  # subclasses (np.float64 stays as is: a float)
         return value
     if isinstance(value, np.generic):
         return plain(value.item())

@@ -257,6 +257,8 @@ class PixelTransform(Transform):
         if len(sample) == 1:  # the common call t(image=array): no per-target dispatch
             ctx = self.prepare(sample, params)
             image = sample["image"]
+            if ctx.unchanged:
+                return {"image": image.copy()}
             out = {"image": self.finish_image(self.apply_to_image(image, params, ctx), image, ctx)}
             if ctx.new_targets:
                 out.update(ctx.new_targets)

@@ -6,6 +6,7 @@ from scipy import ndimage as ndi
 
 import domaug
 from contract_samples import AGRI_BANDS, agri_multispectral, agri_rgb
+from domaug.kit import spread
 from domaug.ops import opencv
 from domaug_agriculture import _fast
 from domaug_agriculture.band_misalignment import shift_plane
@@ -80,9 +81,11 @@ def test_spread_and_scale_bands_are_bit_identical(both_paths):
     plane = rng.random((20, 30)).astype(np.float32)
     x = rng.random((20, 30, 5)).astype(np.float32)
     k = rng.random(5).astype(np.float32)
-    (s1, x1), (s2, x2) = both_paths(lambda: (_fast.spread(plane, 5), _fast.scale_bands(x.copy(), k)))
+    (s1, t1, x1), (s2, t2, x2) = both_paths(lambda: (spread(plane, 5), spread(plane, 3), _fast.scale_bands(x.copy(), k)))
     np.testing.assert_array_equal(s1, np.repeat(plane[..., None], 5, -1))
     np.testing.assert_array_equal(s2, s1)
+    np.testing.assert_array_equal(t1, np.repeat(plane[..., None], 3, -1))  # (OpenCV merges up to 4 bands)
+    np.testing.assert_array_equal(t2, t1)
     np.testing.assert_array_equal(x1, x * k)
     np.testing.assert_array_equal(x2, x1)
 

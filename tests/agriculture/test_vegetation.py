@@ -71,10 +71,13 @@ def test_band_roles_defaults_and_alpha_detection():
     assert bands.roles(ci)["alpha"] == 3 and bands.spectral_channels(ci) == [0, 1, 2]
     nir = validate_sample({"image": four, "meta": {"band_names": ["red", "green", "blue", "nir"]}})
     assert bands.spectral_channels(nir) == [0, 1, 2, 3]
-    assert bands.wavelengths(nir).tolist() == [668.0, 560.0, 475.0, 840.0]
+    assert bands.DRONE.wavelengths_nm(nir) == [668.0, 560.0, 475.0, 840.0]
+    given = validate_sample({"image": four, "meta": {"band_names": ["red", "green", "blue", "nir"],
+                                                     "wavelengths_nm": [650.0, None, 0, 842.0]}})
+    assert bands.DRONE.wavelengths_nm(given) == [650.0, 560.0, 475.0, 842.0]  # unknown entries: the role's
     alpha = np.full((8, 8), 255, np.uint8)
     alpha[:2] = 0
-    fp = bands.footprint(validate_sample({"image": rgb, "alpha_mask": alpha}))
+    fp = bands.frame_footprint(validate_sample({"image": rgb, "alpha_mask": alpha}))
     assert not fp[:2].any() and fp[2:].all()
 
 

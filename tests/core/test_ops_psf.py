@@ -124,3 +124,17 @@ def test_threading_does_not_change_results(monkeypatch):
     monkeypatch.setenv("DOMAUG_NUM_THREADS", "1")
     np.testing.assert_array_equal(a, psf.gaussian_blur(img, 1.7, 2))
     np.testing.assert_array_equal(b, psf.convolve(img, k, 2))
+
+
+def test_filters_depend_one_way_psf_convolve_separable():
+    """psf → convolve → separable: the lower modules never import psf (no import cycle)."""
+    import subprocess
+    import sys
+
+    code = "import sys, domaug.ops.convolve, domaug.ops.separable; print('domaug.ops.psf' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.split() == ["False"]
+    from domaug.ops import convolve, separable
+
+    assert psf.convolve is convolve.convolve and psf.separable_filter is separable.separable_filter
+    assert psf.symmetric_filter1d is separable.symmetric_filter1d

@@ -53,3 +53,29 @@ def test_nan_nodata_stays_out_of_the_scene_statistics(name):
     b = t(image=filled, valid=valid, rng=5)["image"]
     assert np.isnan(a[~valid]).all()  # nodata put back untouched
     np.testing.assert_allclose(a[valid], b[valid], atol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_undeclared_non_finite_pixels_are_filled_before_the_physics(name):
+    """NaN / inf pixels that no nodata declares are filled with the mean colour: no NaN spreads."""
+    img = np.random.default_rng(6).uniform(0.05, 0.9, (40, 56, 3)).astype(np.float32)
+    img[3:6, 10:14] = np.nan
+    img[20, 5, 1] = np.inf
+    out = domaug.get_transform(name)(image=img, rng=1)["image"]
+    assert np.isfinite(out).all()
+
+
+def test_prepare_gives_the_physics_a_filled_scene_and_keeps_the_sample():
+    from domaug_driving.fog import Fog
+
+    img = np.random.default_rng(7).integers(1, 256, (30, 40, 3)).astype(np.uint8)
+    img[:, :5] = 0
+    sample = {"image": img, "meta": {"nodata": 0}}
+    fog = Fog()
+    params = fog.make_params(np.random.default_rng(0), sample)
+    ctx = fog.prepare(sample, params)
+    assert ctx["image"] is img and (img[:, :5] == 0).all()  # the sample is untouched
+    scene = ctx.scene["image"]
+    expected = np.rint(img[:, 5:].reshape(-1, 3).mean(axis=0)).astype(np.uint8)
+    assert (scene[:, :5] == expected).all() and (scene[:, 5:] == img[:, 5:]).all()
+    assert ctx.new_targets["transmission"].shape == (30, 40)  # Fog's geometry is shared by the targets

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import domaug
+from domaug.kit import linear_to_srgb, luminance, srgb_to_linear
 from domaug_driving import radiometry
 from domaug_driving.depth import depth_from_disparity
 
@@ -36,12 +37,12 @@ def test_constant_depth_uint8_is_koschmieder_in_linear_light_within_rounding():
     depth = np.full((24, 30), 80.0, np.float32)
     out = Fog(visibility_m=200.0, airlight=0.8, density_variation=0)(image=img, depth=depth, rng=0)["image"]
     t = math.exp(-math.log(20) / 200.0 * 80.0)
-    lin = radiometry.srgb_to_linear(img.astype(np.float32) / 255)
-    expected = radiometry.linear_to_srgb(lin * t + 0.8 * (1 - t)) * 255
+    lin = srgb_to_linear(img.astype(np.float32) / 255)
+    expected = linear_to_srgb(lin * t + 0.8 * (1 - t)) * 255
     # rounding (0.5) plus the fast path's quantisation of t (≤ 0.1 code)
     assert np.abs(out.astype(np.float64) - expected).max() <= 0.6
     # not the same as compositing in sRGB (which washes out mid-tones): proves linear light
-    srgb_blend = img * t + (radiometry.linear_to_srgb(np.float32(0.8)) * 255) * (1 - t)
+    srgb_blend = img * t + (linear_to_srgb(np.float32(0.8)) * 255) * (1 - t)
     assert np.abs(out - srgb_blend).max() > 3
 
 
@@ -140,7 +141,7 @@ def test_stereo_depth_farther_pixels_lose_more_contrast():
     out = Fog(visibility_m=4.0, airlight=0.85, density_variation=0)(image=left, depth=depth, rng=0)["image"]
 
     def local_contrast(img):
-        y = radiometry.luminance(radiometry.decode(img))
+        y = luminance(radiometry.decode(img))
         m = uniform_filter(y, 3)
         return np.sqrt(np.maximum(uniform_filter(y * y, 3) - m * m, 0))
 
@@ -156,8 +157,8 @@ def test_stereo_depth_farther_pixels_lose_more_contrast():
 def _kept(out, img, box, airlight=0.85):
     """Mean fraction of each pixel's luminance difference to the airlight that survives (≈ t)."""
     x0, y0, x1, y1 = box
-    y_in = radiometry.luminance(radiometry.decode(img[y0:y1, x0:x1]))
-    y_out = radiometry.luminance(radiometry.decode(out[y0:y1, x0:x1]))
+    y_in = luminance(radiometry.decode(img[y0:y1, x0:x1]))
+    y_out = luminance(radiometry.decode(out[y0:y1, x0:x1]))
     use = y_in < airlight - 0.1
     return float(np.mean((airlight - y_out[use]) / (airlight - y_in[use])))
 
@@ -214,7 +215,7 @@ def test_uint8_fast_path_matches_the_float_model_on_varying_depth():
     t = rng.uniform(0, 1, (64, 64)).astype(np.float32)
     t[:8] = rng.uniform(0.99, 1.0, (8, 64))  # nearly clear: where dark outputs need precision
     fast = koschmieder_srgb8(img, t, 0.83)
-    exact = radiometry.linear_to_srgb(koschmieder(radiometry.decode(img), t, [0.83] * 3)) * 255
+    exact = linear_to_srgb(koschmieder(radiometry.decode(img), t, [0.83] * 3)) * 255
     assert np.abs(fast - exact).max() <= 0.6
     assert (fast != np.rint(exact)).mean() < 0.03
 

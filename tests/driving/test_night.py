@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import domaug
+from domaug.kit import luminance
 from domaug_driving import radiometry, sensor
 
 Night = domaug.registry.get_transform_class("driving.Night")
@@ -16,14 +17,14 @@ QUIET = dict(shot_noise=0.0, read_noise=0.0, sky_factor=1.0, street_lights=0, ve
 def test_mean_linear_luminance_drops_by_two_to_the_stops(stops):
     img = np.random.default_rng(1).uniform(0.05, 0.9, (32, 48, 3)).astype(np.float32)
     out = Night(stops=stops, white_balance_shift=0.7, illuminant="sodium", **QUIET)(image=img, rng=0)["image"]
-    ratio = radiometry.luminance(img).mean() / radiometry.luminance(out).mean()
+    ratio = luminance(img).mean() / luminance(out).mean()
     assert ratio == pytest.approx(2.0**stops, rel=0.02)
 
 
 def test_uint8_luminance_drop_measured_in_linear_light():
     img = np.random.default_rng(2).integers(40, 256, (40, 40, 3)).astype(np.uint8)
     out = Night(stops=2.0, white_balance_shift=0.0, **QUIET)(image=img, rng=0)["image"]
-    y = lambda a: radiometry.luminance(radiometry.decode(a)).mean()  # noqa: E731
+    y = lambda a: luminance(radiometry.decode(a)).mean()  # noqa: E731
     assert y(img) / y(out) == pytest.approx(4.0, rel=0.05)
 
 

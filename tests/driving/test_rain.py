@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import domaug
+from domaug.kit import luminance
 from domaug_driving import radiometry, streaks
 
 Rain = domaug.registry.get_transform_class("driving.Rain")
@@ -36,7 +37,7 @@ def test_contrast_loss_grows_with_rain_rate():
     contrast = []
     for r in (2.0, 10.0, 50.0, 150.0):
         out = Rain(rain_rate_mm_h=r, wetness=0.0, wind_mps=0.0)(image=img, depth=depth, rng=3)["image"]
-        y = radiometry.luminance(radiometry.decode(out))
+        y = luminance(radiometry.decode(out))
         contrast.append(float(y.std() / y.mean()))
     assert all(np.diff(contrast) < 0), contrast
 
@@ -54,13 +55,13 @@ def _streak_angle_deg(diff):
 def test_streak_orientation_follows_wind(wind):
     img = _grey(160, 160, 30)
     out = Rain(rain_rate_mm_h=30.0, wind_mps=wind, **STREAKS_ONLY)(image=img, rng=5)["image"]
-    diff = radiometry.luminance(radiometry.decode(out) - radiometry.decode(img))
+    diff = luminance(radiometry.decode(out) - radiometry.decode(img))
     angle = _streak_angle_deg(diff)
     # drops fall at ≈ 4–9 m/s: a 6 m/s wind tilts them by ≈ 35–55° toward the wind
     assert np.sign(angle) == np.sign(wind), angle
     assert 15 < abs(angle) < 70, angle
     calm = Rain(rain_rate_mm_h=30.0, wind_mps=0.0, **STREAKS_ONLY)(image=img, rng=5)["image"]
-    calm_angle = _streak_angle_deg(radiometry.luminance(radiometry.decode(calm) - radiometry.decode(img)))
+    calm_angle = _streak_angle_deg(luminance(radiometry.decode(calm) - radiometry.decode(img)))
     assert abs(calm_angle) < 8, calm_angle
 
 

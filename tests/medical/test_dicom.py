@@ -203,6 +203,34 @@ def test_mask_sidecar_round_trip(tmp_path):
     np.testing.assert_array_equal(np.load(side[0]), out["mask"])
 
 
+def test_box_and_keypoint_sidecars_are_written_and_read_back(tmp_path):
+    """Boxes and keypoints go out as sidecars (through the core's write_sidecars), the DICOM
+    file itself is the same bytes as without them, and it stays valid."""
+    src = _file("CT_small.dcm")
+    s = FMT.read([src])
+    boxes = np.array([[10.0, 12.0, 40.0, 50.0, 1.0], [60.5, 70.0, 100.0, 120.0, 2.0]])
+    keypoints = np.array([[20.0, 30.0], [64.5, 64.5], [100.25, 3.0]])
+    out = domaug.get_transform("medical.ElasticDeformation", max_displacement_mm=2.0)(
+        rng=2, **s, bboxes=boxes, keypoints=keypoints)
+    assert len(out["bboxes"]) and len(out["keypoints"])
+    plain_dir, points_dir = tmp_path / "plain", tmp_path / "points"
+    plain_dir.mkdir(), points_dir.mkdir()
+    (plain,) = _write({k: v for k, v in out.items() if k not in ("bboxes", "keypoints")}, [src], plain_dir)
+    written = _write(out, [src], points_dir)
+    assert sorted(p.name for p in written) == ["CT_small.aug0.boxes.json", "CT_small.aug0.dcm",
+                                               "CT_small.aug0.keypoints.json"]
+    assert all(p.is_file() for p in written)
+    dcm = points_dir / "CT_small.aug0.dcm"
+    assert dcm.read_bytes() == plain.read_bytes()
+    back = FMT.read([dcm])
+    np.testing.assert_array_equal(back["image"], out["image"])
+    np.testing.assert_array_equal(back["bboxes"], out["bboxes"])
+    np.testing.assert_array_equal(back["keypoints"], out["keypoints"])
+    r = subprocess.run([_tool("dcmdump"), "-q", str(dcm)], capture_output=True, text=True, errors="replace")
+    assert r.returncode == 0, r.stderr
+    assert _messages(dcm) <= _messages(src)
+
+
 @pytest.mark.parametrize("name, reason", [
     ("rtplan.dcm", "no pixel data"),
     ("rtdose.dcm", "32-bit pixel data"),

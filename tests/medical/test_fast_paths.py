@@ -14,7 +14,7 @@ from scipy import stats
 import domaug
 from domaug.ops import opencv
 from domaug_medical import kspace
-from domaug_medical._base import is_magnitude, mean_abs
+from domaug_medical.intensity import is_magnitude, mean_abs
 from domaug_medical.rician_noise import BLOCK, rician
 from domaug_medical.slice_thickness import filter_axis
 

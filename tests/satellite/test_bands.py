@@ -15,14 +15,16 @@ def s(image, **meta):
 
 
 def test_roles_and_wavelengths_defaults_and_overrides():
-    assert bands.band_roles(s(np.zeros((4, 4, 3)))) == ["red", "green", "blue"]
-    assert bands.band_roles(s(np.zeros((4, 4, 4)))) == ["red", "green", "blue", "nir"]
-    assert bands.band_roles(s(np.zeros((4, 4, 12))))[10:] == ["swir1", "swir2"]
-    assert bands.wavelengths_nm(s(np.zeros((4, 4, 4)), band_names=["blue", "green", "red", "nir"])) == \
+    assert bands.SATELLITE.names(s(np.zeros((4, 4, 3)))) == ["red", "green", "blue"]
+    assert bands.SATELLITE.names(s(np.zeros((4, 4, 4)))) == ["red", "green", "blue", "nir"]
+    assert bands.SATELLITE.names(s(np.zeros((4, 4, 12))))[10:] == ["swir1", "swir2"]
+    assert bands.SATELLITE.wavelengths_nm(s(np.zeros((4, 4, 4)), band_names=["blue", "green", "red", "nir"])) == \
         [490.0, 560.0, 665.0, 842.0]
-    assert bands.wavelengths_nm(s(np.zeros((4, 4, 2)), band_names=["swir1", "x"], wavelengths_nm=[None, 1000])) == \
+    assert bands.SATELLITE.wavelengths_nm(s(np.zeros((4, 4, 2)), band_names=["swir1", "x"], wavelengths_nm=[None, 1000])) == \
         [1610.0, 1000.0]
-    assert bands.wavelengths_nm(s(np.zeros((4, 4, 5)))) == [550.0] * 5
+    assert bands.SATELLITE.wavelengths_nm(s(np.zeros((4, 4, 5)))) == [550.0] * 5
+    assert bands.SATELLITE.names(s(np.zeros((4, 4, 2)), band_names=["Red", None])) == ["red", "unknown"]
+    assert bands.SATELLITE.names(s(np.zeros((4, 4, 3)), band_names=["nir"])) == ["red", "green", "blue"]  # ignored
 
 
 def test_reflectance_scaling_heuristics_and_metadata():

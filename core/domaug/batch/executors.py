@@ -1,8 +1,9 @@
 """Executors: ``serial`` (in-process), ``process`` (default) and ``dask`` (optional extra).
 
 Each is a generator ``run(tasks, config, workers, scheduler)`` yielding
-``(task, records)`` as tasks complete. Workers get the serialized run config (pipeline
-dict, ``--plugin`` modules) and rebuild everything themselves, so the outputs are the
+``(task, records)`` (a :class:`~.records.Task` and its :class:`~.records.ManifestRecord`
+list) as tasks complete. Workers get the :class:`~.records.RunConfig` (pipeline dict,
+``--plugin`` modules) and rebuild everything themselves, so the outputs are the
 same on every executor. Outputs are written by the workers directly into OUTPUT: with
 a remote Dask cluster, INPUT and OUTPUT must be on a filesystem shared by all workers.
 """
@@ -12,9 +13,10 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from .plan import RunError
+from .records import ManifestRecord, RunConfig, Task
 from .worker import init_worker, process_item
 
 EXECUTORS = ("process", "serial", "dask")
@@ -45,19 +47,27 @@ def default_workers() -> int:
     return max(1, count or 1)
 
 
-def _crashed(task: dict, exc: BaseException) -> list[dict]:
+def _failed(task: Task, error: str) -> list[ManifestRecord]:
+    return [ManifestRecord(task.rel, task.format, error=error)]
+
+
+def _crashed(task: Task, exc: BaseException) -> list[ManifestRecord]:
     """Records for a task whose worker died or raised outside the per-file guard."""
-    return [{"input": task["rel"], "format": task["format"], "variant": None, "output": None,
-             "status": "failed", "error": f"worker failed: {type(exc).__name__}: {exc}".strip()}]
+    return _failed(task, f"worker failed: {type(exc).__name__}: {exc}".strip())
 
 
-def run_serial(tasks: list[dict], config: dict, workers: int = 1, scheduler: str | None = None) -> Iterator:
+def _died(task: Task) -> list[ManifestRecord]:
+    return _failed(task, "worker process died while processing this file (a crash in native "
+                         "code, os._exit, or killed by the system, e.g. out of memory)")
+
+
+def run_serial(tasks: list[Task], config: RunConfig, workers: int = 1, scheduler: str | None = None) -> Iterator:
     init_worker(config)
     for task in tasks:
         yield task, process_item(task, config)
 
 
-def _pool_init(config: dict) -> None:
+def _pool_init(config: RunConfig) -> None:
     """Worker initializer: Ctrl-C is the parent's business (it drains and records), then init."""
     import signal
 
@@ -68,13 +78,117 @@ def _pool_init(config: dict) -> None:
     init_worker(config)
 
 
-def _died(task: dict) -> list[dict]:
-    return [{"input": task["rel"], "format": task["format"], "variant": None, "output": None,
-             "status": "failed", "error": "worker process died while processing this file (a crash in native "
-                                          "code, os._exit, or killed by the system, e.g. out of memory)"}]
+def _pool_factory(config: RunConfig) -> Callable[[int], Any]:
+    """``new_pool(n)``: a ProcessPoolExecutor of n workers initialised with the run config."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context(os.environ.get("DOMAUG_START_METHOD") or None)
+
+    def new_pool(n: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_pool_init, initargs=(config,))
+
+    return new_pool
 
 
-def run_process(tasks: list[dict], config: dict, workers: int, scheduler: str | None = None) -> Iterator:
+def _outcome(future, task: Task) -> list[ManifestRecord]:
+    """The records of a finished future; a dead worker or an exception becomes a failed record."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return _died(task)
+    except Exception as exc:  # noqa: BLE001 - a failure outside the per-file guard
+        return _crashed(task, exc)
+
+
+def _isolated(suspects: list[Task], new_pool, config: RunConfig) -> Iterator:
+    """Each suspect alone in a pool: the one that breaks it is the culprit (recorded as died)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = new_pool(1)
+    try:
+        for task in suspects:
+            future = pool.submit(process_item, task, config)
+            try:
+                records = future.result()
+            except BrokenProcessPool:
+                records = _died(task)
+                pool.shutdown(wait=True, cancel_futures=True)
+                pool = new_pool(1)
+            except Exception as exc:  # noqa: BLE001
+                records = _crashed(task, exc)
+            yield task, records
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _PoolRound:
+    """One pool working through the pending tasks until they are done or the pool breaks."""
+
+    def __init__(self, pool, pending: Iterator[Task], config: RunConfig, workers: int):
+        self.pool, self.pending, self.config = pool, pending, config
+        self.limit = IN_FLIGHT * workers
+        self.running: dict = {}  # future -> task
+        self.broken: list[Task] = []  # tasks whose future reported a broken pool
+
+    def top_up(self) -> None:
+        while len(self.running) < self.limit:
+            task = next(self.pending, None)
+            if task is None:
+                return
+            self.running[self.pool.submit(process_item, task, self.config)] = task
+
+    def completed(self, done) -> Iterator:
+        """``(task, records)`` of the finished futures; a broken pool's tasks go to ``broken``."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        for future in done:
+            task = self.running.pop(future)
+            try:
+                records = future.result()
+            except BrokenProcessPool:
+                self.broken.append(task)
+                continue
+            except Exception as exc:  # noqa: BLE001 - a failure outside the per-file guard
+                records = _crashed(task, exc)
+            yield task, records
+
+    def run(self) -> Iterator:
+        """Yield results until the tasks run out or the pool breaks (then ``broken`` is not empty)."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        self.top_up()
+        while self.running and not self.broken:
+            done, _ = wait(self.running, return_when=FIRST_COMPLETED)
+            yield from self.completed(done)
+            if not self.broken:
+                self.top_up()
+
+    def drain(self) -> Iterator:
+        """On Ctrl-C: cancel what is queued, yield what was already running."""
+        for future in self.running:
+            future.cancel()
+        for future, task in list(self.running.items()):
+            if not future.cancelled():
+                yield task, _outcome(future, task)
+
+    def close(self) -> None:
+        for future in self.running:
+            future.cancel()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def suspects(self) -> Iterator:
+        """After a break: yield the in-flight tasks that finished anyway; the rest join ``broken``."""
+        for future, task in self.running.items():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                yield task, future.result()
+            else:
+                self.broken.append(task)
+
+
+def run_process(tasks: list[Task], config: RunConfig, workers: int, scheduler: str | None = None) -> Iterator:
     """A ProcessPoolExecutor; at most ``IN_FLIGHT × workers`` tasks queued at a time.
 
     A worker that dies (segfault, ``os._exit``, OOM kill) breaks the whole pool: every
@@ -83,87 +197,21 @@ def run_process(tasks: list[dict], config: dict, workers: int, scheduler: str | 
     in a new pool. On Ctrl-C (KeyboardInterrupt in the parent) queued tasks are cancelled,
     the running ones are finished and yielded (so they are recorded), then it re-raises.
     """
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
-
-    method = os.environ.get("DOMAUG_START_METHOD") or None
-    context = multiprocessing.get_context(method)
+    new_pool = _pool_factory(config)
     pending = iter(tasks)
-
-    def new_pool(n: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_pool_init, initargs=(config,))
-
-    def isolated(suspects: list[dict]) -> Iterator:
-        """Each suspect alone in a pool: the one that breaks it is the culprit."""
-        pool = new_pool(1)
-        try:
-            for task in suspects:
-                future = pool.submit(process_item, task, config)
-                try:
-                    records = future.result()
-                except BrokenProcessPool:
-                    records = _died(task)
-                    pool.shutdown(wait=True, cancel_futures=True)
-                    pool = new_pool(1)
-                except Exception as exc:  # noqa: BLE001
-                    records = _crashed(task, exc)
-                yield task, records
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-
     while True:
-        broken: list[dict] = []
-        running: dict = {}
-        pool = new_pool(workers)
+        round_ = _PoolRound(new_pool(workers), pending, config, workers)
         try:
-            def top_up() -> None:
-                while len(running) < IN_FLIGHT * workers:
-                    task = next(pending, None)
-                    if task is None:
-                        return
-                    running[pool.submit(process_item, task, config)] = task
-
-            top_up()
-            while running and not broken:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    task = running.pop(future)
-                    try:
-                        records = future.result()
-                    except BrokenProcessPool:
-                        broken.append(task)
-                        continue
-                    except Exception as exc:  # noqa: BLE001 - a failure outside the per-file guard
-                        records = _crashed(task, exc)
-                    yield task, records
-                if not broken:
-                    top_up()
+            yield from round_.run()
         except KeyboardInterrupt:
-            for future in running:
-                future.cancel()
-            for future, task in list(running.items()):
-                if future.cancelled():
-                    continue
-                try:
-                    records = future.result()
-                except Exception as exc:  # noqa: BLE001
-                    records = _died(task) if isinstance(exc, BrokenProcessPool) else _crashed(task, exc)
-                yield task, records
+            yield from round_.drain()
             raise
         finally:
-            for future in running:
-                future.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
-        if not broken:
+            round_.close()
+        if not round_.broken:
             return
-        for future, task in running.items():  # in flight when the pool broke
-            if future.done() and not future.cancelled() and future.exception() is None:
-                yield task, future.result()
-            else:
-                broken.append(task)  # a suspect
-        broken.sort(key=lambda t: t["rel"])
-        yield from isolated(broken)
+        yield from round_.suspects()
+        yield from _isolated(sorted(round_.broken, key=lambda t: t.rel), new_pool, config)
 
 
 def _dask_client(workers: int, scheduler: str | None):
@@ -192,12 +240,12 @@ def _dask_client(workers: int, scheduler: str | None):
     return Client(cluster), cluster
 
 
-def _process_chunk(chunk: list[dict], config: dict) -> list[list[dict]]:
+def _process_chunk(chunk: list[Task], config: RunConfig) -> list[list[ManifestRecord]]:
     """Several items in one Dask task: amortises the scheduler's per-task cost."""
     return [process_item(task, config) for task in chunk]
 
 
-def run_dask(tasks: list[dict], config: dict, workers: int, scheduler: str | None = None) -> Iterator:
+def run_dask(tasks: list[Task], config: RunConfig, workers: int, scheduler: str | None = None) -> Iterator:
     """dask.distributed: a LocalCluster on loopback, or the cluster at ``scheduler``.
 
     Items travel in chunks (a few per task, fewer when the batch is small) so that the
@@ -212,7 +260,7 @@ def run_dask(tasks: list[dict], config: dict, workers: int, scheduler: str | Non
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
         size = max(1, min(DASK_CHUNK, len(tasks) // (n_workers * IN_FLIGHT * 2)))
         chunks = enumerate([tasks[i:i + size] for i in range(0, len(tasks), size)])
-        owner: dict[str, list[dict]] = {}
+        owner: dict[str, list[Task]] = {}
         run_token = secrets.token_hex(4)  # keys unique even when runs share a scheduler
 
         def submit():

@@ -7,6 +7,10 @@ run the manifest is rewritten, atomically, with one line per ``(input, variant)`
 (the latest record wins) sorted by input path then variant (a failed read, variant
 ``null``, first). Hence a run killed at any point and resumed with ``--resume`` ends
 with the same lines as an uninterrupted run, except ``duration_ms``.
+
+The engine writes :class:`~.records.ManifestRecord` objects; lines read back (``--resume``,
+``domaug replay``) are untrusted JSON: they stay plain dicts here, checked key by key
+(:func:`record_key`, :func:`still_valid`) and rewritten exactly as read.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import json
 import os
 from pathlib import Path
 from typing import IO, Iterable
+
+from .records import ManifestRecord
 
 MANIFEST = "manifest.jsonl"
 RUN = "run.json"
@@ -79,8 +85,8 @@ class ManifestWriter:
         self.path = Path(path)
         self._file: IO[str] = open(self.path, "a", encoding="utf-8")
 
-    def write(self, record: dict) -> None:
-        self._file.write(dumps(record) + "\n")
+    def write(self, record: ManifestRecord) -> None:
+        self._file.write(dumps(record.to_json()) + "\n")
         self._file.flush()
 
     def close(self) -> None:

@@ -84,6 +84,23 @@ def psnr_full(a: np.ndarray, b: np.ndarray, r: float) -> float:
     return math.inf if mse == 0.0 else 10.0 * math.log10(r * r / mse)
 
 
+def _covered(a: np.ndarray, b: np.ndarray, lay, valid: Any, meta: Mapping[str, Any]) -> bool:
+    """Whether this fast path covers the pair: one 2-D image (no volume), no ``valid`` mask or
+    nodata, and finite values."""
+    if lay.spatial_ndim != 2 or valid is not None or meta.get("nodata") is not None:
+        return False
+    floating = np.issubdtype(a.dtype, np.floating) or np.issubdtype(b.dtype, np.floating)
+    return not floating or bool(np.isfinite(a).all() and np.isfinite(b).all())
+
+
+def ssim_subsampled(a: np.ndarray, b: np.ndarray, r: float, has_channels: bool) -> float | None:
+    """Mean SSIM over the scored bands of every k-th row and column (k leaving at most
+    :data:`FAST_SSIM_PIXELS` pixels); None when the view is smaller than the window."""
+    step = max(1, math.ceil(math.sqrt(a.shape[0] * a.shape[1] / FAST_SSIM_PIXELS)))
+    scores = [ssim_luma(x, y, r) for x, y in zip(_bands(a, has_channels, step), _bands(b, has_channels, step))]
+    return None if any(v is None for v in scores) else float(np.mean(scores))
+
+
 def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, float | None]:
     """``{"ssim", "psnr"}`` of an output against its input, like :func:`domaug.quality.compare` but cheap."""
     from ..quality import data_range
@@ -97,13 +114,9 @@ def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, fl
         return {"ssim": None, "psnr": None}
     meta = dict(before.get("meta") or {})
     lay = layout_of({"image": a, "meta": meta})
-    floating = np.issubdtype(a.dtype, np.floating) or np.issubdtype(b.dtype, np.floating)
-    if (lay.spatial_ndim != 2 or before.get("valid") is not None or meta.get("nodata") is not None
-            or (floating and not (np.isfinite(a).all() and np.isfinite(b).all()))):
+    if not _covered(a, b, lay, before.get("valid"), meta):
         return _exact(before, after)
     r = data_range(a, meta)
-    step = max(1, math.ceil(math.sqrt(a.shape[0] * a.shape[1] / FAST_SSIM_PIXELS)))
-    scores = [ssim_luma(x, y, r) for x, y in zip(_bands(a, lay.has_channels, step), _bands(b, lay.has_channels, step))]
-    s = None if any(v is None for v in scores) else float(np.mean(scores))
+    s = ssim_subsampled(a, b, r, lay.has_channels)
     p = min(psnr_full(a, b, r), PSNR_CAP_DB)
     return {"ssim": None if s is None else round(s, 4), "psnr": round(p, 4)}

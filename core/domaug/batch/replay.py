@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import manifest
 from .plan import RunError
+from .records import ManifestRecord, provenance
 from .worker import error_text, sha256_file
 
 
@@ -25,7 +26,7 @@ class ReplayResult:
     detail: str = ""
 
 
-def load_records(manifest_path: Path, line: int | None) -> tuple[dict, list[tuple[int, dict]]]:
+def load_records(manifest_path: Path, line: int | None) -> tuple[dict, list[tuple[int, ManifestRecord]]]:
     """run.json and the ``(line number, record)`` pairs to replay (1-based lines)."""
     manifest_path = Path(manifest_path)
     if not manifest_path.is_file():
@@ -33,57 +34,70 @@ def load_records(manifest_path: Path, line: int | None) -> tuple[dict, list[tupl
     run = manifest.read_run(manifest_path.parent)
     if run is None:
         raise RunError(f"{manifest_path.parent / manifest.RUN}: run.json not found beside the manifest")
-    records = list(enumerate(manifest.read(manifest_path), start=1))
+    records = [(n, ManifestRecord.from_json(r)) for n, r in enumerate(manifest.read(manifest_path), start=1)]
     if line is not None:
         if not 1 <= line <= len(records):
             raise RunError(f"--line {line}: the manifest has {len(records)} lines")
         records = [records[line - 1]]
-        if records[0][1].get("status") != "ok":
-            raise RunError(f"--line {line}: that output failed in the run ({records[0][1].get('error')}), "
+        if not records[0][1].ok:
+            raise RunError(f"--line {line}: that output failed in the run ({records[0][1].error}), "
                            "nothing to replay")
-    return run, [(n, r) for n, r in records if r.get("status") == "ok"]
+    return run, [(n, r) for n, r in records if r.ok]
 
 
-def replay_record(record: dict, run: dict, input_root: Path, scratch: Path) -> tuple[bool, str]:
-    """Regenerate one output into ``scratch``; (identical?, detail)."""
-    from ..formats.registry import get_format
+def _unsafe_path(record: ManifestRecord) -> str | None:
+    """The first path of the record that could name something outside its root (None if all are safe).
+
+    Never read or write outside INPUT / the scratch folder for a crafted line."""
+    files = record.files
+    paths = [*record.input_rels, *record.output_rels, *(files if isinstance(files, dict) else [None])]
+    return next((repr(r) for r in paths if not manifest.safe_rel(r)), None)
+
+
+def _regenerate(fmt, record: ManifestRecord, paths: list[Path], dests: list[Path], made_by: dict) -> list:
+    """Write the output again from the recorded parameters; the files written."""
     from ..replay import replay
 
-    rels = record.get("inputs") or [record.get("input")]
-    outs = record.get("outputs") or [record.get("output")]
-    files = record.get("files")
-    unsafe = [r for r in [*rels, *outs, *(files if isinstance(files, dict) else [None])]
-              if not manifest.safe_rel(r)]
-    if unsafe:  # never read or write outside INPUT / the scratch folder for a crafted line
-        return False, f"refused: unsafe path in the manifest: {unsafe[0]!r}"
-    try:
-        fmt = get_format(str(record.get("format")))
-    except Exception as exc:  # noqa: BLE001
-        return False, f"cannot regenerate: {exc}"
-    paths = [input_root / r for r in rels]
-    provenance = {"domaug_version": run["domaug_version"], "pipeline_hash": run["pipeline_hash"],
-                  "root_seed": run["root_seed"], "seed_key": record.get("seed_key"), "input": record.get("input"),
-                  "variant": record.get("variant"), "applied": record.get("applied", [])}
-    dests = [scratch / o for o in outs]
-    for d in dests:
-        d.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        if record.get("windowed"):
-            written = _replay_windowed(fmt, paths, dests, record.get("applied", []), provenance)
-        else:
-            out = replay(record.get("applied", []), **fmt.read(paths))
-            out.pop("applied", None)
-            written = fmt.write(out, dests, sources=paths, provenance=provenance)
-    except Exception as exc:  # noqa: BLE001
-        return False, f"cannot regenerate: {error_text(exc, input_root, paths[0])}"
+    if record.windowed:
+        return _replay_windowed(fmt, paths, dests, record.applied, made_by)
+    out = replay(record.applied, **fmt.read(paths))
+    out.pop("applied", None)
+    return fmt.write(out, dests, sources=paths, provenance=made_by)
+
+
+def _compare(written: list, scratch: Path, expected: dict) -> tuple[bool, str]:
+    """The regenerated files against the recorded ones: (identical?, detail)."""
     got = {Path(p).relative_to(scratch).as_posix(): sha256_file(Path(p)) for p in written}
-    expected = files
     if set(got) != set(expected):
         return False, f"files differ: recorded {sorted(expected)}, regenerated {sorted(got)}"
     bad = [rel for rel in expected if got[rel] != expected[rel]]
     if bad:
         return False, "bytes differ: " + ", ".join(bad)
     return True, ""
+
+
+def replay_record(record: ManifestRecord, run: dict, input_root: Path, scratch: Path) -> tuple[bool, str]:
+    """Regenerate one output into ``scratch``; (identical?, detail)."""
+    from ..formats.registry import get_format
+
+    unsafe = _unsafe_path(record)
+    if unsafe is not None:
+        return False, f"refused: unsafe path in the manifest: {unsafe}"
+    try:
+        fmt = get_format(str(record.format))
+    except Exception as exc:  # noqa: BLE001
+        return False, f"cannot regenerate: {exc}"
+    paths = [input_root / r for r in record.input_rels]
+    made_by = provenance(run["domaug_version"], run["pipeline_hash"], run["root_seed"], record.seed_key,
+                         record.input, record.variant, record.applied)
+    dests = [scratch / o for o in record.output_rels]
+    for d in dests:
+        d.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        written = _regenerate(fmt, record, paths, dests, made_by)
+    except Exception as exc:  # noqa: BLE001
+        return False, f"cannot regenerate: {error_text(exc, input_root, paths[0])}"
+    return _compare(written, scratch, record.files)
 
 
 def _replay_windowed(fmt, paths, dests, applied, provenance) -> list:
@@ -150,5 +164,5 @@ def replay_manifest(manifest_path: Path, line: int | None = None, input_root: Pa
         for n, record in records:
             scratch = Path(tmp) / str(n)
             ok, detail = replay_record(record, run, root, scratch)
-            yield ReplayResult(n, repr(record.get("output")) if not manifest.safe_rel(record.get("output"))
-                               else record["output"], ok, detail)
+            yield ReplayResult(n, record.output if manifest.safe_rel(record.output) else repr(record.output),
+                               ok, detail)

@@ -110,25 +110,35 @@ def halo_of(applied: list) -> int:
     return total
 
 
+def _window_sample(source: Any, outer: tuple, shape: tuple) -> dict:
+    """The sample of one window (with its halo): every target the source reads, else the image."""
+    read_sample = getattr(source, "read_sample", None)
+    if read_sample is None:
+        return {"image": source.read(outer), "meta": window_meta(source.meta, outer, shape)}
+    sample = dict(read_sample(outer))
+    sample["meta"] = window_meta(sample.get("meta") or source.meta, outer, shape)
+    return sample
+
+
+def _write_window(sink: Any, inner: tuple, outer: tuple, sample: dict) -> None:
+    """Write the window's inner part (halo cut off): the image, and the label maps when the sink takes them."""
+    r, c = inner[0] - outer[0], inner[1] - outer[1]
+    sink.write(inner, np.asarray(sample["image"])[r: r + inner[2], c: c + inner[3]])
+    write_targets = getattr(sink, "write_targets", None)
+    if write_targets is not None:  # label maps the pipeline emitted (cloud_mask...), same window
+        labels = {k: np.asarray(v)[r: r + inner[2], c: c + inner[3]] for k, v in sample.items()
+                  if (k == "mask" or k.endswith("_mask")) and isinstance(v, np.ndarray) and v.ndim >= 2}
+        if labels:
+            write_targets(inner, labels)
+
+
 def apply_windows(source: Any, sink: Any, applied: list, tile: int | None = None) -> None:
     """Apply the recorded parameters window by window (``tile`` px, default :func:`tile_size`)
     from ``source`` into ``sink``."""
     transforms = [(get_transform_class(r["name"])(), r["params"]) for r in applied]
     shape = tuple(int(s) for s in source.shape)
     for inner, outer in source.iter_windows(tile or tile_size(), halo_of(applied)):
-        read_sample = getattr(source, "read_sample", None)
-        if read_sample is not None:
-            sample = dict(read_sample(outer))
-            sample["meta"] = window_meta(sample.get("meta") or source.meta, outer, shape)
-        else:
-            sample = {"image": source.read(outer), "meta": window_meta(source.meta, outer, shape)}
+        sample = _window_sample(source, outer, shape)
         for transform, params in transforms:
             sample = transform.apply(sample, dict(params))
-        r, c = inner[0] - outer[0], inner[1] - outer[1]
-        sink.write(inner, np.asarray(sample["image"])[r: r + inner[2], c: c + inner[3]])
-        write_targets = getattr(sink, "write_targets", None)
-        if write_targets is not None:  # label maps the pipeline emitted (cloud_mask...), same window
-            labels = {k: np.asarray(v)[r: r + inner[2], c: c + inner[3]] for k, v in sample.items()
-                      if (k == "mask" or k.endswith("_mask")) and isinstance(v, np.ndarray) and v.ndim >= 2}
-            if labels:
-                write_targets(inner, labels)
+        _write_window(sink, inner, outer, sample)

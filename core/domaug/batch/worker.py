@@ -1,9 +1,9 @@
 """Read → augment → write one item; runs in worker processes (or in-process for ``serial``).
 
-A worker receives the run *config* (the pipeline in its ``to_dict`` form, ``--plugin``
-module names, the root seed, INPUT/OUTPUT) and one *task* (an item and the variants to
-make). It reads and writes its own files and returns the manifest records; it never
-touches the manifest. Every file is written under a temporary name in its final
+A worker receives the :class:`~.records.RunConfig` (the pipeline in its ``to_dict`` form,
+``--plugin`` module names, the root seed, INPUT/OUTPUT) and one :class:`~.records.Task`
+(an item and the variants to make). It reads and writes its own files and returns one
+:class:`~.records.ManifestRecord` per output; it never touches the manifest. Every file is written under a temporary name in its final
 folder, fsynced, hashed and renamed only when all files of the output are complete;
 on failure the temporary files are removed.
 """
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import os
 import secrets
 import time
 import traceback
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import DomaugError, FormatError
 from . import seeding
 from .plan import TEMP_PREFIX
+from .records import ManifestRecord, RunConfig, Task, provenance
 
 #: write errors that are OUTPUT's fault, not the file's: the run stops at the first one
 OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
@@ -34,33 +35,30 @@ MAX_REDRAWS = 5
 _state: dict[str, Any] = {}
 
 
-def config_key(config: dict) -> str:
-    """What :func:`init_worker` builds from: pipeline, plugin modules and the quality switch."""
-    return json.dumps([config["pipeline_hash"], config.get("plugins", []), config.get("quality", True) is not False])
-
-
-def init_worker(config: dict) -> None:
+def init_worker(config: RunConfig) -> None:
     """Load plugins and ``--plugin`` modules, rebuild the pipeline (idempotent per config)."""
-    key = config_key(config)
-    if _state.get("key") == key:
+    if _state.get("key") == config.worker_key:
         return
     from ..plugins import load_plugin_module, load_plugins
     from ..serialize import as_pipeline, from_dict
 
     load_plugins()
-    for module in config.get("plugins", []):
+    for module in config.plugins:
         load_plugin_module(module)
-    _state["pipeline"] = as_pipeline(from_dict(config["pipeline"]))
-    if config.get("quality", True) is False:
-        _state["compare"] = None
-    else:
-        try:
-            from . import quality_fast
+    _state["pipeline"] = as_pipeline(from_dict(config.pipeline))
+    _state["compare"] = _quality_metric(config)
+    _state["key"] = config.worker_key
 
-            _state["compare"] = quality_fast.compare  # exact-PSNR, subsampled-SSIM estimate (cheap)
-        except ImportError:
-            _state["compare"] = None
-    _state["key"] = key
+
+def _quality_metric(config: RunConfig):
+    """The SSIM/PSNR function recorded per output, or None (``--no-quality``, or unavailable)."""
+    if not config.quality:
+        return None
+    try:
+        from . import quality_fast
+    except ImportError:
+        return None
+    return quality_fast.compare  # exact-PSNR, subsampled-SSIM estimate (cheap)
 
 
 def sha256_file(path: Path) -> str:
@@ -130,24 +128,38 @@ def write_output(fmt, produce, out_rels: list[str], output_root: Path) -> dict[s
                 raise FormatError(p, f"format {fmt.name!r} wrote a file without the engine's temporary prefix")
         return _commit(written, prefix, output_root)
     except BaseException:
-        for d in {*dests, *written}:
-            try:
-                os.unlink(d)
-            except OSError:
-                pass
-        for folder in {d.parent for d in dests}:  # sidecars the format did not report
-            for stray in folder.glob(prefix + "*"):
-                try:
-                    os.unlink(stray)
-                except OSError:
-                    pass
+        _remove_temporaries(prefix, dests, written)
         raise
 
 
-def _provenance(config: dict, rel: str, variant: int, key: list, applied: list) -> dict:
-    return {"domaug_version": config["domaug_version"], "pipeline_hash": config["pipeline_hash"],
-            "root_seed": config["root_seed"], "seed_key": key, "input": rel, "variant": variant,
-            "applied": applied}
+def _remove_temporaries(prefix: str, dests: list[Path], written: list[Path]) -> None:
+    """Remove every temporary file of a failed output, including sidecars the format did not report."""
+    for d in {*dests, *written}:
+        try:
+            os.unlink(d)
+        except OSError:
+            pass
+    for folder in {d.parent for d in dests}:
+        for stray in folder.glob(prefix + "*"):
+            try:
+                os.unlink(stray)
+            except OSError:
+                pass
+
+
+def _provenance(config: RunConfig, record: ManifestRecord, key: list, applied: list) -> dict:
+    return provenance(config.domaug_version, config.pipeline_hash, config.root_seed, key, record.input,
+                      record.variant, applied)
+
+
+@dataclass
+class _Input:
+    """One item as read: its format, paths, and either the whole sample or a windowed source."""
+
+    fmt: Any
+    paths: list[Path]
+    sample: dict | None = None
+    source: Any = None  # a WindowedSource when the item is processed tile by tile
 
 
 def _open_windowed(fmt, paths: list[Path]):
@@ -166,25 +178,24 @@ def _open_windowed(fmt, paths: list[Path]):
     return source
 
 
-def _windowed_variant(fmt, source, paths, rel, variant, out_rels, config) -> dict:
+def _windowed_variant(item: _Input, record: ManifestRecord, config: RunConfig) -> ManifestRecord:
     from . import windowed
 
-    key = seeding.seed_key(rel, variant)
-    applied = windowed.draw_applied(_state["pipeline"], seeding.generator(config["root_seed"], key), source)
-    provenance = _provenance(config, rel, variant, key, applied)
+    key = seeding.seed_key(record.input, record.variant)
+    applied = windowed.draw_applied(_state["pipeline"], seeding.generator(config.root_seed, key), item.source)
+    made_by = _provenance(config, record, key, applied)
 
     def produce(dests):
-        sink = fmt.create_windows(source, dests, sources=paths, provenance=provenance)
+        sink = item.fmt.create_windows(item.source, dests, sources=item.paths, provenance=made_by)
         try:
-            windowed.apply_windows(source, sink, applied)
+            windowed.apply_windows(item.source, sink, applied)
         except BaseException:
             sink.abort()
             raise
         return sink.close()
 
-    files = write_output(fmt, produce, out_rels, Path(config["output"]))
-    return {"seed_key": key, "applied": applied, "output_sha256": files[out_rels[0]], "files": files,
-            "status": "ok", "ssim": None, "psnr": None, "windowed": True}
+    files = write_output(item.fmt, produce, record.output_rels, Path(config.output))
+    return record.written(key, applied, files, ssim=None, psnr=None, windowed=True)
 
 
 def _quality(compare, before: dict, after: dict) -> dict:
@@ -197,17 +208,18 @@ def _quality(compare, before: dict, after: dict) -> dict:
         return {"ssim": None, "psnr": None}
 
 
-def _augment(sample: dict, rel: str, variant: int, config: dict) -> tuple[dict, list, dict]:
-    """Run the pipeline, redrawing while SSIM < --max-distortion; returns (out, key, quality)."""
+def _augment(sample: dict, rel: str, variant: int, config: RunConfig) -> tuple[dict, list, dict]:
+    """Run the pipeline, redrawing while SSIM < --max-distortion; returns (out, key, record fields:
+    ssim, psnr, and with --max-distortion flagged, attempts)."""
     from ..targets import validate_sample
 
     pipeline, compare = _state["pipeline"], _state["compare"]
-    threshold = config.get("max_distortion")
+    threshold = config.max_distortion
     attempts = MAX_REDRAWS + 1 if threshold is not None else 1
     extra: dict[str, Any] = {}
     for attempt in range(attempts):
         key = seeding.seed_key(rel, variant, attempt)
-        out = pipeline.run(validate_sample(sample), seeding.generator(config["root_seed"], key))
+        out = pipeline.run(validate_sample(sample), seeding.generator(config.root_seed, key))
         quality = _quality(compare, sample, out)
         extra = dict(quality)
         if threshold is None or quality.get("ssim") is None or quality["ssim"] >= threshold:
@@ -221,66 +233,73 @@ def _augment(sample: dict, rel: str, variant: int, config: dict) -> tuple[dict, 
     return out, key, extra
 
 
-def process_item(task: dict, config: dict) -> list[dict]:
-    """Make every requested variant of one item; one manifest record per output."""
-    init_worker(config)
+def _variant(item: _Input, record: ManifestRecord, config: RunConfig) -> ManifestRecord:
+    out, key, extra = _augment(item.sample, record.input, record.variant, config)
+    applied = out.pop("applied", [])
+    made_by = _provenance(config, record, key, applied)
+    files = write_output(item.fmt, lambda dests: item.fmt.write(out, dests, sources=item.paths, provenance=made_by),
+                         record.output_rels, Path(config.output))
+    return record.written(key, applied, files, **extra)
+
+
+def _read(task: Task, paths: list[Path]) -> tuple[_Input, str]:
+    """The item read (whole, or opened for windows) and the sha256 of its files."""
     from ..formats.registry import get_format
 
-    input_root = Path(config["input"])
-    rel = task["rel"]
-    paths = [input_root / r for r in task["rels"]]
+    item = _Input(get_format(task.format), paths)
+    item.source = _open_windowed(item.fmt, paths)
+    try:
+        if item.source is None:
+            item.sample = item.fmt.read(paths)
+        return item, _sha256_files(paths)
+    except BaseException:
+        if item.source is not None:
+            item.source.close()
+        raise
+
+
+def _failure_extra(exc: BaseException, config: RunConfig) -> dict:
+    """``output_error`` when OUTPUT itself failed (full, read-only), ``traceback`` with --debug."""
+    extra = {}
+    if isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS:
+        extra["output_error"] = errno.errorcode.get(exc.errno, str(exc.errno))
+    if config.debug:
+        extra["traceback"] = traceback.format_exc()
+    return extra
+
+
+def _one_variant(item: _Input, record: ManifestRecord, config: RunConfig, read_ms: float) -> ManifestRecord:
+    """Make one output; its record (failed with the reason when anything went wrong)."""
+    t0 = time.perf_counter()
+    try:
+        if item.source is not None:
+            record = _windowed_variant(item, record, config)
+        else:
+            record = _variant(item, record, config)
+    except Exception as exc:  # noqa: BLE001 - one broken output never stops the batch
+        record = record.failed(error_text(exc, Path(config.input), item.paths[0]), **_failure_extra(exc, config))
+    return replace(record, duration_ms=round((time.perf_counter() - t0) * 1000 + read_ms, 1))
+
+
+def process_item(task: Task, config: RunConfig) -> list[ManifestRecord]:
+    """Make every requested variant of one item; one manifest record per output."""
+    init_worker(config)
+    input_root = Path(config.input)
+    paths = [input_root / r for r in task.rels]
     start = time.perf_counter()
-    base = {"input": rel, "format": task["format"]}
-    if len(task["rels"]) > 1:
-        base["inputs"] = list(task["rels"])
-    source = None
+    base = ManifestRecord(task.rel, task.format, inputs=list(task.rels) if len(task.rels) > 1 else None)
     try:
-        fmt = get_format(task["format"])
-        source = _open_windowed(fmt, paths)
-        sample = None if source is not None else fmt.read(paths)
-        base["input_sha256"] = _sha256_files(paths)
+        item, digest = _read(task, paths)
     except Exception as exc:  # noqa: BLE001 - one broken file never stops the batch
-        if source is not None:
-            source.close()
-        record = {**base, "variant": None, "output": None, "status": "failed",
-                  "error": error_text(exc, input_root, paths[0]),
-                  "duration_ms": round((time.perf_counter() - start) * 1000, 1)}
-        if config.get("debug"):
-            record["traceback"] = traceback.format_exc()
-        return [record]
-    read_ms = (time.perf_counter() - start) * 1000 / max(1, len(task["variants"]))
-    records = []
+        extra = {"traceback": traceback.format_exc()} if config.debug else {}
+        return [base.failed(error_text(exc, input_root, paths[0]),
+                            duration_ms=round((time.perf_counter() - start) * 1000, 1), **extra)]
+    base = replace(base, input_sha256=digest)
+    read_ms = (time.perf_counter() - start) * 1000 / max(1, len(task.variants))
     try:
-        for variant in task["variants"]:
-            t0 = time.perf_counter()
-            out_rels = task["outputs"][str(variant)]
-            record = {**base, "variant": variant, "output": out_rels[0]}
-            if len(out_rels) > 1:
-                record["outputs"] = list(out_rels)
-            try:
-                if source is not None:
-                    record.update(_windowed_variant(fmt, source, paths, rel, variant, out_rels, config))
-                else:
-                    record.update(_variant(fmt, sample, paths, rel, variant, out_rels, config))
-            except Exception as exc:  # noqa: BLE001
-                record.update(status="failed", error=error_text(exc, input_root, paths[0]))
-                if isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS:
-                    record["output_error"] = errno.errorcode.get(exc.errno, str(exc.errno))
-                if config.get("debug"):
-                    record["traceback"] = traceback.format_exc()
-            record["duration_ms"] = round((time.perf_counter() - t0) * 1000 + read_ms, 1)
-            records.append(record)
+        return [_one_variant(item, replace(base, variant=variant, output=rels[0],
+                                           outputs=list(rels) if len(rels) > 1 else None), config, read_ms)
+                for variant, rels in task.outputs.items()]
     finally:
-        if source is not None:
-            source.close()
-    return records
-
-
-def _variant(fmt, sample, paths, rel, variant, out_rels, config) -> dict:
-    out, key, extra = _augment(sample, rel, variant, config)
-    applied = out.pop("applied", [])
-    provenance = _provenance(config, rel, variant, key, applied)
-    files = write_output(fmt, lambda dests: fmt.write(out, dests, sources=paths, provenance=provenance),
-                         out_rels, Path(config["output"]))
-    return {"seed_key": key, "applied": applied, "output_sha256": files[out_rels[0]], "files": files,
-            "status": "ok", **extra}
+        if item.source is not None:
+            item.source.close()

@@ -180,8 +180,12 @@ def _write_mask(mask: np.ndarray, dest: Path) -> Path:
     return dest
 
 
-def write_sidecars(sample: Mapping[str, Any], dest: Path, source: Path) -> list[Path]:
-    """Write ``sample``'s masks, boxes and keypoints next to ``dest``; returns the files."""
+def write_sidecars(sample: Mapping[str, Any], dest: Path, source: Path, *, mask_ext: str = ".png") -> list[Path]:
+    """Write ``sample``'s masks, boxes and keypoints next to ``dest``; returns the files.
+
+    A mask keeps the extension of the input's sidecar; ``mask_ext`` is the one of a mask the
+    input had no sidecar for (``.npy`` for formats whose masks may be 3-D volumes).
+    """
     from ..targets import kind_of
 
     existing = find_sidecars(source) if source is not None else {}
@@ -195,7 +199,7 @@ def write_sidecars(sample: Mapping[str, Any], dest: Path, source: Path) -> list[
             continue
         value = sample[name]
         if kind == "mask":
-            ext = existing[name].suffix.lower() if name in existing else ".png"
+            ext = existing[name].suffix.lower() if name in existing else mask_ext
             written.append(_write_mask(np.asarray(value), sidecar_path(dest, f".{name}{ext}")))
         elif kind in ("bboxes", "keypoints"):
             suffix = ".boxes.json" if kind == "bboxes" else ".keypoints.json"

@@ -8,7 +8,7 @@ decides when they apply and keeps the scipy reference paths.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
@@ -86,6 +86,15 @@ def _gaussian_kernel(sigma: float, truncate: float = 3.0) -> np.ndarray:
     return (phi / phi.sum()).reshape(-1, 1)
 
 
+def _cv_blur(cv2: Any, array: np.ndarray, spatial_ndim: int, sigma: Sequence[float]) -> np.ndarray:
+    """The antialiasing Gaussian prefilter in-plane (``sepFilter2D``, edges replicated as scipy's
+    ``mode="nearest"``); ``array`` itself when both kernels have a single tap (the identity)."""
+    if not any(int(3.0 * s + 0.5) > 0 for s in sigma[-2:]):
+        return array
+    ky, kx = _gaussian_kernel(sigma[-2]), _gaussian_kernel(sigma[-1])
+    return _cv_channels(array, spatial_ndim, lambda a: cv2.sepFilter2D(a, -1, kx, ky, borderType=cv2.BORDER_REPLICATE))
+
+
 def _fill_where(out: np.ndarray, where: np.ndarray, value: Any) -> None:
     """``out[where] = value`` for a spatial boolean map (channels last), in place."""
     cv2 = _cv2()
@@ -115,59 +124,96 @@ def sample_volume(cv2: Any, coords: np.ndarray, in_shape: Sequence[int], out_sha
     on OpenCV's 1/32-pixel grid), then mixes the pair linearly in z (exact). Output
     slices go in chunks so the stacked image stays small (and inside int16 rows).
     """
-    if order not in (0, 1) or not (array.dtype in _CV_DTYPES or _cv_dtype_ok(array.dtype, 0)):
+    if not _volume_ok(array, order, in_shape):
         return None
-    if order == 0 and not _cv_dtype_ok(array.dtype, 0):
-        return None
-    d, h, w = tuple(in_shape)
-    if max(h, w) >= _CV_MAX_SIDE or array.ndim not in (3, 4):
-        return None
-    integer = array.dtype.kind in "uib"
+    in_shape, out_shape = tuple(in_shape), tuple(out_shape)
     work_dtype = array.dtype if order == 0 else (np.float64 if array.dtype == np.float64 else np.float32)
-    out = np.empty(tuple(out_shape) + array.shape[3:], dtype=array.dtype)
-    n_out = tuple(out_shape)[0]
+    out = np.empty(out_shape + array.shape[3:], dtype=array.dtype)
+    n_out = out_shape[0]
     # ~256k voxels per chunk: the chunk's temporaries stay a small fraction of the volume
-    chunk = max(1, min(n_out, (1 << 18) // max(1, tuple(out_shape)[1] * tuple(out_shape)[2])))
+    chunk = max(1, min(n_out, (1 << 18) // max(1, out_shape[1] * out_shape[2])))
     channels = [array] if array.ndim == 3 else [array[..., c] for c in range(array.shape[3])]
     for s0 in range(0, n_out, chunk):
         sl = slice(s0, min(n_out, s0 + chunk))
-        c = coords[:, sl]
-        z = np.clip(c[0], 0, d - 1)
-        y = np.clip(c[1], 0, h - 1).astype(np.float32, copy=False)
-        x = np.clip(c[2], 0, w - 1).astype(np.float32, copy=False)
-        if order == 0:
-            z0 = np.floor(z + 0.5)
-        else:
-            z0 = np.minimum(np.floor(z), max(d - 2, 0))
-        lo, hi = int(z0.min()), int(z0.max())
-        if (hi - lo + 1) * h >= _CV_MAX_SIDE:
+        where = _slice_pairs(cv2, coords[:, sl], in_shape, order, work_dtype)
+        if where is None:
             return None
-        rows = ((z0 - lo) * h + y).reshape(-1, x.shape[-1]).astype(np.float32, copy=False)
-        xs = np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
-        if order == 0:
-            maps = (xs, rows)
-        else:
-            maps = cv2.convertMaps(xs, rows, cv2.CV_16SC2)
-            fz = (z - z0).astype(work_dtype, copy=False)
         for k, ch in enumerate(channels):
             if order == 0:
-                src = _cv_view(np.ascontiguousarray(ch[lo:hi + 1]), 0).reshape(-1, w)
-                res = cv2.remap(src, maps[0], maps[1], cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
-                res = res.view(array.dtype).reshape(z.shape)
+                res = _remap_nearest(cv2, ch, where, in_shape, array.dtype)
             else:
-                top = min(hi + 1, d - 1)
-                pair = np.empty((hi - lo + 1, h, w, 2), dtype=work_dtype)
-                pair[..., 0] = ch[lo:hi + 1]
-                pair[:-1, ..., 1] = ch[lo + 1:hi + 1]
-                pair[-1, ..., 1] = ch[top]
-                ab = cv2.remap(pair.reshape(-1, w, 2), maps[0], maps[1], cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE).reshape(z.shape + (2,))
-                a, b = ab[..., 0], ab[..., 1]
-                res = a + fz * (b - a)
-                if integer:
-                    res = restore_dtype(res, array.dtype)
+                res = _remap_linear(cv2, ch, where, in_shape, work_dtype, array.dtype)
             if array.ndim == 3:
                 out[sl] = res
             else:
                 out[sl, ..., k] = res
     return out
+
+
+def _volume_ok(array: np.ndarray, order: int, in_shape: Sequence[int]) -> bool:
+    """:func:`sample_volume` takes this: order 0/1, a dtype OpenCV remaps, rows and columns in int16."""
+    if order not in (0, 1) or not (array.dtype in _CV_DTYPES or _cv_dtype_ok(array.dtype, 0)):
+        return False
+    if order == 0 and not _cv_dtype_ok(array.dtype, 0):
+        return False
+    d, h, w = tuple(in_shape)
+    return max(h, w) < _CV_MAX_SIDE and array.ndim in (3, 4)
+
+
+class _SlicePairs(NamedTuple):
+    """Where a chunk of output slices samples the input slices ``lo..hi`` stacked as one tall image."""
+
+    maps: tuple  #: cv2.remap tables (x = column, y = row in the stack)
+    lo: int
+    hi: int
+    fz: np.ndarray | None  #: linear: each voxel's weight of slice ``z0 + 1`` (None: nearest)
+    shape: tuple  #: the chunk's output shape
+
+
+def _slice_pairs(cv2: Any, c: np.ndarray, in_shape: tuple, order: int, work_dtype: Any) -> _SlicePairs | None:
+    """Remap tables of one chunk's coordinates ``c`` (edges clipped), or None when the stack of
+    slices it reads is too tall for OpenCV's int16 rows."""
+    d, h, w = in_shape
+    z = np.clip(c[0], 0, d - 1)
+    y = np.clip(c[1], 0, h - 1).astype(np.float32, copy=False)
+    x = np.clip(c[2], 0, w - 1).astype(np.float32, copy=False)
+    if order == 0:
+        z0 = np.floor(z + 0.5)
+    else:
+        z0 = np.minimum(np.floor(z), max(d - 2, 0))
+    lo, hi = int(z0.min()), int(z0.max())
+    if (hi - lo + 1) * h >= _CV_MAX_SIDE:
+        return None
+    rows = ((z0 - lo) * h + y).reshape(-1, x.shape[-1]).astype(np.float32, copy=False)
+    xs = np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
+    if order == 0:
+        return _SlicePairs((xs, rows), lo, hi, None, z.shape)
+    fz = (z - z0).astype(work_dtype, copy=False)
+    return _SlicePairs(cv2.convertMaps(xs, rows, cv2.CV_16SC2), lo, hi, fz, z.shape)
+
+
+def _remap_nearest(cv2: Any, ch: np.ndarray, where: _SlicePairs, in_shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """Nearest-neighbour voxels of one channel (bits copied: any 1/2/4-byte dtype)."""
+    w = in_shape[2]
+    src = _cv_view(np.ascontiguousarray(ch[where.lo:where.hi + 1]), 0).reshape(-1, w)
+    res = cv2.remap(src, where.maps[0], where.maps[1], cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+    return res.view(dtype).reshape(where.shape)
+
+
+def _remap_linear(cv2: Any, ch: np.ndarray, where: _SlicePairs, in_shape: tuple, work_dtype: Any,
+                  dtype: np.dtype) -> np.ndarray:
+    """Trilinear voxels of one channel: bilinear in both slices of each pair, then linear in z."""
+    d, h, w = in_shape
+    lo, hi = where.lo, where.hi
+    top = min(hi + 1, d - 1)
+    pair = np.empty((hi - lo + 1, h, w, 2), dtype=work_dtype)
+    pair[..., 0] = ch[lo:hi + 1]
+    pair[:-1, ..., 1] = ch[lo + 1:hi + 1]
+    pair[-1, ..., 1] = ch[top]
+    ab = cv2.remap(pair.reshape(-1, w, 2), where.maps[0], where.maps[1], cv2.INTER_LINEAR,
+                   borderMode=cv2.BORDER_REPLICATE).reshape(where.shape + (2,))
+    a, b = ab[..., 0], ab[..., 1]
+    res = a + where.fz * (b - a)
+    if dtype.kind in "uib":
+        res = restore_dtype(res, dtype)
+    return res

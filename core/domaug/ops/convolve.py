@@ -1,16 +1,18 @@
 """2-D (and in-plane 3-D) convolution of images with small, sparse kernels such as line PSFs.
 
 Half-sample symmetric boundaries, as :mod:`domaug.ops.psf`. Symmetric 1-D kernels go
-to :func:`domaug.ops.psf.separable_filter`; otherwise OpenCV's ``filter2D`` (8-bit
+to :func:`domaug.ops.separable.separable_filter`; otherwise OpenCV's ``filter2D`` (8-bit
 kernels large enough for its slow DFT path are filtered in bands of rows), a direct sum
 of shifted slices for sparse kernels, or an FFT.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
+
+from .separable import separable_filter
 
 #: Above this many non-zero taps, convolve() switches from direct (shifted slices) to FFT.
 FFT_MIN_TAPS = 64
@@ -36,8 +38,6 @@ def convolve(image: np.ndarray, kernel: np.ndarray, spatial_ndim: int, *, intege
         axis = spatial_ndim - (2 if kernel.shape[1] == 1 else 1)   # a symmetric 1-D line
         per_axis: list[np.ndarray | None] = [None] * spatial_ndim
         per_axis[axis] = kernel.ravel()
-        from .psf import separable_filter  # (psf imports this module)
-
         return separable_filter(image, per_axis, integer_out=integer_out)
     if kernel.ndim == 2:
         fast = _cv_convolve2d(image, kernel, spatial_ndim, integer_out)
@@ -62,27 +62,26 @@ def _cv_convolve2d(image: np.ndarray, kernel: np.ndarray, spatial_ndim: int, int
     if channels > opencv.MAX_CHANNELS or max(plane) >= 2**31:
         return None
     kernel = np.pad(kernel, [(0, 1 - s % 2) for s in kernel.shape])  # odd: centre at K // 2
-    if image.dtype == np.float64:
-        src, ddepth, dtype = image, cv2.CV_64F, np.float64
-    elif image.dtype == np.uint8 and integer_out:
-        src, ddepth, dtype = image, cv2.CV_8U, np.uint8
-    else:  # 8→32-bit and 16-bit 2-D filters have no SIMD path in OpenCV: filter in float32
-        src, ddepth, dtype = image.astype(np.float32), cv2.CV_32F, np.float32
+    src, ddepth, dtype = _cv_depth(cv2, image, integer_out)
     k = np.ascontiguousarray(kernel[::-1, ::-1], dtype=np.float64 if ddepth == cv2.CV_64F else np.float32)
-    src = np.ascontiguousarray(src)
-    shape3 = plane + (channels,)
+    return opencv.filter_planes(_cv_plane_filter(cv2, k, ddepth, channels), src, spatial_ndim, dtype)
+
+
+def _cv_depth(cv2: Any, image: np.ndarray, integer_out: bool) -> tuple[np.ndarray, int, type]:
+    """(source, OpenCV output depth, numpy output dtype) of a 2-D filter of ``image``."""
+    if image.dtype == np.float64:
+        return image, cv2.CV_64F, np.float64
+    if image.dtype == np.uint8 and integer_out:
+        return image, cv2.CV_8U, np.uint8
+    # 8→32-bit and 16-bit 2-D filters have no SIMD path in OpenCV: filter in float32
+    return image.astype(np.float32), cv2.CV_32F, np.float32
+
+
+def _cv_plane_filter(cv2: Any, k: np.ndarray, ddepth: int, channels: int) -> Callable[[np.ndarray], np.ndarray]:
+    """The per-plane call: ``filter2D``, or kernel-row bands where OpenCV would switch to its slow DFT."""
     if ddepth == cv2.CV_8U and k.size >= _CV_DFT_TAPS and k.min() >= 0 and channels <= 4:
-        def plane_filter(a):
-            return _cv_filter8_in_chunks(cv2, a, k)
-    else:
-        def plane_filter(a):
-            return cv2.filter2D(a, ddepth, k, borderType=cv2.BORDER_REFLECT)
-    if spatial_ndim == 2:
-        return plane_filter(src.reshape(shape3)).reshape(image.shape)
-    out = np.empty(image.shape, dtype=dtype)
-    for i in range(image.shape[0]):
-        out[i] = plane_filter(src[i].reshape(shape3)).reshape(image.shape[1:])
-    return out
+        return lambda a: _cv_filter8_in_chunks(cv2, a, k)
+    return lambda a: cv2.filter2D(a, ddepth, k, borderType=cv2.BORDER_REFLECT)
 
 
 #: OpenCV filters 8-bit images by DFT once a kernel's box holds this many taps: ~20× slower

@@ -90,13 +90,7 @@ def control_grid_field(
     The same ``seed`` gives the same field. A zero bound gives an exact zero field.
     """
     ndim = len(shape)
-    n_ctrl = [int(n_control)] * ndim if np.isscalar(n_control) else [int(v) for v in n_control]
-    max_disp = [float(max_disp_px_per_axis)] * ndim if np.isscalar(max_disp_px_per_axis) \
-        else [float(v) for v in max_disp_px_per_axis]
-    if len(n_ctrl) != ndim or len(max_disp) != ndim:
-        raise ValueError(f"n_control and max_disp_px_per_axis need {ndim} entries for shape {tuple(shape)}")
-    if any(n < 2 for n in n_ctrl):
-        raise ValueError(f"n_control must be >= 2 per axis, got {n_ctrl}")
+    n_ctrl, max_disp = _grid_args(shape, n_control, max_disp_px_per_axis)
     if not any(max_disp):
         return np.zeros((ndim,) + tuple(int(s) for s in shape), dtype=np.float32)
     rng = np.random.default_rng(seed)
@@ -104,7 +98,27 @@ def control_grid_field(
     unit = np.empty((ndim,) + tuple(int(v) for v in shape), dtype=np.float32)
     for k in range(ndim):  # one component at a time (no stacked copy)
         unit[k] = upsample_control(control[k], shape)
-    # Normalise so the largest displacement is exactly the bound (in the ellipsoid norm).
+    return _scale_to_bound(unit, max_disp)
+
+
+def _grid_args(shape: Sequence[int], n_control: int | Sequence[int],
+               max_disp_px_per_axis: float | Sequence[float]) -> tuple[list[int], list[float]]:
+    """Control points and displacement bound per axis, checked (a scalar applies to every axis)."""
+    ndim = len(shape)
+    n_ctrl = [int(n_control)] * ndim if np.isscalar(n_control) else [int(v) for v in n_control]
+    max_disp = [float(max_disp_px_per_axis)] * ndim if np.isscalar(max_disp_px_per_axis) \
+        else [float(v) for v in max_disp_px_per_axis]
+    if len(n_ctrl) != ndim or len(max_disp) != ndim:
+        raise ValueError(f"n_control and max_disp_px_per_axis need {ndim} entries for shape {tuple(shape)}")
+    if any(n < 2 for n in n_ctrl):
+        raise ValueError(f"n_control must be >= 2 per axis, got {n_ctrl}")
+    return n_ctrl, max_disp
+
+
+def _scale_to_bound(unit: np.ndarray, max_disp: Sequence[float]) -> np.ndarray:
+    """Scale ``unit`` in place so its largest vector in the ellipsoid norm of semi-axes
+    ``max_disp`` has norm exactly 1 (minus 1e-5); an all-zero field stays zero."""
+    ndim = unit.shape[0]
     moving = [k for k in range(ndim) if max_disp[k] > 0]
     norm2 = np.zeros(unit.shape[1:], dtype=np.float32)
     sq = np.empty_like(norm2)

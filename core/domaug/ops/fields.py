@@ -234,15 +234,7 @@ def fractal_noise(
     periods = _as_tuple(period, ndim, "period")
     if int(octaves) < 1:
         raise ValueError(f"octaves must be >= 1, got {octaves!r}")
-    cells, amps = [], []
-    for o in range(int(octaves)):
-        cell = [s / lacunarity**o for s in scale]
-        if o > 0 and min(cell) < 1.0:
-            break
-        if any(p is not None for p in periods):
-            cell = [c if p is None else float(p) / max(1, round(float(p) / c)) for c, p in zip(cell, periods)]
-        cells.append(cell)
-        amps.append(persistence**o)
+    cells, amps = _octaves(scale, int(octaves), persistence, lacunarity, periods)
     norm = sum(a * a for a in amps)
     if ndim == 2 and all(shape):
         total = _fractal_2d(shape, offset, cells, amps, seed, periods)
@@ -255,6 +247,22 @@ def fractal_noise(
             total += octave
     total *= np.float32(1.0 / (_PERLIN_STD[ndim] * math.sqrt(norm)))
     return total
+
+
+def _octaves(scale: Sequence[float], octaves: int, persistence: float, lacunarity: float,
+             periods: Sequence[float | None]) -> tuple[list[list[float]], list[float]]:
+    """Cell size per axis and amplitude of each octave, coarsest first; octaves finer than
+    1 px are dropped, cells fitted to a whole number per ``period`` where one is given."""
+    cells, amps = [], []
+    for o in range(octaves):
+        cell = [s / lacunarity**o for s in scale]
+        if o > 0 and min(cell) < 1.0:
+            break
+        if any(p is not None for p in periods):
+            cell = [c if p is None else float(p) / max(1, round(float(p) / c)) for c, p in zip(cell, periods)]
+        cells.append(cell)
+        amps.append(persistence**o)
+    return cells, amps
 
 
 #: values per row block of the 2-D path (256 KiB of float32: block and term stay in L2)

@@ -111,37 +111,44 @@ def update_meta(meta: Mapping[str, Any], out_to_in: np.ndarray, spatial_ndim: in
     """
     out = dict(meta)
     n = spatial_ndim
-    linear = out_to_in[:n, :n]
-    if meta.get("transform") is not None and n == 3:
-        # A geotransform describes the row/column plane of a stack of 2-D rasters: fine as
-        # long as the map does not mix slices with rows/columns.
-        if np.any(out_to_in[0, 1:3] != 0) or np.any(out_to_in[1:3, 0] != 0):
-            from ..errors import UnsupportedInputError
-
-            raise UnsupportedInputError(
-                "meta['transform'] is a 2-D geotransform; this map mixes slices with rows/columns"
-            )
     if meta.get("transform") is not None and n in (2, 3):
-        plane = out_to_in if n == 2 else out_to_in[1:, 1:]
-        x0, dx, rx, y0, ry, dy = [float(v) for v in meta["transform"]]
-        geo = np.array([[dx, rx, x0], [ry, dy, y0], [0, 0, 1.0]])  # (col, row, 1) → (x, y, 1)
-        swap = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1.0]])  # (row, col) ↔ (col, row)
-        m_cr = swap @ plane @ swap
-        g = geo @ m_cr
-        out["transform"] = [float(v) for v in (g[0, 2], g[0, 0], g[0, 1], g[1, 2], g[1, 0], g[1, 1])]
+        out["transform"] = _compose_geotransform(meta["transform"], out_to_in, n)
     if meta.get("affine") is not None:
         a = np.asarray(meta["affine"], dtype=float)
         if a.shape == (n + 1, n + 1):
-            # index i (centre) ↔ edge coordinate i + 0.5
-            shift = np.eye(n + 1)
-            shift[:n, n] = 0.5
-            unshift = np.eye(n + 1)
-            unshift[:n, n] = -0.5
-            out["affine"] = (a @ unshift @ out_to_in @ shift).tolist()
+            out["affine"] = _compose_affine(a, out_to_in, n)
     if meta.get("spacing") is not None and len(meta["spacing"]) == n:
         spacing = np.asarray(meta["spacing"], dtype=float)
-        out["spacing"] = [float(v) for v in np.linalg.norm(spacing[:, None] * linear, axis=0)]
+        out["spacing"] = [float(v) for v in np.linalg.norm(spacing[:, None] * out_to_in[:n, :n], axis=0)]
     return out
+
+
+def _compose_geotransform(transform: Sequence[float], out_to_in: np.ndarray, n: int) -> list[float]:
+    """The GDAL geotransform of the output grid (the row/column plane of a 3-D stack)."""
+    if n == 3 and (np.any(out_to_in[0, 1:3] != 0) or np.any(out_to_in[1:3, 0] != 0)):
+        # A geotransform describes the row/column plane of a stack of 2-D rasters: fine as
+        # long as the map does not mix slices with rows/columns.
+        from ..errors import UnsupportedInputError
+
+        raise UnsupportedInputError(
+            "meta['transform'] is a 2-D geotransform; this map mixes slices with rows/columns"
+        )
+    plane = out_to_in if n == 2 else out_to_in[1:, 1:]
+    x0, dx, rx, y0, ry, dy = [float(v) for v in transform]
+    geo = np.array([[dx, rx, x0], [ry, dy, y0], [0, 0, 1.0]])  # (col, row, 1) → (x, y, 1)
+    swap = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1.0]])  # (row, col) ↔ (col, row)
+    m_cr = swap @ plane @ swap
+    g = geo @ m_cr
+    return [float(v) for v in (g[0, 2], g[0, 0], g[0, 1], g[1, 2], g[1, 0], g[1, 1])]
+
+
+def _compose_affine(a: np.ndarray, out_to_in: np.ndarray, n: int) -> list:
+    """The index→world matrix of the output grid (voxel centres: index i ↔ edge coordinate i + 0.5)."""
+    shift = np.eye(n + 1)
+    shift[:n, n] = 0.5
+    unshift = np.eye(n + 1)
+    unshift[:n, n] = -0.5
+    return (a @ unshift @ out_to_in @ shift).tolist()
 
 
 def geometry_changes(out_to_in: np.ndarray, in_shape: Sequence[int], out_shape: Sequence[int]) -> bool:

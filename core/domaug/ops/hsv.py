@@ -276,33 +276,50 @@ def jitter_u8(rgb: np.ndarray, order: Sequence[str], factors: Mapping[str, float
     cv2 = opencv.cv2_module()
     if cv2 is None or not _fits_cv(rgb):
         return None
-    out: np.ndarray | None = None  # our own buffer, once a step has written one
-    pending: np.ndarray | None = None  # a table not applied yet
-
-    def flush() -> np.ndarray:
-        nonlocal out, pending
-        if pending is not None:
-            out = _lookup(rgb if out is None else out, pending, out is not None)
-            pending = None
-        return rgb if out is None else out
-
+    chain = _Chain8(rgb, cv2)
     for step in order:
-        f = float(factors[step])
+        chain.step(step, float(factors[step]), valid)
+    return chain.result()
+
+
+class _Chain8:
+    """A chain of 8-bit colour steps on ``rgb``: the buffer they write (ours, once a step has
+    written one) and a 256-entry table not applied yet (consecutive tables compose into one)."""
+
+    def __init__(self, rgb: np.ndarray, cv2: Any) -> None:
+        self.rgb, self.cv2 = rgb, cv2
+        self.out: np.ndarray | None = None
+        self.pending: np.ndarray | None = None
+
+    def table(self, table: np.ndarray) -> None:
+        """Queue a per-value table after the pending one."""
+        self.pending = table if self.pending is None else table[self.pending]
+
+    def current(self) -> np.ndarray:
+        """The image so far (the pending table applied)."""
+        if self.pending is not None:
+            self.out = _lookup(self.rgb if self.out is None else self.out, self.pending, self.out is not None)
+            self.pending = None
+        return self.rgb if self.out is None else self.out
+
+    def step(self, step: str, f: float, valid: np.ndarray | None) -> None:
+        """One jitter step at factor ``f`` (skipped at its identity value)."""
         if step == "brightness" and f != 1.0:
-            table = _table(_ARANGE * f)
-            pending = table if pending is None else table[pending]
+            self.table(_table(_ARANGE * f))
         elif step == "contrast" and f != 1.0:
-            m = mean_luma_u8(flush(), valid, cv2)
-            table = _table(_ARANGE * f + (1.0 - f) * m)
-            pending = table if pending is None else table[pending]
+            m = mean_luma_u8(self.current(), valid, self.cv2)
+            self.table(_table(_ARANGE * f + (1.0 - f) * m))
         elif step == "saturation" and f != 1.0:
-            src = flush().reshape(-1, rgb.shape[-2], 3)
-            dst = None if out is None else out.reshape(src.shape)
-            out = cv2.transform(src, saturation_matrix(f), dst=dst).reshape(rgb.shape)
+            src = self.current().reshape(-1, self.rgb.shape[-2], 3)
+            dst = None if self.out is None else self.out.reshape(src.shape)
+            self.out = self.cv2.transform(src, saturation_matrix(f), dst=dst).reshape(self.rgb.shape)
         elif step == "hue" and int(round(f * 256)) % 256:
-            out = shift_hsv_u8(flush(), hsv_tables_u8(hue_turns=f), out=out)
-    flush()
-    return rgb.copy() if out is None else out
+            self.out = shift_hsv_u8(self.current(), hsv_tables_u8(hue_turns=f), out=self.out)
+
+    def result(self) -> np.ndarray:
+        """The chain's output: a new array even when every step was skipped."""
+        self.current()
+        return self.rgb.copy() if self.out is None else self.out
 
 
 # -- running a kernel on the R, G, B bands of an image -------------------------------------

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -141,36 +141,69 @@ def lut8(image: np.ndarray, table: np.ndarray, out: np.ndarray | None = None) ->
     """
     if not (image.size and image.flags.c_contiguous and image.dtype == np.uint8):
         return None
-    if out is not None and not (out.flags.c_contiguous and out.dtype == np.uint8 and out.shape == image.shape):
-        raise ValueError("lut8: out must be a C-contiguous uint8 array of the image's shape")
+    if out is not None:
+        _check_lut_out(image, out)
     if not (table.dtype == np.uint8 and table.flags.c_contiguous):
         table = np.ascontiguousarray(table, dtype=np.uint8)
     sz = _stringzilla() if not _disabled else None
     if sz is not None:
-        if out is None:
-            out = np.empty_like(image)
-        try:
-            if out is image:
-                sz.translate(memoryview(out.reshape(-1)), memoryview(table), inplace=True)
-            else:
-                sz.translate(memoryview(image.reshape(-1)), memoryview(table), out=memoryview(out.reshape(-1)))
-        except TypeError:  # stringzilla < 4 has no out=: translate a copy in place
-            if out is not image:
-                np.copyto(out, image)
-            sz.translate(memoryview(out.reshape(-1)), memoryview(table), inplace=True)
-        return out
+        return _lut8_stringzilla(sz, image, table, out)
     cv2 = cv2_module()
     if cv2 is not None and image.size < 2**31:
-        if out is None:
-            return cv2.LUT(image.reshape(1, -1), table).reshape(image.shape)
-        cv2.LUT(image.reshape(1, -1), table, dst=out.reshape(1, -1))
-        return out
+        return _lut8_cv(cv2, image, table, out)
     return None
+
+
+def _check_lut_out(image: np.ndarray, out: np.ndarray) -> None:
+    if not (out.flags.c_contiguous and out.dtype == np.uint8 and out.shape == image.shape):
+        raise ValueError("lut8: out must be a C-contiguous uint8 array of the image's shape")
+
+
+def _lut8_stringzilla(sz: Any, image: np.ndarray, table: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    """Byte translation with stringzilla (into ``out``, which may be ``image``)."""
+    if out is None:
+        out = np.empty_like(image)
+    try:
+        if out is image:
+            sz.translate(memoryview(out.reshape(-1)), memoryview(table), inplace=True)
+        else:
+            sz.translate(memoryview(image.reshape(-1)), memoryview(table), out=memoryview(out.reshape(-1)))
+    except TypeError:  # stringzilla < 4 has no out=: translate a copy in place
+        if out is not image:
+            np.copyto(out, image)
+        sz.translate(memoryview(out.reshape(-1)), memoryview(table), inplace=True)
+    return out
+
+
+def _lut8_cv(cv2: Any, image: np.ndarray, table: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    """``cv2.LUT`` over the image as one row (into ``out`` when given)."""
+    if out is None:
+        return cv2.LUT(image.reshape(1, -1), table).reshape(image.shape)
+    cv2.LUT(image.reshape(1, -1), table, dst=out.reshape(1, -1))
+    return out
 
 
 def depth_of(dtype: np.dtype) -> int | None:
     """OpenCV depth code of a numpy dtype, or None when OpenCV filters do not take it."""
     return _DEPTHS.get(dtype if isinstance(dtype, np.dtype) else np.dtype(dtype))
+
+
+def filter_planes(fn: Callable[[np.ndarray], np.ndarray], src: np.ndarray, spatial_ndim: int,
+                  dtype: Any) -> np.ndarray:
+    """Run a 2-D OpenCV filter ``fn`` (H×W×C in, H×W×C out) on an image with 2 or 3 spatial axes.
+
+    Channels (any trailing axes) go to OpenCV as one plane of C channels; a volume is
+    filtered slice by slice into a new ``dtype`` array (in-plane filtering only).
+    """
+    src = np.ascontiguousarray(src)
+    shape = src.shape
+    plane = shape[spatial_ndim - 2:spatial_ndim] + (math.prod(shape[spatial_ndim:]),)
+    if spatial_ndim == 2:
+        return fn(src.reshape(plane)).reshape(shape)
+    out = np.empty(shape, dtype=dtype)
+    for k in range(shape[0]):
+        out[k] = fn(src[k].reshape(plane)).reshape(shape[1:])
+    return out
 
 
 def mean(image: np.ndarray) -> float:

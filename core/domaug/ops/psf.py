@@ -17,6 +17,9 @@ from typing import Sequence
 
 import numpy as np
 
+# Exported here, where their users look: 2-D convolution (line PSFs) and separable filtering.
+from .convolve import _CV_DFT_TAPS, FFT_MIN_TAPS, convolve  # noqa: F401
+from .separable import separable_filter, symmetric_filter1d  # noqa: F401
 
 
 def mtf_sigma(factor: float, gain_at_nyquist: float = 0.3) -> float:
@@ -99,112 +102,6 @@ def gaussian_weights(sigma: float, truncate: float = 4.0) -> np.ndarray:
     return w / w.sum()
 
 
-def separable_filter(image: np.ndarray, weights: Sequence[np.ndarray | None], *,
-                     integer_out: bool = False) -> np.ndarray:
-    """Correlate the leading axes with symmetric odd 1-D kernels (``None`` = leave axis).
-
-    Half-sample symmetric boundaries; float32 (float64 for float64) output, or uint8
-    for a uint8 input with ``integer_out=True`` on the OpenCV path. The numpy path pairs
-    the taps at ±k as sums of shifted slices on blocks of rows that stay in cache.
-    """
-    dtype = np.float64 if image.dtype == np.float64 else np.float32
-    weights = list(weights)
-    radii = [0 if w is None else len(w) // 2 for w in weights]
-    if not any(radii):
-        return image.astype(dtype, copy=True)
-    fast = _cv_separable(image, weights, integer_out)
-    if fast is not None:
-        return fast
-    pads = [(r, r) for r in radii] + [(0, 0)] * (image.ndim - len(radii))
-    padded = np.pad(image, pads, mode="symmetric")
-    out = np.empty(image.shape, dtype=dtype)
-    n0 = image.shape[0]
-    row_bytes = max(1, padded[0].size * np.dtype(dtype).itemsize)
-    block = max(4 * radii[0], 8, (1 << 20) // row_bytes)
-    ws = [None if w is None else np.asarray(w, dtype=dtype) for w in weights]
-
-    def run(start: int) -> None:
-        stop = min(start + block, n0)
-        cur = padded[start:stop + 2 * radii[0]].astype(dtype)
-        for axis in range(len(ws) - 1, 0, -1):
-            if ws[axis] is not None:
-                cur = _symmetric_pass(cur, ws[axis], axis)
-        if ws[0] is not None:
-            _symmetric_pass(cur, ws[0], 0, out=out[start:stop])
-        else:
-            out[start:stop] = cur
-
-    from .parallel import parallel_for
-
-    parallel_for(run, range(0, n0, block), work=image.size)
-    return out
-
-
-def _cv_separable(image: np.ndarray, weights: list, integer_out: bool) -> np.ndarray | None:
-    """OpenCV ``sepFilter2D`` over the last two spatial axes (+ numpy along depth), or None."""
-    from . import opencv
-
-    cv2 = opencv.cv2_module()
-    if cv2 is None or len(weights) not in (2, 3) or opencv.depth_of(image.dtype) is None:
-        return None
-    nd = len(weights)
-    plane = image.shape[nd - 2:nd]
-    channels = math.prod(image.shape[nd:])
-    if channels > opencv.MAX_CHANNELS or min(plane) < 1 or max(plane) >= 2**31:
-        return None
-    dtype = np.float64 if image.dtype == np.float64 else np.float32
-    ddepth = cv2.CV_64F if dtype == np.float64 else cv2.CV_32F
-    src = image
-    if image.dtype in (np.uint16, np.int16):  # OpenCV has no SIMD 16-bit filters: float is faster
-        src = image.astype(np.float32)
-    elif image.dtype == np.uint8 and integer_out and (nd == 2 or weights[0] is None):
-        ddepth, dtype = cv2.CV_8U, np.uint8
-    kdtype = np.float64 if ddepth == cv2.CV_64F else np.float32
-    wy, wx = weights[nd - 2:]
-    ky = np.ones(1, kdtype) if wy is None else np.asarray(wy, dtype=kdtype)
-    kx = ky if wx is wy else np.ones(1, kdtype) if wx is None else np.asarray(wx, dtype=kdtype)
-    shape3 = plane + (channels,)
-    if nd == 2:
-        out = cv2.sepFilter2D(np.ascontiguousarray(src).reshape(shape3), ddepth, kx, ky,
-                              borderType=cv2.BORDER_REFLECT)
-        return out.reshape(image.shape)
-    out = np.empty(image.shape, dtype=dtype)
-    src = np.ascontiguousarray(src)
-    for k in range(image.shape[0]):
-        out[k] = cv2.sepFilter2D(src[k].reshape(shape3), ddepth, kx, ky,
-                                 borderType=cv2.BORDER_REFLECT).reshape(image.shape[1:])
-    if weights[0] is not None:
-        out = separable_filter(out, [weights[0]])
-    return out
-
-
-def _symmetric_pass(a: np.ndarray, w: np.ndarray, axis: int, out: np.ndarray | None = None) -> np.ndarray:
-    """One symmetric correlation along ``axis`` of an array padded by r on that axis."""
-    r = len(w) // 2
-    n = a.shape[axis] - 2 * r
-
-    def shifted(k: int) -> np.ndarray:
-        index = [slice(None)] * a.ndim
-        index[axis] = slice(r + k, r + k + n)
-        return a[tuple(index)]
-
-    out = np.multiply(shifted(0), w[r], out=out)
-    tmp = np.empty_like(out)
-    for k in range(1, r + 1):
-        np.add(shifted(k), shifted(-k), out=tmp)
-        tmp *= w[r + k]
-        out += tmp
-    return out
-
-
-def symmetric_filter1d(image: np.ndarray, weights: np.ndarray, axis: int, dtype=np.float32) -> np.ndarray:
-    """Correlate along one axis with a symmetric odd-length kernel (half-sample reflection)."""
-    per_axis: list[np.ndarray | None] = [None] * (axis + 1)
-    per_axis[axis] = np.asarray(weights)
-    out = separable_filter(image, per_axis)
-    return out if out.dtype == dtype else out.astype(dtype)
-
-
 def line_kernel(length_px: float, angle_deg: float, antialias: bool = True) -> np.ndarray:
     """Normalised, anti-aliased PSF of uniform linear motion over ``length_px`` pixels.
 
@@ -281,6 +178,3 @@ def masked_filter(image: np.ndarray, valid: np.ndarray | None, linear_filter) ->
     out = np.divide(num, den, out=work, where=ok)
     return out
 
-
-# 2-D convolution (line PSFs) lives in .convolve; exported here, where its users look.
-from .convolve import _CV_DFT_TAPS, FFT_MIN_TAPS, convolve  # noqa: E402,F401

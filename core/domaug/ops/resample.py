@@ -95,7 +95,6 @@ def warp_image(
     (outside ones get ``fill`` otherwise).
     """
     meta = meta or {}
-    nodata = meta.get("nodata")
     wdtype = np.float64 if image.dtype == np.float64 else np.float32
     if valid is not None and valid.all():
         valid = None
@@ -105,43 +104,66 @@ def warp_image(
                                    valid=valid, fill=fill)
     sigma = sampler.prefilter_sigma() if antialias and order > 0 else None
     if valid is None:
-        if (nodata is None and spatial_ndim == 2 and image.dtype.kind in "ui" and isinstance(sampler, AffineSampler)
-                and not sampler._resize and image.shape[0] * image.shape[1] >= BAND_MIN_PIXELS):
-            # Integer warps whose uncovered pixels take ``fill``: the warp's constant border
-            # already holds it beyond a thin band along the edge; set only that band.
-            value = _fill_value(image.dtype, meta, None, fill)
-            fast = sampler.sample_native(image, order, spatial_ndim, sigma, border_value=float(value))
-            if fast is not None:
-                if not sampler.all_inside:
-                    fast.reshape(-1, *fast.shape[2:])[sampler.outside_band()] = value
-                return _finish_native(fast, image.dtype, None, meta, None, fill, wdtype)
-        fast = sampler.sample_native(image, order, spatial_ndim, sigma)
+        fast = _warp_image_native(image, sampler, spatial_ndim, order, meta, fill, sigma, wdtype)
         if fast is not None:
-            inside = None if sampler.all_inside else sampler.inside
-            return _finish_native(fast, image.dtype, inside, meta, nodata, fill, wdtype)
-    weight = None
+            return fast
+    return _warp_image_float(image, sampler, spatial_ndim, order, meta, valid, fill, sigma, wdtype)
+
+
+def _warp_image_native(image: np.ndarray, sampler: AffineSampler | CoordSampler, spatial_ndim: int, order: int,
+                       meta: Mapping[str, Any], fill: float, sigma: Sequence[float] | None,
+                       wdtype: type) -> np.ndarray | None:
+    """Every input pixel valid: warp in the image's own dtype with OpenCV, or None when it cannot."""
+    nodata = meta.get("nodata")
+    if nodata is None:
+        fast = _warp_image_banded(image, sampler, spatial_ndim, order, meta, fill, sigma, wdtype)
+        if fast is not None:
+            return fast
+    fast = sampler.sample_native(image, order, spatial_ndim, sigma)
+    if fast is None:
+        return None
+    inside = None if sampler.all_inside else sampler.inside
+    return _finish_native(fast, image.dtype, inside, meta, nodata, fill, wdtype)
+
+
+def _warp_image_banded(image: np.ndarray, sampler: AffineSampler | CoordSampler, spatial_ndim: int, order: int,
+                       meta: Mapping[str, Any], fill: float, sigma: Sequence[float] | None,
+                       wdtype: type) -> np.ndarray | None:
+    """Integer warps whose uncovered pixels take ``fill``: the warp's constant border
+    already holds it beyond a thin band along the edge; set only that band. None when
+    this does not apply (small, 3-D, float, a resize or a coordinate map)."""
+    if not (spatial_ndim == 2 and image.dtype.kind in "ui" and isinstance(sampler, AffineSampler)
+            and not sampler._resize and image.shape[0] * image.shape[1] >= BAND_MIN_PIXELS):
+        return None
+    value = _fill_value(image.dtype, meta, None, fill)
+    fast = sampler.sample_native(image, order, spatial_ndim, sigma, border_value=float(value))
+    if fast is None:
+        return None
+    if not sampler.all_inside:
+        fast.reshape(-1, *fast.shape[2:])[sampler.outside_band()] = value
+    return _finish_native(fast, image.dtype, None, meta, None, fill, wdtype)
+
+
+def _warp_image_float(image: np.ndarray, sampler: AffineSampler | CoordSampler, spatial_ndim: int, order: int,
+                      meta: Mapping[str, Any], valid: np.ndarray | None, fill: float,
+                      sigma: Sequence[float] | None, wdtype: type) -> np.ndarray:
+    """The scipy path, channel by channel in float: invalid pixels never weigh in (see the module doc)."""
     channels = _channels(image, spatial_ndim)
+    weighted = valid is not None and order > 0
     if valid is not None and order > 1:
         # Cubic weights go negative, so normalising by them is unstable: give invalid
         # pixels their nearest valid neighbour's value instead, then interpolate plainly.
-        if valid.any():
-            nearest = ndi.distance_transform_edt(~valid, return_distances=False, return_indices=True)
-            channels = [ch[tuple(nearest)] for ch in channels]
-        valid_for_weights = None
-    else:
-        valid_for_weights = valid
-    if valid_for_weights is not None and order > 0:
+        channels = _nearest_valid_filled(channels, valid)
+        weighted = False
+    den = weight = None
+    if weighted:
         den = sampler.sample(_blur(valid.astype(wdtype), sigma), order)
         weight = den > _EPS
     out = np.empty(sampler.out_shape + image.shape[spatial_ndim:], dtype=wdtype)
     for c, raw in enumerate(channels):
         ch = np.ascontiguousarray(raw, dtype=wdtype)
         if weight is not None:
-            num = sampler.sample(_blur(np.where(valid, ch, 0).astype(wdtype), sigma), order)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                res = num / np.where(weight, den, 1)
-            if not weight.all():  # no valid neighbour at all: plain interpolation
-                res = np.where(weight, res, sampler.sample(_blur(ch, sigma), order))
+            res = _sample_normalised(sampler, ch, valid, den, weight, sigma, order, wdtype)
         else:
             res = sampler.sample(_blur(ch, sigma), order)
         if image.ndim == spatial_ndim:
@@ -150,6 +172,26 @@ def warp_image(
             out[..., c] = res
     out_valid = warp_valid(valid, sampler) if valid is not None else sampler.inside
     return _finish_float(out, image, ~sampler.inside, out_valid, meta, fill)
+
+
+def _nearest_valid_filled(channels: list[np.ndarray], valid: np.ndarray) -> list[np.ndarray]:
+    """Each channel with every invalid pixel holding its nearest valid pixel's value."""
+    if not valid.any():
+        return channels
+    nearest = ndi.distance_transform_edt(~valid, return_distances=False, return_indices=True)
+    return [ch[tuple(nearest)] for ch in channels]
+
+
+def _sample_normalised(sampler: AffineSampler | CoordSampler, ch: np.ndarray, valid: np.ndarray, den: np.ndarray,
+                       weight: np.ndarray, sigma: Sequence[float] | None, order: int, wdtype: type) -> np.ndarray:
+    """Normalised interpolation of one channel: ``S(x·v) / S(v)`` (``den`` = ``S(v)``, ``weight``
+    = ``den > 0``), plain interpolation where no valid pixel contributes."""
+    num = sampler.sample(_blur(np.where(valid, ch, 0).astype(wdtype), sigma), order)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        res = num / np.where(weight, den, 1)
+    if not weight.all():  # no valid neighbour at all: plain interpolation
+        res = np.where(weight, res, sampler.sample(_blur(ch, sigma), order))
+    return res
 
 
 #: From this many pixels, filling only the edge band beats a full inside mask (fixed cost ~20 µs).

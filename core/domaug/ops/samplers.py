@@ -20,10 +20,10 @@ from ..lazy import lazy_module
 from ._resample_cv import (
     _CV_MAX_SIDE,
     _cv2,
+    _cv_blur,
     _cv_channels,
     _cv_dtype_ok,
     _cv_size_ok,
-    _gaussian_kernel,
     sample_volume,
 )
 
@@ -133,36 +133,44 @@ class AffineSampler:
         None when OpenCV cannot do it.
         """
         cv2 = _cv2()
-        if cv2 is None or spatial_ndim != len(self.out_shape) or array.size == 0:
-            return None
-        if not self._resize and self._plane is None:
-            return None
-        if not _cv_dtype_ok(array.dtype, order) or not _cv_size_ok(array, spatial_ndim, self.out_shape[-2:]):
+        if cv2 is None or not self._cv_takes(array, order, spatial_ndim):
             return None
         if sigma is not None and any(s > 0 for s in sigma):
             if order == 0 or (spatial_ndim == 3 and sigma[0] > 0):
                 return None
-            if any(int(3.0 * s + 0.5) > 0 for s in sigma[-2:]):  # a 1-tap kernel is the identity
-                ky, kx = _gaussian_kernel(sigma[-2]), _gaussian_kernel(sigma[-1])
-                array = _cv_channels(array, spatial_ndim, lambda a: cv2.sepFilter2D(
-                    a, -1, kx, ky, borderType=cv2.BORDER_REPLICATE))
-        h, w = self.out_shape[-2:]
-        if order == 0:
-            flag = cv2.INTER_NEAREST
-            if self._resize:
-                flag = getattr(cv2, "INTER_NEAREST_EXACT", None)
-        else:
-            flag = cv2.INTER_LINEAR
-        if flag is not None and self._resize:
+            array = _cv_blur(cv2, array, spatial_ndim, sigma)
+        flag = self._cv_resize_flag(cv2, order)
+        if flag is not None:
+            h, w = self.out_shape[-2:]
             return _cv_channels(array, spatial_ndim, lambda a: cv2.resize(a, (w, h), interpolation=flag))
-        # Replicate one pixel of border, then let OpenCV's fast constant border handle the
-        # rest: samples within a pixel of the edge see replicated values (mode="nearest"),
-        # farther ones are outside and get filled by the caller from ``inside``.
+        return self._cv_warp_affine(cv2, array, order, spatial_ndim, extend, border_value)
+
+    def _cv_takes(self, array: np.ndarray, order: int, spatial_ndim: int) -> bool:
+        """OpenCV can warp ``array``: a map on rows/columns, a dtype and size it takes."""
+        if spatial_ndim != len(self.out_shape) or array.size == 0:
+            return False
+        if not self._resize and self._plane is None:
+            return False
+        return _cv_dtype_ok(array.dtype, order) and _cv_size_ok(array, spatial_ndim, self.out_shape[-2:])
+
+    def _cv_resize_flag(self, cv2: Any, order: int) -> int | None:
+        """``cv2.resize``'s interpolation when the map is a rescaling it computes exactly, else None."""
+        if not self._resize:
+            return None
+        return cv2.INTER_LINEAR if order != 0 else getattr(cv2, "INTER_NEAREST_EXACT", None)
+
+    def _cv_warp_affine(self, cv2: Any, array: np.ndarray, order: int, spatial_ndim: int, extend: bool,
+                        border_value: float) -> np.ndarray:
+        """``cv2.warpAffine`` through the plane matrix, edges replicated (see :meth:`sample_native`)."""
+        h, w = self.out_shape[-2:]
         inter = (cv2.INTER_NEAREST if order == 0 else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
         if extend:
             m = self._plane
             return _cv_channels(array, spatial_ndim, lambda a: cv2.warpAffine(
                 a, m, (w, h), flags=inter, borderMode=cv2.BORDER_REPLICATE))
+        # Replicate one pixel of border, then let OpenCV's fast constant border handle the
+        # rest: samples within a pixel of the edge see replicated values (mode="nearest"),
+        # farther ones are outside and get filled by the caller from ``inside``.
         m = self._plane.copy()
         m[:, 2] += 1.0
         return _cv_channels(array, spatial_ndim, lambda a: cv2.warpAffine(

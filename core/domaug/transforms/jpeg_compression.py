@@ -10,8 +10,8 @@ import numpy as np
 from ..dtypes import to_float
 from ..ops.nodata import fill_invalid
 from ..params import check_range, sample_int
-from ..targets import layout_of, valid_of
-from ..transform import PixelTransform
+from ..targets import Layout
+from ..transform import Context, PixelTransform
 
 
 def jpeg_roundtrip(plane: np.ndarray, quality: int) -> np.ndarray:
@@ -79,41 +79,48 @@ class JPEGCompression(PixelTransform):
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         return {"quality": sample_int(rng, self.quality)}
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         quality = int(params["quality"])
-        lay = layout_of(sample)
-        n = lay.n_channels
-        valid = valid_of(sample)
+        lay, valid = ctx.layout, ctx.valid
         # the codec must not see nodata (NaN/−9999/0 would ring into valid pixels of the same
         # 8×8 block): nodata pixels hold each band's valid mean; the base puts them back
-        if image.dtype == np.uint8 and not lay.is_volume and n in (1, 3):
+        if image.dtype == np.uint8 and not lay.is_volume and lay.n_channels in (1, 3):
             image = fill_invalid(image, valid)
-            plane = image[..., 0] if image.ndim == 3 and n == 1 else image
+            plane = image[..., 0] if image.ndim == 3 and lay.n_channels == 1 else image
             return jpeg_roundtrip(plane, quality).reshape(image.shape)
         out = fill_invalid(to_float(image), valid)
-        planes = out.reshape((-1,) + out.shape[lay.spatial_ndim - 2:]) if lay.is_volume else out[None]
-        groups = [slice(0, 3)] if n == 3 else [slice(c, c + 1) for c in range(n)]
-        for group in groups:
-            # one contiguous copy per band group: per-plane work then stays in cache instead of
-            # striding over every band of an interleaved H×W×C array
-            band = planes if not lay.has_channels else np.ascontiguousarray(planes[..., group])
-            lo, hi = (0.0, 255.0) if image.dtype == np.uint8 else _stretch(band if lay.is_volume else band[0], valid)
-            scale = (hi - lo) / 255.0 if hi > lo else 1.0
-            for k in range(band.shape[0]):
-                plane = band[k]
-                if image.dtype == np.uint8:
-                    r8 = plane.astype(np.uint8)
-                else:
-                    r8 = _render8(plane, lo, scale)
-                squeeze = r8.ndim == 3 and r8.shape[-1] == 1
-                dec = jpeg_roundtrip(r8[..., 0] if squeeze else r8, quality).reshape(r8.shape)
-                artefact = dec.astype(out.dtype)
-                artefact -= r8
-                artefact *= np.asarray(scale, out.dtype)
-                plane += artefact
-            if lay.has_channels:
-                planes[..., group] = band
-        return out
+        return _add_codec_artefacts(out, image.dtype == np.uint8, lay, valid, quality)
+
+
+def _add_codec_artefacts(out: np.ndarray, from_u8: bool, lay: Layout, valid: np.ndarray | None,
+                         quality: int) -> np.ndarray:
+    """Add, in place, the artefact of encoding each band group of each plane of ``out`` (float)."""
+    n = lay.n_channels
+    planes = out.reshape((-1,) + out.shape[lay.spatial_ndim - 2:]) if lay.is_volume else out[None]
+    groups = [slice(0, 3)] if n == 3 else [slice(c, c + 1) for c in range(n)]
+    for group in groups:
+        # one contiguous copy per band group: per-plane work then stays in cache instead of
+        # striding over every band of an interleaved H×W×C array
+        band = planes if not lay.has_channels else np.ascontiguousarray(planes[..., group])
+        lo, hi = (0.0, 255.0) if from_u8 else _stretch(band if lay.is_volume else band[0], valid)
+        _add_plane_artefacts(band, lo, (hi - lo) / 255.0 if hi > lo else 1.0, from_u8, quality)
+        if lay.has_channels:
+            planes[..., group] = band
+    return out
+
+
+def _add_plane_artefacts(band: np.ndarray, lo: float, scale: float, from_u8: bool, quality: int) -> None:
+    """For each plane of ``band``: render to 8 bits (``lo`` + ``scale`` per step), encode, add
+    ``decoded − rendered`` back in the data's units (in place)."""
+    for k in range(band.shape[0]):
+        plane = band[k]
+        r8 = plane.astype(np.uint8) if from_u8 else _render8(plane, lo, scale)
+        squeeze = r8.ndim == 3 and r8.shape[-1] == 1
+        dec = jpeg_roundtrip(r8[..., 0] if squeeze else r8, quality).reshape(r8.shape)
+        artefact = dec.astype(plane.dtype)
+        artefact -= r8
+        artefact *= np.asarray(scale, plane.dtype)
+        plane += artefact
 
 
 def _render8(plane: np.ndarray, lo: float, scale: float) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Fast paths of the agriculture kernels: OpenCV (``domaug.ops.opencv``) with numpy/scipy fallbacks.
+"""Fast paths of the agriculture kernels: OpenCV (``domaug.kit.cv2_module``) with numpy/scipy fallbacks.
 
 Every helper has a numpy/scipy fallback, used when OpenCV is absent or ``DOMAUG_OPENCV=0``:
 
@@ -19,19 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from domaug.ops import opencv
-
-
-def _cv2():
-    return opencv.cv2_module()
-
-
-def gaussian_weights(sigma: float, truncate: float = 3.0) -> np.ndarray:
-    """scipy's sampled Gaussian: radius ``int(truncate·σ + 0.5)``, normalised (float64)."""
-    radius = int(truncate * float(sigma) + 0.5)
-    x = np.arange(-radius, radius + 1, dtype=np.float64)
-    w = np.exp(-0.5 / float(sigma) ** 2 * x * x)
-    return w / w.sum()
+from domaug.kit import CV_MAX_CHANNELS, cv2_module, cv_depth_of, gaussian_weights
 
 
 def blur_nearest(plane: np.ndarray, sigma: float, truncate: float = 3.0) -> np.ndarray:
@@ -40,7 +28,7 @@ def blur_nearest(plane: np.ndarray, sigma: float, truncate: float = 3.0) -> np.n
     Same as ``scipy.ndimage.gaussian_filter(plane, sigma, mode="nearest", truncate=truncate)``.
     """
     plane = np.asarray(plane, dtype=np.float32)
-    cv2 = _cv2()
+    cv2 = cv2_module()
     if cv2 is not None and plane.ndim == 2 and max(plane.shape) < 2**31 and plane.size:
         k = gaussian_weights(sigma, truncate).astype(np.float32)
         return cv2.sepFilter2D(np.ascontiguousarray(plane), cv2.CV_32F, k, k, borderType=cv2.BORDER_REPLICATE)
@@ -51,25 +39,32 @@ def blur_nearest(plane: np.ndarray, sigma: float, truncate: float = 3.0) -> np.n
 
 def copy_where(dst: np.ndarray, src: np.ndarray, where: np.ndarray) -> np.ndarray:
     """``dst[where] = src[where]`` in place for H×W[×C] arrays of one dtype and an H×W bool mask."""
-    cv2 = _cv2()
-    channels = 1 if dst.ndim == 2 else dst.shape[-1]
-    if (cv2 is not None and dst.shape == src.shape and dst.dtype == src.dtype and dst.ndim in (2, 3)
-            and opencv.depth_of(dst.dtype) is not None and channels <= opencv.MAX_CHANNELS
-            and dst.flags.c_contiguous and src.flags.c_contiguous and where.flags.c_contiguous
-            and where.dtype == bool and where.shape == dst.shape[:2] and dst.size and max(dst.shape[:2]) < 2**31):
+    cv2 = cv2_module()
+    if cv2 is not None and _cv_can_copy(dst, src, where):
         cv2.copyTo(src, where.view(np.uint8), dst)
         return dst
     np.copyto(dst, src, where=where[..., None] if dst.ndim == where.ndim + 1 else where)
     return dst
 
 
+def _cv_can_copy(dst: np.ndarray, src: np.ndarray, where: np.ndarray) -> bool:
+    """Whether ``cv2.copyTo`` takes these arrays as they are (same layout, C-contiguous, a byte mask)."""
+    return (dst.shape == src.shape and dst.dtype == src.dtype and _cv_image(dst)
+            and dst.flags.c_contiguous and src.flags.c_contiguous and where.flags.c_contiguous
+            and where.dtype == bool and where.shape == dst.shape[:2])
+
+
+def _cv_image(image: np.ndarray) -> bool:
+    """A non-empty H×W[×C] array of an OpenCV depth with at most CV_MAX_CHANNELS channels."""
+    channels = 1 if image.ndim == 2 else image.shape[-1]
+    return (image.ndim in (2, 3) and cv_depth_of(image.dtype) is not None and channels <= CV_MAX_CHANNELS
+            and image.size > 0 and max(image.shape[:2]) < 2**31)
+
+
 def masked_copy(image: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """A copy of an H×W[×C] image with the pixels where ``keep`` is False set to 0 (same dtype)."""
-    cv2 = _cv2()
-    channels = 1 if image.ndim == 2 else image.shape[-1]
-    if (cv2 is not None and image.ndim in (2, 3) and opencv.depth_of(image.dtype) is not None
-            and channels <= opencv.MAX_CHANNELS and keep.dtype == bool and keep.shape == image.shape[:2]
-            and image.size and max(image.shape[:2]) < 2**31):
+    cv2 = cv2_module()
+    if cv2 is not None and _cv_image(image) and keep.dtype == bool and keep.shape == image.shape[:2]:
         # a new destination is zero-filled before the masked copy
         out = cv2.copyTo(np.ascontiguousarray(image), np.ascontiguousarray(keep).view(np.uint8))
         return out.reshape(image.shape)
@@ -81,23 +76,12 @@ def masked_copy(image: np.ndarray, keep: np.ndarray) -> np.ndarray:
 def any_valid_hit(result: np.ndarray, value, valid: np.ndarray) -> bool:
     """Whether any element of H×W×C ``result`` equal to ``value`` lies in a pixel where H×W ``valid`` is True."""
     hit = np.equal(result, value)
-    cv2 = _cv2()
-    if (cv2 is not None and hit.ndim == 3 and hit.shape[-1] <= opencv.MAX_CHANNELS and hit.size
+    cv2 = cv2_module()
+    if (cv2 is not None and hit.ndim == 3 and hit.shape[-1] <= CV_MAX_CHANNELS and hit.size
             and valid.dtype == bool and valid.shape == hit.shape[:2] and max(hit.shape[:2]) < 2**31):
         # the masked copy zero-fills the pixels outside ``valid``
         return bool(cv2.copyTo(hit.view(np.uint8), np.ascontiguousarray(valid).view(np.uint8)).any())
     return bool((hit & (valid[..., None] if hit.ndim == valid.ndim + 1 else valid)).any())
-
-
-#: Elements per block of rows for chains of elementwise operations: the temporaries of a
-#: block stay in cache (and small allocations are recycled instead of page-faulted).
-BLOCK_ELEMENTS = 1 << 17
-
-
-def row_blocks(start: int, stop: int, row_elements: int, block_elements: int = BLOCK_ELEMENTS):
-    """``(a, b)`` row ranges covering ``[start, stop)``, each about ``block_elements`` elements."""
-    step = max(1, block_elements // max(1, row_elements))
-    return [(a, min(a + step, stop)) for a in range(start, stop, step)]
 
 
 def scale_bands(x: np.ndarray, per_band: np.ndarray) -> np.ndarray:
@@ -112,16 +96,6 @@ def scale_bands(x: np.ndarray, per_band: np.ndarray) -> np.ndarray:
     return x
 
 
-def spread(plane: np.ndarray, channels: int) -> np.ndarray:
-    """An H×W plane repeated over ``channels`` as a C-contiguous H×W×C array (for flat per-pixel products)."""
-    if channels == 1:
-        return plane[..., None]
-    cv2 = _cv2()
-    if cv2 is not None and channels <= opencv.MAX_CHANNELS and plane.dtype == np.float32 and plane.size:
-        return cv2.merge([np.ascontiguousarray(plane)] * channels).reshape(plane.shape + (channels,))
-    return np.repeat(plane[..., None], channels, axis=-1)
-
-
 def nearest_region_pixel(region: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
     """Flat index of the nearest pixel of the boolean ``region``: for every pixel (H×W), or for the flat indices ``at``.
 
@@ -134,7 +108,7 @@ def nearest_region_pixel(region: np.ndarray, at: np.ndarray | None = None) -> np
     itype = np.int32 if region.size < 2**31 else np.int64
     if not region.any():
         return (np.arange(region.size, dtype=itype).reshape(h, w) if at is None else at.astype(itype))
-    cv2 = _cv2()
+    cv2 = cv2_module()
     if cv2 is not None and max(h, w) < 2**31 and region.size < 2**31:
         src = np.ascontiguousarray(~region).view(np.uint8)  # 0 = region (the "features")
         _, labels = cv2.distanceTransformWithLabels(src, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)

@@ -7,12 +7,24 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.dtypes import avoid_nodata, restore_dtype, to_float
-from domaug.errors import UnsupportedInputError
-from domaug.ops import geometry, resample
-from domaug.ops.psf import gaussian_blur, mtf_sigma
-from domaug.params import check_range, sample_uniform
-from domaug.transform import SpatialTransform
+from domaug.kit import (
+    AffineSampler,
+    Context,
+    UnsupportedInputError,
+    WarpTransform,
+    as_hwc,
+    avoid_nodata,
+    check_range,
+    gaussian_blur,
+    mtf_sigma,
+    restore_dtype,
+    sample_uniform,
+    scale_matrix,
+    spread,
+    to_float,
+    warp_image,
+    warp_valid,
+)
 
 from . import _fast, bands
 
@@ -30,7 +42,7 @@ def altitude_sigma(scale: float, gain_at_nyquist: float = GAIN_AT_NYQUIST) -> fl
     return math.sqrt(max(mtf_sigma(scale, gain_at_nyquist) ** 2 - mtf_sigma(1.0, gain_at_nyquist) ** 2, 0.0))
 
 
-class AltitudeChange(SpatialTransform):
+class AltitudeChange(WarpTransform):
     """Flight height change: GSD ∝ altitude, so a higher flight sees the field coarser and smaller.
 
     Model: GSD = sensor width·altitude/(focal length·image width), linear in altitude;
@@ -65,7 +77,7 @@ class AltitudeChange(SpatialTransform):
 
     def check_input(self, sample: Mapping[str, Any]) -> None:
         super().check_input(sample)
-        bands.require_2d(sample, self.name_for_errors())
+        bands.require_frame(sample, self.name_for_errors())
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         ratio = sample_uniform(rng, self.altitude_ratio)
@@ -76,50 +88,29 @@ class AltitudeChange(SpatialTransform):
                     f"{self.name_for_errors()}: target_altitude_m needs meta['altitude_m'] (the flight height)"
                 )
             ratio = sample_uniform(rng, self.target_altitude_m) / float(meta["altitude_m"])
-        h, w = bands.as_hwc(sample["image"]).shape[:2]
+        h, w = as_hwc(sample["image"]).shape[:2]
         out_shape = [max(1, int(round(h / ratio))), max(1, int(round(w / ratio)))]
         return {"altitude_ratio": float(ratio), "out_shape": out_shape}
 
-    def _sampler(self, params, sample) -> resample.AffineSampler:
-        in_shape = bands.as_hwc(sample["image"]).shape[:2]
-        m = resample.scale_matrix(in_shape, params["out_shape"])
-        return resample.AffineSampler(m, in_shape, params["out_shape"])
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        ctx = super().prepare(sample, params)
+        in_shape = as_hwc(ctx["image"]).shape[:2]
+        ctx.sampler = AffineSampler(scale_matrix(in_shape, params["out_shape"]), in_shape, params["out_shape"])
+        return ctx
 
-    def apply_to_image(self, image, params, sample):
-        sampler = self._sampler(params, sample)
-        meta = sample.get("meta") or {}
-        hwc = bands.as_hwc(image)
-        fp = bands.footprint(sample)
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        """MTF-matched blur and bilinear resampling, normalised by the footprint; the alpha band
+        and the pixels outside the footprint by nearest neighbour."""
+        sampler, meta = ctx.sampler, ctx.meta
+        hwc = as_hwc(image)
+        fp = bands.frame_footprint(ctx)
         sy, sx = np.diag(sampler.out_to_in)[:2]
         sig = (altitude_sigma(sy), altitude_sigma(sx))
-        if fp is None:
-            x = to_float(hwc)
-            if max(sig) > 0:
-                x = gaussian_blur(x, sig, 2)
-            y = resample.warp_image(x, sampler, spatial_ndim=2, order=1, antialias=False)
-        else:
-            # normalised filtering (weights of nodata pixels dropped) so nodata never bleeds into
-            # the footprint: blur(x·w)/blur(w), then warp(x·w)/warp(w) with w the footprint
-            x = _fast.masked_copy(hwc, fp)  # x·w (nodata values, NaN included, become 0)
-            if x.dtype not in (np.float32, np.float64):
-                x = x.astype(np.float32)
-            wgt = fp.astype(x.dtype)
-            if max(sig) > 0:
-                num = gaussian_blur(x, sig, 2)
-                den = gaussian_blur(wgt, sig, 2)
-                np.maximum(den, 1e-6, out=den)
-                np.divide(wgt, den, out=den)  # w / blur(w): blurred values back to x·w units
-                np.multiply(num, _fast.spread(den, num.shape[-1]), out=num)
-                x = num
-            y = resample.warp_image(x, sampler, spatial_ndim=2, order=1, antialias=False)
-            den = resample.warp_image(wgt, sampler, spatial_ndim=2, order=1, antialias=False)
-            np.maximum(den, 1e-6, out=den)
-            np.divide(np.float32(1.0), den, out=den)
-            np.multiply(y, _fast.spread(den.astype(y.dtype, copy=False), y.shape[-1]), out=y)
-        alpha = bands.roles(sample).get("alpha")
-        out_valid = None if fp is None else resample.warp_valid(fp, sampler)
+        y = resample_frame(hwc, sampler, sig) if fp is None else resample_footprint(hwc, fp, sampler, sig)
+        alpha = bands.roles(ctx).get("alpha")
+        out_valid = None if fp is None else warp_valid(fp, sampler)
         if alpha is not None or out_valid is not None:
-            nearest = resample.warp_image(hwc, sampler, spatial_ndim=2, order=0, antialias=False)
+            nearest = warp_image(hwc, sampler, spatial_ndim=2, order=0, antialias=False)
             if alpha is not None:
                 y[..., alpha] = nearest[..., alpha]
             if out_valid is not None:
@@ -128,29 +119,43 @@ class AltitudeChange(SpatialTransform):
         out = avoid_nodata(out, out_valid, meta.get("nodata"), meta)
         return out.reshape(tuple(params["out_shape"]) + image.shape[2:])
 
-    def apply_to_mask(self, mask, params, sample):
-        return resample.warp_mask(mask, self._sampler(params, sample))
-
-    def apply_to_valid(self, valid, params, sample):
-        return resample.warp_valid(valid, self._sampler(params, sample))
-
-    def apply_to_field(self, field, params, sample):
-        return resample.warp_field(field, self._sampler(params, sample), spatial_ndim=2)
-
-    def apply_to_bboxes(self, bboxes, params, sample):
-        s = self._sampler(params, sample)
-        return geometry.transform_bboxes(bboxes, s.out_to_in, s.out_shape)
-
-    def apply_to_keypoints(self, keypoints, params, sample):
-        s = self._sampler(params, sample)
-        return geometry.transform_keypoints(keypoints, s.out_to_in, s.out_shape)
-
-    def apply_to_meta(self, meta, params, sample):
-        s = self._sampler(params, sample)
-        out = geometry.update_meta(meta, s.out_to_in, 2)
-        sy, sx = np.diag(s.out_to_in)[:2]
+    def apply_to_meta(self, meta: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict:
+        """Geotransform and spacing follow the grid; ``gsd_m`` and ``altitude_m`` the flight."""
+        out = super().apply_to_meta(meta, params, ctx)
+        sy, sx = np.diag(ctx.sampler.out_to_in)[:2]
         if meta.get("gsd_m"):
             out["gsd_m"] = float(meta["gsd_m"]) * float(math.sqrt(sy * sx))
         if meta.get("altitude_m"):
             out["altitude_m"] = float(meta["altitude_m"]) * float(params["altitude_ratio"])
         return out
+
+
+def resample_frame(hwc: np.ndarray, sampler: AffineSampler, sigma: tuple[float, float]) -> np.ndarray:
+    """The frame seen from the new height: blurred by ``sigma`` (input px), then bilinear (float)."""
+    x = to_float(hwc)
+    if max(sigma) > 0:
+        x = gaussian_blur(x, sigma, 2)
+    return warp_image(x, sampler, spatial_ndim=2, order=1, antialias=False)
+
+
+def resample_footprint(hwc: np.ndarray, fp: np.ndarray, sampler: AffineSampler,
+                       sigma: tuple[float, float]) -> np.ndarray:
+    """:func:`resample_frame` with normalised filtering (weights of nodata pixels dropped), so
+    nodata never bleeds into the footprint: blur(x·w)/blur(w), then warp(x·w)/warp(w), w = ``fp``."""
+    x = _fast.masked_copy(hwc, fp)  # x·w (nodata values, NaN included, become 0)
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float32)
+    wgt = fp.astype(x.dtype)
+    if max(sigma) > 0:
+        num = gaussian_blur(x, sigma, 2)
+        den = gaussian_blur(wgt, sigma, 2)
+        np.maximum(den, 1e-6, out=den)
+        np.divide(wgt, den, out=den)  # w / blur(w): blurred values back to x·w units
+        np.multiply(num, spread(den, num.shape[-1]), out=num)
+        x = num
+    y = warp_image(x, sampler, spatial_ndim=2, order=1, antialias=False)
+    den = warp_image(wgt, sampler, spatial_ndim=2, order=1, antialias=False)
+    np.maximum(den, 1e-6, out=den)
+    np.divide(np.float32(1.0), den, out=den)
+    np.multiply(y, spread(den.astype(y.dtype, copy=False), y.shape[-1]), out=y)
+    return y

@@ -7,12 +7,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.errors import ParameterError
-from domaug.ops import resample
-from domaug.params import check_range, sample_uniform
+from domaug.kit import AffineSampler, Context, ParameterError, as_hwc, check_range, cv2_module, sample_uniform
 
-from . import _fast, bands
-from ._base import AgriPixelTransform
+from . import bands
+from ._base import AgriPixelTransform, working_copy
 
 
 def shift_plane(plane: np.ndarray, drow: float, dcol: float) -> np.ndarray:
@@ -23,7 +21,7 @@ def shift_plane(plane: np.ndarray, drow: float, dcol: float) -> np.ndarray:
     one ``sepFilter2D`` of the taps (f, 1 − f) on an edge-replicated border; else numpy
     slices. The two differ by float32 rounding only. May return a view.
     """
-    cv2 = _fast._cv2()
+    cv2 = cv2_module()
     # (OpenCV reads a 0/1 uint8 weight plane directly: 4× less memory traffic)
     plane = np.ascontiguousarray(plane, dtype=None if cv2 is not None and plane.dtype == np.uint8 else np.float32)
     if drow == 0 and dcol == 0:
@@ -34,17 +32,30 @@ def shift_plane(plane: np.ndarray, drow: float, dcol: float) -> np.ndarray:
     mr, mc = abs(kr) + 2, abs(kc) + 2
     channels = 1 if plane.ndim == 2 else plane.shape[2]
     if cv2 is not None and max(h, w) + 2 * max(mr, mc) < 2**31 and channels <= 4:
-        padded = cv2.copyMakeBorder(plane, mr, mr, mc, mc, cv2.BORDER_REPLICATE)
-        if padded.ndim < plane.ndim:
-            padded = padded[..., None]
-        # out[i] = f·P[i − k − 1] + (1 − f)·P[i − k]: correlate taps (f, 1 − f) from row m − k − 1
-        view = padded[mr - kr - 1: mr - kr + h, mc - kc - 1: mc - kc + w]
-        ky = np.array([fr, 1 - fr], np.float32)
-        kx = np.array([fc, 1 - fc], np.float32)
-        out = cv2.sepFilter2D(view, cv2.CV_32F, kx, ky, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE)
-        return out.reshape(view.shape)[:h, :w]
+        return _shift_cv(cv2, plane, (kr, fr, mr), (kc, fc, mc))
+    return _shift_numpy(plane, (kr, fr, mr), (kc, fc, mc))
+
+
+def _shift_cv(cv2, plane: np.ndarray, rows: tuple, cols: tuple) -> np.ndarray:
+    """:func:`shift_plane` as one ``sepFilter2D`` on an edge-replicated border; ``rows`` and
+    ``cols`` are (whole pixels k, fraction f, border margin m) of the shift along each axis."""
+    (kr, fr, mr), (kc, fc, mc) = rows, cols
+    h, w = plane.shape[:2]
+    padded = cv2.copyMakeBorder(plane, mr, mr, mc, mc, cv2.BORDER_REPLICATE)
+    if padded.ndim < plane.ndim:
+        padded = padded[..., None]
+    # out[i] = f·P[i − k − 1] + (1 − f)·P[i − k]: correlate taps (f, 1 − f) from row m − k − 1
+    view = padded[mr - kr - 1: mr - kr + h, mc - kc - 1: mc - kc + w]
+    ky = np.array([fr, 1 - fr], np.float32)
+    kx = np.array([fc, 1 - fc], np.float32)
+    out = cv2.sepFilter2D(view, cv2.CV_32F, kx, ky, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE)
+    return out.reshape(view.shape)[:h, :w]
+
+
+def _shift_numpy(plane: np.ndarray, rows: tuple, cols: tuple) -> np.ndarray:
+    """:func:`shift_plane` as two-tap blends of edge-padded slices, one axis after the other."""
     out = plane.astype(np.float32, copy=False)
-    for axis, k, f, m in ((0, kr, fr, mr), (1, kc, fc, mc)):
+    for axis, (k, f, m) in enumerate((rows, cols)):
         if k == 0 and f == 0:
             continue
         n = out.shape[axis]
@@ -102,7 +113,7 @@ class BandMisalignment(AgriPixelTransform):
         self.reference_band = reference_band
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
-        n = bands.as_hwc(sample["image"]).shape[-1]
+        n = as_hwc(sample["image"]).shape[-1]
         r = bands.roles(sample)
         ref = self.reference_band
         if isinstance(ref, str):
@@ -124,8 +135,9 @@ class BandMisalignment(AgriPixelTransform):
             scales.append(1.0 + _signed(rng, self.scale_change))
         return {"shifts_px": shifts, "rotations_deg": rotations, "scales": scales, "reference_band": int(ref)}
 
-    def apply_to_bands(self, x, params, sample, ctx):
-        fp = ctx["footprint"]
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        x = working_copy(image, ctx)
+        fp = ctx.footprint
         w = None if fp is None else fp.view(np.uint8)  # 0/1 weights (shift_plane returns float32)
         y = x  # bands are read once each, before they are overwritten
         n = len(params["shifts_px"])
@@ -137,7 +149,7 @@ class BandMisalignment(AgriPixelTransform):
             if rot == 0 and scale == 1:
                 move = lambda a, dr=dr, dc=dc: shift_plane(a, dr, dc)  # noqa: E731
             else:
-                sampler = resample.AffineSampler(band_matrix(x.shape[:2], dr, dc, rot, scale), x.shape[:2], x.shape[:2])
+                sampler = AffineSampler(band_matrix(x.shape[:2], dr, dc, rot, scale), x.shape[:2], x.shape[:2])
                 move = lambda a, s=sampler: s.sample(np.ascontiguousarray(a, dtype=np.float32), 1)  # noqa: E731
             band = np.ascontiguousarray(x[..., b])
             if w is None:

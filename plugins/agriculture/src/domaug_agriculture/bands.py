@@ -15,8 +15,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.errors import UnsupportedInputError
-from domaug.targets import layout_of, valid_of
+from domaug.kit import BandNaming, UnsupportedInputError, footprint, require_2d
 
 #: Central wavelengths (nm) used when ``meta["wavelengths_nm"]`` is absent
 #: (MicaSense RedEdge centres for B, G, R, RE, NIR; Sentinel-2 for SWIR).
@@ -27,89 +26,34 @@ ROLE_WAVELENGTH_NM = {
 _ALIASES = {"red_edge": "rededge", "re": "rededge", "red-edge": "rededge", "b": "blue", "g": "green",
             "r": "red", "near-infrared": "nir", "nearinfrared": "nir", "alpha_band": "alpha", "undefined": ""}
 
-
-def _norm(name: Any) -> str:
-    n = str(name).strip().lower()
-    return _ALIASES.get(n, n)
-
-
-def band_names(image: np.ndarray, meta: Mapping[str, Any] | None, n_channels: int) -> list[str]:
-    """The role name of every channel ('' where unknown)."""
-    meta = meta or {}
-    for key in ("band_names", "colorinterp", "color_interpretation"):
-        names = meta.get(key)
-        if names is not None:
-            names = [_norm(n) for n in names]
-            if len(names) != n_channels:
-                raise UnsupportedInputError(
-                    f"meta[{key!r}] names {len(names)} bands but the image has {n_channels}"
-                )
-            return names
-    if n_channels == 3:
-        return ["red", "green", "blue"]
-    if n_channels == 1:
-        return [""]
-    return [""] * n_channels
+#: How drone frames name their bands: ``band_names``, else rasterio's colour interpretation
+#: (a list of the wrong length is an error); unnamed 3-band frames are R, G, B.
+DRONE = BandNaming(ROLE_WAVELENGTH_NM, aliases=_ALIASES, strict=True,
+                   meta_keys=("band_names", "colorinterp", "color_interpretation"))
 
 
 def roles(sample: Mapping[str, Any]) -> dict[str, int]:
     """Role → channel index (first occurrence) for the sample's image."""
-    lay = layout_of(sample)
-    names = band_names(sample["image"], sample.get("meta"), lay.n_channels)
-    out: dict[str, int] = {}
-    for i, n in enumerate(names):
-        if n and n not in out:
-            out[n] = i
-    return out
+    return DRONE.roles(sample)
 
 
 def spectral_channels(sample: Mapping[str, Any]) -> list[int]:
     """Channels that carry light (everything but alpha)."""
-    lay = layout_of(sample)
-    names = band_names(sample["image"], sample.get("meta"), lay.n_channels)
-    return [i for i, n in enumerate(names) if n != "alpha"]
+    return [i for i, n in enumerate(DRONE.names(sample)) if n != "alpha"]
 
 
-def wavelengths(sample: Mapping[str, Any]) -> np.ndarray:
-    """Centre wavelength (nm) per channel; 550 nm where unknown (alpha included)."""
-    lay = layout_of(sample)
-    meta = sample.get("meta") or {}
-    if meta.get("wavelengths_nm") is not None and len(meta["wavelengths_nm"]) == lay.n_channels:
-        return np.array([float(v) if v else 550.0 for v in meta["wavelengths_nm"]])
-    names = band_names(sample["image"], meta, lay.n_channels)
-    return np.array([ROLE_WAVELENGTH_NM.get(n, 550.0) for n in names])
-
-
-def footprint(sample: Mapping[str, Any]) -> np.ndarray | None:
+def frame_footprint(sample: Mapping[str, Any]) -> np.ndarray | None:
     """Boolean H×W of pixels inside the footprint, or None if all are.
 
     Inside = ``valid`` (or not ``meta['nodata']``), alpha band > 0, and ``alpha_mask`` > 0
     (the alpha band as a separate target, as the GeoTIFF reader delivers it).
     """
-    valid = valid_of(sample)
-    alpha_mask = sample.get("alpha_mask")  # the GeoTIFF reader splits the alpha band off
-    if alpha_mask is not None:
-        valid = (alpha_mask > 0) if valid is None else (valid & (alpha_mask > 0))
-    r = roles(sample)
-    if "alpha" in r:
-        alpha_ok = sample["image"][..., r["alpha"]] > 0
-        valid = alpha_ok if valid is None else (valid & alpha_ok)
-    if valid is not None and valid.all():
-        return None
-    return valid
+    return footprint(sample, roles(sample).get("alpha"))
 
 
-def require_2d(sample: Mapping[str, Any], name: str) -> None:
+def require_frame(sample: Mapping[str, Any], name: str) -> None:
     """Refuse volumes: drone frames are 2-D (H×W or H×W×bands)."""
-    if layout_of(sample).is_volume:
-        raise UnsupportedInputError(
-            f"{name} works on 2-D drone frames (H×W×bands); got a volume of shape {sample['image'].shape}"
-        )
-
-
-def as_hwc(image: np.ndarray) -> np.ndarray:
-    """View a 2-D frame as H×W×C (a single band gets a channel axis)."""
-    return image[..., None] if image.ndim == 2 else image
+    require_2d(sample, f"{name} works on 2-D drone frames (H×W×bands); got a volume of shape {{shape}}")
 
 
 #: GSD assumed when neither a parameter nor meta gives one: 2 cm, a typical crop-scouting

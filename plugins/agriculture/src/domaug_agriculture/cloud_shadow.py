@@ -7,11 +7,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.ops.fields import fractal_noise
-from domaug.params import check_number, check_range, draw_seed, sample_uniform
+from domaug.kit import Context, as_hwc, check_number, check_range, draw_seed, fractal_noise, sample_uniform, spread
 
 from . import _fast, bands, light
-from ._base import AgriPixelTransform
+from ._base import AgriPixelTransform, map_linear, working_copy
 
 #: Angular diameter of the sun, degrees: sets the penumbra width at the cloud's height.
 SUN_DIAMETER_DEG = 0.53
@@ -78,7 +77,7 @@ class CloudShadow(AgriPixelTransform):
             "density": sample_uniform(rng, self.density),
             "emit_mask": self.emit_mask,
         }
-        params["threshold"] = self._threshold(bands.as_hwc(sample["image"]).shape[:2], params)
+        params["threshold"] = self._threshold(as_hwc(sample["image"]).shape[:2], params)
         return params
 
     @staticmethod
@@ -120,26 +119,25 @@ class CloudShadow(AgriPixelTransform):
         s *= np.float32(params["density"])
         return s
 
-    def apply_to_bands(self, x, params, sample, ctx):
-        s = self.shadow(x.shape[:2], params)
-        lost = light.skylight_fraction(ctx["wavelengths"]) - np.float32(1.0)
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        ctx = super().prepare(sample, params)
+        ctx.shadow = self.shadow(as_hwc(ctx["image"]).shape[:2], params)
+        if params.get("emit_mask"):
+            m = (ctx.shadow > 0.5 * float(params["density"])).astype(np.uint8)
+            if ctx.footprint is not None:
+                m[~ctx.footprint] = 0
+            ctx.new_targets["shadow_mask"] = m
+        return ctx
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        s = ctx.shadow
+        lost = light.skylight_fraction(ctx.wavelengths) - np.float32(1.0)
 
         def darken(lin, a, b):
-            gain = _fast.spread(s[a:b], lin.shape[-1])  # 1 − s·(1 − f_sky(λ)) per band
+            gain = spread(s[a:b], lin.shape[-1], np.empty(lin.shape, s.dtype))  # 1 − s·(1 − f_sky(λ)) per band
             _fast.scale_bands(gain, lost)
             gain += np.float32(1.0)
             lin *= gain
             return lin
 
-        return self.map_linear(x, ctx, darken)
-
-    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
-        out = super().apply(sample, params)
-        if params.get("emit_mask"):
-            s = self.shadow(bands.as_hwc(sample["image"]).shape[:2], params)
-            m = (s > 0.5 * float(params["density"])).astype(np.uint8)
-            fp = bands.footprint(sample)
-            if fp is not None:
-                m[~fp] = 0
-            out["shadow_mask"] = m
-        return out
+        return map_linear(working_copy(image, ctx), ctx, darken)

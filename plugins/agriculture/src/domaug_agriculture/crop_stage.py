@@ -6,15 +6,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.params import check_number, check_range, draw_seed, sample_uniform
-from domaug.targets import kind_of
-from domaug.transform import Transform
+from domaug.kit import Context, PixelTransform, check_number, check_range, draw_seed, sample_uniform
 
 from . import _fast, bands, canopy
 from .vegetation import sample_vegetation
 
 
-class CropStage(Transform):
+class CropStage(PixelTransform):
     """Growth stage: more or less canopy cover, as the same field a few weeks later or earlier.
 
     Model: morphological dilation/erosion of the vegetation mask (NDVI or ExG, see
@@ -61,7 +59,7 @@ class CropStage(Transform):
 
     def check_input(self, sample: Mapping[str, Any]) -> None:
         super().check_input(sample)
-        bands.require_2d(sample, self.name_for_errors())
+        bands.require_frame(sample, self.name_for_errors())
         bands.require_vegetation_bands(sample, self.name_for_errors())
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
@@ -73,69 +71,100 @@ class CropStage(Transform):
             "seed": draw_seed(rng),
         }
 
-    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
-        out = dict(sample)
-        image = sample["image"]
-        veg = sample_vegetation(sample, params["threshold"])
-        fp = bands.footprint(sample)
-        inside = np.ones(veg.shape, bool) if fp is None else fp
-        n_veg = int(veg.sum())
-        target = int(round(n_veg * (1.0 + float(params["cover_change"]))))
-        target = max(0, min(target, int(inside.sum())))
-        if n_veg == 0 or target == n_veg:
-            out["image"] = image.copy()
-            return out
-        rng = np.random.default_rng(int(params["seed"]))
-        direction = canopy.row_direction(veg)
-        weight = float(params["along_row_weight"])
-        w = veg.shape[1]
-        if target > n_veg:  # grow: soil pixels nearest the canopy become canopy
-            region = veg
-            candidates = np.flatnonzero(~veg if fp is None else (inside & ~veg))
-            k = target - n_veg
-        else:  # shrink: canopy pixels nearest the soil (or the footprint edge) become soil
-            region = ~veg if fp is None else (~veg | ~inside)
-            candidates = np.flatnonzero(veg)
-            k = n_veg - target
-        near = _fast.nearest_region_pixel(region, at=candidates)
-        dist = canopy.offset_distance(candidates, near, w, direction, weight)
-        tiebreak = rng.random(candidates.size, dtype=np.float32) * np.float32(0.3)  # slightly ragged, natural edges
-        chosen = canopy.nearest_k(dist, k, tiebreak)
-        changed, near = candidates[chosen], near[chosen]
-        if target > n_veg:
-            src_allowed = veg
-        else:  # sources: the soil nearest each exposed pixel
-            soil = inside & ~veg
-            if soil.any():
-                src_allowed = soil
-                if fp is not None:  # the region above also held the outside of the footprint
-                    near = _fast.nearest_region_pixel(soil, at=changed)
-            else:
-                src_allowed = np.zeros(veg.shape, bool)
-                src_allowed.ravel()[changed] = True
-                near = _fast.nearest_region_pixel(src_allowed, at=changed)
-        rows = changed // w
-        cols = changed - rows * w
-        near = near.astype(np.int64)
-        near_r = near // w
-        near_c = near - near_r * w
-        src = canopy.mirrored_source(rows, cols, near_r, near_c, src_allowed)
-        src = canopy.jittered_source(src[0], src[1], src_allowed, rng, int(params["jitter_px"]))
-        src_flat = src[0] * w + src[1]
-        new = image.copy()
-        alpha = bands.roles(sample).get("alpha")
-        if image.ndim == 3:
-            c = image.shape[2]
-            values = np.take(image.reshape(-1, c), src_flat, axis=0)
-            if alpha is not None:
-                values[:, alpha] = image.reshape(-1, c)[changed, alpha]
-            new.reshape(-1, c)[changed] = values
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        ctx = super().prepare(sample, params)
+        change = plan_cover_change(sample_vegetation(ctx, params["threshold"]), bands.frame_footprint(ctx), params)
+        if change is None:
+            ctx.unchanged = True
         else:
-            new.ravel()[changed] = image.ravel()[src_flat]
-        out["image"] = new
-        for name, value in sample.items():
-            if name not in ("image", "applied", "alpha_mask") and kind_of(name) == "mask":
-                m = value.copy()
-                m.reshape(-1)[changed] = value.reshape(-1)[src_flat]
-                out[name] = m
-        return out
+            ctx.changed, ctx.source = change
+        return ctx
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        """Changed pixels take their source pixel's values (the alpha band stays)."""
+        new = image.copy()
+        changed, source = ctx.changed, ctx.source
+        if image.ndim == 2:
+            new.ravel()[changed] = image.ravel()[source]
+            return new
+        c = image.shape[2]
+        values = np.take(image.reshape(-1, c), source, axis=0)
+        alpha = bands.roles(ctx).get("alpha")
+        if alpha is not None:
+            values[:, alpha] = image.reshape(-1, c)[changed, alpha]
+        new.reshape(-1, c)[changed] = values
+        return new
+
+    def apply_to_mask(self, mask: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        """Labels follow their pixels; ``alpha_mask`` (the footprint) stays."""
+        if mask is ctx.get("alpha_mask"):
+            return mask
+        m = mask.copy()
+        m.reshape(-1)[ctx.changed] = mask.reshape(-1)[ctx.source]
+        return m
+
+    def finish_image(self, result: np.ndarray, image: np.ndarray, ctx: Context) -> np.ndarray:
+        """Nothing to finish: whole pixels of the input moved (same dtype), none outside the footprint."""
+        return result
+
+
+def plan_cover_change(veg: np.ndarray, fp: np.ndarray | None,
+                      params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(flat indices of the pixels that change, flat index of the pixel each copies), or
+    None when the canopy keeps its size.
+
+    Growing: the soil pixels nearest the canopy become canopy; shrinking: the canopy pixels
+    nearest the soil (or the footprint edge) become soil. Each takes the values of the pixel
+    mirrored across the canopy edge, moved by a random jitter (texture carried along).
+    """
+    inside = np.ones(veg.shape, bool) if fp is None else fp
+    n_veg = int(veg.sum())
+    target = int(round(n_veg * (1.0 + float(params["cover_change"]))))
+    target = max(0, min(target, int(inside.sum())))
+    if n_veg == 0 or target == n_veg:
+        return None
+    rng = np.random.default_rng(int(params["seed"]))
+    grow = target > n_veg
+    changed, near = _pixels_to_change(veg, fp, inside, abs(target - n_veg), grow, rng, params)
+    if grow:
+        allowed = veg
+    else:
+        allowed, near = _soil_sources(veg, fp, inside, changed, near)
+    w = veg.shape[1]
+    rows = changed // w
+    cols = changed - rows * w
+    near = near.astype(np.int64)
+    near_r = near // w
+    near_c = near - near_r * w
+    src = canopy.mirrored_source(rows, cols, near_r, near_c, allowed)
+    src = canopy.jittered_source(src[0], src[1], allowed, rng, int(params["jitter_px"]))
+    return changed, src[0] * w + src[1]
+
+
+def _pixels_to_change(veg, fp, inside, k, grow, rng, params):
+    """The ``k`` candidate pixels nearest the region they join (row-weighted distance, ragged
+    edges), and the nearest region pixel of each."""
+    if grow:  # soil pixels become canopy
+        region = veg
+        candidates = np.flatnonzero(~veg if fp is None else (inside & ~veg))
+    else:  # canopy pixels become soil
+        region = ~veg if fp is None else (~veg | ~inside)
+        candidates = np.flatnonzero(veg)
+    near = _fast.nearest_region_pixel(region, at=candidates)
+    dist = canopy.offset_distance(candidates, near, veg.shape[1], canopy.row_direction(veg),
+                                  float(params["along_row_weight"]))
+    tiebreak = rng.random(candidates.size, dtype=np.float32) * np.float32(0.3)  # slightly ragged, natural edges
+    chosen = canopy.nearest_k(dist, k, tiebreak)
+    return candidates[chosen], near[chosen]
+
+
+def _soil_sources(veg, fp, inside, changed, near):
+    """Where newly exposed soil copies from: the soil nearest each exposed pixel."""
+    soil = inside & ~veg
+    if soil.any():
+        if fp is not None:  # the region above also held the outside of the footprint
+            near = _fast.nearest_region_pixel(soil, at=changed)
+        return soil, near
+    allowed = np.zeros(veg.shape, bool)
+    allowed.ravel()[changed] = True
+    return allowed, _fast.nearest_region_pixel(allowed, at=changed)

@@ -10,8 +10,7 @@ as an RGB PNG, as a consumer drone sees it, with its label mask (1 crop, 2 weed)
 from __future__ import annotations
 
 from pathlib import Path
-
-from domaug import hookimpl
+from typing import Container
 
 PREFERRED = [
     ("agriculture.SeasonShift", {"stage": ["green-up", "senescence", "dormant"], "strength": [0.6, 1.0]}),
@@ -33,11 +32,9 @@ GSD_M = 0.03
 ROW_SPACING_M = 0.75
 
 
-def pipeline_dict() -> dict:
-    """SeasonShift, then SomeOf the other agriculture transforms the plugin has."""
-    from .plugin import TRANSFORMS
-
-    present = [{"name": n, "params": dict(p)} for n, p in PREFERRED if n in TRANSFORMS]
+def pipeline_dict(available: Container[str]) -> dict:
+    """SeasonShift, then SomeOf the other agriculture transforms among ``available`` (registry names)."""
+    present = [{"name": n, "params": dict(p)} for n, p in PREFERRED if n in available]
     if not present:
         steps = [{"name": n, "params": dict(p)} for n, p in FALLBACK]
     elif len(present) == 1:
@@ -104,8 +101,3 @@ def make_inputs(folder: Path) -> list[Path]:
     Image.fromarray(_rgb8(data)).save(rgb_path)
     Image.fromarray(labels).save(folder / "field_rgb.mask.png")
     return [path, rgb_path]
-
-
-@hookimpl
-def register_demos(register):
-    register("agriculture", make_inputs, pipeline_dict())

@@ -7,14 +7,24 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.dtypes import restore_dtype
-from domaug.ops import geometry, resample
-from domaug.ops.psf import convolve, line_kernel
-from domaug.params import check_number, check_range, sample_uniform
-from domaug.targets import kind_of
+from domaug.kit import (
+    AffineSampler,
+    Context,
+    as_hwc,
+    check_number,
+    check_range,
+    convolve,
+    line_kernel,
+    restore_dtype,
+    sample_uniform,
+    spread,
+    transform_bboxes,
+    transform_keypoints,
+    warp_field,
+)
 
 from . import _fast, bands
-from ._base import AgriPixelTransform
+from ._base import AgriPixelTransform, from_linear_units, to_linear_units, working_copy
 
 
 def motion_length_px(speed_m_s: float, exposure_s: float, gsd_m: float) -> float:
@@ -32,7 +42,7 @@ def blur_footprint(x: np.ndarray, kernel: np.ndarray, footprint: np.ndarray | No
     hit = den > 1e-6
     np.maximum(den, 1e-6, out=den)
     den = den.astype(num.dtype, copy=False)
-    np.divide(num, den if num.ndim == 2 else _fast.spread(den, num.shape[-1]), out=num)
+    np.divide(num, den if num.ndim == 2 else spread(den, num.shape[-1]), out=num)
     if not hit.all():
         np.copyto(num, x, where=~hit if num.ndim == 2 else ~hit[..., None])
     return num
@@ -105,41 +115,53 @@ class FlightMotionBlur(AgriPixelTransform):
             "skew_px": float(min(motion_length_px(speed, readout, gsd), 2000.0)),
         }
 
-    def apply_to_bands(self, x, params, sample, ctx):
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        ctx = super().prepare(sample, params)
+        skew = float(params.get("skew_px", 0.0))
+        ctx.shutter = None
+        if skew >= 0.01:  # the rolling shutter shears the frame and every target on its grid
+            shape = ctx["image"].shape[:2]
+            ctx.shutter = AffineSampler(skew_matrix(shape, skew, float(params["heading_deg"])), shape, shape)
+        return ctx
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        x = working_copy(image, ctx)
         length = float(params["length_px"])
         if length < 0.05:
             return x
         # heading clockwise from up → line_kernel angle counter-clockwise from +x
         kernel = line_kernel(length, 90.0 - float(params["heading_deg"]))
-        return self.from_linear_units(blur_footprint(self.to_linear_units(x, ctx), kernel, ctx["footprint"]), ctx)
+        return from_linear_units(blur_footprint(to_linear_units(x, ctx), kernel, ctx.footprint), ctx)
 
-    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
-        out = super().apply(sample, params)
-        skew = float(params.get("skew_px", 0.0))
-        if skew < 0.01:
+    def finish_image(self, result: np.ndarray, image: np.ndarray, ctx: Context) -> np.ndarray:
+        """The smeared frame finished as every drone frame, then sheared by the rolling shutter
+        (the alpha band by nearest neighbour)."""
+        out = super().finish_image(result, image, ctx)
+        if ctx.shutter is None:
             return out
-        image = out["image"]
-        shape = image.shape[:2]
-        m = skew_matrix(shape, skew, float(params["heading_deg"]))
-        sampler = resample.AffineSampler(m, shape, shape)
-        alpha = bands.roles(sample).get("alpha")
-        hwc = bands.as_hwc(image)
-        planes = [sampler.sample(np.ascontiguousarray(hwc[..., i]).astype(np.float32), 0 if i == alpha else 1)
+        alpha = ctx.roles.get("alpha")
+        hwc = as_hwc(out)
+        planes = [ctx.shutter.sample(np.ascontiguousarray(hwc[..., i]).astype(np.float32), 0 if i == alpha else 1)
                   for i in range(hwc.shape[-1])]
-        warped = restore_dtype(np.stack(planes, -1), image.dtype, sample.get("meta"))
-        out["image"] = warped.reshape(image.shape)
-        for name, value in sample.items():
-            if name in ("image", "applied"):
-                continue
-            kind = kind_of(name)
-            if kind == "mask":
-                out[name] = sampler.sample(value.view(np.uint8) if value.dtype == bool else value, 0).astype(value.dtype)
-            elif kind == "valid":
-                out[name] = sampler.sample(value.view(np.uint8), 0).astype(bool)
-            elif kind == "field":
-                out[name] = resample.warp_field(value, sampler, spatial_ndim=2)
-            elif kind == "bboxes":
-                out[name] = geometry.transform_bboxes(value, m, shape)
-            elif kind == "keypoints":
-                out[name] = geometry.transform_keypoints(value, m, shape)
-        return out
+        return restore_dtype(np.stack(planes, -1), out.dtype, ctx.get("meta")).reshape(out.shape)
+
+    def apply_to_mask(self, mask: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        if ctx.shutter is None:
+            return mask
+        return ctx.shutter.sample(mask.view(np.uint8) if mask.dtype == bool else mask, 0).astype(mask.dtype)
+
+    def apply_to_valid(self, valid: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        return valid if ctx.shutter is None else ctx.shutter.sample(valid.view(np.uint8), 0).astype(bool)
+
+    def apply_to_field(self, field: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        return field if ctx.shutter is None else warp_field(field, ctx.shutter, spatial_ndim=2)
+
+    def apply_to_bboxes(self, bboxes: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        if ctx.shutter is None:
+            return bboxes
+        return transform_bboxes(bboxes, ctx.shutter.out_to_in, ctx.shutter.out_shape)
+
+    def apply_to_keypoints(self, keypoints: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        if ctx.shutter is None:
+            return keypoints
+        return transform_keypoints(keypoints, ctx.shutter.out_to_in, ctx.shutter.out_shape)

@@ -7,6 +7,8 @@ from typing import Mapping
 
 import numpy as np
 
+from domaug.kit import linear_to_srgb, srgb_to_linear
+
 
 def skylight_fraction(wavelengths_nm: np.ndarray, at_550: float = 0.2) -> np.ndarray:
     """Diffuse (sky) share of clear-sky irradiance per band: ≈ λ^−2 (Rayleigh-dominated sky, with aerosol).
@@ -23,12 +25,10 @@ def is_display_coded(dtype: np.dtype, roles: Mapping[str, int]) -> bool:
 
 
 def decode(x: np.ndarray, full_scale: float, coded: bool) -> np.ndarray:
-    """DN → linear light (sRGB curve for display-coded 8-bit, ``domaug.ops.color``); reuses float32 ``x``."""
+    """DN → linear light (sRGB curve for display-coded 8-bit, ``domaug.kit.srgb_to_linear``); reuses float32 ``x``."""
     y = np.multiply(x, np.float32(1.0 / full_scale), out=x if x.dtype == np.float32 else None)
     np.maximum(y, 0.0, out=y)
     if coded:
-        from domaug.ops.color import srgb_to_linear
-
         y = srgb_to_linear(np.minimum(y, 1.0)).astype(np.float32, copy=False)
     return y
 
@@ -36,8 +36,6 @@ def decode(x: np.ndarray, full_scale: float, coded: bool) -> np.ndarray:
 def encode(y: np.ndarray, full_scale: float, coded: bool) -> np.ndarray:
     """Linear light → DN (values over 1 clip at full scale for display-coded data)."""
     if coded:
-        from domaug.ops.color import linear_to_srgb
-
         y = linear_to_srgb(np.minimum(y, 1.0)).astype(np.float32, copy=False)
     else:
         np.maximum(y, 0.0, out=y)

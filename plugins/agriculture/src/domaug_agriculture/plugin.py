@@ -1,29 +1,31 @@
-"""Entry point of the agriculture plugin: registers its transforms (imported lazily by domaug)."""
+"""Entry point of the agriculture plugin: registers its transforms and its demo (imported lazily by domaug)."""
 
 from __future__ import annotations
 
-import importlib
-
 from domaug import hookimpl
+from domaug.kit import register_table
 
-from .demo import register_demos  # noqa: F401  (hookimpl: ``domaug demo``)
-
-#: registry name → "module:Class" inside domaug_agriculture
+#: registry name → "module:Class"
 TRANSFORMS: dict[str, str] = {
-    "agriculture.SeasonShift": "season_shift:SeasonShift",
-    "agriculture.CropStage": "crop_stage:CropStage",
-    "agriculture.SoilMoisture": "soil_moisture:SoilMoisture",
-    "agriculture.SunAngle": "sun_angle:SunAngle",
-    "agriculture.CloudShadow": "cloud_shadow:CloudShadow",
-    "agriculture.AltitudeChange": "altitude_change:AltitudeChange",
-    "agriculture.FlightMotionBlur": "flight_motion_blur:FlightMotionBlur",
-    "agriculture.BandMisalignment": "band_misalignment:BandMisalignment",
+    "agriculture.SeasonShift": "domaug_agriculture.season_shift:SeasonShift",
+    "agriculture.CropStage": "domaug_agriculture.crop_stage:CropStage",
+    "agriculture.SoilMoisture": "domaug_agriculture.soil_moisture:SoilMoisture",
+    "agriculture.SunAngle": "domaug_agriculture.sun_angle:SunAngle",
+    "agriculture.CloudShadow": "domaug_agriculture.cloud_shadow:CloudShadow",
+    "agriculture.AltitudeChange": "domaug_agriculture.altitude_change:AltitudeChange",
+    "agriculture.FlightMotionBlur": "domaug_agriculture.flight_motion_blur:FlightMotionBlur",
+    "agriculture.BandMisalignment": "domaug_agriculture.band_misalignment:BandMisalignment",
 }
 
 
 @hookimpl
 def register_transforms(register):
-    for name, ref in TRANSFORMS.items():
-        module_name, class_name = ref.split(":")
-        module = importlib.import_module(f"domaug_agriculture.{module_name}")
-        register(getattr(module, class_name), name=name)
+    register_table(register, TRANSFORMS)
+
+
+@hookimpl
+def register_demos(register):
+    """``domaug demo agriculture``: phenology and flight effects on a synthesised crop field."""
+    from . import demo
+
+    register("agriculture", demo.make_inputs, demo.pipeline_dict(TRANSFORMS))

@@ -6,11 +6,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from domaug.errors import ParameterError
-from domaug.params import check_number, check_range, sample_uniform
+from domaug.kit import Context, ParameterError, check_number, check_range, row_blocks, sample_uniform
 
 from . import _fast, bands, phenology
-from ._base import AgriPixelTransform
+from ._base import AgriPixelTransform, working_copy
 from .vegetation import feather, ndvi_from, sample_vegetation
 
 
@@ -78,12 +77,13 @@ class SeasonShift(AgriPixelTransform):
                             else sample_uniform(rng, self.target_ndvi)),
         }
 
-    def apply_to_bands(self, x, params, sample, ctx):
-        veg = sample_vegetation(sample, params["threshold"])
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        x = working_copy(image, ctx)
+        veg = sample_vegetation(ctx, params["threshold"])
         t = feather(veg, params["feather_px"])
         t *= np.float32(params["strength"])
-        if ctx["footprint"] is not None:
-            np.multiply(t, ctx["footprint"], out=t)
+        if ctx.footprint is not None:
+            np.multiply(t, ctx.footprint, out=t)
         sel = t > 0
         if not sel.any():
             return x
@@ -91,16 +91,16 @@ class SeasonShift(AgriPixelTransform):
         # cache (contiguous planes, no fancy indexing)
         rows = np.flatnonzero(sel.any(axis=1))
         r0, r1 = int(rows[0]), int(rows[-1]) + 1
-        for a, b in _fast.row_blocks(r0, r1, x.shape[1] * x.shape[2]):
+        for a, b in row_blocks(r0, r1, x.shape[1] * x.shape[2]):
             if sel[a:b].any():
                 self._shift_rows(x[a:b], t[a:b], sel[a:b], params, ctx)
         return x
 
     @staticmethod
-    def _shift_rows(xs: np.ndarray, ts: np.ndarray, ss: np.ndarray, params: Mapping[str, Any], ctx: dict) -> None:
+    def _shift_rows(xs: np.ndarray, ts: np.ndarray, ss: np.ndarray, params: Mapping[str, Any], ctx: Context) -> None:
         """Shift the selected pixels ``ss`` of a C-contiguous block of rows ``xs`` in place."""
         spec = phenology.STAGES[params["stage"]]
-        r, fs = ctx["roles"], ctx["full_scale"]
+        r, fs = ctx.roles, ctx.full_scale
         planes: dict[int, np.ndarray] = {}
 
         def plane(i: int) -> np.ndarray:

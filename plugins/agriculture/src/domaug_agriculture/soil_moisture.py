@@ -6,11 +6,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.ops.fields import smooth_field
-from domaug.params import check_number, check_range, draw_seed, sample_uniform
+from domaug.kit import Context, check_number, check_range, draw_seed, sample_uniform, smooth_field, spread
 
 from . import _fast, bands
-from ._base import AgriPixelTransform
+from ._base import AgriPixelTransform, from_linear, map_linear, to_linear, working_copy
 from .vegetation import feather, sample_vegetation
 
 #: Wavelength (nm) → darkening coefficient k(λ) of reflectance × exp(−k·moisture):
@@ -86,45 +85,56 @@ class SoilMoisture(AgriPixelTransform):
             "seed": draw_seed(rng),
         }
 
-    def apply_to_bands(self, x, params, sample, ctx):
-        veg = sample_vegetation(sample, params["threshold"])
-        soil = ~veg if ctx["footprint"] is None else (~veg & ctx["footprint"])
-        if not soil.any():
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        ctx = super().prepare(sample, params)
+        veg = sample_vegetation(ctx, params["threshold"])
+        ctx.veg = veg
+        ctx.soil = ~veg if ctx.footprint is None else (~veg & ctx.footprint)
+        if ctx.soil.any():
+            ctx.keep = ~ctx.soil  # plants (and nodata) come back bit-exact
+        return ctx
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        x = working_copy(image, ctx)
+        if ctx.keep is None:  # no soil to wet
             return x
-        h, w = veg.shape
-        seed = int(params["seed"])
-        # θ·weight per pixel; soil right next to a leaf is partly leaf (mixed pixel): fade the effect there
-        m = feather(veg, 1.0)
-        np.subtract(np.float32(1.0), m, out=m)
-        np.multiply(m, soil, out=m)
-        if params["patchiness"] > 0:
-            field = smooth_field((h, w), seed=seed, correlation_px=params["patch_size_px"])
-            theta = np.multiply(field, np.float32(params["patchiness"]), out=field)
-            theta += np.float32(1.0)
-            theta *= np.float32(params["moisture"])
-            np.clip(theta, np.float32(0.0), np.float32(1.2), out=theta)
-            m *= theta
-        else:
-            m *= np.float32(params["moisture"])
-        ctx["keep"] = ~soil  # plants (and nodata) come back bit-exact
+        m = wetness(ctx.veg, ctx.soil, params)
         frac = float(params["puddle_fraction"])
         if frac <= 0:  # reflectance is darkened in linear units
             def darken(lin, a, b):
-                lin *= moisture_gain(ctx["wavelengths"], m[a:b], lin.shape[-1])
+                lin *= moisture_gain(ctx.wavelengths, m[a:b], lin.shape[-1])
                 return lin
 
-            return self.map_linear(x, ctx, darken)
-        lin = self.to_linear(x, ctx)
+            return map_linear(x, ctx, darken)
+        lin = to_linear(x, ctx)
         dry = lin.copy()
-        lin *= moisture_gain(ctx["wavelengths"], m, lin.shape[-1])
-        y = _puddles(dry, lin, soil, frac, seed, ctx, params["patch_size_px"])
-        return self.from_linear(y, ctx)
+        lin *= moisture_gain(ctx.wavelengths, m, lin.shape[-1])
+        y = _puddles(dry, lin, ctx.soil, frac, int(params["seed"]), ctx, params["patch_size_px"])
+        return from_linear(y, ctx)
+
+
+def wetness(veg: np.ndarray, soil: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+    """θ·weight per pixel: the moisture θ of the soil (a smooth random field around the mean),
+    faded next to the leaves (soil right next to a leaf is partly leaf: a mixed pixel)."""
+    m = feather(veg, 1.0)
+    np.subtract(np.float32(1.0), m, out=m)
+    np.multiply(m, soil, out=m)
+    if params["patchiness"] > 0:
+        field = smooth_field(veg.shape, seed=int(params["seed"]), correlation_px=params["patch_size_px"])
+        theta = np.multiply(field, np.float32(params["patchiness"]), out=field)
+        theta += np.float32(1.0)
+        theta *= np.float32(params["moisture"])
+        np.clip(theta, np.float32(0.0), np.float32(1.2), out=theta)
+        m *= theta
+    else:
+        m *= np.float32(params["moisture"])
+    return m
 
 
 def moisture_gain(wavelengths_nm: np.ndarray, moisture: np.ndarray, channels: int) -> np.ndarray:
     """exp(−k(λ)·moisture) as a C-contiguous H×W×C float32 array (same values as :func:`moisture_factor`)."""
     k = np.interp(wavelengths_nm, K_NM, K_VALUES).astype(np.float32)
-    g = _fast.spread(np.negative(moisture, dtype=np.float32), channels)
+    g = spread(np.negative(moisture, dtype=np.float32), channels)
     _fast.scale_bands(g, k)
     return np.exp(g, out=g)
 
@@ -133,7 +143,7 @@ def _puddles(x, y, soil, fraction, seed, ctx, size_px):
     """Standing water in the smoothest, lowest (random-field) soil areas."""
     from scipy.ndimage import uniform_filter
 
-    lum = x[..., ctx["spectral"]].mean(axis=-1)
+    lum = x[..., ctx.spectral].mean(axis=-1)
     m1 = uniform_filter(lum, 7)
     m2 = uniform_filter(lum * lum, 7)
     texture = np.sqrt(np.maximum(m2 - m1 * m1, 0)) / (np.abs(m1) + 1e-6)
@@ -147,6 +157,6 @@ def _puddles(x, y, soil, fraction, seed, ctx, size_px):
     cut = np.partition(score[soil], k - 1)[k - 1]
     water = (score <= cut) & soil
     edge = feather(water, 1.0) * soil
-    ratio = np.interp(ctx["wavelengths"], PUDDLE_NM, PUDDLE_VALUES).astype(np.float32)
+    ratio = np.interp(ctx.wavelengths, PUDDLE_NM, PUDDLE_VALUES).astype(np.float32)
     wet = x * ratio[None, None, :]
     return y + edge[..., None] * (wet - y)

@@ -7,11 +7,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.ops.intensity import power_in_place
-from domaug.params import check_number, check_range, sample_uniform
+from domaug.kit import Context, check_number, check_range, power_in_place, row_blocks, sample_uniform, spread
 
 from . import _fast, bands, light
-from ._base import AgriPixelTransform
+from ._base import AgriPixelTransform, from_linear, to_linear, working_copy
 from .vegetation import feather, sample_vegetation
 
 
@@ -81,67 +80,86 @@ class SunAngle(AgriPixelTransform):
             "vignetting": sample_uniform(rng, self.vignetting),
         }
 
-    def apply_to_bands(self, x, params, sample, ctx):
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         # light adds and multiplies in linear units: display-coded 8-bit photos are decoded;
         # linear DN only need the 1/full-scale factor, folded into the per-band gains below
-        coded = ctx["coded"]
-        if coded:
-            lin, unit = self.to_linear(x, ctx), 1.0
+        x = working_copy(image, ctx)
+        if ctx.coded:
+            lin, unit = to_linear(x, ctx), 1.0
         else:
-            lin, unit = x, 1.0 / ctx["full_scale"]
-            if sample["image"].dtype.kind in "fi":
+            lin, unit = x, 1.0 / ctx.full_scale
+            if image.dtype.kind in "fi":
                 np.maximum(lin, 0.0, out=lin)
-        sky = light.skylight_fraction(ctx["wavelengths"])
-        o = float(params["overcast"])
-        cz = math.cos(math.radians(params["sun_zenith_deg"]))
-        cz_ref = math.cos(math.radians(30.0))
-        # per-band irradiance relative to a clear sky with the sun at 30° zenith
-        direct = (1.0 - sky) * (1.0 - o) * cz / cz_ref
-        diffuse = sky * (1.0 + 0.5 * o)  # clouds add some diffuse light
-        irradiance = (direct + diffuse).astype(np.float32)
+        direct, diffuse = irradiance(ctx.wavelengths, params)
+        total = (direct + diffuse).astype(np.float32)
         # auto-exposure keeps the mean level: only the colour and contrast change
-        irradiance /= np.float32(irradiance[ctx["spectral"]].mean())
-        per_band = irradiance * np.float32(params["gain"] * unit)
-        # one H×W×C gain map per block of rows: shade (per band) × vignetting (per pixel) × irradiance·gain (per band)
-        s = v = None
-        length = float(params["shadow_length_px"])
-        if o < 1.0 and length >= 0.5 and _has_vegetation_bands(ctx["roles"]):
-            veg = sample_vegetation(sample)
-            drow, dcol = light.shadow_offset(length, params["sun_azimuth_deg"])
-            shade = light.cast_shadow(veg, drow, dcol) & ~veg
-            s = feather(shade, 0.7)
-            np.multiply(s, ~veg, out=s)
-            lost = (diffuse / (direct + diffuse)).astype(np.float32) - np.float32(1.0)  # skylight only in shade
-        if params["vignetting"] > 0:
-            v = light.vignette(lin.shape[:2], params["vignetting"])
-            if s is not None:
-                np.multiply(s, v, out=s)  # v·(1 − s·(1 − keep)) = v − (v·s)·(1 − keep)
-        gamma = float(params["gamma"])
-        back = None if coded else np.float32(ctx["full_scale"])
-        channels = lin.shape[-1]
-        for a, b in _fast.row_blocks(0, lin.shape[0], lin.shape[1] * channels):
-            block = lin[a:b]
-            gain_map = None
-            if s is not None:
-                gain_map = _fast.spread(s[a:b], channels)  # 1 − s·(1 − keep) per band (times v)
-                _fast.scale_bands(gain_map, lost)
-                if v is None:
-                    gain_map += np.float32(1.0)
-                else:
-                    gain_map += _fast.spread(v[a:b], channels)
-            elif v is not None:
-                gain_map = _fast.spread(v[a:b], channels)
-            if gain_map is None:
-                _fast.scale_bands(block, per_band)
-            else:
-                _fast.scale_bands(gain_map, per_band)
-                np.multiply(block, gain_map, out=block)
-            # block ≥ 0 here (non-negative input times positive gains)
-            if abs(gamma - 1.0) > 1e-6:
-                power_in_place(block, np.float32(gamma))  # (γ rounded to float32, also for float64 data)
-            if back is not None:
-                block *= back
-        return self.from_linear(lin, ctx) if coded else lin
+        total /= np.float32(total[ctx.spectral].mean())
+        per_band = total * np.float32(params["gain"] * unit)
+        shade, lost = plant_shade(ctx, params, direct, diffuse)
+        v = light.vignette(lin.shape[:2], params["vignetting"]) if params["vignetting"] > 0 else None
+        if shade is not None and v is not None:
+            np.multiply(shade, v, out=shade)  # v·(1 − s·(1 − keep)) = v − (v·s)·(1 − keep)
+        back = None if ctx.coded else np.float32(ctx.full_scale)
+        for a, b in row_blocks(0, lin.shape[0], lin.shape[1] * lin.shape[2]):
+            _light_rows(lin[a:b], per_band, gain_rows(shade, lost, v, a, b, lin.shape[-1]),
+                        float(params["gamma"]), back)
+        return from_linear(lin, ctx) if ctx.coded else lin
+
+
+
+def irradiance(wavelengths_nm: np.ndarray, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(direct, diffuse) horizontal irradiance per band relative to a clear sky with the sun at 30° zenith."""
+    sky = light.skylight_fraction(wavelengths_nm)
+    o = float(params["overcast"])
+    cz = math.cos(math.radians(params["sun_zenith_deg"]))
+    cz_ref = math.cos(math.radians(30.0))
+    direct = (1.0 - sky) * (1.0 - o) * cz / cz_ref
+    diffuse = sky * (1.0 + 0.5 * o)  # clouds add some diffuse light
+    return direct, diffuse
+
+
+def plant_shade(ctx: Context, params: Mapping[str, Any], direct: np.ndarray, diffuse: np.ndarray):
+    """(shadows of the plants on the soil s ∈ [0, 1] per pixel, per-band gain − 1 in them:
+    only skylight is left), or (None, None) under overcast, a high sun or without plants."""
+    length = float(params["shadow_length_px"])
+    if float(params["overcast"]) >= 1.0 or length < 0.5 or not _has_vegetation_bands(ctx.roles):
+        return None, None
+    veg = sample_vegetation(ctx)
+    drow, dcol = light.shadow_offset(length, params["sun_azimuth_deg"])
+    s = feather(light.cast_shadow(veg, drow, dcol) & ~veg, 0.7)
+    np.multiply(s, ~veg, out=s)
+    lost = (diffuse / (direct + diffuse)).astype(np.float32) - np.float32(1.0)  # skylight only in shade
+    return s, lost
+
+
+def gain_rows(shade, lost, vignette, a: int, b: int, channels: int) -> np.ndarray | None:
+    """The H×W×C gain map of rows ``a:b`` before the per-band gains: shade (per band) × vignetting (per pixel)."""
+    if shade is not None:
+        gain_map = spread(shade[a:b], channels, np.empty((b - a, shade.shape[1], channels), np.float32))
+        _fast.scale_bands(gain_map, lost)  # 1 − s·(1 − keep) per band (times v)
+        if vignette is None:
+            gain_map += np.float32(1.0)
+        else:
+            gain_map += spread(vignette[a:b], channels)
+        return gain_map
+    if vignette is not None:
+        return spread(vignette[a:b], channels)
+    return None
+
+
+def _light_rows(block: np.ndarray, per_band: np.ndarray, gain_map: np.ndarray | None, gamma: float,
+                back: np.float32 | None) -> None:
+    """Light one block of rows in place: gains, exposure gamma, back to DN units."""
+    if gain_map is None:
+        _fast.scale_bands(block, per_band)
+    else:
+        _fast.scale_bands(gain_map, per_band)
+        np.multiply(block, gain_map, out=block)
+    # block ≥ 0 here (non-negative input times positive gains)
+    if abs(gamma - 1.0) > 1e-6:
+        power_in_place(block, np.float32(gamma))  # (γ rounded to float32, also for float64 data)
+    if back is not None:
+        block *= back
 
 
 def _has_vegetation_bands(roles: Mapping[str, int]) -> bool:

@@ -18,10 +18,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.errors import ParameterError, UnsupportedInputError
-from domaug.targets import validate_sample
+from domaug.kit import ParameterError, UnsupportedInputError, as_hwc, row_blocks, validate_sample
 
-from . import bands
+from . import _fast, bands
 
 #: NDVI above which a multispectral pixel is a plant (literature: 0.3–0.4).
 NDVI_THRESHOLD = 0.3
@@ -58,8 +57,6 @@ def ndvi_from(red: np.ndarray, nir: np.ndarray) -> np.ndarray:
 
 def _ndvi_above(image: np.ndarray, red: int, nir: int, threshold: float) -> np.ndarray:
     """``ndvi(image) > threshold``, computed in cache-sized blocks of rows (same values)."""
-    from ._fast import row_blocks
-
     h, w = image.shape[:2]
     mask = np.empty((h, w), bool)
     for a, b in row_blocks(0, h, w):
@@ -125,16 +122,7 @@ def vegetation_mask(
     if "alpha" in r:
         alpha_ok = image[..., r["alpha"]] > 0
         valid = alpha_ok if valid is None else (valid & alpha_ok)
-    if method == "auto":
-        if "nir" in r and "red" in r:
-            method = "ndvi"
-        elif all(k in r for k in ("red", "green", "blue")):
-            method = "exg"
-        else:
-            raise UnsupportedInputError(
-                "cannot find vegetation: meta['band_names'] must name 'red' and 'nir', or "
-                f"'red', 'green' and 'blue' bands (image shape {image.shape})"
-            )
+    method = _method_for(r, image.shape) if method == "auto" else method
     if method == "ndvi":
         if "nir" not in r or "red" not in r:
             raise UnsupportedInputError("NDVI needs 'red' and 'nir' bands in meta['band_names']")
@@ -143,25 +131,38 @@ def vegetation_mask(
         mask = exgr(image, meta) > (0.0 if threshold is None else float(threshold))
     else:
         index = exg(image, meta)
-        if threshold is None:
-            values = index[valid] if valid is not None else index.ravel()
-            t = EXG_OTSU_BOUNDS[0]
-            if values.size and values.max() > values.min():
-                from skimage.filters import threshold_otsu
-
-                t = float(np.clip(threshold_otsu(values), *EXG_OTSU_BOUNDS))
-        else:
-            t = float(threshold)
-        mask = index > t
+        mask = index > (_otsu_exg(index, valid) if threshold is None else float(threshold))
     if valid is not None:
         mask &= valid
     return mask
 
 
+def _method_for(roles: Mapping[str, int], shape: tuple[int, ...]) -> str:
+    """NDVI when the frame has red and NIR, else ExG on red, green and blue."""
+    if "nir" in roles and "red" in roles:
+        return "ndvi"
+    if all(k in roles for k in ("red", "green", "blue")):
+        return "exg"
+    raise UnsupportedInputError(
+        "cannot find vegetation: meta['band_names'] must name 'red' and 'nir', or "
+        f"'red', 'green' and 'blue' bands (image shape {shape})"
+    )
+
+
+def _otsu_exg(index: np.ndarray, valid: np.ndarray | None) -> float:
+    """Otsu's threshold of the ExG values of the valid pixels, kept within :data:`EXG_OTSU_BOUNDS`."""
+    values = index[valid] if valid is not None else index.ravel()
+    if not (values.size and values.max() > values.min()):
+        return EXG_OTSU_BOUNDS[0]
+    from skimage.filters import threshold_otsu
+
+    return float(np.clip(threshold_otsu(values), *EXG_OTSU_BOUNDS))
+
+
 def sample_vegetation(sample: Mapping[str, Any], threshold: float | None = None) -> np.ndarray:
     """:func:`vegetation_mask` of a validated sample, restricted to its footprint."""
     return vegetation_mask(
-        bands.as_hwc(sample["image"]), _meta_2d(sample), threshold=threshold, valid=bands.footprint(sample)
+        as_hwc(sample["image"]), _meta_2d(sample), threshold=threshold, valid=bands.frame_footprint(sample)
     )
 
 
@@ -178,9 +179,7 @@ def feather(mask: np.ndarray, sigma_px: float, cutoff: float = 1e-3) -> np.ndarr
     """Soft weight from a boolean mask: Gaussian-blurred, exactly 0 below ``cutoff``."""
     w = mask.astype(np.float32)
     if sigma_px > 0:
-        from ._fast import blur_nearest
-
-        w = blur_nearest(w, sigma_px, truncate=3.0)
+        w = _fast.blur_nearest(w, sigma_px, truncate=3.0)
         np.copyto(w, np.float32(0.0), where=w < cutoff)
         np.minimum(w, np.float32(1.0), out=w)  # (≥ 0 already: non-negative weights on a 0/1 mask)
     return w

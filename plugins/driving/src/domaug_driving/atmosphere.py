@@ -5,9 +5,14 @@ No randomness and no I/O: the Fog, Rain and Snow transforms call these.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
+
+from domaug.kit import cv2_module, linear_to_srgb, srgb_decode_table
+
+from .scratch import buffer
 
 #: Rows per block in multi-pass kernels: each block's temporaries stay in the CPU cache
 #: (2–3× faster than whole-frame passes on 1024² RGB).
@@ -91,6 +96,20 @@ def estimate_airlight(linear: np.ndarray | None, sky: np.ndarray | None, fallbac
     return [float(v) for v in np.median(px[top], axis=0)]
 
 
+#: Steps of the √-indexed 8-bit encode table of :func:`koschmieder_srgb8`.
+SQRT_STEPS = 16384
+
+
+@functools.lru_cache(maxsize=2)
+def _sqrt_encode_table8() -> np.ndarray:
+    """uint8 sRGB code of linear x = (i/16384)², i = 0..16384 (indexing by √x keeps the
+    table small enough for the L1/L2 cache and its error under 0.05 code)."""
+    u = np.arange(SQRT_STEPS + 1, dtype=np.float64) / SQRT_STEPS
+    lut = np.rint(linear_to_srgb((u * u).astype(np.float32)).astype(np.float64) * 255.0).astype(np.uint8)
+    lut.flags.writeable = False  # shared by every call
+    return lut
+
+
 def koschmieder_srgb8(image: np.ndarray, t: np.ndarray, airlight: float, levels: int = 2048) -> np.ndarray:
     """Koschmieder's law on 8-bit sRGB in one lookup: uint8 H×W×3 in, uint8 out.
 
@@ -99,22 +118,20 @@ def koschmieder_srgb8(image: np.ndarray, t: np.ndarray, airlight: float, levels:
     ≤ 0.1 code on top of the final rounding). A table of (t level × input code) replaces five float passes over
     the frame by one gather. ``airlight`` is grey (linear, fraction of full scale).
     """
-    from .radiometry import _decode_lut, _encode_lut8, _ENC_STEPS
-    from .scratch import buffer  # the table is rebuilt per airlight: reused buffers, no page faults
-
+    # the table is rebuilt per airlight: reused buffers, no page faults
     n = levels - 1
     u = np.arange(levels, dtype=np.float64) / n
     t_levels = (1.0 - u * u).astype(np.float32)[:, None]  # (levels, 1)
-    j = _decode_lut(256)[None, :]  # (1, 256)
+    j = srgb_decode_table(256)[None, :]  # (1, 256)
     lut_lin = np.multiply(j, t_levels, out=buffer("fog_lut_lin", (levels, 256)))
     lut_lin += np.float32(airlight) * (1.0 - t_levels)
     np.clip(lut_lin, 0.0, 1.0, out=lut_lin)
     np.sqrt(lut_lin, out=lut_lin)
-    lut_lin *= _ENC_STEPS
+    lut_lin *= SQRT_STEPS
     lut_lin += 0.5
     index = buffer("fog_lut_index", (levels, 256), np.intp)  # take's own index type: no converted copy
-    np.copyto(index, lut_lin, casting="unsafe")  # truncation, = .astype(np.uint32): 0 … _ENC_STEPS
-    lut = np.take(_encode_lut8(), index, out=buffer("fog_lut", (levels, 256), np.uint8), mode="clip").ravel()
+    np.copyto(index, lut_lin, casting="unsafe")  # truncation, = .astype(np.uint32): 0 … SQRT_STEPS
+    lut = np.take(_sqrt_encode_table8(), index, out=buffer("fog_lut", (levels, 256), np.uint8), mode="clip").ravel()
     out = np.empty(image.shape, dtype=np.uint8)
     h, w = image.shape[:2]
     q_buf = buffer("fog_q", (CHUNK_ROWS, w))
@@ -137,8 +154,6 @@ def koschmieder_srgb8(image: np.ndarray, t: np.ndarray, airlight: float, levels:
 
 def _cv2_for(linear: np.ndarray, weights: np.ndarray):
     """OpenCV when both arrays suit its 3-channel float32 kernels, else None."""
-    from domaug.ops.opencv import cv2_module
-
     ok = (linear.dtype == np.float32 and linear.ndim == 3 and linear.shape[2] == 3 and linear.flags.c_contiguous
           and weights.dtype == np.float32 and weights.flags.c_contiguous and linear.shape[1] < 2**20)
     return cv2_module() if ok else None

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-from domaug import hookimpl
+from typing import Container
 
 #: (transform, params) in preference order; only those the plugin registers are used
 PREFERRED = [
@@ -27,14 +26,13 @@ H, W = 360, 640
 FOCAL, HORIZON, CAM_H = 0.9 * W, 0.58 * H, 1.3
 
 
-def pipeline_dict() -> dict:
-    """OneOf the weather/lighting transforms the plugin has, then a little sensor noise."""
-    from .plugin import TRANSFORMS
-
-    domain = [{"name": n, "params": dict(p)} for n, p in PREFERRED if n in TRANSFORMS]
+def pipeline_dict(available: Container[str]) -> dict:
+    """OneOf the weather/lighting transforms among ``available`` (registry names), then lens
+    drops and a flip."""
+    domain = [{"name": n, "params": dict(p)} for n, p in PREFERRED if n in available]
     steps = ([{"name": "OneOf", "params": {}, "transforms": domain}] if domain
              else [{"name": n, "params": dict(p)} for n, p in FALLBACK])
-    if "driving.LensDroplets" in TRANSFORMS:
+    if "driving.LensDroplets" in available:
         steps.append({"name": "driving.LensDroplets", "params": {"p": 0.25}})
     steps.append({"name": "core.Flip", "params": {"axis": "horizontal", "p": 0.5}})
     return {"domaug_format": 1, "pipeline": {"name": "Compose", "params": {}, "transforms": steps}}
@@ -99,8 +97,3 @@ def make_inputs(folder: Path) -> list[Path]:
         (folder / f"road_{k}.boxes.json").write_text(json.dumps(boxes) + "\n")
         written.append(path)
     return written
-
-
-@hookimpl
-def register_demos(register):
-    register("driving", make_inputs, pipeline_dict())

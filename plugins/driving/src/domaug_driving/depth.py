@@ -30,6 +30,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from domaug.kit import ParameterError, check_number, cv2_module
+
+from .radiometry import decode
+
 #: Distance given to sky pixels (m): far enough that any fog or rain veil is opaque.
 SKY_DEPTH_M = 1.0e4
 #: Default cap for non-sky pixels above the horizon and the road near it (m).
@@ -39,8 +43,9 @@ FOCAL_PER_WIDTH = 0.9
 HORIZON_PER_HEIGHT = 0.58
 CAMERA_HEIGHT_M = 1.3
 
-__all__ = ["CAP_M", "SKY_DEPTH_M", "camera_from", "check_camera_args", "depth_from_disparity", "depth_of_sample",
-           "estimate_horizon", "estimate_sky", "estimate_sky_encoded", "ground_plane_depth", "scene_depth"]
+__all__ = ["CAP_M", "SKY_DEPTH_M", "camera_from", "camera_of", "check_camera_args", "depth_from_disparity",
+           "depth_of_sample", "estimate_horizon", "estimate_sky", "estimate_sky_encoded", "ground_plane_depth",
+           "scene_depth", "sky_from_small"]
 
 
 def camera_from(
@@ -77,11 +82,15 @@ def camera_from(
     }
 
 
+def camera_of(sample: Mapping[str, Any], camera_args: Mapping[str, Any]) -> dict:
+    """The camera of ``sample`` for a transform's ``make_params``: :func:`camera_from` with the
+    transform's validated camera parameters (:func:`check_camera_args`)."""
+    image = sample["image"]
+    return camera_from(image.shape[:2], sample.get("meta"), image=image, **camera_args)
+
+
 def check_camera_args(focal_length_px: Any, horizon_row: Any, camera_height_m: Any) -> dict:
     """Validate a transform's camera parameters (None = from meta or the default)."""
-    from domaug.errors import ParameterError
-    from domaug.params import check_number
-
     if isinstance(horizon_row, str) and horizon_row != "estimate":
         raise ParameterError(f"horizon_row must be a row number, None or 'estimate', got {horizon_row!r}")
     return {
@@ -103,8 +112,6 @@ def estimate_horizon(image: np.ndarray, meta: Mapping[str, Any] | None = None) -
     barrel-distorted Udacity frames it lands 2.5–7 px above the lane vanishing point).
     Returns None when fewer than 50 edges qualify.
     """
-    from .radiometry import decode
-
     h, w = image.shape[:2]
     k = max(1, min(h, w) // 360)
     small = decode(np.ascontiguousarray(image[::k, ::k]), meta)
@@ -195,7 +202,7 @@ def estimate_sky(linear_rgb: np.ndarray, horizon_row: float) -> np.ndarray:
     k, top, ww = _sky_grid(h, w, horizon_row)
     # decimate (every k-th pixel, centred in its block); only rows above the horizon matter
     small = np.ascontiguousarray(linear_rgb[k // 2 : top * k : k, k // 2 : ww * k : k], dtype=np.float32)
-    return _sky_from_small(small, h, w, k)
+    return sky_from_small(small, h, w, k)
 
 
 def _sky_grid(h: int, w: int, horizon_row: float) -> tuple[int, int, int]:
@@ -205,12 +212,10 @@ def _sky_grid(h: int, w: int, horizon_row: float) -> tuple[int, int, int]:
 
 def estimate_sky_encoded(image: np.ndarray, meta: Mapping[str, Any] | None, horizon_row: float) -> np.ndarray:
     """:func:`estimate_sky` on an encoded image, decoding only the decimated pixels it reads."""
-    from .radiometry import decode
-
     h, w = image.shape[:2]
     k, top, ww = _sky_grid(h, w, horizon_row)
     small = decode(np.ascontiguousarray(image[k // 2 : top * k : k, k // 2 : ww * k : k, :3]), meta)
-    return _sky_from_small(small, h, w, k)
+    return sky_from_small(small, h, w, k)
 
 
 #: Cells the sky may grow past its smooth core into bright, not-green cells: the smoothness
@@ -228,8 +233,6 @@ def cand_loose(y: np.ndarray, small: np.ndarray, ref: float, hh: int, ww: int, t
 
 def _grow_into_bright_edges(sky: np.ndarray, loose: np.ndarray) -> np.ndarray:
     """Grow ``sky`` by up to :data:`SKY_EDGE_GROW` cells (8-connected) through ``loose`` cells."""
-    from domaug.ops.opencv import cv2_module
-
     if not sky.any():
         return sky
     allowed = loose | sky
@@ -249,8 +252,6 @@ def _grow_into_bright_edges(sky: np.ndarray, loose: np.ndarray) -> np.ndarray:
 def _label(mask: np.ndarray, connectivity: int) -> tuple[np.ndarray, int]:
     """Connected components of a 2-D bool mask (8- or 4-connected): (labels, count), background 0.
     ``cv2.connectedComponents`` (≈ 10× faster) or ``scipy.ndimage.label``; the same partition."""
-    from domaug.ops.opencv import cv2_module
-
     cv2 = cv2_module()
     if cv2 is not None and mask.size and max(mask.shape) < 2**15:
         n, labels = cv2.connectedComponents(np.ascontiguousarray(mask, dtype=np.uint8), connectivity=connectivity,
@@ -261,7 +262,9 @@ def _label(mask: np.ndarray, connectivity: int) -> tuple[np.ndarray, int]:
     return label(mask, structure=np.ones((3, 3), dtype=bool) if connectivity == 8 else None)
 
 
-def _sky_from_small(small: np.ndarray, h: int, w: int, k: int) -> np.ndarray:
+def sky_from_small(small: np.ndarray, h: int, w: int, k: int) -> np.ndarray:
+    """The H×W sky mask of :func:`estimate_sky` from ``small``: the linear pixels above the
+    horizon on the grid of every ``k``-th pixel (k = 1: ``small`` is the grid itself)."""
     hh, ww = h // k, w // k
     top = small.shape[0]
     y = 0.2126 * small[..., 0] + 0.7152 * small[..., 1] + 0.0722 * small[..., 2]
@@ -294,8 +297,6 @@ def _sky_from_small(small: np.ndarray, h: int, w: int, k: int) -> np.ndarray:
             reached |= small_hole[hl]
     reached = _grow_into_bright_edges(reached, cand_loose(y, small, ref, hh, ww, top))
     if k > 1:
-        from domaug.ops.opencv import cv2_module
-
         cv2 = cv2_module()
         if cv2 is not None and reached.size and hh * k < 32768 and ww * k < 32768:  # nearest ×k = exact repeat
             up = cv2.resize(np.ascontiguousarray(reached).view(np.uint8), (ww * k, hh * k), interpolation=cv2.INTER_NEAREST)
@@ -342,16 +343,9 @@ def scene_depth(
     if road_mask is not None:
         z_road = ground_plane_depth(shape, focal_length_px=f, horizon_row=vh, camera_height_m=ch, cap_m=sky_depth_m)
         np.copyto(z, z_road, where=road_mask != 0)
-    if bboxes is not None and len(bboxes):
-        h, w = shape
-        b = np.asarray(bboxes, dtype=np.float64)[:, :4]
-        bottom = b[:, 3] - vh
-        zb = np.where(bottom > 1.0, f * ch / np.maximum(bottom, 1.0), cap_m)
-        zb = np.minimum(zb, cap_m)
-        for i in np.argsort(-zb):  # far boxes first, near ones paint over them
-            x0, y0 = int(np.clip(np.floor(b[i, 0]), 0, w)), int(np.clip(np.floor(b[i, 1]), 0, h))
-            x1, y1 = int(np.clip(np.ceil(b[i, 2]), 0, w)), int(np.clip(np.ceil(b[i, 3]), 0, h))
-            z[y0:y1, x0:x1] = zb[i]
+    has_boxes = bboxes is not None and len(bboxes)
+    if has_boxes:
+        _stand_boxes(z, bboxes, camera, cap_m)
     sky = None
     if sky_mask is not None:
         sky = sky_mask != 0
@@ -359,13 +353,28 @@ def scene_depth(
         sky = estimate_sky(linear_rgb, vh)
     z *= _ray_factor(tuple(shape), float(f), float(vh))
     if sky is not None:
-        if bboxes is not None and len(bboxes):
+        if has_boxes:
             for x0, y0, x1, y1 in np.asarray(bboxes, dtype=np.float64)[:, :4]:  # boxes are never sky
                 sky[int(max(y0, 0)) : int(max(np.ceil(y1), 0)), int(max(x0, 0)) : int(max(np.ceil(x1), 0))] = False
         if road_mask is not None:
             sky = sky & (road_mask == 0)
         np.copyto(z, np.float32(sky_depth_m), where=sky)
     return z
+
+
+def _stand_boxes(z: np.ndarray, bboxes: np.ndarray, camera: Mapping[str, float], cap_m: float) -> None:
+    """In place: each box takes the ground depth of its bottom edge, Z = f·h / (y_max − v_h)
+    (a billboard standing on the road; ``cap_m`` when it ends at or above the horizon)."""
+    f, vh, ch = camera["focal_length_px"], camera["horizon_row"], camera["camera_height_m"]
+    h, w = z.shape
+    b = np.asarray(bboxes, dtype=np.float64)[:, :4]
+    bottom = b[:, 3] - vh
+    zb = np.where(bottom > 1.0, f * ch / np.maximum(bottom, 1.0), cap_m)
+    zb = np.minimum(zb, cap_m)
+    for i in np.argsort(-zb):  # far boxes first, near ones paint over them
+        x0, y0 = int(np.clip(np.floor(b[i, 0]), 0, w)), int(np.clip(np.floor(b[i, 1]), 0, h))
+        x1, y1 = int(np.clip(np.ceil(b[i, 2]), 0, w)), int(np.clip(np.ceil(b[i, 3]), 0, h))
+        z[y0:y1, x0:x1] = zb[i]
 
 
 def depth_of_sample(

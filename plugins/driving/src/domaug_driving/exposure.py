@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.params import check_range, sample_uniform
+from domaug.kit import Context, check_range, lut8, pointwise, sample_uniform
 
 from . import radiometry
 from .base import DrivingTransform
@@ -46,25 +46,21 @@ class Exposure(DrivingTransform):
         lin *= np.float32(1.0) / sat  # the saturated level is displayed as white
         return lin
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        meta = sample.get("meta")
-        if radiometry.is_srgb8(image, meta):
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        frame, meta = ctx.scene["image"], ctx.meta
+        if radiometry.is_srgb8(frame, meta):
             # a per-pixel, per-channel curve: evaluate it once on the 256 codes, then look up
             codes = np.arange(256, dtype=np.uint8)
             lut = radiometry.encode(self._expose(radiometry.decode(codes, meta), params), codes, meta)
-            from domaug.ops.opencv import lut8
-
-            out = lut8(np.ascontiguousarray(image), lut)  # SIMD byte lookup (cv2 / stringzilla)
-            return np.take(lut, image) if out is None else out
-        if image.dtype.kind in "ui" and image.dtype.itemsize <= 2:
+            out = lut8(np.ascontiguousarray(frame), lut)  # SIMD byte lookup (cv2 / stringzilla)
+            return np.take(lut, frame) if out is None else out
+        if frame.dtype.kind in "ui" and frame.dtype.itemsize <= 2:
             # 16-bit frames: the same curve evaluated once per code (65 536 values, not 3
             # per pixel) and looked up; restored to the dtype exactly as the float path is
-            from domaug.ops.intensity import pointwise
-
             def curve(codes: np.ndarray) -> np.ndarray:
-                lin = radiometry.decode(codes.astype(image.dtype), meta)
-                return radiometry.encode(self._expose(lin, params), image, meta)
+                lin = radiometry.decode(codes.astype(frame.dtype), meta)
+                return radiometry.encode(self._expose(lin, params), frame, meta)
 
-            return pointwise(image, curve, meta)
-        lin = radiometry.decode(image, meta)
+            return pointwise(frame, curve, meta)
+        lin = radiometry.decode(frame, meta)
         return radiometry.encode(self._expose(lin, params), image, meta)

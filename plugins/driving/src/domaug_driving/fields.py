@@ -1,6 +1,6 @@
 """Smooth random fields for the driving transforms (fog density, snow cover, droplets).
 
-The noise itself is the core's ``domaug.ops.fields.fractal_noise``. What this module adds
+The noise itself is the core's ``domaug.kit.fractal_noise``. What this module adds
 (and why it is not just that call): fields much smoother than a pixel are evaluated on a
 coarse grid and interpolated, ~10× faster at 1024², and renormalised to zero mean and
 unit std over the frame. The driving transforms never evaluate windows of a larger
@@ -13,10 +13,12 @@ import functools
 
 import numpy as np
 
-from domaug.ops.fields import fractal_noise
+from domaug.kit import cv2_module, fractal_noise
+
+from .scratch import buffer
 
 
-def _linear_upsample_matrix(n_out: int, n_in: int) -> np.ndarray:
+def linear_upsample_matrix(n_out: int, n_in: int) -> np.ndarray:
     """n_out×n_in matrix of linear interpolation between pixel centres."""
     x = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
     i0 = np.floor(x).astype(np.intp)
@@ -69,8 +71,6 @@ def noise_field(shape: tuple[int, int], *, seed: int, scale_px: float, octaves: 
     matrix products without OpenCV), which is ~10× faster and invisible at that smoothness.
     Written to ``out`` (C-contiguous float32 of ``shape``) when given, else a new array.
     """
-    from .scratch import buffer
-
     h, w = shape
     factor = int(scale_px // 16) if scale_px >= 64 else 1
     small_shape = (max(2, -(-h // factor)), max(2, -(-w // factor)))
@@ -81,15 +81,13 @@ def noise_field(shape: tuple[int, int], *, seed: int, scale_px: float, octaves: 
             return small[:h, :w]
         np.copyto(out, small[:h, :w])
         return out
-    from domaug.ops.opencv import cv2_module
-
     cv2 = cv2_module()
     if out is None:
         out = np.empty((h, w), dtype=np.float32)
     if cv2 is not None and h < 32768 and w < 32768:  # same half-pixel-centred linear weights, SIMD
         cv2.resize(np.ascontiguousarray(small), (w, h), dst=out, interpolation=cv2.INTER_LINEAR)
     else:
-        np.matmul(_linear_upsample_matrix(h, small_shape[0]) @ small, _linear_upsample_matrix(w, small_shape[1]).T,
+        np.matmul(linear_upsample_matrix(h, small_shape[0]) @ small, linear_upsample_matrix(w, small_shape[1]).T,
                   out=out)
     out -= out.mean()
     std = std32(out, buffer("noise_field_dev", out.shape))  # no frame-sized temporary (page faults)

@@ -6,13 +6,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.params import check_number, check_range, draw_seed, sample_log_uniform, sample_uniform
-from domaug.errors import ParameterError
+from domaug.kit import Context, ParameterError, check_number, check_range, draw_seed, sample_log_uniform, sample_uniform
 
 from . import atmosphere, radiometry
 from .base import DrivingTransform
-from .depth import CAP_M, SKY_DEPTH_M, check_camera_args, depth_of_sample
+from .depth import CAP_M, SKY_DEPTH_M, camera_of, check_camera_args, depth_of_sample
 from .fields import noise_field
+from .scratch import buffer
 
 
 class Fog(DrivingTransform):
@@ -90,16 +90,17 @@ class Fog(DrivingTransform):
             "seed": draw_seed(rng) if dv > 0 else 0,
             "patch_size_px": self.patch_size_px or max(w, h) / 4.0,
             "scatter_blur_px": sample_uniform(rng, self.scatter_blur_px),
-            "camera": self.camera(sample),
+            "camera": camera_of(sample, self.camera_args),
             "cap_m": self.cap_m,
         }
 
-    def _fog(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-        from .scratch import buffer  # distance and density field: no page faults (see scratch)
-
-        image, meta = sample["image"], sample.get("meta")
-        shape = image.shape[:2]
-        dist = depth_of_sample(sample, params["camera"], None, cap_m=params.get("cap_m", CAP_M),
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        """The fog's geometry, shared by the image and the ``transmission`` target it adds:
+        ``ctx.distance`` (m along each ray) and ``ctx.transmission`` t = exp(−β·ℓ)."""
+        ctx = super().prepare(sample, params)
+        scene = ctx.scene
+        shape = scene["image"].shape[:2]  # distance and density field: scratch, no page faults
+        dist = depth_of_sample(scene, params["camera"], None, cap_m=params.get("cap_m", CAP_M),
                                out=buffer("fog_dist", shape))
         beta: Any = params["beta_per_m"]
         if params.get("density_variation", 0.0) > 0:
@@ -111,29 +112,33 @@ class Fog(DrivingTransform):
             field *= np.float32(beta)
             beta = field
         t = atmosphere.transmission(dist, beta)
+        ctx.distance, ctx.transmission = dist, t
+        old = scene.get("transmission")
+        ctx.new_targets["transmission"] = t if old is None else (t * old.astype(np.float32)).astype(np.float32)
+        return ctx
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        frame, meta, t = ctx.scene["image"], ctx.meta, ctx.transmission
         sigma = float(params.get("scatter_blur_px", 0.0))
-        if params["airlight"] != "estimate" and sigma <= 0 and radiometry.is_srgb8(image, meta):
-            return atmosphere.koschmieder_srgb8(image, t, float(params["airlight"])), t  # one-gather fast path
-        work = radiometry.encode_is_fresh(image, meta)  # encode returns a new array: reuse the float work
-        lin = radiometry.decode(image, meta, out=buffer("fog_linear", image.shape) if work else None)
+        if params["airlight"] != "estimate" and sigma <= 0 and radiometry.is_srgb8(frame, meta):
+            return atmosphere.koschmieder_srgb8(frame, t, float(params["airlight"]))  # one-gather fast path
+        lin = radiometry.decode_work(frame, meta, "fog_linear")
         if params["airlight"] == "estimate":
-            airlight = atmosphere.estimate_airlight(lin, dist >= SKY_DEPTH_M, fallback=0.85)
+            airlight = atmosphere.estimate_airlight(lin, ctx.distance >= SKY_DEPTH_M, fallback=0.85)
         else:
             airlight = [float(params["airlight"])] * 3
         if sigma > 0:
-            from scipy.ndimage import gaussian_filter
-
-            blurred = gaussian_filter(lin, sigma=(sigma, sigma, 0), mode="nearest", output=buffer("fog_blurred", lin.shape))
-            blurred -= lin
-            blurred *= np.subtract(1.0, t, out=buffer("fog_haze", shape))[..., None]
-            lin += blurred
+            _forward_scatter(lin, t, sigma)
+        work = radiometry.encode_is_fresh(frame, meta)  # encode returns a new array: reuse the float work
         out = atmosphere.koschmieder(lin, t, airlight, out=lin if work else None)
-        return radiometry.encode(out, image, meta), t
+        return radiometry.encode(out, image, meta)
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        return self._fog(sample, params)[0]
 
-    def render(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> tuple[np.ndarray, dict]:
-        result, t = self._fog(sample, params)
-        old = sample.get("transmission")
-        return result, {"transmission": t if old is None else (t * old.astype(np.float32)).astype(np.float32)}
+def _forward_scatter(lin: np.ndarray, t: np.ndarray, sigma: float) -> None:
+    """In place: blend ``lin`` toward its Gaussian blur (σ px) by 1 − t (forward scattering)."""
+    from scipy.ndimage import gaussian_filter
+
+    blurred = gaussian_filter(lin, sigma=(sigma, sigma, 0), mode="nearest", output=buffer("fog_blurred", lin.shape))
+    blurred -= lin
+    blurred *= np.subtract(1.0, t, out=buffer("fog_haze", t.shape))[..., None]
+    lin += blurred

@@ -6,12 +6,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.params import check_range, draw_seed, sample_int, sample_uniform
+from domaug.kit import Context, check_range, draw_seed, restore_dtype, sample_int, sample_uniform
 
 from . import radiometry
 from .atmosphere import blend_towards
 from .base import DrivingTransform
 from .fields import noise_field
+from .scratch import buffer
 
 
 def _box_blur_small(linear: np.ndarray, k: int) -> np.ndarray:
@@ -82,8 +83,6 @@ def droplets_on_encoded(image: np.ndarray, meta: Mapping[str, Any] | None, drops
     The blurred scene comes from every ``k``-th pixel; each drop's box is decoded,
     composited in linear light and encoded back — no full-frame pass but one copy.
     """
-    from domaug.dtypes import restore_dtype
-
     h, w = image.shape[:2]
     k = max(1, min(blur_factor, h, w))  # never decimate a tiny image away
     small = _box_blur_small(radiometry.decode(np.ascontiguousarray(image[k // 2 :: k, k // 2 :: k]), meta), 1)
@@ -153,24 +152,20 @@ class LensDroplets(DrivingTransform):
         dirt = sample_uniform(rng, self.dirt)
         return {"drops": drops, "dirt": dirt, "seed": draw_seed(rng) if dirt > 0 else 0}
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        meta = sample.get("meta")
-        h, w = image.shape[:2]
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        frame, meta = ctx.scene["image"], ctx.meta
+        h, w = frame.shape[:2]
         blur = max(2, min(h, w) // 120)
         if params["dirt"] <= 0:
-            return droplets_on_encoded(image, meta, params["drops"], blur)
-        from .scratch import buffer  # frame-sized intermediates: reused, no page faults (see scratch)
-
-        work = radiometry.encode_is_fresh(image, meta)  # encode returns a new array: reuse the float work
-        lin = radiometry.decode(image, meta, out=buffer("drops_linear", image.shape) if work else None)
+            return droplets_on_encoded(frame, meta, params["drops"], blur)
+        lin = radiometry.decode_work(frame, meta, "drops_linear")  # frame-sized: scratch, no page faults
         render_droplets(lin, params["drops"], blur)
-        if params["dirt"] > 0:
-            opacity = noise_field((h, w), seed=int(params["seed"]), scale_px=max(h, w) / 12.0, octaves=2,
-                                  out=buffer("drops_dirt", (h, w)))
-            opacity -= 1.0  # clip((N − 1)·0.8, 0, 1)·dirt
-            opacity *= 0.8
-            np.clip(opacity, 0.0, 1.0, out=opacity)
-            opacity *= np.float32(params["dirt"])
-            mud = np.array([0.08, 0.06, 0.04], dtype=np.float32)
-            blend_towards(lin, mud, opacity)  # lin += (mud − lin)·opacity, row blocks
+        opacity = noise_field((h, w), seed=int(params["seed"]), scale_px=max(h, w) / 12.0, octaves=2,
+                              out=buffer("drops_dirt", (h, w)))
+        opacity -= 1.0  # clip((N − 1)·0.8, 0, 1)·dirt
+        opacity *= 0.8
+        np.clip(opacity, 0.0, 1.0, out=opacity)
+        opacity *= np.float32(params["dirt"])
+        mud = np.array([0.08, 0.06, 0.04], dtype=np.float32)
+        blend_towards(lin, mud, opacity)  # lin += (mud − lin)·opacity, row blocks
         return radiometry.encode(lin, image, meta)

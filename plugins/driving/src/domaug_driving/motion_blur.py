@@ -7,12 +7,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.errors import ParameterError
-from domaug.params import check_range, sample_uniform
+from domaug.kit import Context, ParameterError, check_range, cv2_module, sample_uniform
 
+from . import radiometry
 from .base import DrivingTransform
-from .depth import check_camera_args, SKY_DEPTH_M
+from .depth import SKY_DEPTH_M, camera_of, check_camera_args
 from .scene import coarse_scene, upsample
+from .scratch import buffer
 
 MODES = ("radial", "lateral")
 #: Passes of the radial blur sample the nearest pixel where every shift is at least this (px).
@@ -31,66 +32,86 @@ def radial_blur(linear: np.ndarray, zoom: np.ndarray, foe: tuple[float, float]) 
     every pass is one ``cv2.remap`` (SIMD bilinear); else ``scipy.ndimage.map_coordinates``.
     ``linear`` (H×W×3 float32) may be overwritten; returns the blurred image.
     """
-    from domaug.ops.opencv import cv2_module
-
-    from .scratch import buffer  # the shift fields, maps and samples: no page faults (see scratch)
-
     h, w = linear.shape[:2]
     if not (h and w):
         return linear
     zoom = np.asarray(zoom, dtype=np.float32)
-    # per-row bound of the shift |D| = a·|p − foe| (max zoom × farthest column): rows below
-    # one pixel never move, so the shift field is only built for the rows that do
-    far_col = max(abs(0.5 - foe[1]), abs(w - 0.5 - foe[1]))
-    ry = np.arange(h, dtype=np.float64) + 0.5 - foe[0]
-    row_max = zoom.max(axis=1).astype(np.float64) * np.sqrt(ry * ry + far_col * far_col)
-    row_min = zoom.min(axis=1).astype(np.float64) * np.abs(ry)  # every pixel of the row moves at least this
+    row_max, row_min = _row_shift_bounds(zoom, foe)
     moving = np.flatnonzero(row_max >= 1.0)
     passes = int(np.clip(math.ceil(math.log2(max(float(row_max.max()), 1.0))), 0, 6)) if len(moving) else 0
     if not passes:
         return linear
-    m0, m1 = int(moving[0]), int(moving[-1]) + 1
-    yy = np.arange(h, dtype=np.float32)[:, None]
-    xx = np.arange(w, dtype=np.float32)[None, :]
-    n = m1 - m0  # shift field of rows m0..m1 (buffers of H rows: one size for every call)
-    dy = np.multiply(zoom[m0:m1], -(yy[m0:m1] + np.float32(0.5 - foe[0])), out=buffer("mb_dy", (h, w))[:n])
-    dx = np.multiply(zoom[m0:m1], -(xx + np.float32(0.5 - foe[1])), out=buffer("mb_dx", (h, w))[:n])
+    shift = _Shift(zoom, foe, int(moving[0]), int(moving[-1]) + 1, row_min)
     out = np.ascontiguousarray(linear, dtype=np.float32)
-    cv2 = cv2_module()
     for k in range(1, passes + 1):
         frac = np.float32(0.5**k)
         rows = np.flatnonzero(row_max * frac >= 0.5)
         if not len(rows):
             break
-        r0, r1 = int(rows[0]), int(rows[-1]) + 1  # within m0..m1: frac ≤ ½
-        map_x = np.multiply(dx[r0 - m0 : r1 - m0], frac, out=buffer("mb_map_x", (h, w))[: r1 - r0])
-        map_x += xx
-        map_y = np.multiply(dy[r0 - m0 : r1 - m0], frac, out=buffer("mb_map_y", (h, w))[: r1 - r0])
-        map_y += yy[r0:r1]
+        shift.average_pass(out, int(rows[0]), int(rows[-1]) + 1, frac)  # rows within the moving ones: frac ≤ ½
+    return out
+
+
+def _row_shift_bounds(zoom: np.ndarray, foe: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the largest shift |D| = a·|p − foe| (max zoom × farthest column) and the
+    smallest (min zoom × vertical offset): rows below one pixel never move, so the shift
+    field is only built for the rows that do."""
+    h, w = zoom.shape
+    far_col = max(abs(0.5 - foe[1]), abs(w - 0.5 - foe[1]))
+    ry = np.arange(h, dtype=np.float64) + 0.5 - foe[0]
+    row_max = zoom.max(axis=1).astype(np.float64) * np.sqrt(ry * ry + far_col * far_col)
+    row_min = zoom.min(axis=1).astype(np.float64) * np.abs(ry)  # every pixel of the row moves at least this
+    return row_max, row_min
+
+
+class _Shift:
+    """The shift field D = −a·(p − foe) of the moving rows m0..m1, and one averaging pass
+    along it (scratch buffers of H rows: one size for every call, no page faults)."""
+
+    def __init__(self, zoom: np.ndarray, foe: tuple[float, float], m0: int, m1: int, row_min: np.ndarray) -> None:
+        h, w = zoom.shape
+        self.yy = np.arange(h, dtype=np.float32)[:, None]
+        self.xx = np.arange(w, dtype=np.float32)[None, :]
+        n = m1 - m0
+        self.dy = np.multiply(zoom[m0:m1], -(self.yy[m0:m1] + np.float32(0.5 - foe[0])), out=buffer("mb_dy", (h, w))[:n])
+        self.dx = np.multiply(zoom[m0:m1], -(self.xx + np.float32(0.5 - foe[1])), out=buffer("mb_dx", (h, w))[:n])
+        self.m0, self.row_min, self.shape = m0, row_min, (h, w)
+        self.cv2 = cv2_module()
+
+    def average_pass(self, out: np.ndarray, r0: int, r1: int, frac: np.float32) -> None:
+        """In place on rows r0..r1 of ``out``: I ← ½(I + I sampled at p + frac·D)."""
+        h, w = self.shape
+        m0 = self.m0
+        map_x = np.multiply(self.dx[r0 - m0 : r1 - m0], frac, out=buffer("mb_map_x", (h, w))[: r1 - r0])
+        map_x += self.xx
+        map_y = np.multiply(self.dy[r0 - m0 : r1 - m0], frac, out=buffer("mb_map_y", (h, w))[: r1 - r0])
+        map_y += self.yy[r0:r1]
         # rows where every pixel moves ≥ NEAREST_MIN_SHIFT_PX in this pass (the near road, at
         # the bottom) take the nearest sample (3× faster; ≤ ½ px off a ≥ 4 px step), the rest bilinear
-        near = row_min[r0:r1] * frac >= NEAREST_MIN_SHIFT_PX
+        near = self.row_min[r0:r1] * frac >= NEAREST_MIN_SHIFT_PX
         split = r1 - r0 - (int(np.argmin(near[::-1])) if not near.all() else r1 - r0)
         moved = buffer("mb_moved", (h, w, 3))[: r1 - r0]
         for a, b, order in ((0, split, 1), (split, r1 - r0, 0)):
-            if a >= b:
-                continue
-            if cv2 is not None:
-                cv2.remap(out, map_x[a:b], map_y[a:b], cv2.INTER_LINEAR if order else cv2.INTER_NEAREST,
-                          dst=moved[a:b], borderMode=cv2.BORDER_REPLICATE)
-            else:
-                from scipy.ndimage import map_coordinates
-
-                for c in range(3):
-                    moved[a:b, :, c] = map_coordinates(out[..., c], [map_y[a:b], map_x[a:b]], order=order,
-                                                       mode="nearest")
+            if a < b:
+                self._sample(out, map_x[a:b], map_y[a:b], order, moved[a:b])
         band = out[r0:r1]
-        if cv2 is not None:  # ½·I + ½·moved: exactly (I + moved)·½ (halving is exact), one pass
-            cv2.addWeighted(band, 0.5, moved, 0.5, 0.0, dst=band)
+        if self.cv2 is not None:  # ½·I + ½·moved: exactly (I + moved)·½ (halving is exact), one pass
+            self.cv2.addWeighted(band, 0.5, moved, 0.5, 0.0, dst=band)
         else:
             band += moved
             band *= np.float32(0.5)
-    return out
+
+    def _sample(self, image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, order: int, dst: np.ndarray) -> None:
+        """``dst`` ← ``image`` at (map_y, map_x): bilinear (order 1) or nearest (0), edges replicated."""
+        cv2 = self.cv2
+        if cv2 is not None:
+            cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR if order else cv2.INTER_NEAREST, dst=dst,
+                      borderMode=cv2.BORDER_REPLICATE)
+            return
+        from scipy.ndimage import map_coordinates
+
+        for c in range(3):
+            dst[:, :, c] = map_coordinates(image[..., c], [map_y, map_x], order=order, mode="nearest")
 
 
 class MotionBlur(DrivingTransform):
@@ -151,36 +172,46 @@ class MotionBlur(DrivingTransform):
             "speed_kmh": sample_uniform(rng, self.speed_kmh),
             "exposure_ms": sample_uniform(rng, self.exposure_ms),
             "yaw_rate_deg_s": sample_uniform(rng, self.yaw_rate_deg_s),
-            "camera": self.camera(sample),
+            "camera": camera_of(sample, self.camera_args),
         }
 
-    def apply_to_linear(self, lin: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        h, w = lin.shape[:2]
-        cam = params["camera"]
-        t = float(params["exposure_ms"]) * 1e-3
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        frame, meta = ctx.scene["image"], ctx.meta
+        lin = radiometry.decode_work(frame, meta, "linear")
         if params["mode"] == "lateral":
-            from domaug.ops.opencv import cv2_module
+            lin = _lateral_blur(lin, params)
+        else:
+            lin = _radial_ego_blur(lin, params, ctx.scene)
+        return radiometry.encode(np.ascontiguousarray(lin), image, meta)
 
-            length = abs(cam["focal_length_px"] * math.radians(float(params["yaw_rate_deg_s"])) * t)
-            size = int(round(length))
-            cv2 = cv2_module()
-            if size >= 2 and cv2 is not None:  # same window and edges as uniform_filter1d
-                lin = cv2.blur(lin, (size, 1), borderType=cv2.BORDER_REPLICATE)
-            elif size >= 2:
-                from scipy.ndimage import uniform_filter1d
 
-                lin = uniform_filter1d(lin, size=size, axis=1, mode="nearest")
-            return lin
-        travel = float(params["speed_kmh"]) / 3.6 * t  # metres driven during the exposure
-        if travel <= 0:
-            return lin
-        scene = coarse_scene(sample, cam, grid_px=128)  # zoom is smooth: computed on a coarse grid, upsampled
-        dist = scene["dist"]
-        zoom = np.float32(travel) / np.maximum(dist, np.float32(travel * 4 + 0.5))  # a ≤ 0.25 (near hood)
-        zoom[dist >= SKY_DEPTH_M] = 0.0
-        if not scene["full"]:
-            from .scratch import buffer
+def _lateral_blur(lin: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+    """The horizontal smear f·ω·T of a yawing camera: a box of that length along rows."""
+    t = float(params["exposure_ms"]) * 1e-3
+    length = abs(params["camera"]["focal_length_px"] * math.radians(float(params["yaw_rate_deg_s"])) * t)
+    size = int(round(length))
+    cv2 = cv2_module()
+    if size >= 2 and cv2 is not None:  # same window and edges as uniform_filter1d
+        lin = cv2.blur(lin, (size, 1), borderType=cv2.BORDER_REPLICATE)
+    elif size >= 2:
+        from scipy.ndimage import uniform_filter1d
 
-            zoom = upsample(zoom, (h, w), out=buffer("mb_zoom", (h, w)))
-        lin = radial_blur(lin, zoom, (cam["horizon_row"], w / 2.0))
+        lin = uniform_filter1d(lin, size=size, axis=1, mode="nearest")
+    return lin
+
+
+def _radial_ego_blur(lin: np.ndarray, params: Mapping[str, Any], scene: Mapping[str, Any]) -> np.ndarray:
+    """The zoom blur of a camera driving forward: each pixel smeared toward the focus of
+    expansion by a = v·T/Z (distance from the scene's depth or the flat-road prior)."""
+    h, w = lin.shape[:2]
+    cam = params["camera"]
+    travel = float(params["speed_kmh"]) / 3.6 * (float(params["exposure_ms"]) * 1e-3)  # metres driven
+    if travel <= 0:
         return lin
+    coarse = coarse_scene(scene, cam, grid_px=128)  # zoom is smooth: computed on a coarse grid, upsampled
+    dist = coarse["dist"]
+    zoom = np.float32(travel) / np.maximum(dist, np.float32(travel * 4 + 0.5))  # a ≤ 0.25 (near hood)
+    zoom[dist >= SKY_DEPTH_M] = 0.0
+    if not coarse["full"]:
+        zoom = upsample(zoom, (h, w), out=buffer("mb_zoom", (h, w)))
+    return radial_blur(lin, zoom, (cam["horizon_row"], w / 2.0))

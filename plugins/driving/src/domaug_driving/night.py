@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from domaug.errors import ParameterError
-from domaug.params import check_range, draw_seed, sample_int, sample_log_uniform, sample_uniform
+from domaug.kit import Context, ParameterError, check_range, draw_seed, sample_int, sample_log_uniform, sample_uniform
 
-from . import sensor
+from . import radiometry, sensor
 from .base import DrivingTransform
-from .depth import check_camera_args
+from .depth import camera_of, check_camera_args
 from .scene import GRID_PX, clip_min, coarse_sky, upsample
 from .scratch import buffer
 
@@ -86,38 +86,18 @@ class Night(DrivingTransform):
         if not isinstance(vehicle_lights, bool):
             raise ParameterError(f"vehicle_lights must be True or False, got {vehicle_lights!r}")
         self.vehicle_lights = vehicle_lights
-        if vehicle_labels is not None and (isinstance(vehicle_labels, (str, bytes))
-                                           or not all(isinstance(v, (int, np.integer)) for v in vehicle_labels)):
-            raise ParameterError(f"vehicle_labels must be a list of integer box labels or None, got {vehicle_labels!r}")
-        self.vehicle_labels = None if vehicle_labels is None else [int(v) for v in vehicle_labels]
+        self.vehicle_labels = _check_labels(vehicle_labels)
         self.camera_args = check_camera_args(focal_length_px, horizon_row, camera_height_m)
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
-        h, w = sample["image"].shape[:2]
-        cam = self.camera(sample)
+        cam = camera_of(sample, self.camera_args)
         shot = sample_log_uniform(rng, self.shot_noise) if self.shot_noise[0] > 0 else sample_uniform(rng, self.shot_noise)
         if self.read_noise is None:
             read = sensor.brooks_read_variance(shot) if shot > 0 else 0.0
         else:
             read = sample_uniform(rng, self.read_noise)
         illuminant = self.illuminants[int(rng.integers(len(self.illuminants)))] if len(self.illuminants) > 1 else self.illuminants[0]
-        f, vh, ch = cam["focal_length_px"], cam["horizon_row"], cam["camera_height_m"]
-        lamps = []
-        for _ in range(sample_int(rng, self.street_lights)):
-            z = float(rng.uniform(8.0, 80.0))  # distance of the lamp (m)
-            side = float(rng.choice([-1.0, 1.0])) * float(rng.uniform(4.0, 9.0))  # lateral offset (m)
-            col = w / 2 + f * side / z
-            row = vh - f * (8.0 - ch) / z  # lamp head 8 m above the road
-            ground_row = vh + f * ch / z
-            lamps.append([row, col, ground_row, f * 0.25 / z, f * 3.0 / z])
-        boxes = sample.get("bboxes") if self.vehicle_lights else None
-        lit = []
-        if boxes is not None and len(boxes):
-            b = np.asarray(boxes, dtype=np.float64)
-            if self.vehicle_labels is None or b.shape[1] < 5:
-                lit = list(range(len(b)))
-            else:
-                lit = [i for i in range(len(b)) if int(b[i, 4]) in self.vehicle_labels]
+        lamps = _draw_lamps(rng, sample_int(rng, self.street_lights), cam, sample["image"].shape[1])
         return {
             "stops": sample_uniform(rng, self.stops),
             "illuminant": illuminant,
@@ -126,23 +106,107 @@ class Night(DrivingTransform):
             "read_noise": read,
             "sky_factor": sample_uniform(rng, self.sky_factor),
             "street_lamps": lamps,  # [row, col, ground row, core sigma px, pool sigma px]
-            "vehicle_lights": lit,  # indices of the boxes that get tail lights
-            "horizon_row": vh,
+            "vehicle_lights": self._lit_boxes(sample),  # indices of the boxes that get tail lights
+            "horizon_row": cam["horizon_row"],
             "seed": draw_seed(rng),
         }
 
-    def apply_to_planes(self, planes: list[np.ndarray], params: Mapping[str, Any],
-                        sample: Mapping[str, Any]) -> list[np.ndarray]:
-        h, w = planes[0].shape
+    def _lit_boxes(self, sample: Mapping[str, Any]) -> list[int]:
+        """Indices of the boxes that are vehicles (all boxes when no labels are given)."""
+        boxes = sample.get("bboxes") if self.vehicle_lights else None
+        if boxes is None or not len(boxes):
+            return []
+        b = np.asarray(boxes, dtype=np.float64)
+        if self.vehicle_labels is None or b.shape[1] < 5:
+            return list(range(len(b)))
+        return [i for i in range(len(b)) if int(b[i, 4]) in self.vehicle_labels]
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        frame, meta = ctx.scene["image"], ctx.meta
+        planes = radiometry.decode_planes(frame, meta)
+        light = _NightLight.of(params, ctx.scene, planes[0].shape)
+        field = buffer("night_field", planes[0].shape) if light.mult is not None or light.added is not None else None
+        for c, p in enumerate(planes):
+            light.apply(p, c, field)
+        return radiometry.encode_planes(planes, image, meta)
+
+
+def _check_labels(vehicle_labels: Any) -> list[int] | None:
+    """Validated vehicle box labels (None = every box is a vehicle)."""
+    if vehicle_labels is None:
+        return None
+    if isinstance(vehicle_labels, (str, bytes)) or not all(isinstance(v, (int, np.integer)) for v in vehicle_labels):
+        raise ParameterError(f"vehicle_labels must be a list of integer box labels or None, got {vehicle_labels!r}")
+    return [int(v) for v in vehicle_labels]
+
+
+def _draw_lamps(rng: np.random.Generator, n: int, cam: Mapping[str, float], w: int) -> list[list[float]]:
+    """``n`` street lamps 8 m high, 8–80 m ahead, 4–9 m left or right of the road centre:
+    [head row, col, ground row, core σ px, pool σ px] each."""
+    f, vh, ch = cam["focal_length_px"], cam["horizon_row"], cam["camera_height_m"]
+    lamps = []
+    for _ in range(n):
+        z = float(rng.uniform(8.0, 80.0))  # distance of the lamp (m)
+        side = float(rng.choice([-1.0, 1.0])) * float(rng.uniform(4.0, 9.0))  # lateral offset (m)
+        col = w / 2 + f * side / z
+        row = vh - f * (8.0 - ch) / z  # lamp head 8 m above the road
+        ground_row = vh + f * ch / z
+        lamps.append([row, col, ground_row, f * 0.25 / z, f * 3.0 / z])
+    return lamps
+
+
+def _glows(lamps: np.ndarray, tint: np.ndarray, params: Mapping[str, Any], scene: Mapping[str, Any]):
+    """The light sources as Gaussian glows: (centres (n, 2) rows/cols, sigmas (n,), colours (n, 3)).
+
+    Each lamp head is a bright core and a wide bloom of the illuminant's colour; each lit
+    vehicle has two red tail lights (core and bloom) at 60 % of its box height.
+    """
+    centres, sigmas, colours = [], [], []
+    for row, col, _, core, _ in lamps:
+        centres += [(row, col), (row, col)]
+        sigmas += [max(core, 0.7), max(core, 0.7) * 8.0]
+        colours += [tint * 3.0, tint * 0.06]
+    if params["vehicle_lights"]:
+        red = sensor.illuminant_rgb("tail_light")
+        boxes = np.asarray(scene["bboxes"], dtype=np.float64)
+        for x0, y0, x1, y1 in boxes[[i for i in params["vehicle_lights"] if i < len(boxes)], :4]:
+            bw, bh = x1 - x0, y1 - y0
+            size = max(0.04 * bw, 0.7)
+            for cx in (x0 + 0.15 * bw, x1 - 0.15 * bw):
+                centres += [(y0 + 0.6 * bh, cx), (y0 + 0.6 * bh, cx)]
+                sigmas += [size, size * 3.0]
+                colours += [red * 1.5, red * 0.04]
+    return (np.asarray(centres, dtype=np.float64).reshape(-1, 2), np.asarray(sigmas, dtype=np.float64),
+            np.asarray(colours, dtype=np.float32).reshape(-1, 3))
+
+
+@dataclass
+class _NightLight:
+    """The night scene's light, plane by plane: I ← I·(gain or coarse multiplier) + coarse
+    glows + narrow glows, then sensor noise. Smooth light fields (sky darkening, pools of
+    lamp light, wide glows) live on a coarse grid (cell g px) and are upsampled per plane."""
+
+    gain: np.ndarray  # (3,) exposure drop × white balance
+    mult: np.ndarray | None  # (3, hs, ws) scene multiplier, None = the scalar gain
+    added: np.ndarray | None  # (3, hs, ws) wide glows
+    centres: np.ndarray  # narrow glows, added at full resolution
+    sigmas: np.ndarray
+    colours: np.ndarray
+    shot: float
+    read: float
+    seed: int
+
+    @classmethod
+    def of(cls, params: Mapping[str, Any], scene: Mapping[str, Any], shape: tuple[int, int]) -> _NightLight:
+        h, w = shape
         f32 = np.float32
         tint = sensor.illuminant_rgb(params["illuminant"])
         k = float(params["white_balance_shift"])
         gain = (1.0 - k) + k * tint  # unit luminance stays unit luminance (linear in k)
         gain = (gain * np.float32(2.0 ** -float(params["stops"]))).astype(f32)
-        # smooth light fields (sky darkening, pools of lamp light, wide glows) on the coarse grid
         g = max(1, min(h, w) // GRID_PX)
         hs, ws = h // g, w // g
-        mult = None  # per-channel multiplier of the scene (coarse), None = the scalar gain
+        mult = None
         lamps = np.asarray(params["street_lamps"], dtype=np.float32).reshape(-1, 5)
         if len(lamps):
             # illumination pools on the road multiply the scene's reflectance
@@ -150,46 +214,29 @@ class Night(DrivingTransform):
             mult = np.moveaxis(pools, -1, 0) + gain[:, None, None]
         sky_factor = float(params["sky_factor"])
         if sky_factor < 1.0:
-            sky = coarse_sky(sample, params["horizon_row"], g)
+            sky = coarse_sky(scene, params["horizon_row"], g)
             if sky.any():
                 dim = np.where(sky, f32(sky_factor), f32(1.0))[None]
                 mult = dim * (gain[:, None, None] if mult is None else mult)
-        glow_centres, glow_sigmas, glow_colours = [], [], []
-        for row, col, _, core, _ in lamps:
-            glow_centres += [(row, col), (row, col)]
-            glow_sigmas += [max(core, 0.7), max(core, 0.7) * 8.0]
-            glow_colours += [tint * 3.0, tint * 0.06]
-        if params["vehicle_lights"]:
-            red = sensor.illuminant_rgb("tail_light")
-            boxes = np.asarray(sample["bboxes"], dtype=np.float64)
-            for x0, y0, x1, y1 in boxes[[i for i in params["vehicle_lights"] if i < len(boxes)], :4]:
-                bw, bh = x1 - x0, y1 - y0
-                size = max(0.04 * bw, 0.7)
-                for cx in (x0 + 0.15 * bw, x1 - 0.15 * bw):
-                    glow_centres += [(y0 + 0.6 * bh, cx), (y0 + 0.6 * bh, cx)]
-                    glow_sigmas += [size, size * 3.0]
-                    glow_colours += [red * 1.5, red * 0.04]
-        centres = np.asarray(glow_centres, dtype=np.float64).reshape(-1, 2)
-        sigmas = np.asarray(glow_sigmas, dtype=np.float64)
-        colours = np.asarray(glow_colours, dtype=np.float32).reshape(-1, 3)
+        centres, sigmas, colours = _glows(lamps, tint, params, scene)
         wide = (sigmas >= 2.0 * g) & (g > 1)  # smooth enough for the coarse grid (≥ 2 cells)
         added = None
         if wide.any():
             added = np.moveaxis(sensor.glow_field((hs, ws), centres[wide] / g, sigmas[wide] / g, colours[wide]), -1, 0)
         narrow = ~wide
-        shot, read = float(params["shot_noise"]), float(params["read_noise"])
-        field = buffer("night_field", (h, w)) if mult is not None or added is not None else None
-        for c, p in enumerate(planes):
-            if mult is not None:
-                p *= upsample(mult[c], (h, w), out=field)
-            else:
-                p *= gain[c]
-            if added is not None:
-                p += upsample(added[c], (h, w), out=field)
-            if narrow.any():
-                sensor.add_gaussians(p, centres[narrow, 0], centres[narrow, 1], sigmas[narrow], sigmas[narrow],
-                                     colours[narrow, c])
-            if shot > 0 or read > 0:
-                sensor.add_poisson_gaussian(p, shot, read, (int(params["seed"]) + c * 0x9E3779B9) % 2**63)
-                clip_min(p, 0.0)
-        return planes
+        return cls(gain, mult, added, centres[narrow], sigmas[narrow], colours[narrow],
+                   float(params["shot_noise"]), float(params["read_noise"]), int(params["seed"]))
+
+    def apply(self, p: np.ndarray, c: int, field: np.ndarray | None) -> None:
+        """In place on plane ``c`` (linear H×W); ``field`` is scratch for the upsampled fields."""
+        if self.mult is not None:
+            p *= upsample(self.mult[c], p.shape, out=field)
+        else:
+            p *= self.gain[c]
+        if self.added is not None:
+            p += upsample(self.added[c], p.shape, out=field)
+        if len(self.centres):
+            sensor.add_gaussians(p, self.centres[:, 0], self.centres[:, 1], self.sigmas, self.sigmas, self.colours[:, c])
+        if self.shot > 0 or self.read > 0:
+            sensor.add_poisson_gaussian(p, self.shot, self.read, (self.seed + c * 0x9E3779B9) % 2**63)
+            clip_min(p, 0.0)

@@ -1,29 +1,31 @@
-"""Entry point of the driving plugin: registers its transforms (imported lazily by domaug)."""
+"""Entry point of the driving plugin: registers its transforms and its demo (imported lazily by domaug)."""
 
 from __future__ import annotations
 
-import importlib
-
 from domaug import hookimpl
+from domaug.kit import register_table
 
-from .demo import register_demos  # noqa: F401  (hookimpl: ``domaug demo``)
-
-#: registry name → "module:Class" inside domaug_driving
+#: registry name → "module:Class"
 TRANSFORMS: dict[str, str] = {
-    "driving.Fog": "fog:Fog",
-    "driving.Night": "night:Night",
-    "driving.Rain": "rain:Rain",
-    "driving.Snow": "snow:Snow",
-    "driving.SunGlare": "sun_glare:SunGlare",
-    "driving.LensDroplets": "lens_droplets:LensDroplets",
-    "driving.MotionBlur": "motion_blur:MotionBlur",
-    "driving.Exposure": "exposure:Exposure",
+    "driving.Fog": "domaug_driving.fog:Fog",
+    "driving.Night": "domaug_driving.night:Night",
+    "driving.Rain": "domaug_driving.rain:Rain",
+    "driving.Snow": "domaug_driving.snow:Snow",
+    "driving.SunGlare": "domaug_driving.sun_glare:SunGlare",
+    "driving.LensDroplets": "domaug_driving.lens_droplets:LensDroplets",
+    "driving.MotionBlur": "domaug_driving.motion_blur:MotionBlur",
+    "driving.Exposure": "domaug_driving.exposure:Exposure",
 }
 
 
 @hookimpl
 def register_transforms(register):
-    for name, ref in TRANSFORMS.items():
-        module_name, class_name = ref.split(":")
-        module = importlib.import_module(f"domaug_driving.{module_name}")
-        register(getattr(module, class_name), name=name)
+    register_table(register, TRANSFORMS)
+
+
+@hookimpl
+def register_demos(register):
+    """``domaug demo``: fog and night on synthesised dash-cam road scenes (see :mod:`.demo`)."""
+    from .demo import make_inputs, pipeline_dict
+
+    register("driving", make_inputs, pipeline_dict(TRANSFORMS))

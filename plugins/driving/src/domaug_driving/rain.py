@@ -6,15 +6,16 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.errors import ParameterError
-from domaug.params import check_number, check_range, draw_seed, sample_int, sample_log_uniform, sample_uniform
+from domaug.kit import (Context, ParameterError, check_number, check_range, draw_seed, sample_int,
+                        sample_log_uniform, sample_uniform)
 
-from . import atmosphere, streaks
+from . import atmosphere, radiometry, streaks
 from .base import DrivingTransform
-from .depth import check_camera_args
+from .depth import camera_of, check_camera_args
 from .lens_droplets import render_droplets
 from .road import WetRoad, road_texture
 from .scene import add_product, bright_colour, clip_max, coarse_scene, upsample, weighted_sum
+from .scratch import buffer
 
 
 class Rain(DrivingTransform):
@@ -108,42 +109,42 @@ class Rain(DrivingTransform):
             "veil": self.veil,
             "max_streaks": self.max_streaks,
             "aperture_mm": self.aperture_mm,
-            "camera": self.camera(sample),
+            "camera": camera_of(sample, self.camera_args),
             "lens_drops": drops,
             "seed": draw_seed(rng),
         }
 
-    def apply_to_planes(self, planes: list[np.ndarray], params: Mapping[str, Any],
-                        sample: Mapping[str, Any]) -> list[np.ndarray]:
-        from .scratch import buffer
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        frame, meta = ctx.scene["image"], ctx.meta
+        planes = radiometry.decode_planes(frame, meta)
+        planes = self._rain(planes, params, ctx.scene)
+        if params.get("lens_drops"):
+            h, w = planes[0].shape
+            lin = np.stack(planes, axis=-1)
+            render_droplets(lin, params["lens_drops"], max(2, min(h, w) // 120))
+            planes = [np.ascontiguousarray(lin[..., c]) for c in range(3)]
+        return radiometry.encode_planes(planes, image, meta)
 
+    def _rain(self, planes: list[np.ndarray], params: Mapping[str, Any], scene: Mapping[str, Any]) -> list[np.ndarray]:
+        """Streaks, rain veil and wet road on linear planes, into new (scratch) planes."""
         h, w = planes[0].shape
         cam = params["camera"]
         seed = int(params["seed"])
         rate = float(params["rain_rate_mm_h"])
         f32 = np.float32
-        scene = coarse_scene(sample, cam, grid_px=128)  # the rain veil is faint and smooth: a coarse grid
+        coarse = coarse_scene(scene, cam, grid_px=128)  # the rain veil is faint and smooth: a coarse grid
         # a drop refracts ~165° of the scene, dominated by the sky and lights: take the mean
         # colour of the brightest 10 % of pixels as the environment radiance it shows
-        env = bright_colour(scene["small"])
-        cover = streaks.rain_coverage(
-            (h, w), seed=seed, rain_rate_mm_h=rate, exposure_s=float(params["exposure_ms"]) * 1e-3,
-            wind_m_s=float(params["wind_mps"]), ego_speed_m_s=float(params["speed_kmh"]) / 3.6,
-            focal_px=cam["focal_length_px"], horizon_row=cam["horizon_row"],
-            aperture_m=float(params["aperture_mm"]) * 1e-3, max_streaks=int(params["max_streaks"]), scratch=True,
-        )
-        # opacity α ≤ 1, kept as 1 − α (the fraction of the background still seen)
-        oma = cover
-        clip_max(oma, 1.0)
-        np.subtract(f32(1.0), oma, out=oma)
+        env = bright_colour(coarse["small"])
+        oma = self._one_minus_opacity((h, w), params)
         air = np.zeros(3, f32)
         g = oma  # the gain of the background: t·(1 − α)
         if params["veil"]:
-            t = atmosphere.transmission(scene["dist"], atmosphere.rain_extinction_per_m(rate))
-            air = np.asarray(atmosphere.estimate_airlight(scene["small"], scene["sky"], fallback=float(env.mean())), f32)
-            g = t if scene["full"] else upsample(t, (h, w), out=buffer("rain_gain", (h, w)))
+            t = atmosphere.transmission(coarse["dist"], atmosphere.rain_extinction_per_m(rate))
+            air = np.asarray(atmosphere.estimate_airlight(coarse["small"], coarse["sky"], fallback=float(env.mean())), f32)
+            g = t if coarse["full"] else upsample(t, (h, w), out=buffer("rain_gain", (h, w)))
             g *= oma
-        wet = self._wet_road(h, w, cam, params, seed, sample.get("bboxes"))
+        wet = self._wet_road(h, w, cam, params, seed, scene.get("bboxes"))
         if wet is not None:  # darkening folded into the gain, reflection weighted by it
             y0 = wet.y0
             g_road = wet.gain_rows(g, buffer("rain_gain_road", (h - y0, w)))
@@ -162,19 +163,27 @@ class Rain(DrivingTransform):
                 add_product(p[y0:], g_road, o[y0:])
             else:
                 add_product(p, g, o)
-        planes = list(out)
-        if params.get("lens_drops"):
-            lin = np.stack(planes, axis=-1)
-            render_droplets(lin, params["lens_drops"], max(2, min(h, w) // 120))
-            planes = [np.ascontiguousarray(lin[..., c]) for c in range(3)]
-        return planes
+        return list(out)
+
+    @staticmethod
+    def _one_minus_opacity(shape: tuple[int, int], params: Mapping[str, Any]) -> np.ndarray:
+        """1 − α of the streaks (H×W scratch): the fraction of the background still seen."""
+        cam = params["camera"]
+        cover = streaks.rain_coverage(
+            shape, seed=int(params["seed"]), rain_rate_mm_h=float(params["rain_rate_mm_h"]),
+            exposure_s=float(params["exposure_ms"]) * 1e-3, wind_m_s=float(params["wind_mps"]),
+            ego_speed_m_s=float(params["speed_kmh"]) / 3.6, focal_px=cam["focal_length_px"],
+            horizon_row=cam["horizon_row"], aperture_m=float(params["aperture_mm"]) * 1e-3,
+            max_streaks=int(params["max_streaks"]), scratch=True,
+        )
+        clip_max(cover, 1.0)  # opacity α ≤ 1
+        np.subtract(np.float32(1.0), cover, out=cover)
+        return cover
 
     @staticmethod
     def _wet_road(h: int, w: int, cam: Mapping[str, float], params: Mapping[str, Any], seed: int,
                   boxes: Any) -> WetRoad | None:
         """The wet road with soft puddles on ~35 % of it, textured on the road plane (None when dry)."""
-        from .scratch import buffer
-
         y0 = int(np.clip(np.ceil(cam["horizon_row"]), 0, h))
         if params["wetness"] <= 0 or y0 >= h:
             return None

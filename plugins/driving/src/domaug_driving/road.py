@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from domaug.kit import cv2_module
+
+from .fields import value_noise
+from .scratch import buffer
+
 
 def schlick_fresnel(cos_theta: np.ndarray, r0: float = 0.02) -> np.ndarray:
     """Reflectance R = R0 + (1 − R0)(1 − cos θ)^5 (Schlick 1994; R0 = 0.02 for water)."""
@@ -78,10 +83,6 @@ class WetRoad:
         of 4 % of H."""
         from scipy.ndimage import uniform_filter1d
 
-        from domaug.ops.opencv import cv2_module
-
-        from .scratch import buffer
-
         size = max(3, int(0.04 * self.h / self.STEP) | 1)
         src = self.src[:: self.STEP]
         coarse = plane.take(src, axis=0, out=buffer("mirror_rows", (len(src), self.w)))
@@ -93,8 +94,6 @@ class WetRoad:
     def add_mirror(self, plane: np.ndarray, weight: np.ndarray, out: np.ndarray) -> np.ndarray:
         """In place: ``out += mirror(plane)·weight`` ((H − y0)×W road rows), each coarse mirror
         row multiplying its 4 road rows by broadcasting (the repeated image is never built)."""
-        from .scratch import buffer
-
         coarse = self.coarse_mirror(plane)
         n, k = out.shape[0], self.STEP
         full = n // k
@@ -138,8 +137,6 @@ def road_texture(
     size in metres: ``patch_cells`` is given in 256-grid cells), which is cheaper. Returns (Z per row, X per pixel, texture),
     shapes (r,), (r, c), (r, c) with r = ⌈(H − y0)/step⌉, c = ⌈W/step⌉, y0 = first road row.
     """
-    from .fields import value_noise
-
     h, w = shape
     f, vh, ch = camera["focal_length_px"], camera["horizon_row"], camera["camera_height_m"]
     y0 = int(np.clip(np.ceil(vh + 0.5), 0, h))
@@ -151,8 +148,6 @@ def road_texture(
     field = value_noise((g, g), seed=seed, scale_px=patch_cells * g / 256.0, octaves=3)
     fz = np.clip(z * (g / 80.0), 0, g - 1.001).astype(np.float32)[:, None]
     fx = np.clip((x + 20.0) * (g / 40.0), 0, g - 1.001).astype(np.float32)
-    from domaug.ops.opencv import cv2_module
-
     cv2 = cv2_module()
     if cv2 is not None and x.size and x.shape[1] < 32768:  # bilinear lookup (weights in 1/32 px steps)
         map_z = np.ascontiguousarray(np.broadcast_to(fz, fx.shape))
@@ -178,8 +173,6 @@ def upsample2_into(half: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``out`` (float32 rows × cols, rows or a row-strided view) ← ``upsample2(half, rows, cols)``
     written in place, with no frame-sized temporary: the even part by one nearest ×2
     ``cv2.resize`` (or four strided copies), an odd last row/column from ``half``'s next one."""
-    from domaug.ops.opencv import cv2_module
-
     rows, cols = out.shape
     r2, c2 = rows // 2, cols // 2
     cv2 = cv2_module()
@@ -205,8 +198,6 @@ def repeat_rows_cols(a: np.ndarray, fy: int, fx: int, out: np.ndarray | None = N
     """``a`` (2-D, or 3-D with ≤ 4 channels) with every row repeated ``fy`` times and every
     column ``fx`` times; ``cv2.resize`` nearest (exact for integer factors) or numpy. Written
     to ``out`` (C-contiguous, ``a``'s dtype, shape (fy·rows, fx·cols, …)) when given."""
-    from domaug.ops.opencv import cv2_module
-
     cv2 = cv2_module()
     size = (a.shape[1] * fx, a.shape[0] * fy)
     if (cv2 is not None and a.size and a.dtype == np.float32 and a.ndim in (2, 3) and (a.ndim == 2 or a.shape[2] <= 4)

@@ -15,8 +15,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from domaug.kit import cv2_module
+
 from . import radiometry
-from .depth import SKY_DEPTH_M, _sky_from_small, depth_of_sample, scene_depth
+from .depth import SKY_DEPTH_M, depth_of_sample, scene_depth, sky_from_small
+from .fields import linear_upsample_matrix
+from .scratch import buffer
 
 #: Short side of the coarse grid (px): transmission and sky are smooth or blocky at this scale.
 GRID_PX = 256
@@ -43,7 +47,7 @@ def coarse_scene(sample: Mapping[str, Any], camera: Mapping[str, float], grid_px
         return {"k": k, "small": small, "dist": dist, "sky": sub(dist >= SKY_DEPTH_M), "full": True}
     sky = sub(sample.get("sky_mask"))
     if sky is None:
-        sky = _sky_from_small(np.ascontiguousarray(small[:top]), hs, ws, 1)
+        sky = sky_from_small(np.ascontiguousarray(small[:top]), hs, ws, 1)
     boxes = sample.get("bboxes")
     if boxes is not None and len(boxes):
         boxes = np.asarray(boxes, dtype=np.float64)[:, :4] / k
@@ -56,10 +60,6 @@ def coarse_scene(sample: Mapping[str, Any], camera: Mapping[str, float], grid_px
 def upsample(field: np.ndarray, shape: tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
     """A coarse H'×W' float32 field at ``shape`` (bilinear between cell centres), in ``out``
     (C-contiguous float32 of ``shape``) when given, else a new array."""
-    from domaug.ops.opencv import cv2_module
-
-    from .fields import _linear_upsample_matrix
-
     h, w = shape
     field = np.ascontiguousarray(field, dtype=np.float32)
     if out is None:
@@ -71,7 +71,7 @@ def upsample(field: np.ndarray, shape: tuple[int, int], out: np.ndarray | None =
     if cv2 is not None and h < 32768 and w < 32768:
         cv2.resize(field, (w, h), dst=out, interpolation=cv2.INTER_LINEAR)
         return out
-    np.matmul(_linear_upsample_matrix(h, field.shape[0]) @ field, _linear_upsample_matrix(w, field.shape[1]).T, out=out)
+    np.matmul(linear_upsample_matrix(h, field.shape[0]) @ field, linear_upsample_matrix(w, field.shape[1]).T, out=out)
     return out
 
 
@@ -85,8 +85,6 @@ def bright_colour(small: np.ndarray, fraction: float = 0.1) -> np.ndarray:
 
 def scale_add(src: np.ndarray, factor: float, dst: np.ndarray) -> np.ndarray:
     """In place: ``dst += factor·src`` (float32 H×W; ``cv2.scaleAdd`` without a temporary)."""
-    from domaug.ops.opencv import cv2_module
-
     cv2 = cv2_module()
     if (cv2 is not None and src.dtype == dst.dtype == np.float32 and src.shape == dst.shape and dst.ndim == 2
             and dst.flags.c_contiguous and src.strides[-1] == 4 and dst.shape[1] < 2**20 and dst.size):
@@ -98,8 +96,6 @@ def scale_add(src: np.ndarray, factor: float, dst: np.ndarray) -> np.ndarray:
 
 def _cv2_2d(*arrays: np.ndarray):
     """OpenCV when every array is a non-empty float32 H×W array (or row-strided view) it can take."""
-    from domaug.ops.opencv import cv2_module
-
     cv2 = cv2_module()
     if cv2 is None:
         return None
@@ -115,8 +111,6 @@ def weighted_sum(a: np.ndarray, wa: float, b: np.ndarray, wb: float, c: float, o
     if cv2 is not None and a.shape == b.shape == out.shape:
         cv2.addWeighted(a, float(wa), b, float(wb), float(c), dst=out)
         return out
-    from .scratch import buffer
-
     tmp = buffer("scene_tmp", out.shape)
     np.multiply(b, np.float32(wb), out=tmp)
     np.multiply(a, np.float32(wa), out=out)
@@ -131,8 +125,6 @@ def add_product(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     if cv2 is not None and a.shape == b.shape == out.shape:
         cv2.accumulateProduct(a, b, out)
         return out
-    from .scratch import buffer
-
     tmp = buffer("scene_tmp", out.shape)
     np.multiply(a, b, out=tmp)
     out += tmp
@@ -142,8 +134,6 @@ def add_product(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
 def clip_max(a: np.ndarray, high: float) -> np.ndarray:
     """In place: ``a = min(a, high)`` for a float32 H×W array or row-strided view
     (``cv2.threshold``, ~8× faster than ``np.minimum`` with a scalar)."""
-    from domaug.ops.opencv import cv2_module
-
     cv2 = cv2_module()
     if cv2 is not None and a.dtype == np.float32 and a.ndim == 2 and a.strides[-1] == 4 and a.size and a.shape[1] < 2**20:
         cv2.threshold(a, float(high), 0.0, cv2.THRESH_TRUNC, dst=a)
@@ -154,8 +144,6 @@ def clip_max(a: np.ndarray, high: float) -> np.ndarray:
 
 def clip_min(a: np.ndarray, low: float) -> np.ndarray:
     """In place: ``a = max(a, low)`` (NaN → ``low``) for a float32 H×W array."""
-    from domaug.ops.opencv import cv2_module
-
     cv2 = cv2_module()
     if cv2 is not None and a.dtype == np.float32 and a.ndim == 2 and a.strides[-1] == 4 and a.size and a.shape[1] < 2**20:
         if low != 0.0:
@@ -178,13 +166,11 @@ def coarse_sky(sample: Mapping[str, Any], horizon_row: float, k: int) -> np.ndar
         return np.asarray(sample["sky_mask"])[k // 2 : hs * k : k, k // 2 : ws * k : k] != 0
     top = max(1, min(hs, int(horizon_row / k)))
     small = radiometry.decode(np.ascontiguousarray(image[k // 2 : top * k : k, k // 2 : ws * k : k, :3]), sample.get("meta"))
-    return _sky_from_small(small, hs, ws, 1)
+    return sky_from_small(small, hs, ws, 1)
 
 
 def upsample_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """A coarse boolean mask at ``shape`` (nearest cell; a new bool array)."""
-    from domaug.ops.opencv import cv2_module
-
     h, w = shape
     m = np.ascontiguousarray(mask, dtype=bool)
     if m.shape == (h, w):

@@ -9,6 +9,10 @@ import functools
 
 import numpy as np
 
+from domaug.kit import cv2_module
+
+from .scratch import buffer
+
 #: Linear-RGB colour of light sources, normalised to unit luminance (Rec. 709 Y = 1).
 #: From blackbody chromaticities: high-pressure sodium ≈ 2000 K, warm LED ≈ 3000 K,
 #: neutral/cool LED street light ≈ 4000–5000 K, halogen headlamp ≈ 3200 K.
@@ -55,8 +59,6 @@ def _normal_codes(n: int, seed: int) -> np.ndarray:
 
 def _normal_from_codes(c0: np.ndarray, c1: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``out`` (flat float32, len(c0)) ← table[c0] + table[c1] (cv2.LUT when available)."""
-    from domaug.ops.opencv import cv2_module
-
     table = _half_normal_table()
     n = len(c0)
     cv2 = cv2_module()
@@ -90,15 +92,11 @@ def add_poisson_gaussian(linear: np.ndarray, shot: float, read: float, seed: int
     """
     if not linear.flags.c_contiguous:
         raise ValueError("add_poisson_gaussian needs a C-contiguous array")
-    from domaug.ops.opencv import cv2_module
-
     cv2 = cv2_module()
     if (cv2 is not None and linear.dtype == np.float32 and linear.ndim == 2 and 0 < linear.size < 2**31
             and linear.shape[1] < 2**20):
         # a plane: the same noise and operations as below, as whole-plane SIMD passes on
         # this thread's scratch buffers (no per-block Python overhead, no page faults)
-        from .scratch import buffer
-
         h, w = linear.shape
         codes = _normal_codes(linear.size, seed)
         table = _half_normal_table()

@@ -6,13 +6,14 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.params import check_number, check_range, draw_seed, sample_log_uniform, sample_uniform
+from domaug.kit import Context, check_number, check_range, cv2_module, draw_seed, sample_log_uniform, sample_uniform
 
-from . import atmosphere, streaks
+from . import atmosphere, radiometry, streaks
 from .base import DrivingTransform
-from .depth import check_camera_args
+from .depth import camera_of, check_camera_args
 from .road import road_texture, upsample2, upsample2_into
 from .scene import clip_max, coarse_scene, scale_add, upsample
+from .scratch import buffer
 
 
 def ledges(linear: np.ndarray, gain: float = 1.0, exclude: np.ndarray | None = None, k: int = 1,
@@ -22,10 +23,6 @@ def ledges(linear: np.ndarray, gain: float = 1.0, exclude: np.ndarray | None = N
     clipped to 1 and 0 where ``exclude`` (a mask on the grid of every ``k``-th pixel, e.g.
     the sky); computed at half resolution (in scratch buffers). Written to ``out`` (float32
     H×W, rows may be strided) when given, else a new array."""
-    from domaug.ops.opencv import cv2_module
-
-    from .scratch import buffer
-
     cv2 = cv2_module()
     if cv2 is not None:  # same 5×5 box and mirrored edges as scipy's uniform_filter (mode="reflect")
         def uniform_filter(a: np.ndarray, size: int, output: np.ndarray) -> np.ndarray:
@@ -164,45 +161,25 @@ class Snow(DrivingTransform):
             "speed_kmh": sample_uniform(rng, self.speed_kmh),
             "ground_cover": sample_uniform(rng, self.ground_cover),
             "max_flakes": self.max_flakes,
-            "camera": self.camera(sample),
+            "camera": camera_of(sample, self.camera_args),
             "seed": draw_seed(rng),
         }
 
-    def apply_to_planes(self, planes: list[np.ndarray], params: Mapping[str, Any],
-                        sample: Mapping[str, Any]) -> list[np.ndarray]:
-        from .scratch import buffer  # every frame-sized intermediate: no page faults (see scratch)
-
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        frame, meta = ctx.scene["image"], ctx.meta
+        planes = radiometry.decode_planes(frame, meta)
         h, w = planes[0].shape
         f32 = np.float32
         cam = params["camera"]
-        seed = int(params["seed"])
         beta = atmosphere.beta_from_visibility(params["visibility_m"])
-        scene = coarse_scene(sample, cam)
-        yy = scene["small"].reshape(-1, 3) @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
-        q = int(0.95 * (len(yy) - 1))
-        ambient = float(np.partition(yy, q)[q])  # the daylight level when no sky is seen (95th percentile)
-        # snow (albedo ≈ 0.9) lit by the overcast sky dome takes the sky's colour
-        airlight = np.asarray(atmosphere.estimate_airlight(scene["small"], scene["sky"], fallback=ambient), f32)
-        white = np.clip(0.9 * np.maximum(airlight, 0.05), 0.0, 1.0).astype(f32)
-        t = atmosphere.transmission(scene["dist"], beta)
-        if not scene["full"]:
+        coarse = coarse_scene(ctx.scene, cam)
+        airlight, white = _sky_light(coarse)
+        t = atmosphere.transmission(coarse["dist"], beta)
+        if not coarse["full"]:  # every frame-sized intermediate: scratch, no page faults
             t = upsample(t, (h, w), out=buffer("snow_t", (h, w)))
-        amount = None
-        cover = float(params["ground_cover"])
-        if cover > 0:
-            amount = ground_snow((h, w), cam, seed ^ 0x50F7, cover, out=buffer("snow_amount", (h, w)))
-            y0 = int(np.clip(np.ceil(cam["horizon_row"]), 0, h))
-            if y0 > 0:  # ledges above the horizon, never in the sky
-                ledges(planes[1][:y0], cover * 0.8, scene["sky"], scene["k"], out=amount[:y0])
-            boxes = sample.get("bboxes")
-            if boxes is not None and len(boxes):  # vehicles: snow on the roof band only
-                for x0, b0, x1, b1 in np.asarray(boxes, dtype=np.float64)[:, :4]:
-                    r0, r1 = int(np.clip(b0, 0, h)), int(np.clip(np.ceil(b1), 0, h))
-                    c0, c1 = int(np.clip(x0, 0, w)), int(np.clip(np.ceil(x1), 0, w))
-                    amount[r0:r1, c0:c1] *= 0.1
-                    amount[r0 : r0 + max(1, (r1 - r0) // 5), c0:c1] = 0.8 * cover
+        amount = _lying_snow(planes[1], params, coarse, ctx.scene.get("bboxes"))
         flakes = streaks.snow_coverage(
-            (h, w), seed=seed, extinction_per_m=beta, mean_diameter_mm=float(params["flake_size_mm"]),
+            (h, w), seed=int(params["seed"]), extinction_per_m=beta, mean_diameter_mm=float(params["flake_size_mm"]),
             exposure_s=float(params["exposure_ms"]) * 1e-3, fall_m_s=1.0, wind_m_s=float(params["wind_mps"]),
             ego_speed_m_s=float(params["speed_kmh"]) / 3.6, focal_px=cam["focal_length_px"],
             horizon_row=cam["horizon_row"], max_flakes=int(params["max_flakes"]), scratch=True,
@@ -226,4 +203,40 @@ class Snow(DrivingTransform):
             p *= t
             scale_add(v, float(white[c]), p)
             scale_add(u, float(airlight[c]), p)
-        return planes
+        return radiometry.encode_planes(planes, image, meta)
+
+
+def _sky_light(coarse: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(airlight, snow colour) (3,) each: the sky's colour, or the daylight level (95th
+    percentile of luminance) when no sky is seen; snow (albedo ≈ 0.9) lit by the overcast
+    sky dome takes the sky's colour."""
+    f32 = np.float32
+    yy = coarse["small"].reshape(-1, 3) @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+    q = int(0.95 * (len(yy) - 1))
+    ambient = float(np.partition(yy, q)[q])
+    airlight = np.asarray(atmosphere.estimate_airlight(coarse["small"], coarse["sky"], fallback=ambient), f32)
+    white = np.clip(0.9 * np.maximum(airlight, 0.05), 0.0, 1.0).astype(f32)
+    return airlight, white
+
+
+def _lying_snow(green: np.ndarray, params: Mapping[str, Any], coarse: Mapping[str, Any],
+                boxes: Any) -> np.ndarray | None:
+    """Fraction 0–1 of snow lying on each pixel (H×W scratch; None when ``ground_cover`` is 0):
+    the road (:func:`ground_snow`), ledges above the horizon (never in the sky) and the
+    roof band of vehicle boxes. ``green`` is the linear green plane."""
+    cover = float(params["ground_cover"])
+    if cover <= 0:
+        return None
+    h, w = green.shape
+    cam = params["camera"]
+    amount = ground_snow((h, w), cam, int(params["seed"]) ^ 0x50F7, cover, out=buffer("snow_amount", (h, w)))
+    y0 = int(np.clip(np.ceil(cam["horizon_row"]), 0, h))
+    if y0 > 0:  # ledges above the horizon, never in the sky
+        ledges(green[:y0], cover * 0.8, coarse["sky"], coarse["k"], out=amount[:y0])
+    if boxes is not None and len(boxes):  # vehicles: snow on the roof band only
+        for x0, b0, x1, b1 in np.asarray(boxes, dtype=np.float64)[:, :4]:
+            r0, r1 = int(np.clip(b0, 0, h)), int(np.clip(np.ceil(b1), 0, h))
+            c0, c1 = int(np.clip(x0, 0, w)), int(np.clip(np.ceil(x1), 0, w))
+            amount[r0:r1, c0:c1] *= 0.1
+            amount[r0 : r0 + max(1, (r1 - r0) // 5), c0:c1] = 0.8 * cover
+    return amount

@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from .scratch import buffer
 from .sensor import add_gaussians
 
 
@@ -68,34 +69,15 @@ def rasterize_segments(
     """
     h, w = shape
     f32 = np.float32
-    cx, cy, dx, dy, width, coverage = (np.asarray(a, dtype=f32).ravel() for a in (cx, cy, dx, dy, width, coverage))
-    # segments whose footprint misses the frame cost nothing further (a third of the rain)
-    ex, ey = np.abs(dx) * 0.5 + width * 0.5 + 2.0, np.abs(dy) * 0.5 + width * 0.5 + 2.0
-    seen = np.flatnonzero((cx + ex >= 0) & (cx - ex <= w) & (cy + ey >= 0) & (cy - ey <= h))
-    if len(seen) < len(cx):
-        cx, cy, dx, dy, width, coverage = (a.take(seen) for a in (cx, cy, dx, dy, width, coverage))
+    segs = tuple(np.asarray(a, dtype=f32).ravel() for a in (cx, cy, dx, dy, width, coverage))
+    cx, cy, dx, dy, width, coverage = _visible(segs, h, w)
     length = np.hypot(dx, dy)
     total = coverage * np.maximum(length, 1.0) * np.maximum(width, 1.0)  # area integral of each segment
-    # the two-tap splat spreads a line over 2 px across: wider segments are drawn as
-    # m = ⌈width⌉ − 1 parallel lines, each carrying 1/m of the integral
-    m = np.maximum(np.ceil(width).astype(np.int32) - 1, 1)
-    wide = np.flatnonzero(m > 1)
-    if len(wide):
-        mw = m[wide]
-        rep = lambda a: np.repeat(a[wide], mw)  # noqa: E731
-        j = np.arange(int(mw.sum())) - np.repeat(np.cumsum(mw) - mw, mw)
-        off = rep(width) * ((j + 0.5) / np.repeat(mw, mw) - 0.5)  # offset across, from the centre line
-        lw = np.maximum(rep(length), 1e-30)
-        ux, uy = np.where(lw > 1e-30, rep(dx) / lw, 0.0), np.where(lw > 1e-30, rep(dy) / lw, 1.0)
-        narrow = np.flatnonzero(m == 1)
-        cx, cy, dx, dy, total = (np.concatenate([a[narrow], b.astype(f32)]) for a, b in (
-            (cx, rep(cx) - off * uy), (cy, rep(cy) + off * ux), (dx, rep(dx)), (dy, rep(dy)), (total, rep(total / m))))
+    cx, cy, dx, dy, total = _thin_lines(cx, cy, dx, dy, width, length, total)
     wp = w + 3
     # a buffer with a margin (1 px before, 2 after) for the taps just outside the frame;
     # the frame is returned as a view (no copy)
     if scratch:  # reused: no page faults (see scratch)
-        from .scratch import buffer
-
         out = buffer("coverage", ((h + 3) * wp,), zero=True)
     else:
         out = np.zeros((h + 3) * wp, dtype=np.float32)
@@ -111,13 +93,65 @@ def rasterize_segments(
     return frame
 
 
+def _visible(segs: tuple[np.ndarray, ...], h: int, w: int) -> tuple[np.ndarray, ...]:
+    """(cx, cy, dx, dy, width, coverage) of the segments whose footprint meets the frame
+    (those that miss it cost nothing further: a third of the rain)."""
+    cx, cy, dx, dy, width, _ = segs
+    ex, ey = np.abs(dx) * 0.5 + width * 0.5 + 2.0, np.abs(dy) * 0.5 + width * 0.5 + 2.0
+    seen = np.flatnonzero((cx + ex >= 0) & (cx - ex <= w) & (cy + ey >= 0) & (cy - ey <= h))
+    if len(seen) < len(cx):
+        return tuple(a.take(seen) for a in segs)
+    return segs
+
+
+def _thin_lines(cx, cy, dx, dy, width, length, total):
+    """The segments as lines the two-tap splat can draw: it spreads a line over 2 px
+    across, so wider segments become m = ⌈width⌉ − 1 parallel lines, each carrying 1/m of
+    the integral. Returns (cx, cy, dx, dy, total) of the lines."""
+    f32 = np.float32
+    m = np.maximum(np.ceil(width).astype(np.int32) - 1, 1)
+    wide = np.flatnonzero(m > 1)
+    if not len(wide):
+        return cx, cy, dx, dy, total
+    mw = m[wide]
+    rep = lambda a: np.repeat(a[wide], mw)  # noqa: E731
+    j = np.arange(int(mw.sum())) - np.repeat(np.cumsum(mw) - mw, mw)
+    off = rep(width) * ((j + 0.5) / np.repeat(mw, mw) - 0.5)  # offset across, from the centre line
+    lw = np.maximum(rep(length), 1e-30)
+    ux, uy = np.where(lw > 1e-30, rep(dx) / lw, 0.0), np.where(lw > 1e-30, rep(dy) / lw, 1.0)
+    narrow = np.flatnonzero(m == 1)
+    return tuple(np.concatenate([a[narrow], b.astype(f32)]) for a, b in (
+        (cx, rep(cx) - off * uy), (cy, rep(cy) + off * ux), (dx, rep(dx)), (dy, rep(dy)), (total, rep(total / m))))
+
+
 def _draw_lines(out, wp, steep, mc, nc, dm, dn, total, n_major, n_minor, budget, chunk=16384):
     """Lines along their major axis (rows when ``steep``): one sample per major-axis pixel,
     weighted by the overlap of that pixel with the segment (partial at the ends; the extent
     is at least 1 px, centred), at the minor position of the pixel centre, shared linearly
     between the two nearest minor pixels (Xiaolin Wu's antialiased lines). Pixels whose
     taps would leave the 1-px margin are not generated, so no per-sample clipping."""
-    f32 = np.float32
+    spans = _line_spans(mc, nc, dm, dn, total, n_major, n_minor, budget)
+    if spans is None:
+        return
+    lo, hi, count, a, b, slope, dens, n0 = spans
+    w_lo = dens * (np.minimum(b, lo + 1.0) - np.maximum(a, lo))  # end pixels: partial overlap
+    w_hi = dens * (np.minimum(b, hi + 1.0) - np.maximum(a, hi))
+    n_lo = n0 + lo * slope + 1.0  # + 1: the margin
+    major_step, minor_step = (int(wp), 1) if steep else (1, int(wp))
+    start = (lo + 1.0).astype(np.int32) * np.int32(major_step)  # flat index of the first pixel's row/column
+    ends = np.cumsum(count, dtype=np.int32)
+    cuts = np.searchsorted(ends, np.arange(chunk, int(ends[-1]), chunk), side="right")
+    bounds = [0] + sorted({int(c) for c in cuts if 0 < c < len(count)}) + [len(count)]
+    size = int(np.max(np.diff(np.concatenate([[0], ends[np.array(bounds[1:]) - 1]]))))
+    splat = _Splat(size, major_step, minor_step, max(size, 2 * chunk))
+    for s0, s1 in zip(bounds[:-1], bounds[1:]):
+        splat.add(out, count[s0:s1], start[s0:s1], slope[s0:s1], n_lo[s0:s1], dens[s0:s1], w_lo[s0:s1], w_hi[s0:s1])
+
+
+def _line_spans(mc, nc, dm, dn, total, n_major, n_minor, budget):
+    """The major-axis pixel span [lo, hi] of each line, clipped so that both minor taps stay
+    in the 1-px margin, and what drawing it needs: (lo, hi, count, a, b, slope, dens, n0)
+    of the lines with pixels (within the ``budget`` of samples, which it spends), or None."""
     ext = np.maximum(np.abs(dm), 1.0)
     a, b = mc - 0.5 * ext, mc + 0.5 * ext  # major extent [a, b]
     slope = np.where(dm != 0.0, dn / np.where(dm != 0.0, dm, 1.0), 0.0)
@@ -141,47 +175,49 @@ def _draw_lines(out, wp, steep, mc, nc, dm, dn, total, n_major, n_minor, budget,
         keep &= np.cumsum(count, dtype=np.int64) <= budget[0]
     idx = np.flatnonzero(keep)
     if not len(idx):
-        return
+        return None
+    spans = (lo, hi, count, a, b, slope, dens, n0)
     if len(idx) < len(keep):
-        lo, hi, count, a, b, slope, dens, n0 = (v.take(idx) for v in (lo, hi, count, a, b, slope, dens, n0))
-    budget[0] -= int(count.sum(dtype=np.int64))
-    w_lo = dens * (np.minimum(b, lo + 1.0) - np.maximum(a, lo))  # end pixels: partial overlap
-    w_hi = dens * (np.minimum(b, hi + 1.0) - np.maximum(a, hi))
-    n_lo = n0 + lo * slope + 1.0  # + 1: the margin
-    major_step, minor_step = (int(wp), 1) if steep else (1, int(wp))
-    start = (lo + 1.0).astype(np.int32) * np.int32(major_step)  # flat index of the first pixel's row/column
-    ends = np.cumsum(count, dtype=np.int32)
-    cuts = np.searchsorted(ends, np.arange(chunk, int(ends[-1]), chunk), side="right")
-    bounds = [0] + sorted({int(c) for c in cuts if 0 < c < len(count)}) + [len(count)]
-    size = int(np.max(np.diff(np.concatenate([[0], ends[np.array(bounds[1:]) - 1]]))))
-    ramp = np.arange(size, dtype=f32)  # running sample index in the chunk
-    ramp_major = np.arange(size, dtype=np.int32) * np.int32(major_step)
-    from .scratch import buffer
+        spans = tuple(v.take(idx) for v in spans)
+    budget[0] -= int(spans[2].sum(dtype=np.int64))
+    return spans
 
-    cap = max(size, 2 * chunk)  # a chunk ends after the segment crossing its nominal end: ≤ size
-    index = buffer("splat_index", (2 * cap,), np.int32)  # both taps of every sample: one np.add.at
-    value = buffer("splat_value", (2 * cap,), f32)
-    minor_buf = buffer("splat_minor", (cap,), f32)
-    for s0, s1 in zip(bounds[:-1], bounds[1:]):
-        cnt = count[s0:s1]
+
+class _Splat:
+    """Adds chunks of lines (≤ ``cap`` samples) into a flat buffer: both taps of every
+    sample with one ``np.add.at`` (float32 scratch buffers: cache-resident, no page faults)."""
+
+    def __init__(self, size: int, major_step: int, minor_step: int, cap: int) -> None:
+        self.ramp = np.arange(size, dtype=np.float32)  # running sample index in the chunk
+        self.ramp_major = np.arange(size, dtype=np.int32) * np.int32(major_step)
+        self.major_step, self.minor_step = major_step, minor_step
+        # a chunk ends after the segment crossing its nominal end: ≤ size ≤ cap samples
+        self.index = buffer("splat_index", (2 * cap,), np.int32)
+        self.value = buffer("splat_value", (2 * cap,), np.float32)
+        self.minor = buffer("splat_minor", (cap,), np.float32)
+
+    def add(self, out, cnt, start, sl, n_lo, dens, w_lo, w_hi) -> None:
+        """One chunk: lines with ``cnt`` samples from flat index ``start``, minor position
+        ``n_lo`` + i·``sl``, weight ``dens`` per sample (``w_lo``/``w_hi`` at the ends)."""
+        f32 = np.float32
+        index, value = self.index, self.value
         first = np.cumsum(cnt, dtype=np.int32) - cnt
         n = int(first[-1] + cnt[-1])
         rep = lambda v: np.repeat(v, cnt)  # noqa: E731
         base, far = index[:n], index[n : 2 * n]
-        np.add(rep(start[s0:s1] - first * np.int32(major_step)), ramp_major[:n], out=base)
-        sl = slope[s0:s1]
-        minor = np.multiply(ramp[:n], rep(sl), out=minor_buf[:n])  # (ramp − first)·slope + n_lo; error < 0.005 px
-        minor += rep(n_lo[s0:s1] - first.astype(f32) * sl)  # float32: int32·float32 would be float64
+        np.add(rep(start - first * np.int32(self.major_step)), self.ramp_major[:n], out=base)
+        minor = np.multiply(self.ramp[:n], rep(sl), out=self.minor[:n])  # (ramp − first)·slope + n_lo; error < 0.005 px
+        minor += rep(n_lo - first.astype(f32) * sl)  # float32: int32·float32 would be float64
         low = np.floor(minor)
         frac = np.subtract(minor, low, out=value[n : 2 * n])
         tap = low.astype(np.int32)
-        if minor_step != 1:
-            tap *= np.int32(minor_step)
+        if self.minor_step != 1:
+            tap *= np.int32(self.minor_step)
         base += tap
-        np.add(base, np.int32(minor_step), out=far)
-        wgt = rep(dens[s0:s1])
-        wgt[first + cnt - 1] = w_hi[s0:s1]
-        wgt[first] = w_lo[s0:s1]
+        np.add(base, np.int32(self.minor_step), out=far)
+        wgt = rep(dens)
+        wgt[first + cnt - 1] = w_hi
+        wgt[first] = w_lo
         frac *= wgt
         np.subtract(wgt, frac, out=value[:n])
         np.add.at(out, index[: 2 * n], value[: 2 * n])
@@ -319,15 +355,21 @@ def snow_coverage(
     # time-integrated opacity of an opaque moving disc = 0.9 × its area (π/4·w²), spread
     # over the drawn footprint
     alpha = 0.9 * (math.pi / 4.0) * width**2 * share / (np.maximum(seg, 1.0) * np.maximum(thick, 1.0))
-    # near, defocused flakes (≥ 3 px) are soft round blobs: separable Gaussians (one matrix
-    # product for all of them); the rest are drawn as short segments
+    # near, defocused flakes (≥ 3 px) are soft round blobs: separable Gaussians; the rest
+    # are drawn as short segments
     big = thick >= 3.0
     out = rasterize_segments(shape, cx[~big], cy[~big], (ux * seg)[~big], (uy * seg)[~big], thick[~big],
                              np.minimum(alpha, 0.95)[~big], scratch=scratch)
     if big.any():
-        sx = thick[big] / 2.5 + np.abs(dx[big]) / 3.5
-        sy = thick[big] / 2.5 + np.abs(dy[big]) / 3.5
-        energy = 0.9 * (math.pi / 4.0) * width[big] ** 2 * share
-        peak = np.minimum(energy / (2.0 * math.pi * sx * sy), 0.95)
-        add_gaussians(out, cy[big], cx[big], sy, sx, peak)
+        _add_blobs(out, cx[big], cy[big], dx[big], dy[big], thick[big], width[big], share)
     return out
+
+
+def _add_blobs(out: np.ndarray, cx, cy, dx, dy, thick, width, share: float) -> None:
+    """In place: near, defocused flakes as soft Gaussian blobs stretched by their motion,
+    each holding the opacity 0.9·(π/4)·width² of an opaque disc (peak ≤ 0.95)."""
+    sx = thick / 2.5 + np.abs(dx) / 3.5
+    sy = thick / 2.5 + np.abs(dy) / 3.5
+    energy = 0.9 * (math.pi / 4.0) * width**2 * share
+    peak = np.minimum(energy / (2.0 * math.pi * sx * sy), 0.95)
+    add_gaussians(out, cy, cx, sy, sx, peak)

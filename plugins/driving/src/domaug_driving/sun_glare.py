@@ -7,11 +7,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.params import check_number, check_range, sample_int, sample_uniform
+from domaug.kit import Context, ParameterError, check_number, check_range, sample_int, sample_uniform
 
 from . import radiometry
 from .base import DrivingTransform
-from .depth import check_camera_args
+from .depth import camera_of, check_camera_args
+from .scratch import buffer
 
 #: Ghost tints (anti-reflection coatings leave green, amber and violet reflections).
 GHOST_TINTS = ((0.6, 1.0, 0.7), (1.0, 0.8, 0.5), (0.8, 0.6, 1.0), (0.7, 0.9, 1.0))
@@ -72,8 +73,6 @@ class SunGlare(DrivingTransform):
         if sun_position is not None:
             sun_position = [check_number(v, "sun_position", low=-1.0, high=2.0) for v in sun_position]
             if len(sun_position) != 2:
-                from domaug.errors import ParameterError
-
                 raise ParameterError(f"sun_position must be (x, y) fractions, got {sun_position!r}")
         self.sun_position = sun_position
         self.intensity = check_range(intensity, "intensity", low=0.0, high=100.0)
@@ -83,7 +82,7 @@ class SunGlare(DrivingTransform):
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         h, w = sample["image"].shape[:2]
-        cam = self.camera(sample)
+        cam = camera_of(sample, self.camera_args)
         el = sample_uniform(rng, self.sun_elevation_deg)
         az = sample_uniform(rng, self.sun_azimuth_deg)
         if self.sun_position is not None:
@@ -110,30 +109,16 @@ class SunGlare(DrivingTransform):
             "ghosts": ghosts,
         }
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        from .scratch import buffer  # frame-sized intermediates: reused, no page faults (see scratch)
-
-        meta = sample.get("meta")
-        h, w = image.shape[:2]
-        work = radiometry.encode_is_fresh(image, meta)  # encode returns a new array: reuse the float work
-        lin = radiometry.decode(image, meta, out=buffer("sun_linear", image.shape) if work else None)
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        frame, meta = ctx.scene["image"], ctx.meta
+        h, w = frame.shape[:2]
+        lin = radiometry.decode_work(frame, meta, "sun_linear")
         sr, sc = float(params["sun_row"]), float(params["sun_col"])
         r0 = float(params["disc_radius_px"])
         rows = (np.arange(h, dtype=np.float32) + 0.5 - sr) ** 2
         cols = (np.arange(w, dtype=np.float32) + 0.5 - sc) ** 2
-        r2 = np.add(rows[:, None], cols[None, :], out=buffer("sun_r2", (h, w)))
-        # halo ∝ 1/(1 + (r/s)²) (≈ 1/θ² far out) at two scales: the lens's narrow corona
-        # (s = 3 disc radii) and the broad scatter of windshield and lens (s = 12 % of the
-        # frame); a saturated disc inside r0
-        k = np.float32(params["intensity"])
-        wide = np.float32((0.12 * max(h, w)) ** 2)
-        glare = np.divide(r2, np.float32(9.0 * r0 * r0), out=buffer("sun_glare", (h, w)))
-        np.add(np.float32(1.0), glare, out=glare)
-        np.divide(k, glare, out=glare)  # k / (1 + r²/(3·r0)²)
-        tmp = np.divide(r2, wide, out=buffer("sun_tmp", (h, w)))
-        np.add(np.float32(1.0), tmp, out=tmp)
-        glare += np.divide(k * np.float32(0.35), tmp, out=tmp)  # 0.35·k / (1 + r²/wide)
-        glare += np.float32(params["veil"])
+        r2 = np.add(rows[:, None], cols[None, :], out=buffer("sun_r2", (h, w)))  # frame-sized: scratch
+        glare, tmp = _halo(r2, r0, params["intensity"], params["veil"], max(h, w))
         warm = (1.0, 0.93, 0.8)  # low sun: reddened by air mass
         for c in range(3):  # per channel with scalar factors (fast inner loops)
             lin[..., c] += np.multiply(glare, np.float32(warm[c]), out=tmp)
@@ -142,20 +127,45 @@ class SunGlare(DrivingTransform):
         dx0, dx1 = int(max(0, np.floor(sc - r0))), int(min(w, np.ceil(sc + r0 + 1)))
         if dy0 < dy1 and dx0 < dx1:
             lin[dy0:dy1, dx0:dx1][r2[dy0:dy1, dx0:dx1] <= r0 * r0] = 50.0
-        cy, cx = h / 2.0, w / 2.0
         for g in params["ghosts"]:
-            gy = cy + g["t"] * (sr - cy)
-            gx = cx + g["t"] * (sc - cx)
-            rad = g["radius"]
-            y0, y1 = int(max(0, np.floor(gy - rad - 2))), int(min(h, np.ceil(gy + rad + 2)))
-            x0, x1 = int(max(0, np.floor(gx - rad - 2))), int(min(w, np.ceil(gx + rad + 2)))
-            if y0 >= y1 or x0 >= x1:
-                continue
-            yy = np.arange(y0, y1, dtype=np.float32)[:, None] + 0.5 - gy
-            xx = np.arange(x0, x1, dtype=np.float32)[None, :] + 0.5 - gx
-            rho = np.sqrt(yy * yy + xx * xx) / rad
-            edge = np.clip((1.0 - rho) / 0.15, 0.0, 1.0)  # soft-edged disc
-            shape = edge * (rho > 0.75) if g["ring"] else edge
-            lin[y0:y1, x0:x1] += (shape * g["strength"] * params["intensity"])[..., None] * np.asarray(g["tint"], np.float32)
+            _add_ghost(lin, g, sr, sc, params["intensity"])
         np.minimum(lin, 1.0, out=lin)  # the sensor saturates
         return radiometry.encode(lin, image, meta)
+
+
+def _halo(r2: np.ndarray, r0: float, intensity: float, veil: float, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The glare (H×W, scratch) at squared distance ``r2`` from the sun, and a scratch plane.
+
+    Halo ∝ 1/(1 + (r/s)²) (≈ 1/θ² far out) at two scales: the lens's narrow corona
+    (s = 3 disc radii) and the broad scatter of windshield and lens (s = 12 % of the
+    frame), plus the uniform veil.
+    """
+    k = np.float32(intensity)
+    wide = np.float32((0.12 * size) ** 2)
+    glare = np.divide(r2, np.float32(9.0 * r0 * r0), out=buffer("sun_glare", r2.shape))
+    np.add(np.float32(1.0), glare, out=glare)
+    np.divide(k, glare, out=glare)  # k / (1 + r²/(3·r0)²)
+    tmp = np.divide(r2, wide, out=buffer("sun_tmp", r2.shape))
+    np.add(np.float32(1.0), tmp, out=tmp)
+    glare += np.divide(k * np.float32(0.35), tmp, out=tmp)  # 0.35·k / (1 + r²/wide)
+    glare += np.float32(veil)
+    return glare, tmp
+
+
+def _add_ghost(lin: np.ndarray, g: Mapping[str, Any], sr: float, sc: float, intensity: float) -> None:
+    """In place: one lens ghost (a soft disc or ring) on the line from the sun through the centre."""
+    h, w = lin.shape[:2]
+    cy, cx = h / 2.0, w / 2.0
+    gy = cy + g["t"] * (sr - cy)
+    gx = cx + g["t"] * (sc - cx)
+    rad = g["radius"]
+    y0, y1 = int(max(0, np.floor(gy - rad - 2))), int(min(h, np.ceil(gy + rad + 2)))
+    x0, x1 = int(max(0, np.floor(gx - rad - 2))), int(min(w, np.ceil(gx + rad + 2)))
+    if y0 >= y1 or x0 >= x1:
+        return
+    yy = np.arange(y0, y1, dtype=np.float32)[:, None] + 0.5 - gy
+    xx = np.arange(x0, x1, dtype=np.float32)[None, :] + 0.5 - gx
+    rho = np.sqrt(yy * yy + xx * xx) / rad
+    edge = np.clip((1.0 - rho) / 0.15, 0.0, 1.0)  # soft-edged disc
+    shape = edge * (rho > 0.75) if g["ring"] else edge
+    lin[y0:y1, x0:x1] += (shape * g["strength"] * intensity)[..., None] * np.asarray(g["tint"], np.float32)

@@ -7,9 +7,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.dtypes import to_float
-from domaug.params import check_number, check_range, sample_uniform
-from domaug.transform import PixelTransform
+from domaug.kit import Context, PixelTransform, check_number, check_range, sample_uniform, to_float
 
 from ._base import MedicalMixin, medical_layout
 
@@ -74,9 +72,8 @@ class BiasField(MedicalMixin, PixelTransform):
         return {"order": self.order, "exponents": [list(e) for e in exps],
                 "coefficients": [sample_uniform(rng, self.coefficients) for _ in exps]}
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        lay = medical_layout(sample)
-        field = log_field(lay.spatial_shape, [tuple(e) for e in params["exponents"]], params["coefficients"])
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        field = log_field(ctx.layout.spatial_shape, [tuple(e) for e in params["exponents"]], params["coefficients"])
         np.exp(field, out=field)
         work = to_float(image)
         work *= field.astype(work.dtype, copy=False)

@@ -7,13 +7,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.dtypes import to_float
-from domaug.ops.psf import gaussian_blur
-from domaug.params import check_choice, check_range, sample_uniform
-from domaug.targets import valid_of
-from domaug.transform import PixelTransform
+from domaug.kit import Context, PixelTransform, check_choice, check_range, gaussian_blur, sample_uniform
 
-from ._base import MedicalMixin, fill_invalid, medical_layout, spacing_mm
+from ._base import MedicalMixin
+from .intensity import filled_float
 
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 
@@ -47,21 +44,23 @@ class Blur(MedicalMixin, PixelTransform):
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         return {"fwhm_mm": sample_uniform(rng, self.fwhm_mm), "axes": self.axes}
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        lay = medical_layout(sample)
-        spacing = spacing_mm(sample, lay)
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        ctx = super().prepare(sample, params)
         sigma_mm = float(params["fwhm_mm"]) / FWHM_PER_SIGMA
-        sigmas = [sigma_mm / s for s in spacing]
-        if params["axes"] == "inplane" and lay.spatial_ndim == 3:
-            sigmas[0] = 0.0
-        work = fill_invalid(to_float(image), sample)
-        if not any(sigmas):
+        ctx.sigmas = [sigma_mm / s for s in ctx.spacing_mm]  # per axis, voxels
+        if params["axes"] == "inplane" and ctx.layout.spatial_ndim == 3:
+            ctx.sigmas[0] = 0.0
+        return ctx
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        work = filled_float(image, ctx)
+        if not any(ctx.sigmas):
             return work
-        valid = valid_of(sample)
+        nd, valid = ctx.layout.spatial_ndim, ctx.valid
         if valid is None or valid.all():
-            return gaussian_blur(work, sigmas, lay.spatial_ndim).astype(work.dtype, copy=False)
-        w = valid.astype(work.dtype)
-        num = gaussian_blur(work * w, sigmas, lay.spatial_ndim)
-        den = gaussian_blur(w, sigmas, lay.spatial_ndim)
+            return gaussian_blur(work, ctx.sigmas, nd).astype(work.dtype, copy=False)
+        w = valid.astype(work.dtype)  # normalised convolution: padding does not bleed in
+        num = gaussian_blur(work * w, ctx.sigmas, nd)
+        den = gaussian_blur(w, ctx.sigmas, nd)
         out = np.where(den > 1e-6, num / np.maximum(den, 1e-6), work)
         return out.astype(work.dtype, copy=False)

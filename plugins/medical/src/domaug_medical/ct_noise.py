@@ -10,6 +10,8 @@ from typing import Sequence
 
 import numpy as np
 
+from domaug.kit import cv2_module
+
 #: Linear attenuation of water at ~70 keV effective energy, per mm.
 MU_WATER_PER_MM = 0.0192
 
@@ -40,8 +42,6 @@ def radon(image: np.ndarray, theta_deg: np.ndarray) -> np.ndarray:
     only the expected photon counts, i.e. the noise variance ``e^p / I0``; the noise itself
     is reconstructed by scikit-image's exact ``iradon``. scikit-image's ``radon`` without OpenCV.
     """
-    from domaug.ops.opencv import cv2_module
-
     cv2 = cv2_module()
     size = image.shape[0]
     if cv2 is None or image.ndim != 2 or image.shape[1] != size or size >= 16000:

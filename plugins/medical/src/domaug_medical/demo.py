@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-
-from domaug import hookimpl
+from typing import Collection
 
 #: (transform, params) in pipeline order; only those the plugin registers are used
 PREFERRED = [
@@ -20,11 +19,10 @@ PREFERRED = [
 FALLBACK = [("core.GaussianNoise", {"sigma": [0.005, 0.01]})]
 
 
-def pipeline_dict() -> dict:
-    """LowDoseCT (and other CT transforms the plugin has), then a small patient-position change."""
-    from .plugin import TRANSFORMS
-
-    steps = [(n, p) for n, p in PREFERRED if n in TRANSFORMS or n.startswith("core.")]
+def pipeline_dict(available: Collection[str]) -> dict:
+    """LowDoseCT (and the other CT transforms among ``available``, the plugin's registry
+    names), then a small patient-position change."""
+    steps = [(n, p) for n, p in PREFERRED if n in available or n.startswith("core.")]
     if not any(n.startswith("medical.") for n, _ in steps):
         steps = FALLBACK + steps
     return {"domaug_format": 1, "pipeline": {"name": "Compose", "params": {}, "transforms": [
@@ -32,14 +30,8 @@ def pipeline_dict() -> dict:
     ]}}
 
 
-def _has_dicom_format() -> bool:
-    from . import plugin
-
-    return hasattr(plugin, "register_formats")
-
-
 def make_inputs(folder: Path) -> list[Path]:
-    """Copy pydicom's bundled CT_small.dcm (or its HU slice as .npy when no DICOM format exists yet)."""
+    """Copy pydicom's bundled CT_small.dcm into ``folder``."""
     from pydicom.data import get_testdata_file
 
     folder = Path(folder)
@@ -47,20 +39,6 @@ def make_inputs(folder: Path) -> list[Path]:
     source = get_testdata_file("CT_small.dcm")  # one named file: never get_testdata_files("*")
     if source is None:
         raise FileNotFoundError("pydicom's bundled CT_small.dcm is missing")
-    if _has_dicom_format():
-        dest = folder / "ct_small.dcm"
-        shutil.copyfile(source, dest)
-        return [dest]
-    import numpy as np
-    import pydicom
-
-    ds = pydicom.dcmread(source)
-    hu = ds.pixel_array.astype(np.float64) * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
-    dest = folder / "ct_small.npy"
-    np.save(dest, hu.astype(np.int16))
+    dest = folder / "ct_small.dcm"
+    shutil.copyfile(source, dest)
     return [dest]
-
-
-@hookimpl
-def register_demos(register):
-    register("medical", make_inputs, pipeline_dict())

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from domaug.errors import FormatError
+from domaug.kit import FormatError, check_pixels
 
 #: transfer syntax UID prefix → (codec family, pip package that decodes it)
 _CODECS = {
@@ -83,25 +83,44 @@ def stored_dtype(ds) -> np.dtype:
 
 
 def rescale_of(ds) -> tuple[float, float]:
-    """(slope, intercept) of the modality LUT: top level, else Enhanced shared functional groups."""
-    slope = getattr(ds, "RescaleSlope", None)
-    intercept = getattr(ds, "RescaleIntercept", None)
-    if slope is None and intercept is None and "SharedFunctionalGroupsSequence" in ds:
-        shared = ds.SharedFunctionalGroupsSequence[0]
-        if "PixelValueTransformationSequence" in shared:
-            pvt = shared.PixelValueTransformationSequence[0]
-            slope, intercept = getattr(pvt, "RescaleSlope", None), getattr(pvt, "RescaleIntercept", None)
-    if slope is None and intercept is None and "PerFrameFunctionalGroupsSequence" in ds:
-        pairs = set()
-        for frame in ds.PerFrameFunctionalGroupsSequence:
-            if "PixelValueTransformationSequence" in frame:
-                pvt = frame.PixelValueTransformationSequence[0]
-                pairs.add((float(getattr(pvt, "RescaleSlope", 1) or 1), float(getattr(pvt, "RescaleIntercept", 0) or 0)))
-        if len(pairs) > 1:
-            raise ValueError("per-frame rescale slopes/intercepts differ between frames")
-        if pairs:
-            slope, intercept = pairs.pop()
-    return float(slope if slope not in (None, "") else 1.0), float(intercept if intercept not in (None, "") else 0.0)
+    """(slope, intercept) of the modality LUT: top level, else Enhanced shared functional
+    groups, else per-frame groups (which must agree); (1, 0) when none is given."""
+    slope, intercept = getattr(ds, "RescaleSlope", None), getattr(ds, "RescaleIntercept", None)
+    if slope is None and intercept is None:
+        slope, intercept = _shared_rescale(ds)
+    if slope is None and intercept is None:
+        slope, intercept = _per_frame_rescale(ds)
+    return _number(slope, 1.0), _number(intercept, 0.0)
+
+
+def _number(value: Any, default: float) -> float:
+    return float(value if value not in (None, "") else default)
+
+
+def _shared_rescale(ds) -> tuple[Any, Any]:
+    """(RescaleSlope, RescaleIntercept) of the shared functional groups, or (None, None)."""
+    if "SharedFunctionalGroupsSequence" not in ds:
+        return None, None
+    shared = ds.SharedFunctionalGroupsSequence[0]
+    if "PixelValueTransformationSequence" not in shared:
+        return None, None
+    pvt = shared.PixelValueTransformationSequence[0]
+    return getattr(pvt, "RescaleSlope", None), getattr(pvt, "RescaleIntercept", None)
+
+
+def _per_frame_rescale(ds) -> tuple[Any, Any]:
+    """The one (slope, intercept) of the per-frame functional groups, or (None, None);
+    ``ValueError`` when frames differ."""
+    if "PerFrameFunctionalGroupsSequence" not in ds:
+        return None, None
+    pairs = set()
+    for frame in ds.PerFrameFunctionalGroupsSequence:
+        if "PixelValueTransformationSequence" in frame:
+            pvt = frame.PixelValueTransformationSequence[0]
+            pairs.add((float(getattr(pvt, "RescaleSlope", 1) or 1), float(getattr(pvt, "RescaleIntercept", 0) or 0)))
+    if len(pairs) > 1:
+        raise ValueError("per-frame rescale slopes/intercepts differ between frames")
+    return pairs.pop() if pairs else (None, None)
 
 
 def to_image(stored: np.ndarray, ds, path: Path) -> tuple[np.ndarray, dict[str, Any]]:
@@ -179,8 +198,6 @@ def check_image(ds, path: Path) -> None:
                                 "would be meaningless (convert to RGB first)")
     if "ModalityLUTSequence" in ds:
         raise FormatError(path, "a Modality LUT Sequence is not supported (only RescaleSlope/Intercept)")
-    from domaug.formats.common import check_pixels
-
     try:
         rescale_of(ds)
     except ValueError as exc:

@@ -6,13 +6,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.params import check_number, check_range, draw_seed, sample_uniform
-from domaug.transforms.elastic_deformation import ElasticDeformation as _CoreElastic
+from domaug.kit import ElasticDeformation as CoreElasticDeformation
+from domaug.kit import UnsupportedInputError, check_number, check_range, control_grid_field, draw_seed, sample_uniform
 
 from ._base import medical_layout, spacing_mm
 
 
-class ElasticDeformation(_CoreElastic):
+class ElasticDeformation(CoreElasticDeformation):
     """Soft-tissue deformation: a smooth random displacement field with a maximum in millimetres.
 
     Model: free-form deformation with cubic B-splines (Rueckert et al., IEEE TMI 18(8), 1999),
@@ -73,13 +73,10 @@ class ElasticDeformation(_CoreElastic):
     @staticmethod
     def field(params: Mapping[str, Any], shape) -> np.ndarray:
         """The dense displacement field (voxels); ``n_control`` may differ per axis."""
-        from domaug.errors import UnsupportedInputError
-        from domaug.ops import elastic
-
         n = params["n_control"]
         n_control = [int(v) for v in n] if isinstance(n, (list, tuple)) else [int(n)] * len(shape)
         if len(params["max_disp_px"]) != len(shape) or len(n_control) != len(shape):
             raise UnsupportedInputError(
                 f"ElasticDeformation params are for a {len(params['max_disp_px'])}-D grid, the image is {len(shape)}-D")
-        return elastic.control_grid_field(shape, seed=int(params["seed"]), n_control=n_control,
-                                          max_disp_px_per_axis=params["max_disp_px"])
+        return control_grid_field(shape, seed=int(params["seed"]), n_control=n_control,
+                                  max_disp_px_per_axis=params["max_disp_px"])

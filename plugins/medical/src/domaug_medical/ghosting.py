@@ -6,12 +6,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.params import check_range, sample_int, sample_uniform
-from domaug.transform import PixelTransform
+from domaug.kit import Context, PixelTransform, check_range, sample_int, sample_uniform
 
 from . import kspace
-from ._base import (MedicalMixin, axis_index, check_phase_axis, draw_phase_axis, is_magnitude, medical_layout,
-                    read_only_float)
+from ._base import MedicalMixin
+from .intensity import is_magnitude, read_only_float
+from .phase_encoding import axis_index, check_phase_axis, draw_phase_axis
 
 
 class Ghosting(MedicalMixin, PixelTransform):
@@ -52,11 +52,14 @@ class Ghosting(MedicalMixin, PixelTransform):
             "phase_axis": draw_phase_axis(rng, self.phase_axis, sample),
         }
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        lay = medical_layout(sample)
-        axis = axis_index(params["phase_axis"], lay.spatial_ndim)
-        work = read_only_float(image, sample)  # the FFT kernels only read it
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        ctx = super().prepare(sample, params)
+        ctx.phase_axis = axis_index(params["phase_axis"], ctx.layout.spatial_ndim)
+        return ctx
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        work = read_only_float(image, ctx)  # the FFT kernels only read it
         magnitude = is_magnitude(work)
-        out = kspace.ghosting(work, axis=axis, num_ghosts=int(params["num_ghosts"]),
+        out = kspace.ghosting(work, axis=ctx.phase_axis, num_ghosts=int(params["num_ghosts"]),
                               intensity=float(params["intensity"]))
         return np.abs(out, out=out) if magnitude else out

@@ -6,11 +6,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.params import check_choice, check_range, sample_uniform
-from domaug.transform import PixelTransform
+from domaug.kit import Context, PixelTransform, check_choice, check_range, sample_uniform
 
 from . import kspace
-from ._base import MedicalMixin, is_magnitude, medical_layout, read_only_float
+from ._base import MedicalMixin
+from .intensity import is_magnitude, read_only_float
 
 AXES = ("inplane", "vertical", "horizontal", "all")
 
@@ -44,11 +44,15 @@ class GibbsRinging(MedicalMixin, PixelTransform):
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         return {"keep_fraction": sample_uniform(rng, self.keep_fraction), "axes": self.axes}
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        nd = medical_layout(sample).spatial_ndim
-        axes = {"inplane": [nd - 2, nd - 1], "vertical": [nd - 2], "horizontal": [nd - 1],
-                "all": list(range(nd))}[params["axes"]]
-        work = read_only_float(image, sample)  # the FFT kernels only read it
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        ctx = super().prepare(sample, params)
+        nd = ctx.layout.spatial_ndim
+        ctx.truncated_axes = {"inplane": [nd - 2, nd - 1], "vertical": [nd - 2], "horizontal": [nd - 1],
+                              "all": list(range(nd))}[params["axes"]]
+        return ctx
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        work = read_only_float(image, ctx)  # the FFT kernels only read it
         magnitude = is_magnitude(work)
-        out = kspace.truncate(work, axes=axes, keep_fraction=float(params["keep_fraction"]))
+        out = kspace.truncate(work, axes=ctx.truncated_axes, keep_fraction=float(params["keep_fraction"]))
         return np.abs(out, out=out) if magnitude else out

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 import numpy as np
-from domaug.lazy import lazy_module
+
+from domaug.kit import cv2_module, lazy_module
 
 sfft = lazy_module("scipy.fft")
 ndi = lazy_module("scipy.ndimage")
@@ -124,8 +125,6 @@ def rigid_copy(x: np.ndarray, *, angle_deg: float, shift_px: Sequence[float], sp
         return x.copy()
     cv2 = None
     if _cv_plane_ok(x):
-        from domaug.ops.opencv import cv2_module
-
         cv2 = cv2_module()
     if cv2 is None:
         y = _shift_depth(x, depth) if nd == 3 else x

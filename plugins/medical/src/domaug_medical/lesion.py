@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from domaug.lazy import lazy_module
+
+from domaug.kit import lazy_module, smooth_field
 
 ndi = lazy_module("scipy.ndimage")
-
-from domaug.ops.fields import smooth_field
 
 #: Soft-tissue HU window used to find tissue when no organ mask is given (CT).
 TISSUE_HU = (-100.0, 200.0)

@@ -6,13 +6,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.dtypes import to_float
-from domaug.errors import UnsupportedInputError
-from domaug.params import check_choice, check_number, check_range, draw_seed, sample_uniform
-from domaug.transform import PixelTransform
+from domaug.kit import (Context, PixelTransform, UnsupportedInputError, check_choice, check_number, check_range,
+                        draw_seed, sample_uniform)
 
 from . import ct_noise
-from ._base import MedicalMixin, fill_invalid, medical_layout, spacing_mm
+from ._base import MedicalMixin, medical_layout
+from .intensity import filled_float
 
 MODES = ("auto", "projection", "image")
 FILTERS = ("ramp", "shepp-logan", "cosine", "hamming", "hann")
@@ -115,27 +114,34 @@ class LowDoseCT(MedicalMixin, PixelTransform):
             "nps_peak_per_mm": self.nps_peak_per_mm,
         }
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        lay = medical_layout(sample)
-        spacing = spacing_mm(sample, lay)
-        work = fill_invalid(to_float(image), sample)
-        f = float(params["dose_fraction"])
-        if f >= 1.0:
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        work = filled_float(image, ctx)
+        if float(params["dose_fraction"]) >= 1.0:
             return work
         if params["mode"] == "image":
-            sigma = ct_noise.added_sigma(float(params["full_dose_noise_hu"]), f)
-            work += ct_noise.image_noise_hu(
-                lay.spatial_shape, spacing_mm=spacing, sigma_hu=sigma,
-                peak_cycles_per_mm=float(params["nps_peak_per_mm"]), seed=int(params["seed"]),
-            )
+            work += self.image_noise(params, ctx)
             return work
-        slices = work[None] if not lay.is_volume else work
+        slices = work[None] if not ctx.layout.is_volume else work
         seeds = np.random.SeedSequence(int(params["seed"])).generate_state(len(slices), dtype=np.uint64)
-        pixel_mm = float(np.sqrt(spacing[-1] * spacing[-2]))
-        for k, s in enumerate(slices):
-            s += ct_noise.projection_noise_hu(
-                s, pixel_mm=pixel_mm, i0=float(params["i0"]), dose_fraction=f,
-                electronic_noise=float(params["electronic_noise"]), seed=int(seeds[k]),
-                n_views=int(params["n_views"]), filter_name=str(params["filter_name"]),
-            )
+        for s, seed in zip(slices, seeds):
+            s += self.projection_noise(s, int(seed), params, ctx)
         return work
+
+    @staticmethod
+    def image_noise(params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        """Image mode: NPS-coloured Gaussian noise (HU) of the whole image or volume."""
+        sigma = ct_noise.added_sigma(float(params["full_dose_noise_hu"]), float(params["dose_fraction"]))
+        return ct_noise.image_noise_hu(
+            ctx.layout.spatial_shape, spacing_mm=ctx.spacing_mm, sigma_hu=sigma,
+            peak_cycles_per_mm=float(params["nps_peak_per_mm"]), seed=int(params["seed"]),
+        )
+
+    @staticmethod
+    def projection_noise(hu: np.ndarray, seed: int, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        """Projection mode: the noise (HU) Radon → Poisson → FBP adds to one 2-D slice."""
+        spacing = ctx.spacing_mm
+        return ct_noise.projection_noise_hu(
+            hu, pixel_mm=float(np.sqrt(spacing[-1] * spacing[-2])), i0=float(params["i0"]),
+            dose_fraction=float(params["dose_fraction"]), electronic_noise=float(params["electronic_noise"]),
+            seed=seed, n_views=int(params["n_views"]), filter_name=str(params["filter_name"]),
+        )

@@ -7,12 +7,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.params import check_range, sample_int, sample_uniform
-from domaug.transform import PixelTransform
+from domaug.kit import Context, PixelTransform, check_range, sample_int, sample_uniform
 
 from . import kspace
-from ._base import (MedicalMixin, axis_index, check_phase_axis, draw_phase_axis, is_magnitude, medical_layout,
-                    read_only_float, spacing_mm)
+from ._base import MedicalMixin, medical_layout
+from .intensity import is_magnitude, read_only_float
+from .phase_encoding import axis_index, check_phase_axis, draw_phase_axis
 
 
 class Motion(MedicalMixin, PixelTransform):
@@ -68,11 +68,14 @@ class Motion(MedicalMixin, PixelTransform):
         return {"poses": poses, "boundaries": boundaries,
                 "phase_axis": draw_phase_axis(rng, self.phase_axis, sample)}
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        lay = medical_layout(sample)
-        spacing = spacing_mm(sample, lay)
-        axis = axis_index(params["phase_axis"], lay.spatial_ndim)
-        work = read_only_float(image, sample)  # rigid_copy and mix_segments only read it
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        ctx = super().prepare(sample, params)
+        ctx.phase_axis = axis_index(params["phase_axis"], ctx.layout.spatial_ndim)
+        return ctx
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        spacing, axis = ctx.spacing_mm, ctx.phase_axis
+        work = read_only_float(image, ctx)  # rigid_copy and mix_segments only read it
         copies, phase_shifts = [work], [0.0]
         for pose in params["poses"]:
             shift_px = [t / s for t, s in zip(pose["translation_mm"], spacing)]

@@ -1,36 +1,31 @@
-"""Entry point of the medical plugin: registers its transforms (imported lazily by domaug)."""
+"""Entry point of the medical plugin: its transforms, the DICOM format and the demo
+(each module imported only when domaug first asks for it)."""
 
 from __future__ import annotations
 
-import importlib
-
 from domaug import hookimpl
+from domaug.kit import register_table
 
-from .demo import register_demos  # noqa: F401  (hookimpl: ``domaug demo``)
-
-#: registry name → "module:Class" inside domaug_medical
+#: registry name → "module:Class"
 TRANSFORMS: dict[str, str] = {
-    "medical.RicianNoise": "rician_noise:RicianNoise",
-    "medical.LowDoseCT": "low_dose_ct:LowDoseCT",
-    "medical.Ghosting": "ghosting:Ghosting",
-    "medical.GibbsRinging": "gibbs_ringing:GibbsRinging",
-    "medical.Spike": "spike:Spike",
-    "medical.Motion": "motion:Motion",
-    "medical.BiasField": "bias_field:BiasField",
-    "medical.SliceThickness": "slice_thickness:SliceThickness",
-    "medical.SyntheticLesion": "synthetic_lesion:SyntheticLesion",
-    "medical.Blur": "blur:Blur",
-    "medical.WindowedContrast": "windowed_contrast:WindowedContrast",
-    "medical.ElasticDeformation": "elastic_deformation:ElasticDeformation",
+    "medical.RicianNoise": "domaug_medical.rician_noise:RicianNoise",
+    "medical.LowDoseCT": "domaug_medical.low_dose_ct:LowDoseCT",
+    "medical.Ghosting": "domaug_medical.ghosting:Ghosting",
+    "medical.GibbsRinging": "domaug_medical.gibbs_ringing:GibbsRinging",
+    "medical.Spike": "domaug_medical.spike:Spike",
+    "medical.Motion": "domaug_medical.motion:Motion",
+    "medical.BiasField": "domaug_medical.bias_field:BiasField",
+    "medical.SliceThickness": "domaug_medical.slice_thickness:SliceThickness",
+    "medical.SyntheticLesion": "domaug_medical.synthetic_lesion:SyntheticLesion",
+    "medical.Blur": "domaug_medical.blur:Blur",
+    "medical.WindowedContrast": "domaug_medical.windowed_contrast:WindowedContrast",
+    "medical.ElasticDeformation": "domaug_medical.elastic_deformation:ElasticDeformation",
 }
 
 
 @hookimpl
 def register_transforms(register):
-    for name, ref in TRANSFORMS.items():
-        module_name, class_name = ref.split(":")
-        module = importlib.import_module(f"domaug_medical.{module_name}")
-        register(getattr(module, class_name), name=name)
+    register_table(register, TRANSFORMS)
 
 
 @hookimpl
@@ -39,3 +34,11 @@ def register_formats(register):
     from .dicom_format import DICOMFormat
 
     register(DICOMFormat())
+
+
+@hookimpl
+def register_demos(register):
+    """``domaug demo``: a lower-dose CT on pydicom's bundled CT slice."""
+    from .demo import make_inputs, pipeline_dict
+
+    register("medical", make_inputs, pipeline_dict(TRANSFORMS))

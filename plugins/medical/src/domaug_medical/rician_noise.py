@@ -6,12 +6,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.dtypes import full_scale, to_float
-from domaug.errors import ParameterError, UnsupportedInputError
-from domaug.params import check_choice, check_range, draw_seed, sample_uniform
-from domaug.transform import PixelTransform
+from domaug.kit import (Context, ParameterError, PixelTransform, UnsupportedInputError, check_choice, check_range,
+                        draw_seed, full_scale, sample_uniform)
 
-from ._base import MedicalMixin, fill_invalid
+from ._base import MedicalMixin
+from .intensity import filled_float
 
 REFERENCES = ("percentile99", "max", "full_scale")
 
@@ -135,9 +134,9 @@ class RicianNoise(MedicalMixin, PixelTransform):
             fraction = sample_uniform(rng, self.sigma_fraction)
             image = sample["image"]
             if self.reference != "full_scale":  # nodata (-9999, NaN) is not signal
-                image = fill_invalid(to_float(image), sample)
+                image = filled_float(image, sample)
             sigma = fraction * reference_intensity(image, self.reference)
         return {"sigma": float(sigma), "seed": draw_seed(rng)}
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         return rician(image, float(params["sigma"]), int(params["seed"]))

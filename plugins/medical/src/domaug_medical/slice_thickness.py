@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Mapping
 
 import numpy as np
-from domaug.lazy import lazy_module
+
+from domaug.kit import (Context, SpatialTransform, check_choice, check_range, cv2_module, keep_invalid, lazy_module,
+                        resize, restore_dtype, sample_uniform, scale_matrix, to_float, update_meta)
+
+from ._base import MedicalMixin, medical_layout
+from .phase_encoding import axis_index
 
 ndi = lazy_module("scipy.ndimage")
-
-from domaug.dtypes import keep_invalid, restore_dtype, to_float
-from domaug.ops import geometry, resample
-from domaug.params import check_choice, check_range, sample_uniform
-from domaug.targets import valid_of
-from domaug.transform import SpatialTransform
-
-from ._base import MedicalMixin, axis_index, medical_layout, spacing_mm
 
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 
@@ -52,8 +50,6 @@ def filter_axis(x: np.ndarray, weights: np.ndarray, axis: int) -> np.ndarray:
     10–20× faster than ``scipy.ndimage.correlate1d`` across slices), in the array's own
     precision; scipy when OpenCV is missing or the dtype is another one.
     """
-    from domaug.ops.opencv import cv2_module
-
     cv2 = cv2_module() if x.dtype in (np.float32, np.float64) and x.size else None
     n = x.shape[axis]
     outer = math.prod(x.shape[:axis])
@@ -117,55 +113,58 @@ class SliceThickness(MedicalMixin, SpatialTransform):
         return {"thickness_mm": sample_uniform(rng, self.thickness_mm), "profile": self.profile,
                 "axis": axis, "resample_back": self.resample_back}
 
-    # -- geometry --------------------------------------------------------------------
-    def _geometry(self, params, sample):
-        lay = medical_layout(sample)
-        ax = axis_index(params["axis"], lay.spatial_ndim)
-        spacing = spacing_mm(sample, lay)[ax]
-        t_px = float(params["thickness_mm"]) / spacing
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        """The slice axis, the thickness in voxels along it and the output grid."""
+        ctx = super().prepare(sample, params)
+        lay = ctx.layout
+        ctx.slice_axis = ax = axis_index(params["axis"], lay.spatial_ndim)
+        ctx.thickness_px = t_px = float(params["thickness_mm"]) / ctx.spacing_mm[ax]
         shape = list(lay.spatial_shape)
         if not params["resample_back"] and t_px > 1.0:
             shape[ax] = max(1, int(round(shape[ax] / t_px)))
-        return lay, ax, t_px, tuple(shape)
+        ctx.out_shape = tuple(shape)
+        ctx.regrid = ctx.out_shape != lay.spatial_shape
+        return ctx
 
-    def apply_to_image(self, image, params, sample):
-        lay, ax, t_px, out_shape = self._geometry(params, sample)
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         work = image if image.dtype in (np.float32, np.float64) else to_float(image)  # filters copy
-        valid = valid_of(sample)
-        if valid is not None and not valid.all():
-            w = valid.astype(work.dtype)
-            num = slice_profile(work * w, axis=ax, thickness_px=t_px, profile=params["profile"])
-            den = slice_profile(w, axis=ax, thickness_px=t_px, profile=params["profile"])
-            blurred = np.where(den > 1e-6, num / np.maximum(den, 1e-6), work)
-            blurred = keep_invalid(blurred.astype(work.dtype), work, valid)
-        else:
-            blurred = slice_profile(work, axis=ax, thickness_px=t_px, profile=params["profile"])
-        if out_shape != lay.spatial_shape:
-            blurred = resample.resize(blurred, out_shape, spatial_ndim=lay.spatial_ndim, order=1, antialias=False)
+        blurred = self._profile_blur(work, params["profile"], ctx)
+        if ctx.regrid:
+            blurred = resize(blurred, ctx.out_shape, spatial_ndim=ctx.layout.spatial_ndim, order=1, antialias=False)
         if np.may_share_memory(blurred, image):
             blurred = blurred.copy()
-        return restore_dtype(blurred, image.dtype, sample.get("meta") or {})
+        return restore_dtype(blurred, image.dtype, ctx.meta)
 
-    def apply_to_field(self, field, params, sample):
-        lay, ax, t_px, out_shape = self._geometry(params, sample)
-        if out_shape == lay.spatial_shape:
+    @staticmethod
+    def _profile_blur(work: np.ndarray, profile: str, ctx: Context) -> np.ndarray:
+        """The slice profile along the slice axis; padding voxels (``valid`` False) neither
+        bleed into their neighbours (normalised convolution) nor change."""
+        blur = functools.partial(slice_profile, axis=ctx.slice_axis, thickness_px=ctx.thickness_px, profile=profile)
+        valid = ctx.valid
+        if valid is None or valid.all():
+            return blur(work)
+        w = valid.astype(work.dtype)
+        num, den = blur(work * w), blur(w)
+        blurred = np.where(den > 1e-6, num / np.maximum(den, 1e-6), work)
+        return keep_invalid(blurred.astype(work.dtype), work, valid)
+
+    def apply_to_field(self, field: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        if not ctx.regrid:
             return field.copy()
-        return resample.resize(field, out_shape, spatial_ndim=lay.spatial_ndim, order=1, antialias=False)
+        return resize(field, ctx.out_shape, spatial_ndim=ctx.layout.spatial_ndim, order=1, antialias=False)
 
-    def apply_to_mask(self, mask, params, sample):
-        lay, ax, t_px, out_shape = self._geometry(params, sample)
-        if out_shape == lay.spatial_shape:
+    def apply_to_mask(self, mask: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        if not ctx.regrid:
             return mask.copy()
-        return resample.resize(mask, out_shape, spatial_ndim=lay.spatial_ndim, order=0)
+        return resize(mask, ctx.out_shape, spatial_ndim=ctx.layout.spatial_ndim, order=0)
 
     apply_to_valid = apply_to_mask
 
-    def apply_to_meta(self, meta, params, sample):
-        lay, ax, t_px, out_shape = self._geometry(params, sample)
-        if out_shape == lay.spatial_shape:
+    def apply_to_meta(self, meta: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict:
+        if not ctx.regrid:
             return dict(meta)
-        out = geometry.update_meta(meta, resample.scale_matrix(lay.spatial_shape, out_shape), lay.spatial_ndim)
+        lay = ctx.layout
+        out = update_meta(meta, scale_matrix(lay.spatial_shape, ctx.out_shape), lay.spatial_ndim)
         if meta.get("spacing") is None or len(meta["spacing"]) != lay.spatial_ndim:
-            out["spacing"] = [float(s) * (i / o) for s, i, o in
-                              zip(spacing_mm(sample, lay), lay.spatial_shape, out_shape)]
+            out["spacing"] = [float(s) * (i / o) for s, i, o in zip(ctx.spacing_mm, lay.spatial_shape, ctx.out_shape)]
         return out

@@ -6,12 +6,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.dtypes import to_float
-from domaug.params import check_range, sample_int, sample_uniform
-from domaug.transform import PixelTransform
+from domaug.kit import Context, PixelTransform, check_range, sample_int, sample_uniform
 
 from . import kspace
-from ._base import MedicalMixin, fill_invalid, is_magnitude, mean_abs, medical_layout
+from ._base import MedicalMixin, medical_layout
+from .intensity import filled_float, is_magnitude, mean_abs
 
 
 class Spike(MedicalMixin, PixelTransform):
@@ -57,9 +56,9 @@ class Spike(MedicalMixin, PixelTransform):
                            "phase": float(rng.uniform(0, 2 * np.pi))})
         return {"spikes": spikes}
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         sp = params["spikes"]
-        work = fill_invalid(to_float(image), sample)
+        work = filled_float(image, ctx)
         return kspace.spikes(work, positions=[s["position"] for s in sp],
                              amplitudes=[s["amplitude"] for s in sp], phases=[s["phase"] for s in sp],
                              magnitude=is_magnitude(work), inplace=True)

@@ -6,20 +6,18 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.dtypes import finish, to_float
-from domaug.errors import ParameterError, UnsupportedInputError
-from domaug.params import check_number, check_range, draw_seed, sample_uniform
-from domaug.targets import valid_of
-from domaug.transform import Transform
+from domaug.kit import (Context, ParameterError, PixelTransform, UnsupportedInputError, check_number, check_range,
+                        draw_seed, sample_uniform, to_float, valid_of)
 
 from . import lesion
-from ._base import MedicalMixin, fill_invalid, looks_like_ct, medical_layout, spacing_mm
+from ._base import MedicalMixin, medical_layout, spacing_mm
+from .intensity import filled_float, looks_like_ct
 
 #: Default CT contrast (HU): a hypodense lesion, e.g. a liver metastasis in portal phase.
 DEFAULT_CT_CONTRAST_HU = (-60.0, -20.0)
 
 
-class SyntheticLesion(MedicalMixin, Transform):
+class SyntheticLesion(MedicalMixin, PixelTransform):
     """Synthetic lesion: an irregular, textured blob of chosen size and contrast inside an organ.
 
     Model: additive lesion insertion as used for CT/MR detectability studies and lesion
@@ -77,7 +75,7 @@ class SyntheticLesion(MedicalMixin, Transform):
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         lay = medical_layout(sample)
         spacing = spacing_mm(sample, lay)
-        image = fill_invalid(to_float(sample["image"]), sample)
+        image = filled_float(sample["image"], sample)
         mask = sample.get("mask")
         ct = looks_like_ct(sample)
         organ = mask == self.organ_label if mask is not None else None
@@ -106,34 +104,48 @@ class SyntheticLesion(MedicalMixin, Transform):
                 "edge_mm": self.edge_mm, "organ_label": self.organ_label if use_mask else None,
                 "lesion_label": self.lesion_label, "seed": draw_seed(rng)}
 
-    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
-        lay = medical_layout(sample)
-        spacing = spacing_mm(sample, lay)
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        """The lesion: its box and partial-volume fraction α (inside the organ and the valid
+        voxels), the intensity it adds, and the new ``mask`` when the sample has none."""
+        ctx = super().prepare(sample, params)
         seed = int(params["seed"])
-        box, alpha = lesion.lesion_alpha(lay.spatial_shape, centre=params["centre"], radius_mm=float(params["radius_mm"]),
-                                         spacing=spacing, irregularity=float(params["irregularity"]),
+        box, alpha = lesion.lesion_alpha(ctx.layout.spatial_shape, centre=params["centre"],
+                                         radius_mm=float(params["radius_mm"]), spacing=ctx.spacing_mm,
+                                         irregularity=float(params["irregularity"]),
                                          edge_mm=float(params["edge_mm"]), seed=seed)
-        mask = sample.get("mask")
+        mask = ctx.get("mask")
         if params["organ_label"] is not None and mask is not None:
             alpha *= (mask[box] == int(params["organ_label"]))
-        valid = valid_of(sample)
-        if valid is not None:
-            alpha *= valid[box]
+        if ctx.valid is not None:
+            alpha *= ctx.valid[box]
         delta = np.full(alpha.shape, float(params["contrast"]), dtype=np.float32)
         if float(params["texture"]) > 0:
-            delta += float(params["texture"]) * lesion.lesion_texture(alpha.shape, spacing=spacing, grain_mm=1.5, seed=seed)
-        work = to_float(sample["image"])
-        work[box] += (alpha * delta).astype(work.dtype, copy=False)
-        out = dict(sample)
-        out["image"] = finish(work, sample, valid)
-        label = int(params["lesion_label"])
+            delta += float(params["texture"]) * lesion.lesion_texture(alpha.shape, spacing=ctx.spacing_mm,
+                                                                      grain_mm=1.5, seed=seed)
+        ctx.lesion_box, ctx.lesion_alpha, ctx.lesion_delta = box, alpha, delta
         if mask is None:
-            new_mask = np.zeros(lay.spatial_shape, dtype=np.uint8 if label <= 255 else np.uint16)
+            ctx.new_targets["mask"] = self._label(None, int(params["lesion_label"]), ctx)
+        return ctx
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        work = to_float(image)
+        work[ctx.lesion_box] += (ctx.lesion_alpha * ctx.lesion_delta).astype(work.dtype, copy=False)
+        return work
+
+    def apply_to_mask(self, mask: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        if mask is not ctx.get("mask"):  # another label map (``*_mask``): passes through
+            return mask
+        return self._label(mask, int(params["lesion_label"]), ctx)
+
+    @staticmethod
+    def _label(mask: np.ndarray | None, label: int, ctx: Context) -> np.ndarray:
+        """``mask`` (or a new empty label map) with the voxels of α ≥ 0.5 set to ``label``."""
+        if mask is None:
+            new_mask = np.zeros(ctx.layout.spatial_shape, dtype=np.uint8 if label <= 255 else np.uint16)
         else:
             info = np.iinfo(mask.dtype) if mask.dtype != bool else None
             if info is None or not info.min <= label <= info.max:
                 raise UnsupportedInputError(f"lesion_label {label} does not fit the mask dtype {mask.dtype}")
             new_mask = mask.copy()
-        new_mask[box][alpha >= 0.5] = label
-        out["mask"] = new_mask
-        return out
+        new_mask[ctx.lesion_box][ctx.lesion_alpha >= 0.5] = label
+        return new_mask

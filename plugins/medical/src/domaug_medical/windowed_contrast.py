@@ -6,10 +6,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.dtypes import to_float
-from domaug.errors import ParameterError
-from domaug.params import check_range, sample_log_uniform, sample_uniform
-from domaug.transform import PixelTransform
+from domaug.kit import Context, ParameterError, PixelTransform, check_range, sample_log_uniform, sample_uniform, to_float
 
 from ._base import MedicalMixin
 
@@ -50,7 +47,7 @@ class WindowedContrast(MedicalMixin, PixelTransform):
                 "window_width": sample_uniform(rng, self.window_width),
                 "gamma": sample_log_uniform(rng, self.gamma)}
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         work = to_float(image)
         width = float(params["window_width"])
         low = float(params["window_center"]) - width / 2.0

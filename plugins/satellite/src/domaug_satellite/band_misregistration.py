@@ -7,11 +7,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.dtypes import to_float
-from domaug.errors import ParameterError, UnsupportedInputError
-from domaug.params import check_number
-from domaug.targets import layout_of, valid_of
-from domaug.transform import PixelTransform
+from domaug.kit import Context, ParameterError, PixelTransform, UnsupportedInputError, check_number, layout_of, to_float
 
 from . import bands
 from .warp_ops import warp_band
@@ -58,15 +54,15 @@ class BandMisregistration(PixelTransform):
 
     def check_input(self, sample: Mapping[str, Any]) -> None:
         super().check_input(sample)
-        bands.check_image_2d(sample, "satellite.BandMisregistration")
+        bands.require_raster(sample, self.name_for_errors())
         if not layout_of(sample).has_channels:
-            raise UnsupportedInputError("satellite.BandMisregistration needs a multi-band image (H×W×bands)")
+            raise UnsupportedInputError(f"{self.name_for_errors()} needs a multi-band image (H×W×bands)")
         self._reference_index(sample)
 
     def _reference_index(self, sample: Mapping[str, Any]) -> int:
         n = bands.n_bands(sample)
         if isinstance(self.reference, str):
-            roles = bands.band_roles(sample)
+            roles = bands.SATELLITE.names(sample)
             if self.reference.lower() not in roles:
                 raise ParameterError(f"reference_band {self.reference!r} is not among the band roles {roles}")
             return roles.index(self.reference.lower())
@@ -85,10 +81,10 @@ class BandMisregistration(PixelTransform):
         _, full = bands.window_of(sample)
         return {"shifts_px": shifts, "angles_deg": angles, "full_shape": list(full)}
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        (r0, c0), full = bands.window_of(sample)
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        (r0, c0), full = bands.window_of(ctx)
         centre = ((full[0] - 1) / 2.0, (full[1] - 1) / 2.0)
-        valid = valid_of(sample)
+        valid = ctx.valid
         out = to_float(image)
         invalid = None if valid is None else np.flatnonzero(~valid)
         if invalid is not None and not invalid.size:

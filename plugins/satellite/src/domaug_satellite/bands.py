@@ -17,8 +17,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from domaug.errors import UnsupportedInputError
-from domaug.targets import layout_of
+from domaug.kit import BandNaming, layout_of, require_2d, valid_of
 
 #: Default centre wavelength (nm) per band role (Sentinel-2 MSI centres, Landsat-8 close).
 DEFAULT_WAVELENGTHS_NM: dict[str, float] = {
@@ -29,52 +28,25 @@ DEFAULT_WAVELENGTHS_NM: dict[str, float] = {
     "swir16": 1610.0, "swir2": 2190.0, "swir22": 2190.0, "pan": 590.0, "panchromatic": 590.0,
     "gray": 550.0, "grey": 550.0,
 }
-NEUTRAL_NM = 550.0
 S2_12 = ["coastal", "blue", "green", "red", "rededge1", "rededge2", "rededge3", "nir",
          "nir08", "watervapour", "swir1", "swir2"]
 S2_13 = S2_12[:10] + ["cirrus"] + S2_12[10:]
 
+#: How satellite rasters name their bands: ``meta["band_names"]`` when it names every band;
+#: unnamed 3 bands are R,G,B, 4 R,G,B,NIR, 12 / 13 Sentinel-2 L1C/L2A order.
+SATELLITE = BandNaming(
+    DEFAULT_WAVELENGTHS_NM, unknown="unknown",
+    by_count={3: ("red", "green", "blue"), 4: ("red", "green", "blue", "nir"), 12: tuple(S2_12), 13: tuple(S2_13)},
+)
 
-def check_image_2d(sample: Mapping[str, Any], who: str) -> None:
+
+def require_raster(sample: Mapping[str, Any], who: str) -> None:
     """Satellite transforms work on H×W or H×W×bands images, not volumes."""
-    if layout_of(sample).is_volume:
-        raise UnsupportedInputError(f"{who} works on 2-D rasters (H×W or H×W×bands), not volumes")
+    require_2d(sample, f"{who} works on 2-D rasters (H×W or H×W×bands), not volumes")
 
 
 def n_bands(sample: Mapping[str, Any]) -> int:
     return layout_of(sample).n_channels
-
-
-def band_roles(sample: Mapping[str, Any]) -> list[str]:
-    """One lower-case role per band ("unknown" when it cannot be told)."""
-    n = n_bands(sample)
-    meta = sample.get("meta") or {}
-    names = meta.get("band_names")
-    if names is not None and len(names) == n:
-        return [str(x).lower() if x else "unknown" for x in names]
-    if n == 3:
-        return ["red", "green", "blue"]
-    if n == 4:
-        return ["red", "green", "blue", "nir"]
-    if n == 12:
-        return list(S2_12)
-    if n == 13:
-        return list(S2_13)
-    return ["unknown"] * n
-
-
-def wavelengths_nm(sample: Mapping[str, Any]) -> list[float]:
-    """Centre wavelength (nm) per band: ``meta["wavelengths_nm"]``, else from the role."""
-    meta = sample.get("meta") or {}
-    roles = band_roles(sample)
-    given = meta.get("wavelengths_nm")
-    out = []
-    for i, role in enumerate(roles):
-        value = given[i] if given is not None and i < len(given) else None
-        if value is None:
-            value = DEFAULT_WAVELENGTHS_NM.get(role, NEUTRAL_NM)
-        out.append(float(value))
-    return out
 
 
 #: Percentiles are taken on at most about this many valid pixels per band (a strided subsample).
@@ -88,8 +60,6 @@ def band_samples(sample: Mapping[str, Any]) -> list[np.ndarray]:
     :data:`MAX_PERCENTILE_SAMPLES` valid pixels (stride 1, i.e. every valid pixel, below that),
     and all bands are gathered in one pass over the image.
     """
-    from domaug.targets import valid_of
-
     lay = layout_of(sample)
     image = np.asarray(sample["image"])
     valid = valid_of(sample)
@@ -152,9 +122,16 @@ def reflectance_scaling(sample: Mapping[str, Any],
     scaling (2e-5, −0.1) when the dark end (1st percentile) is above DN 4000 (no L1 pixel
     is darker), else 1/10000 (Sentinel-2 / surface reflectance ×10⁴).
     """
-    meta = sample.get("meta") or {}
     n = n_bands(sample)
+    declared = _declared_scaling(sample.get("meta") or {}, n)
+    if declared is not None:
+        return declared
+    gain, offset = _typical_scaling(sample, values)
+    return [gain] * n, [offset] * n
 
+
+def _declared_scaling(meta: Mapping[str, Any], n: int) -> tuple[list[float], list[float]] | None:
+    """The scaling ``meta`` declares (reflectance gain/offset, GeoTIFF scales/offsets, full scale), or None."""
     def per_band(value: Any) -> list[float]:
         if np.isscalar(value):
             return [float(value)] * n
@@ -168,21 +145,24 @@ def reflectance_scaling(sample: Mapping[str, Any],
         return per_band(scales), per_band(offs)
     if meta.get("full_scale") is not None:
         return [1.0 / float(meta["full_scale"])] * n, [0.0] * n
+    return None
+
+
+def _typical_scaling(sample: Mapping[str, Any], values: Sequence[np.ndarray] | None) -> tuple[float, float]:
+    """(gain, offset) of every band from the dtype and, for floats and wide integers, the values."""
+    meta = sample.get("meta") or {}
     dtype = sample["image"].dtype
     if dtype == np.uint8:
-        return [1.0 / 255.0] * n, [0.0] * n
+        return 1.0 / 255.0, 0.0
     if meta.get("bit_depth") and np.issubdtype(dtype, np.integer):
-        return [1.0 / (2 ** int(meta["bit_depth"]) - 1)] * n, [0.0] * n
+        return 1.0 / (2 ** int(meta["bit_depth"]) - 1), 0.0
     if np.issubdtype(dtype, np.floating):
         bright = max(p[0] for p in band_percentiles(sample, [99.5], values))
-        g = 1.0 if bright < 2.5 else 1e-4
-        return [g] * n, [0.0] * n
+        return (1.0 if bright < 2.5 else 1e-4), 0.0
     # integers: Landsat-8/9 L1 DN put reflectance 0 at DN 5000 (ρ = 2e-5·DN − 0.1), so even
     # water stays above ~4000; Sentinel-2 / surface-reflectance ×10⁴ products go near 0
     dark = min(p[0] for p in band_percentiles(sample, [1.0], values))
-    if dark > 4000:
-        return [2e-5] * n, [-0.1] * n
-    return [1e-4] * n, [0.0] * n
+    return (2e-5, -0.1) if dark > 4000 else (1e-4, 0.0)
 
 
 def is_geographic(crs: Any) -> bool:

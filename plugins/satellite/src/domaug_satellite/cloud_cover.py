@@ -7,11 +7,17 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from domaug.dtypes import finish, to_float, value_range
-from domaug.errors import ParameterError
-from domaug.params import check_number, check_range, draw_seed, sample_uniform
-from domaug.targets import layout_of, valid_of
-from domaug.transform import PixelTransform
+from domaug.kit import (
+    Context,
+    ParameterError,
+    PixelTransform,
+    check_number,
+    check_range,
+    draw_seed,
+    sample_uniform,
+    to_float,
+    value_range,
+)
 
 from . import band_ops, bands, cloud_ops
 
@@ -78,9 +84,6 @@ class CloudCover(PixelTransform):
     #: windows agree with the whole (fields and noise keyed by absolute pixel coordinates)
     window_safe = True
 
-    def window_halo(self, params: Mapping[str, Any]) -> int:
-        return 0
-
     def __init__(self, coverage: float | Sequence[float] | None = None,
                  sun_azimuth_deg: float | Sequence[float] | None = None,
                  sun_elevation_deg: float | Sequence[float] | None = None,
@@ -118,7 +121,7 @@ class CloudCover(PixelTransform):
 
     def check_input(self, sample: Mapping[str, Any]) -> None:
         super().check_input(sample)
-        bands.check_image_2d(sample, "satellite.CloudCover")
+        bands.require_raster(sample, self.name_for_errors())
         n = bands.n_bands(sample)
         if self.cloud_reflectance is not None and not np.isscalar(self.cloud_reflectance) \
                 and len(self.cloud_reflectance) != n:
@@ -131,43 +134,57 @@ class CloudCover(PixelTransform):
         tau_range, cap, cov_range, octaves, persistence = PRESETS[preset]
         coverage = sample_uniform(rng, self.coverage or cov_range)
         tau_edge = sample_uniform(rng, self.tau or tau_range)
-        az = sample_uniform(rng, self.azimuth or ((meta["sun_azimuth_deg"],) * 2
-                                                 if meta.get("sun_azimuth_deg") is not None else (100.0, 170.0)))
-        el = sample_uniform(rng, self.elevation or ((meta["sun_elevation_deg"],) * 2
-                                                    if meta.get("sun_elevation_deg") is not None else (30.0, 65.0)))
+        az = sample_uniform(rng, self.azimuth or _from_meta(meta, "sun_azimuth_deg", (100.0, 170.0)))
+        el = sample_uniform(rng, self.elevation or _from_meta(meta, "sun_elevation_deg", (30.0, 65.0)))
         height = sample_uniform(rng, self.height)
         size_m = sample_uniform(rng, self.size)
         skylight = sample_uniform(rng, self.skylight)
         pixel = self.pixel_size_m or bands.pixel_size_m(meta, DEFAULT_PIXEL_M)
-        east, north = cloud_ops.shadow_shift_m(az, el, height)
-        if self.pixel_size_m is not None:  # explicit pixel size: north-up square pixels
-            drow, dcol = -north / pixel, east / pixel
-        else:
-            drow, dcol = bands.ground_to_pixel(meta, east, north, DEFAULT_PIXEL_M)
         gains, offsets = bands.reflectance_scaling(sample)
-        wl = bands.wavelengths_nm(sample)
-        if self.cloud_reflectance is None:
-            refl = [cloud_ops.cloud_reflectance(w) for w in wl]
-        elif np.isscalar(self.cloud_reflectance):
-            refl = [float(self.cloud_reflectance)] * len(wl)
-        else:
-            refl = [float(v) for v in self.cloud_reflectance]
+        wl = bands.SATELLITE.wavelengths_nm(sample)
         return {
             "seed": draw_seed(rng), "preset": preset, "coverage": coverage, "tau_edge": tau_edge,
             "tau_cap": tau_edge * cap, "octaves": octaves, "persistence": persistence,
             "locality": self.locality, "scale_px": max(2.0, size_m / pixel),
             "sun_azimuth_deg": az, "sun_elevation_deg": el, "cloud_height_m": height,
-            "shadow_shift_px": [drow, dcol],
-            "cloud_reflectance": refl, "dn_gain": gains,
+            "shadow_shift_px": list(self._shadow_shift(meta, az, el, height, pixel)),
+            "cloud_reflectance": self._cloud_reflectance(wl), "dn_gain": gains,
             "dn_offset": [o / g for o, g in zip(offsets, gains)],
             "skylight": [cloud_ops.diffuse_fraction(w, skylight) for w in wl],
         }
 
+    def _shadow_shift(self, meta: Mapping[str, Any], az: float, el: float, height: float,
+                      pixel: float) -> tuple[float, float]:
+        """(rows, cols) from a cloud to its shadow on the raster grid."""
+        east, north = cloud_ops.shadow_shift_m(az, el, height)
+        if self.pixel_size_m is not None:  # explicit pixel size: north-up square pixels
+            return -north / pixel, east / pixel
+        return bands.ground_to_pixel(meta, east, north, DEFAULT_PIXEL_M)
+
+    def _cloud_reflectance(self, wavelengths_nm: Sequence[float]) -> list[float]:
+        """Thick-cloud reflectance per band: given, or by wavelength."""
+        if self.cloud_reflectance is None:
+            return [cloud_ops.cloud_reflectance(w) for w in wavelengths_nm]
+        if np.isscalar(self.cloud_reflectance):
+            return [float(self.cloud_reflectance)] * len(wavelengths_nm)
+        return [float(v) for v in self.cloud_reflectance]
+
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        """The cloud and shadow fields of this raster (window), and the masks they make."""
+        ctx = super().prepare(sample, params)
+        ctx.r_cloud, ctx.blocked, cloud, shadow = self._fields(ctx, params)
+        if ctx.valid is not None:
+            cloud[~ctx.valid] = 0
+            shadow[~ctx.valid] = 0
+        ctx.new_targets["cloud_mask"] = cloud
+        ctx.new_targets["shadow_mask"] = shadow
+        return ctx
+
     # -- the fields ----------------------------------------------------------------
-    def _fields(self, sample: Mapping[str, Any], params: Mapping[str, Any]):
+    def _fields(self, ctx: Context, params: Mapping[str, Any]):
         """(cloud reflectance, blocked share of the direct beam, cloud_mask, shadow_mask)."""
-        (r0, c0), full = bands.window_of(sample)
-        h, w = layout_of(sample).spatial_shape
+        (r0, c0), full = bands.window_of(ctx)
+        h, w = ctx.layout.spatial_shape
         sr, sc = (int(round(v)) for v in params["shadow_shift_px"])
         kw = dict(seed=int(params["seed"]), scale_px=float(params["scale_px"]), octaves=int(params["octaves"]),
                   persistence=float(params["persistence"]), locality=float(params["locality"]))
@@ -188,32 +205,19 @@ class CloudCover(PixelTransform):
         mu0 = math.sin(math.radians(float(params["sun_elevation_deg"])))
         return cloud_ops.cloud_optics(n_here, n_src, thr, float(params["tau_edge"]), float(params["tau_cap"]), mu0)
 
-    def _compute(self, sample: Mapping[str, Any], params: Mapping[str, Any]):
-        image = sample["image"]
-        lay = layout_of(sample)
-        r_cloud, blocked, cloud, shadow = self._fields(sample, params)
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         out = to_float(image)
-        lo, hi = value_range(image.dtype, sample.get("meta"))
-        n = lay.n_channels
+        lo, hi = value_range(image.dtype, ctx.get("meta"))
+        n = ctx.layout.n_channels
         cloud_ops.cover_bands(
-            band_ops.as_rows(out), r_cloud, blocked,
+            band_ops.as_rows(out), ctx.r_cloud, ctx.blocked,
             gain=[float(params["dn_gain"][b]) for b in range(n)],
             zero=[-float(params["dn_offset"][b]) for b in range(n)],
             cloud=[float(params["cloud_reflectance"][b]) for b in range(n)],
             skylight=[float(params["skylight"][b]) for b in range(n)], lo=lo, hi=hi)
-        return out, cloud, shadow
-
-    def apply_to_image(self, image, params, sample):
-        return self._compute(sample, params)[0]
-
-    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
-        result, cloud, shadow = self._compute(sample, params)
-        valid = valid_of(sample)  # once: derived from meta["nodata"] it costs a pass over all bands
-        out = dict(sample)
-        out["image"] = finish(result, sample, valid)
-        if valid is not None:
-            cloud[~valid] = 0
-            shadow[~valid] = 0
-        out["cloud_mask"] = cloud
-        out["shadow_mask"] = shadow
         return out
+
+
+def _from_meta(meta: Mapping[str, Any], key: str, default: tuple[float, float]) -> tuple[float, float]:
+    """``meta[key]`` as a fixed range, or ``default``."""
+    return (meta[key],) * 2 if meta.get(key) is not None else default

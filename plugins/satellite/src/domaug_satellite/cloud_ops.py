@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from domaug.ops.fields import fractal_noise
+from domaug.kit import block_rows, fractal_noise, row_blocks, spread
 
 from . import band_ops
 from .coarse_fields import smooth_fractal
@@ -161,9 +161,9 @@ def cloud_optics(n_here: np.ndarray, n_src: np.ndarray, threshold: float, tau_ed
     slope = np.float32(tau_edge / tau_cap)
     scale_here = np.float32(BETA * tau_cap)
     scale_src = np.float32(BETA * tau_cap / mu0)
-    m = band_ops.block_rows(h, w)
+    m = block_rows(h, w)
     tmp = np.empty((m, w), np.float32)
-    for r0, r1 in band_ops.row_blocks(h, w):
+    for r0, r1 in row_blocks(0, h, w):
         t = tmp[:r1 - r0]
         for n, scale, out in ((n_here, scale_here, r_cloud), (n_src, scale_src, blocked)):
             o = out[r0:r1]
@@ -212,23 +212,23 @@ def cover_bands(rows: np.ndarray, r_cloud: np.ndarray, blocked: np.ndarray, *, g
     k_row = band_ops.tiled([f - 1.0 for f in skylight], w, dt)  # −(1 − f)
     c_row = band_ops.tiled([-c for c in cloud], w, dt)  # −C
     cg_row = band_ops.tiled([c / g for c, g in zip(cloud, gain)], w, dt)
-    m_max = band_ops.block_rows(h, wc)
+    m_max = block_rows(h, wc)
     s_buf, t_buf, u_buf, r_buf, q_buf = (np.empty((m_max, wc), dt) for _ in range(5))
     clip = np.isfinite(lo) or np.isfinite(hi)
-    for r0, r1 in band_ops.row_blocks(h, wc):
+    for r0, r1 in row_blocks(0, h, wc):
         rc, bc = r_cloud[r0:r1], blocked[r0:r1]
         if not (rc.any() or bc.any()):
             continue
         m = r1 - r0
         x, s, t, u, rx, q = rows[r0:r1], s_buf[:m], t_buf[:m], u_buf[:m], r_buf[:m], q_buf[:m]
-        band_ops.spread(bc, n, s)
+        spread(bc, n, s)
         s *= k_row
         s += one                   # S = 1 − (1 − f)·blocked
         np.subtract(x, z_row, out=u)  # DN − z
         np.multiply(u, g_row, out=t)
         t *= s
         np.clip(t, 0.0, 1.0, out=t)    # clip(ρ, 0, 1)
-        band_ops.spread(rc, n, rx)
+        spread(rc, n, rx)
         t *= rx
         t *= c_row
         t += one                   # 1 − C·R·clip(ρ)

@@ -16,9 +16,8 @@ from typing import Sequence
 
 import numpy as np
 
-from domaug.ops.fields import fractal_noise
+from domaug.kit import block_rows, fractal_noise, row_blocks
 
-from . import band_ops
 
 #: coarse samples per cell of the finest octave (linear interpolation error ∝ 1/this²)
 SAMPLES_PER_CELL = 16
@@ -64,8 +63,8 @@ def smooth_fractal(shape: Sequence[int], offset: Sequence[int], *, seed: int, sc
     cols += np.take(grid, c_idx + 1, axis=1) * cw1
     rw0, rw1 = (1.0 - r_f).astype(np.float32), r_f.astype(np.float32)
     out = np.empty((h, w), np.float32)
-    tmp = np.empty((band_ops.block_rows(h, w), w), np.float32)
-    for y0, y1 in band_ops.row_blocks(h, w):
+    tmp = np.empty((block_rows(h, w), w), np.float32)
+    for y0, y1 in row_blocks(0, h, w):
         o, t = out[y0:y1], tmp[:y1 - y0]
         np.multiply(cols[r_idx[y0:y1]], rw0[y0:y1, None], out=o)
         np.multiply(cols[r_idx[y0:y1] + 1], rw1[y0:y1, None], out=t)

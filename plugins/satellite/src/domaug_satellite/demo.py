@@ -9,8 +9,7 @@ keep CRS, geotransform and nodata.
 from __future__ import annotations
 
 from pathlib import Path
-
-from domaug import hookimpl
+from typing import Container
 
 #: the weather drawn per output (OneOf those the plugin registers), then a flip
 PREFERRED = [
@@ -33,14 +32,12 @@ SIZE = 256
 PIXEL_M = 10.0
 
 
-def pipeline_dict() -> dict:
-    """OneOf clouds or haze, then at most one sensor defect, then a flip (what the plugin has)."""
-    from .plugin import TRANSFORMS
-
-    domain = [{"name": n, "params": dict(p)} for n, p in PREFERRED if n in TRANSFORMS]
+def pipeline_dict(available: Container[str]) -> dict:
+    """OneOf clouds or haze, then at most one sensor defect, then a flip (of the ``available`` transforms)."""
+    domain = [{"name": n, "params": dict(p)} for n, p in PREFERRED if n in available]
     steps = ([{"name": "OneOf", "params": {}, "transforms": domain}] if domain
              else [{"name": n, "params": dict(p)} for n, p in FALLBACK])
-    sensor = [{"name": n, "params": {}} for n in SENSOR if n in TRANSFORMS]
+    sensor = [{"name": n, "params": {}} for n in SENSOR if n in available]
     if sensor:
         steps.append({"name": "SomeOf", "params": {"n": [0, 1]}, "transforms": sensor})
     steps.append({"name": "core.Flip", "params": {"axis": "horizontal", "p": 0.5}})
@@ -97,8 +94,3 @@ def make_inputs(folder: Path) -> list[Path]:
         for i, name in enumerate(BANDS, start=1):
             dst.set_band_description(i, name)
     return [path]
-
-
-@hookimpl
-def register_demos(register):
-    register("satellite", make_inputs, pipeline_dict())

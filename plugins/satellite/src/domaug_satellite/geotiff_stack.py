@@ -20,7 +20,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from domaug.errors import FormatError
+from domaug.kit import FormatError
+
+from .geotiff_read import quiet
 
 BAND_FILE = re.compile(r"^(?P<stem>.+?)[_-]B(?P<band>\d{1,2}|8A)$", re.IGNORECASE)
 LANDSAT_OLI = {1: "coastal", 2: "blue", 3: "green", 4: "red", 5: "nir", 6: "swir1", 7: "swir2", 8: "pan",
@@ -38,9 +40,7 @@ def _band_key(label: str) -> tuple[int, int]:
 def _grid(path: Path):
     import rasterio
 
-    from .geotiff_format import _quiet
-
-    ctx = _quiet()
+    ctx = quiet()
     try:
         with rasterio.open(path) as src:
             return (src.count, src.width, src.height, tuple(src.transform)[:6], str(src.crs), src.dtypes[0])
@@ -108,36 +108,58 @@ def read_stack(fmt, paths: Sequence[Path]) -> dict[str, Any]:
     shapes = {part["image"].shape for part in parts}
     if len(shapes) != 1 or parts[0]["image"].ndim != 2:
         raise FormatError(paths[0], f"band files differ in shape {sorted(shapes)}; they cannot form one item")
-    image = np.stack([part["image"] for part in parts], axis=-1)
-    metas = [part["meta"] for part in parts]
+    labels = [BAND_FILE.match(Path(p).stem).group("band") for p in paths]
+    mtl_path = find_mtl(Path(paths[0]))
+    meta = _stack_meta([part["meta"] for part in parts], labels, _is_landsat(labels, mtl_path))
+    if mtl_path is not None:
+        meta.update(_mtl_facts(parse_mtl(mtl_path), labels))
+    sample: dict[str, Any] = {"image": np.stack([part["image"] for part in parts], axis=-1), "meta": meta}
+    sample.update(_stack_targets(parts))
+    return sample
+
+
+def _is_landsat(labels: Sequence[str], mtl_path: Path | None) -> bool:
+    """Landsat OLI numbering when an MTL file is beside the files or no band number is zero-padded."""
+    return mtl_path is not None or not any(b.startswith("0") or b.upper() == "8A" for b in labels)
+
+
+def _stack_targets(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """``valid`` where every band file is valid, and the sidecars of the first band file."""
+    targets: dict[str, Any] = {}
+    valids = [part["valid"] for part in parts if "valid" in part]
+    if valids:
+        targets["valid"] = np.logical_and.reduce(valids)
+    for key, value in parts[0].items():
+        if key not in ("image", "meta", "valid", "alpha_mask"):
+            targets[key] = value
+    return targets
+
+
+def _stack_meta(metas: Sequence[Mapping[str, Any]], labels: Sequence[str], landsat: bool) -> dict[str, Any]:
+    """The first file's meta with per-band lists gathered from every file, band roles from the
+    band numbers, and every file's own meta (to write each band back into its file)."""
     meta = dict(metas[0])
     for key in ("scales", "offsets", "units", "band_descriptions"):
         meta[key] = [m[key][0] for m in metas]
-    labels = [BAND_FILE.match(Path(p).stem).group("band") for p in paths]
-    mtl_path = find_mtl(Path(paths[0]))
-    landsat = mtl_path is not None or not any(b.startswith("0") or b.upper() == "8A" for b in labels)
     meta["band_names"] = roles_for(labels, landsat)
     meta.pop("wavelengths_nm", None)
     if any(m.get("wavelengths_nm") for m in metas):
         meta["wavelengths_nm"] = [(m.get("wavelengths_nm") or [None])[0] for m in metas]
-    meta["geotiff_files"] = metas
-    if mtl_path is not None:
-        mtl = parse_mtl(mtl_path)
-        for key, name in (("SUN_AZIMUTH", "sun_azimuth_deg"), ("SUN_ELEVATION", "sun_elevation_deg")):
-            if key in mtl:
-                meta[name] = float(mtl[key])
-        gains = [mtl.get(f"REFLECTANCE_MULT_BAND_{int(b)}") if b.isdigit() else None for b in labels]
-        if all(g is not None for g in gains):
-            meta["reflectance_gain"] = [float(g) for g in gains]
-            meta["reflectance_offset"] = [float(mtl.get(f"REFLECTANCE_ADD_BAND_{int(b)}", 0.0)) for b in labels]
-    sample: dict[str, Any] = {"image": image, "meta": meta}
-    valids = [part["valid"] for part in parts if "valid" in part]
-    if valids:
-        sample["valid"] = np.logical_and.reduce(valids)
-    for key, value in parts[0].items():  # sidecars of the first band file
-        if key not in ("image", "meta", "valid", "alpha_mask"):
-            sample[key] = value
-    return sample
+    meta["geotiff_files"] = list(metas)
+    return meta
+
+
+def _mtl_facts(mtl: Mapping[str, str], labels: Sequence[str]) -> dict[str, Any]:
+    """Sun position and per-band reflectance gain/offset from a Landsat MTL file."""
+    facts: dict[str, Any] = {}
+    for key, name in (("SUN_AZIMUTH", "sun_azimuth_deg"), ("SUN_ELEVATION", "sun_elevation_deg")):
+        if key in mtl:
+            facts[name] = float(mtl[key])
+    gains = [mtl.get(f"REFLECTANCE_MULT_BAND_{int(b)}") if b.isdigit() else None for b in labels]
+    if all(g is not None for g in gains):
+        facts["reflectance_gain"] = [float(g) for g in gains]
+        facts["reflectance_offset"] = [float(mtl.get(f"REFLECTANCE_ADD_BAND_{int(b)}", 0.0)) for b in labels]
+    return facts
 
 
 def write_stack(fmt, sample: Mapping[str, Any], dest: Sequence[Path], *, sources: Sequence[Path],
@@ -150,13 +172,20 @@ def write_stack(fmt, sample: Mapping[str, Any], dest: Sequence[Path], *, sources
         raise FormatError(dest[0], f"{len(dest)} band files but an image of shape {image.shape}")
     written: list[Path] = []
     for b, target in enumerate(dest):
-        band_meta = dict(metas[b])
-        for key in ("transform", "crs", "nodata"):
-            band_meta[key] = meta.get(key)
-        band = {"image": np.ascontiguousarray(image[..., b]), "meta": band_meta}
-        if sample.get("valid") is not None:
-            band["valid"] = sample["valid"]
-        if b == 0:
-            band.update({k: v for k, v in sample.items() if k not in ("image", "meta", "valid", "applied")})
-        written += fmt.write(band, [target], sources=[sources[b]] if b < len(sources) else [], provenance=provenance)
+        written += fmt.write(_band_sample(sample, metas[b], b), [target],
+                             sources=[sources[b]] if b < len(sources) else [], provenance=provenance)
     return written
+
+
+def _band_sample(sample: Mapping[str, Any], file_meta: Mapping[str, Any], b: int) -> dict[str, Any]:
+    """Band ``b`` of a stacked sample as the sample of its own file (the first band carries the sidecars)."""
+    meta = sample.get("meta") or {}
+    band_meta = dict(file_meta)
+    for key in ("transform", "crs", "nodata"):
+        band_meta[key] = meta.get(key)
+    band = {"image": np.ascontiguousarray(np.asarray(sample["image"])[..., b]), "meta": band_meta}
+    if sample.get("valid") is not None:
+        band["valid"] = sample["valid"]
+    if b == 0:
+        band.update({k: v for k, v in sample.items() if k not in ("image", "meta", "valid", "applied")})
+    return band

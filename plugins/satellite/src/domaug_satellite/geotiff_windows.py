@@ -21,7 +21,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from domaug.formats.base import iter_tiles
+from domaug.kit import apply_windows, find_sidecars, get_transform_class, iter_tiles, sidecar_path
+
+from . import geotiff_read
+from .geotiff_write import open_for_write
 
 #: GDAL block cache while streaming (MB): keeps peak memory bounded on huge rasters. GDAL's
 #: default is 5 % of the machine's RAM, which a 20000² raster fills (1.4 GB peak on 24 GB;
@@ -46,21 +49,19 @@ class GeoTIFFWindowedSource:
     While open, GDAL's block cache is capped (:data:`GDAL_CACHE_MB`), also for the sink's
     writes (the batch engine closes the sink first)."""
 
-    def __init__(self, fmt, path: Path) -> None:
+    def __init__(self, path: Path, fmt_name: str = "geotiff") -> None:
         import rasterio
-
-        from .geotiff_format import _quiet
 
         self.path = Path(path)
         self._ctx = contextlib.ExitStack()
-        self._ctx.push(_quiet())  # already entered: only its exit is pushed
+        self._ctx.push(geotiff_read.quiet())  # already entered: only its exit is pushed
         self._ctx.enter_context(_bounded_cache())
         try:
             self.src = rasterio.open(self.path)
         except BaseException:
             self._ctx.close()
             raise
-        self.meta, self.keep, self.alpha = fmt.meta_of(self.src, self.path)
+        self.meta, self.keep, self.alpha = geotiff_read.meta_of(self.src, self.path, fmt_name)
         h, w = self.src.height, self.src.width
         self.meta["full_shape"] = [h, w]
         self.shape = (h, w) if len(self.keep) == 1 else (h, w, len(self.keep))
@@ -76,11 +77,9 @@ class GeoTIFFWindowedSource:
         even if the window is all valid: each transform would otherwise re-derive it."""
         from rasterio.windows import Window
 
-        from .geotiff_format import read_pixels
-
         r, c, h, w = (int(v) for v in window)
         meta = dict(self.meta, window=[r, c, h, w], window_offset=[r, c])
-        return read_pixels(self.src, self.path, meta, self.keep, self.alpha, window=Window(c, r, w, h),
+        return geotiff_read.read_pixels(self.src, self.path, meta, self.keep, self.alpha, window=Window(c, r, w, h),
                            keep_valid=True)
 
     def read(self, window: Sequence[int]) -> np.ndarray:
@@ -105,12 +104,12 @@ class GeoTIFFWindowedSource:
 class GeoTIFFWindowedSink:
     """The output GeoTIFF (tiled 512×512) written window by window; alpha/mask copied from the source."""
 
-    def __init__(self, fmt, source: GeoTIFFWindowedSource, dest: Path, provenance: Mapping[str, Any]) -> None:
+    def __init__(self, source: GeoTIFFWindowedSource, dest: Path, provenance: Mapping[str, Any]) -> None:
         self.source = source
         self.dest = Path(dest)
         h, w = source.shape[:2]
         n = 1 if len(source.shape) == 2 else source.shape[2]
-        self._cm = fmt.open_for_write(self.dest, source.meta, h, w, n, source.dtype, bool(source.alpha),
+        self._cm = open_for_write(self.dest, source.meta, h, w, n, source.dtype, bool(source.alpha),
                                       provenance, tiled=True)
         self.dst, self.order, self.out_dtype = self._cm.__enter__()
         self._closed = False
@@ -137,8 +136,6 @@ class GeoTIFFWindowedSink:
         import rasterio
         from rasterio.transform import Affine
         from rasterio.windows import Window
-
-        from domaug.formats.base import sidecar_path
 
         r, c, h, w = (int(v) for v in window)
         for name, labels in sorted(targets.items()):
@@ -173,8 +170,6 @@ class GeoTIFFWindowedSink:
 
 
 def _require_window_safe(applied: Sequence[Mapping[str, Any]]) -> None:
-    from domaug.registry import get_transform_class
-
     for rec in applied:
         if not getattr(get_transform_class(rec["name"]), "window_safe", False):
             raise ValueError(f"{rec['name']} cannot run window by window (it is not window_safe)")
@@ -189,19 +184,15 @@ def run_windowed(pipeline, source_path: Path, dest_path: Path, *, seed: int | No
     ``applied``), then the batch engine's :func:`domaug.batch.windowed.apply_windows`
     replays them window by window (grown by the pipeline's halo) into a tiled output.
     """
-    from domaug.batch.windowed import apply_windows
-
-    from .geotiff_format import GeoTIFFFormat
-
-    fmt = GeoTIFFFormat()
-    source = fmt.open_windows([source_path])  # caps GDAL's block cache while open
+    if find_sidecars(Path(source_path)):
+        raise ValueError(f"{source_path} has sidecars: augment it in memory (domaug run)")
+    source = GeoTIFFWindowedSource(Path(source_path))  # caps GDAL's block cache while open
     try:
         if applied is None:
             applied = pipeline(rng=seed, **source.overview())["applied"]
         applied = [dict(a) for a in applied]
         _require_window_safe(applied)
-        sink = fmt.create_windows(source, [dest_path], sources=[source_path],
-                                  provenance=provenance or {"applied": applied})
+        sink = GeoTIFFWindowedSink(source, Path(dest_path), provenance or {"applied": applied})
         try:
             apply_windows(source, sink, applied, tile=tile)
         except BaseException:

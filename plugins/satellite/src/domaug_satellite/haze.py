@@ -7,11 +7,20 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from domaug.dtypes import to_float, value_range
-from domaug.errors import ParameterError
-from domaug.params import check_number, check_range, draw_seed, sample_uniform
-from domaug.targets import layout_of
-from domaug.transform import PixelTransform
+from domaug.kit import (
+    Context,
+    ParameterError,
+    PixelTransform,
+    block_rows,
+    check_number,
+    check_range,
+    draw_seed,
+    row_blocks,
+    sample_uniform,
+    spread,
+    to_float,
+    value_range,
+)
 
 from . import band_ops, bands
 from .coarse_fields import smooth_fractal
@@ -60,9 +69,6 @@ class Haze(PixelTransform):
     #: windows agree with the whole (fields and noise keyed by absolute pixel coordinates)
     window_safe = True
 
-    def window_halo(self, params: Mapping[str, Any]) -> int:
-        return 0
-
     def __init__(self, tau_550: float | Sequence[float] = (0.2, 0.8),
                  angstrom: float | Sequence[float] = (1.0, 2.0),
                  zenith_deg: float | Sequence[float] = (0.0, 30.0),
@@ -87,7 +93,7 @@ class Haze(PixelTransform):
 
     def check_input(self, sample: Mapping[str, Any]) -> None:
         super().check_input(sample)
-        bands.check_image_2d(sample, "satellite.Haze")
+        bands.require_raster(sample, self.name_for_errors())
         n = bands.n_bands(sample)
         if not isinstance(self.airlight, str) and not np.isscalar(self.airlight) and len(self.airlight) != n:
             raise ParameterError(f"airlight has {len(self.airlight)} entries but the image has {n} bands")
@@ -98,34 +104,38 @@ class Haze(PixelTransform):
         alpha = sample_uniform(rng, self.angstrom)
         zenith = sample_uniform(rng, self.zenith)
         size_m = sample_uniform(rng, self.size)
-        wl = bands.wavelengths_nm(sample)
+        wl = bands.SATELLITE.wavelengths_nm(sample)
         pixel = bands.pixel_size_m(meta)
         _, full = bands.window_of(sample)
         scale_px = size_m / pixel if pixel else 0.5 * max(full)
+        airlight = self._airlight(sample, wl, alpha, zenith)
+        return {"seed": draw_seed(rng), "tau_550": tau, "angstrom": alpha, "zenith_deg": zenith,
+                "variability": self.variability, "scale_px": max(2.0, scale_px),
+                "wavelengths_nm": wl, "airlight": airlight}
+
+    def _airlight(self, sample: Mapping[str, Any], wl: Sequence[float], alpha: float, zenith: float) -> list[float]:
+        """Path radiance A_b at infinite depth per band, in DN (see the ``airlight`` parameter)."""
         gains, offsets = bands.reflectance_scaling(sample)
-        lo, hi = value_range(sample["image"].dtype, meta)
+        lo, hi = value_range(sample["image"].dtype, sample.get("meta") or {})
         top = [hi if math.isfinite(hi) else (1.0 - o) / g for g, o in zip(gains, offsets)]
         if self.airlight == "auto":
-            airlight = [min((THICK_HAZE_REFLECTANCE - o) / g, t) for g, o, t in zip(gains, offsets, top)]
-        elif self.airlight == "bright":
-            airlight = [p[0] for p in bands.band_percentiles(sample, [99.5])]
-        elif self.airlight == "dark_object":
+            return [min((THICK_HAZE_REFLECTANCE - o) / g, t) for g, o, t in zip(gains, offsets, top)]
+        if self.airlight == "bright":
+            return [p[0] for p in bands.band_percentiles(sample, [99.5])]
+        if self.airlight == "dark_object":
             mu = math.cos(math.radians(zenith))
             airlight = []
             for b, (d, w) in enumerate(zip(bands.band_percentiles(sample, [0.5]), wl)):
                 t_ref = math.exp(-0.1 * (w / 550.0) ** -alpha / mu)
                 z = -offsets[b] / gains[b]
                 airlight.append(min(z + (d[0] - z) / (1.0 - t_ref), top[b]))
-        else:
-            refl = [self.airlight] * len(wl) if np.isscalar(self.airlight) else list(self.airlight)
-            airlight = [(float(r) - o) / g for r, o, g in zip(refl, offsets, gains)]
-        return {"seed": draw_seed(rng), "tau_550": tau, "angstrom": alpha, "zenith_deg": zenith,
-                "variability": self.variability, "scale_px": max(2.0, scale_px),
-                "wavelengths_nm": wl, "airlight": airlight}
+            return airlight
+        refl = [self.airlight] * len(wl) if np.isscalar(self.airlight) else list(self.airlight)
+        return [(float(r) - o) / g for r, o, g in zip(refl, offsets, gains)]
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        lay = layout_of(sample)
-        (r0, c0), _ = bands.window_of(sample)
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        lay = ctx.layout
+        (r0, c0), _ = bands.window_of(ctx)
         tau = smooth_fractal(lay.spatial_shape, (r0, c0), seed=int(params["seed"]), scale_px=float(params["scale_px"]),
                              octaves=3, persistence=0.5)  # low-frequency: from a coarse grid, window-exact
         tau *= np.float32(params["variability"])
@@ -140,10 +150,10 @@ class Haze(PixelTransform):
         k_row = band_ops.tiled(k, width, out.dtype)
         a_row = band_ops.tiled([float(params["airlight"][b]) for b in range(n)], width, out.dtype)
         rows = band_ops.as_rows(out)
-        t = np.empty((band_ops.block_rows(rows.shape[0], rows.shape[1]), rows.shape[1]), out.dtype)
-        for r0, r1 in band_ops.row_blocks(rows.shape[0], rows.shape[1]):
+        t = np.empty((block_rows(rows.shape[0], rows.shape[1]), rows.shape[1]), out.dtype)
+        for r0, r1 in row_blocks(0, rows.shape[0], rows.shape[1]):
             x, tb = rows[r0:r1], t[:r1 - r0]
-            band_ops.spread(tau[r0:r1], n, tb)
+            spread(tau[r0:r1], n, tb)
             tb *= k_row
             np.exp(tb, out=tb)
             x -= a_row

@@ -7,10 +7,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from domaug.dtypes import to_float
-from domaug.params import check_number, check_range, sample_uniform
-from domaug.targets import layout_of
-from domaug.transform import PixelTransform
+from domaug.kit import Context, PixelTransform, check_number, check_range, sample_uniform, to_float
 
 from . import band_ops, bands
 
@@ -43,9 +40,6 @@ class Illumination(PixelTransform):
     #: windows agree with the whole (fields and noise keyed by absolute pixel coordinates)
     window_safe = True
 
-    def window_halo(self, params: Mapping[str, Any]) -> int:
-        return 0
-
     def __init__(self, sun_elevation_deg: float | Sequence[float] = (25.0, 70.0),
                  source_sun_elevation_deg: float | None = None, brightness_drift: float = 0.03,
                  offset_drift: float = 0.005, p: float = 1.0) -> None:
@@ -58,7 +52,7 @@ class Illumination(PixelTransform):
 
     def check_input(self, sample: Mapping[str, Any]) -> None:
         super().check_input(sample)
-        bands.check_image_2d(sample, "satellite.Illumination")
+        bands.require_raster(sample, self.name_for_errors())
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         meta = sample.get("meta") or {}
@@ -77,8 +71,8 @@ class Illumination(PixelTransform):
             "dark": dark,
         }
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        lay = layout_of(sample)
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        lay = ctx.layout
         out = to_float(image)
         n = lay.n_channels
         ratio = float(params["ratio"])

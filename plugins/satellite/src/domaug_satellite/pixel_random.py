@@ -23,6 +23,8 @@ from typing import Sequence
 
 import numpy as np
 
+from domaug.kit import block_rows, row_blocks
+
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _G = np.uint64(0x9E3779B97F4A7C15)
@@ -32,8 +34,6 @@ _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 
 #: hashes per block: a block of 2·BLOCK positions along a row takes BLOCK 64-bit hashes
 BLOCK = 256
-#: elements per chunk of the big passes (keeps the temporaries in the L2 cache)
-CHUNK = 1 << 16
 
 
 def _mix(h: np.ndarray, tmp: np.ndarray | None = None) -> np.ndarray:
@@ -122,11 +122,6 @@ class NormalSource:
         return block.reshape(m, -1)[:, self.first:self.first + self.nq]
 
 
-def rows_per_chunk(width: int) -> int:
-    """Rows of ``width`` elements that make one cache-sized chunk."""
-    return max(1, CHUNK // max(1, width))
-
-
 def normal_rows(seed: int, row0: int, nrows: int, q0: int, nq: int,
                 out: np.ndarray | None = None) -> np.ndarray:
     """Standard normals (float32, ``nrows × nq``) for absolute rows ``row0…`` and row
@@ -135,11 +130,9 @@ def normal_rows(seed: int, row0: int, nrows: int, q0: int, nq: int,
         out = np.empty((nrows, nq), np.float32)
     if nrows == 0 or nq == 0:
         return out
-    step = rows_per_chunk(nq)
-    src = NormalSource(seed, row0, nrows, q0, nq, min(step, nrows))
-    for r in range(0, nrows, step):
-        m = min(step, nrows - r)
-        out[r:r + m] = src.rows(r, m)
+    src = NormalSource(seed, row0, nrows, q0, nq, block_rows(nrows, nq))
+    for r, r1 in row_blocks(0, nrows, nq):
+        out[r:r1] = src.rows(r, r1 - r)
     return out
 
 

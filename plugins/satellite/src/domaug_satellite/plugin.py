@@ -1,31 +1,26 @@
-"""Entry point of the satellite plugin: registers its transforms (imported lazily by domaug)."""
+"""Entry point of the satellite plugin: registers its transforms, the GeoTIFF format and its demo
+(imported lazily by domaug)."""
 
 from __future__ import annotations
 
-import importlib
-
 from domaug import hookimpl
+from domaug.kit import register_table
 
-from .demo import register_demos  # noqa: F401  (hookimpl: ``domaug demo``)
-
-#: registry name → "module:Class" inside domaug_satellite
+#: registry name → "module:Class"
 TRANSFORMS: dict[str, str] = {
-    "satellite.CloudCover": "cloud_cover:CloudCover",
-    "satellite.Haze": "haze:Haze",
-    "satellite.ResolutionChange": "resolution_change:ResolutionChange",
-    "satellite.SensorNoise": "sensor_noise:SensorNoise",
-    "satellite.Striping": "striping:Striping",
-    "satellite.BandMisregistration": "band_misregistration:BandMisregistration",
-    "satellite.Illumination": "illumination:Illumination",
+    "satellite.CloudCover": "domaug_satellite.cloud_cover:CloudCover",
+    "satellite.Haze": "domaug_satellite.haze:Haze",
+    "satellite.ResolutionChange": "domaug_satellite.resolution_change:ResolutionChange",
+    "satellite.SensorNoise": "domaug_satellite.sensor_noise:SensorNoise",
+    "satellite.Striping": "domaug_satellite.striping:Striping",
+    "satellite.BandMisregistration": "domaug_satellite.band_misregistration:BandMisregistration",
+    "satellite.Illumination": "domaug_satellite.illumination:Illumination",
 }
 
 
 @hookimpl
 def register_transforms(register):
-    for name, ref in TRANSFORMS.items():
-        module_name, class_name = ref.split(":")
-        module = importlib.import_module(f"domaug_satellite.{module_name}")
-        register(getattr(module, class_name), name=name)
+    register_table(register, TRANSFORMS)
 
 
 @hookimpl
@@ -34,3 +29,11 @@ def register_formats(register):
     from .geotiff_format import GeoTIFFFormat
 
     register(GeoTIFFFormat())
+
+
+@hookimpl
+def register_demos(register):
+    """``domaug demo satellite``: clouds over a synthesised 4-band Sentinel-2-like GeoTIFF."""
+    from . import demo
+
+    register("satellite", demo.make_inputs, demo.pipeline_dict(TRANSFORMS))

@@ -7,13 +7,21 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from domaug.dtypes import avoid_nodata, restore_dtype
-from domaug.ops import geometry
-from domaug.ops.psf import gaussian_blur, mtf_sigma
-from domaug.errors import ParameterError
-from domaug.params import check_choice, check_number, check_range, draw_seed, sample_uniform
-from domaug.targets import layout_of, valid_of
-from domaug.transform import SpatialTransform
+from domaug.kit import (
+    AffineSampler,
+    Context,
+    ParameterError,
+    WarpTransform,
+    avoid_nodata,
+    check_choice,
+    check_number,
+    check_range,
+    draw_seed,
+    gaussian_blur,
+    mtf_sigma,
+    restore_dtype,
+    sample_uniform,
+)
 
 from . import bands, resolution_ops as ops
 from .pixel_random import pixel_normals
@@ -39,7 +47,7 @@ def _per_band(by_sigma: Mapping[float, np.ndarray], sigmas: Sequence[float], ndi
     return np.stack([by_sigma[s] for s in sigmas], axis=-1)
 
 
-class ResolutionChange(SpatialTransform):
+class ResolutionChange(WarpTransform):
     """A coarser sensor: MTF-matched blur, area decimation, new grid (Wald's protocol).
 
     Model: Wald, Ranchin & Mangolini (PE&RS 63(6), 1997) with the MTF-matched Gaussian of
@@ -91,7 +99,7 @@ class ResolutionChange(SpatialTransform):
 
     def check_input(self, sample: Mapping[str, Any]) -> None:
         super().check_input(sample)
-        bands.check_image_2d(sample, "satellite.ResolutionChange")
+        bands.require_raster(sample, self.name_for_errors())
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         gains, offsets = bands.reflectance_scaling(sample)
@@ -99,7 +107,7 @@ class ResolutionChange(SpatialTransform):
         if isinstance(self.gain, str):
             table = SENSOR_GNYQ[self.gain]
             mean = float(np.mean(list(table.values()))) if table else 0.3
-            gnyq = [table.get(role, mean) for role in bands.band_roles(sample)]
+            gnyq = [table.get(role, mean) for role in bands.SATELLITE.names(sample)]
         elif np.isscalar(self.gain):
             gnyq = [float(self.gain)] * n
         else:
@@ -110,129 +118,140 @@ class ResolutionChange(SpatialTransform):
                 "same_grid": self.same_grid, "noise_std": self.noise_std, "bit_depth": self.bit_depth,
                 "seed": draw_seed(rng), "dn_gain": gains, "dn_offset": offsets}
 
-    # -- helpers ---------------------------------------------------------------------
-    @staticmethod
-    def _r(params: Mapping[str, Any]) -> float:
-        return float(params["factor"])
-
-    @staticmethod
-    def _out_shape(sample: Mapping[str, Any], r: float) -> tuple[int, int]:
-        h, w = layout_of(sample).spatial_shape
-        return ops.out_size(h, r), ops.out_size(w, r)
-
-    def _matrix(self, params: Mapping[str, Any]) -> np.ndarray:
-        r = self._r(params)
-        return np.diag([r, r, 1.0])
-
-    def _grid_changes(self, params: Mapping[str, Any]) -> bool:
-        return not params["same_grid"] and self._r(params) != 1.0
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        """The coarse grid: pixel size × r from the same origin (``floor(n / r)`` pixels)."""
+        ctx = super().prepare(sample, params)
+        r = float(params["factor"])
+        ctx.unchanged = r == 1.0 and not params["noise_std"] and not params["bit_depth"]
+        ctx.regrid = not params["same_grid"] and r != 1.0
+        h, w = ctx.layout.spatial_shape
+        ctx.sampler = AffineSampler(np.diag([r, r, 1.0]), (h, w), (ops.out_size(h, r), ops.out_size(w, r)))
+        return ctx
 
     # -- targets ---------------------------------------------------------------------
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        r = self._r(params)
-        if r == 1.0 and not params["noise_std"] and not params["bit_depth"]:
-            return image.copy()
-        meta = sample.get("meta") or {}
-        valid = valid_of(sample)
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        """Sensor PSF (MTF-matched Gaussian), area decimation normalised around nodata, the new
+        sensor's noise and quantisation; then the coarse grid, or back onto the input grid."""
+        r = float(params["factor"])
+        meta, valid = ctx.meta, ctx.valid
         # the Gaussian part of the PSF: the area average adds a box of variance r²/12
         sigmas = [math.sqrt(max(mtf_sigma(r, float(g)) ** 2 - r * r / 12.0, 0.0))
                   for g in params["gain_at_nyquist"]]
-        work = image.astype(np.float64 if image.dtype == np.float64 else np.float32)
-        weight = None
-        if valid is not None and not valid.all():
-            weight = valid.astype(work.dtype)
-            invalid = np.flatnonzero(~valid.reshape(-1))
-            work.reshape(valid.size, -1)[invalid] = 0  # nodata contents never spread
-        if len(set(sigmas)) == 1 or image.ndim == 2:
-            blurred = gaussian_blur(work, sigmas[0], 2) if sigmas[0] > 0 else work
-        else:
-            blurred = np.stack([gaussian_blur(work[..., b], s, 2) if s > 0 else work[..., b]
-                                for b, s in enumerate(sigmas)], axis=-1)
-        num = ops.block_mean(blurred, r)
+        work, weight = _zero_nodata(image, valid)
+        blurred = _blur_bands(work, sigmas, image.ndim)
+        coarse = ops.block_mean(blurred, r)
+        coarse_valid = wblur = None
         if weight is not None:
-            # normalised weights for nodata: one blur and decimation of the mask per distinct σ
-            wb = {s: (gaussian_blur(weight, s, 2) if s > 0 else weight) for s in set(sigmas)}
-            den = _per_band({s: ops.block_mean(v, r) for s, v in wb.items()}, sigmas, image.ndim)
-            wblur = _per_band(wb, sigmas, image.ndim)
-            coarse_valid = ops.block_all(valid, r)
-            num = np.where(den > 1e-12, num / np.maximum(den, 1e-12), 0.0)
-        else:
-            coarse_valid = wblur = None
-        num = self._sensor(num, params, meta)
+            coarse, coarse_valid, wblur = _normalised(coarse, weight, valid, sigmas, r, image.ndim)
+        coarse = sensor_response(coarse, params, meta)
         if params["same_grid"]:
-            h, w = image.shape[:2]
-            up_r, up_c = ops.linear_matrix(h, num.shape[0], r), ops.linear_matrix(w, num.shape[1], r)
-            if coarse_valid is None:
-                result = ops.apply_separable(num, up_r, up_c)
-            else:
-                cv = coarse_valid.astype(np.float64)
-                cv_b = cv[..., None] if num.ndim == 3 else cv
-                top = ops.apply_separable(num * cv_b, up_r, up_c)
-                bottom = ops.apply_separable(cv, up_r, up_c)
-                bottom_b = bottom[..., None] if top.ndim == 3 else bottom
-                fallback = blurred / np.maximum(wblur, 1e-12)
-                result = np.where(bottom_b > 1e-6, top / np.maximum(bottom_b, 1e-6), fallback)
-            out = restore_dtype(result.astype(np.float64), image.dtype, meta)
-            if valid is not None:
-                inv = ~valid
-                np.copyto(out, image, where=inv[..., None] if out.ndim == 3 else inv)
-            return avoid_nodata(out, valid, meta.get("nodata"), meta)
-        out = restore_dtype(num, image.dtype, meta)
-        if coarse_valid is not None:
-            fill = meta.get("nodata")
-            inv = ~coarse_valid
-            inv_b = np.broadcast_to(inv[..., None] if out.ndim == 3 else inv, out.shape)
-            out[inv_b] = 0 if fill is None or (isinstance(fill, float) and math.isnan(fill)
-                                               and np.issubdtype(out.dtype, np.integer)) else fill
-        return avoid_nodata(out, coarse_valid, meta.get("nodata"), meta)
+            fallback = None if wblur is None else blurred / np.maximum(wblur, 1e-12)
+            return _on_input_grid(coarse, image, coarse_valid, fallback, r, valid, meta)
+        return _on_coarse_grid(coarse, image.dtype, coarse_valid, meta)
 
-    def _sensor(self, coarse: np.ndarray, params: Mapping[str, Any], meta: Mapping[str, Any]) -> np.ndarray:
-        """Noise and re-quantisation of the new sensor, in reflectance units."""
-        std, bits = float(params["noise_std"]), params["bit_depth"]
-        if not std and not bits:
-            return coarse
-        g = np.asarray(params["dn_gain"], dtype=np.float64)
-        o = np.asarray(params["dn_offset"], dtype=np.float64)
-        if coarse.ndim == 2:
-            g, o = g[0], o[0]
-        rho = coarse * g + o
-        if std:
-            (r0, c0), _ = bands.window_of({"image": coarse, "meta": meta})
-            rho = rho + std * pixel_normals(int(params["seed"]), coarse.shape, (r0, c0), dtype=np.float64)
-        if bits:
-            levels = 2.0 ** int(bits) - 1
-            rho = np.round(rho * levels) / levels
-        return (rho - o) / g
+    def apply_to_mask(self, mask: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        return ops.block_mode(mask, float(params["factor"])) if ctx.regrid else mask.copy()
 
-    def apply_to_mask(self, mask, params, sample):
-        if not self._grid_changes(params):
-            return mask.copy()
-        return ops.block_mode(mask, self._r(params))
+    def apply_to_valid(self, valid: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        return ops.block_all(valid, float(params["factor"])) if ctx.regrid else valid.copy()
 
-    def apply_to_valid(self, valid, params, sample):
-        if not self._grid_changes(params):
-            return valid.copy()
-        return ops.block_all(valid, self._r(params))
-
-    def apply_to_field(self, field, params, sample):
-        if not self._grid_changes(params):
+    def apply_to_field(self, field: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        if not ctx.regrid:
             return field.copy()
-        return ops.block_mean(field, self._r(params)).astype(field.dtype)
+        return ops.block_mean(field, float(params["factor"])).astype(field.dtype)
 
-    def apply_to_bboxes(self, bboxes, params, sample):
-        if not self._grid_changes(params):
-            return bboxes.copy()
-        return geometry.transform_bboxes(bboxes, self._matrix(params), self._out_shape(sample, self._r(params)))
+    def apply_to_bboxes(self, bboxes: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        return super().apply_to_bboxes(bboxes, params, ctx) if ctx.regrid else bboxes.copy()
 
-    def apply_to_keypoints(self, keypoints, params, sample):
-        if not self._grid_changes(params):
-            return keypoints.copy()
-        return geometry.transform_keypoints(keypoints, self._matrix(params), self._out_shape(sample, self._r(params)))
+    def apply_to_keypoints(self, keypoints: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        return super().apply_to_keypoints(keypoints, params, ctx) if ctx.regrid else keypoints.copy()
 
-    def apply_to_meta(self, meta, params, sample):
-        if not self._grid_changes(params):
+    def apply_to_meta(self, meta: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict:
+        if not ctx.regrid:
             return dict(meta)
-        out = geometry.update_meta(meta, self._matrix(params), 2)
+        out = super().apply_to_meta(meta, params, ctx)
         if out.get("spacing") is not None and len(out["spacing"]) == 3:
             out["spacing"] = list(meta["spacing"])
         return out
+
+
+def _zero_nodata(image: np.ndarray, valid: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """(float working copy with nodata pixels set to 0, their 0/1 weight), or (copy, None) when all are valid."""
+    work = image.astype(np.float64 if image.dtype == np.float64 else np.float32)
+    if valid is None or valid.all():
+        return work, None
+    invalid = np.flatnonzero(~valid.reshape(-1))
+    work.reshape(valid.size, -1)[invalid] = 0  # nodata contents never spread
+    return work, valid.astype(work.dtype)
+
+
+def _blur_bands(work: np.ndarray, sigmas: Sequence[float], ndim: int) -> np.ndarray:
+    """Each band blurred by its own σ (one pass when they agree)."""
+    if len(set(sigmas)) == 1 or ndim == 2:
+        return gaussian_blur(work, sigmas[0], 2) if sigmas[0] > 0 else work
+    return np.stack([gaussian_blur(work[..., b], s, 2) if s > 0 else work[..., b]
+                     for b, s in enumerate(sigmas)], axis=-1)
+
+
+def _normalised(coarse: np.ndarray, weight: np.ndarray, valid: np.ndarray, sigmas: Sequence[float], r: float,
+                ndim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nodata-normalised coarse values (one blur and decimation of the mask per distinct σ),
+    the coarse valid mask, and the blurred weights (per band)."""
+    wb = {s: (gaussian_blur(weight, s, 2) if s > 0 else weight) for s in set(sigmas)}
+    den = _per_band({s: ops.block_mean(v, r) for s, v in wb.items()}, sigmas, ndim)
+    coarse = np.where(den > 1e-12, coarse / np.maximum(den, 1e-12), 0.0)
+    return coarse, ops.block_all(valid, r), _per_band(wb, sigmas, ndim)
+
+
+def sensor_response(coarse: np.ndarray, params: Mapping[str, Any], meta: Mapping[str, Any]) -> np.ndarray:
+    """Noise and re-quantisation of the new sensor, in reflectance units."""
+    std, bits = float(params["noise_std"]), params["bit_depth"]
+    if not std and not bits:
+        return coarse
+    g = np.asarray(params["dn_gain"], dtype=np.float64)
+    o = np.asarray(params["dn_offset"], dtype=np.float64)
+    if coarse.ndim == 2:
+        g, o = g[0], o[0]
+    rho = coarse * g + o
+    if std:
+        (r0, c0), _ = bands.window_of({"image": coarse, "meta": meta})
+        rho = rho + std * pixel_normals(int(params["seed"]), coarse.shape, (r0, c0), dtype=np.float64)
+    if bits:
+        levels = 2.0 ** int(bits) - 1
+        rho = np.round(rho * levels) / levels
+    return (rho - o) / g
+
+
+def _on_input_grid(coarse: np.ndarray, image: np.ndarray, coarse_valid: np.ndarray | None,
+                   fallback: np.ndarray | None, r: float, valid: np.ndarray | None,
+                   meta: Mapping[str, Any]) -> np.ndarray:
+    """The coarse image interpolated back onto the input grid (normalised by the coarse
+    valid mask; ``fallback`` where no valid coarse pixel reaches), nodata pixels kept."""
+    h, w = image.shape[:2]
+    up_r, up_c = ops.linear_matrix(h, coarse.shape[0], r), ops.linear_matrix(w, coarse.shape[1], r)
+    if coarse_valid is None:
+        result = ops.apply_separable(coarse, up_r, up_c)
+    else:
+        cv = coarse_valid.astype(np.float64)
+        top = ops.apply_separable(coarse * (cv[..., None] if coarse.ndim == 3 else cv), up_r, up_c)
+        bottom = ops.apply_separable(cv, up_r, up_c)
+        bottom = bottom[..., None] if top.ndim == 3 else bottom
+        result = np.where(bottom > 1e-6, top / np.maximum(bottom, 1e-6), fallback)
+    out = restore_dtype(result.astype(np.float64), image.dtype, meta)
+    if valid is not None:
+        inv = ~valid
+        np.copyto(out, image, where=inv[..., None] if out.ndim == 3 else inv)
+    return avoid_nodata(out, valid, meta.get("nodata"), meta)
+
+
+def _on_coarse_grid(coarse: np.ndarray, dtype: np.dtype, coarse_valid: np.ndarray | None,
+                    meta: Mapping[str, Any]) -> np.ndarray:
+    """The coarse image in the input dtype, coarse pixels with any nodata set to nodata (or 0)."""
+    out = restore_dtype(coarse, dtype, meta)
+    if coarse_valid is not None:
+        fill = meta.get("nodata")
+        inv = ~coarse_valid
+        inv_b = np.broadcast_to(inv[..., None] if out.ndim == 3 else inv, out.shape)
+        out[inv_b] = 0 if fill is None or (isinstance(fill, float) and math.isnan(fill)
+                                           and np.issubdtype(out.dtype, np.integer)) else fill
+    return avoid_nodata(out, coarse_valid, meta.get("nodata"), meta)

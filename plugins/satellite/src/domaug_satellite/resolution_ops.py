@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from domaug.lazy import lazy_module
+
+from domaug.kit import lazy_module
 
 sparse = lazy_module("scipy.sparse")
 

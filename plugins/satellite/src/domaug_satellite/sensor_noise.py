@@ -6,13 +6,21 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from domaug.dtypes import to_float
-from domaug.params import check_number, check_range, draw_seed, sample_uniform
-from domaug.targets import layout_of
-from domaug.transform import PixelTransform
+from domaug.kit import (
+    Context,
+    PixelTransform,
+    block_rows,
+    check_number,
+    check_range,
+    draw_seed,
+    row_blocks,
+    sample_uniform,
+    to_float,
+)
 
 from . import bands
-from .pixel_random import NormalSource, rows_per_chunk
+from .band_ops import tiled
+from .pixel_random import NormalSource
 
 
 class SensorNoise(PixelTransform):
@@ -44,9 +52,6 @@ class SensorNoise(PixelTransform):
     #: windows agree with the whole (fields and noise keyed by absolute pixel coordinates)
     window_safe = True
 
-    def window_halo(self, params: Mapping[str, Any]) -> int:
-        return 0
-
     def __init__(self, snr: float | Sequence[float] = (30.0, 150.0), reference_reflectance: float = 0.3,
                  read_noise_fraction: float = 0.3, bit_depth: int | None = None, p: float = 1.0) -> None:
         super().__init__(p=p)
@@ -58,7 +63,7 @@ class SensorNoise(PixelTransform):
 
     def check_input(self, sample: Mapping[str, Any]) -> None:
         super().check_input(sample)
-        bands.check_image_2d(sample, "satellite.SensorNoise")
+        bands.require_raster(sample, self.name_for_errors())
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         gains, offsets = bands.reflectance_scaling(sample)
@@ -71,19 +76,15 @@ class SensorNoise(PixelTransform):
         return {"seed": draw_seed(rng), "a": a, "b": b, "bit_depth": self.bit_depth,
                 "dn_gain": gains, "dn_offset": offsets}
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        lay = layout_of(sample)
-        (r0, c0), _ = bands.window_of(sample)
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        lay = ctx.layout
+        (r0, c0), _ = bands.window_of(ctx)
         out = to_float(image)
         h, w = lay.spatial_shape
         c = lay.n_channels if lay.has_channels else 1
         rows = out.reshape(h, w * c)  # one row = all bands of all pixels: contiguous passes
         return add_sensor_noise(rows, int(params["seed"]), (r0, c0 * c), params, c).reshape(out.shape) \
             if h and w else out
-
-
-def _tile(values, c: int, w: int, dtype) -> np.ndarray:
-    return np.tile(np.asarray(values[:c], dtype=np.float64), w).astype(dtype)
 
 
 def add_sensor_noise(rows: np.ndarray, seed: int, origin, params: Mapping[str, Any], c: int) -> np.ndarray:
@@ -102,19 +103,19 @@ def add_sensor_noise(rows: np.ndarray, seed: int, origin, params: Mapping[str, A
     o = np.asarray(params["dn_offset"][:c], np.float64)
     bits = params["bit_depth"]
     if bits:
-        g_row, o_row = _tile(g, c, w, dt), _tile(o, c, w, dt)
-        a_row, b_row = _tile(a, c, w, dt), _tile(b, c, w, dt)
+        g_row, o_row = tiled(g, w, dt), tiled(o, w, dt)
+        a_row, b_row = tiled(a, w, dt), tiled(b, w, dt)
         levels = dt.type(2.0 ** int(bits) - 1)
     else:
-        a_row = _tile(a / g, c, w, dt)
-        c_row = _tile((a * o + b) / (g * g), c, w, dt)
-        b_row = _tile(b / (g * g), c, w, dt)
-    step = rows_per_chunk(wc)
-    src = NormalSource(seed, origin[0], h, origin[1], wc, min(step, h))
-    buf = np.empty((min(step, h), wc), dt)
-    for r in range(0, h, step):
-        m = min(step, h - r)
-        x, v, noise = rows[r:r + m], buf[:m], src.rows(r, m)
+        a_row = tiled(a / g, w, dt)
+        c_row = tiled((a * o + b) / (g * g), w, dt)
+        b_row = tiled(b / (g * g), w, dt)
+    step = block_rows(h, wc)
+    src = NormalSource(seed, origin[0], h, origin[1], wc, step)
+    buf = np.empty((step, wc), dt)
+    for r, r1 in row_blocks(0, h, wc):
+        m = r1 - r
+        x, v, noise = rows[r:r1], buf[:m], src.rows(r, m)
         if bits:
             x *= g_row
             x += o_row  # reflectance ρ

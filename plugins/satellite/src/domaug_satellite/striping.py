@@ -6,10 +6,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.dtypes import avoid_nodata, to_float, value_range
-from domaug.params import check_choice, check_number, draw_seed
-from domaug.targets import layout_of, valid_of
-from domaug.transform import PixelTransform
+from domaug.kit import Context, PixelTransform, avoid_nodata, check_choice, check_number, draw_seed, to_float, value_range
 
 from . import band_ops, bands
 from .pixel_random import pixel_normals, pixel_uniform
@@ -56,9 +53,6 @@ class Striping(PixelTransform):
     #: windows agree with the whole (fields and noise keyed by absolute pixel coordinates)
     window_safe = True
 
-    def window_halo(self, params: Mapping[str, Any]) -> int:
-        return 0
-
     def __init__(self, direction: str = "columns", gain_std: float = 0.02, offset_std: float = 0.003,
                  dead_line_fraction: float = 0.0, slc_off: bool = False, gap_period_px: float = 35.0,
                  max_gap_px: float = 14.0, p: float = 1.0) -> None:
@@ -73,7 +67,7 @@ class Striping(PixelTransform):
 
     def check_input(self, sample: Mapping[str, Any]) -> None:
         super().check_input(sample)
-        bands.check_image_2d(sample, "satellite.Striping")
+        bands.require_raster(sample, self.name_for_errors())
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         gains, offsets = bands.reflectance_scaling(sample)
@@ -82,25 +76,32 @@ class Striping(PixelTransform):
                 "gap_period_px": self.period, "max_gap_px": self.max_gap,
                 "gap_shear": float(rng.uniform(-0.05, 0.05)), "dn_gain": gains, "dn_offset": offsets}
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        lay = layout_of(sample)
-        (r0, c0), _ = bands.window_of(sample)
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        """With SLC-off gaps: the gap mask, the new ``valid`` and ``meta`` (nodata 0 when absent)."""
+        ctx = super().prepare(sample, params)
+        ctx.gaps = None
+        if params["slc_off"]:
+            (r0, c0), full = bands.window_of(ctx)
+            ctx.gaps = slc_gap_mask(ctx.layout.spatial_shape, (r0, c0), full, float(params["gap_period_px"]),
+                                    float(params["max_gap_px"]), float(params["gap_shear"]))
+            meta = dict(ctx.meta)
+            if meta.get("nodata") is None:
+                meta["nodata"] = 0
+            ctx.new_targets["valid"] = ~ctx.gaps if ctx.valid is None else (ctx.valid & ~ctx.gaps)
+            ctx.new_targets["meta"] = meta
+        return ctx
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        lay = ctx.layout
+        (r0, c0), _ = bands.window_of(ctx)
         axis = 1 if params["direction"] == "columns" else 0
         n, start = lay.spatial_shape[axis], (c0 if axis == 1 else r0)
-        lo, _ = value_range(image.dtype, sample.get("meta"))
+        lo, _ = value_range(image.dtype, ctx.get("meta"))
         seed = int(params["seed"])
         dead = pixel_uniform(seed ^ 0xDEAD, (n,), (start,)) < float(params["dead_line_fraction"])
         out = to_float(image)
-        nb = lay.n_channels
-        gains = np.empty((n, nb), np.float64)  # per detector and band: ρ' = g·ρ + o
-        shifts = np.empty((n, nb), np.float64)
-        for k in range(nb):
-            g = 1.0 + float(params["gain_std"]) * pixel_normals(seed + 2 * k, (n,), (start,), np.float64)
-            o = float(params["offset_std"]) * pixel_normals(seed + 2 * k + 1, (n,), (start,), np.float64)
-            z = -float(params["dn_offset"][k]) / float(params["dn_gain"][k])  # DN of zero reflectance
-            gains[:, k] = g
-            shifts[:, k] = o / float(params["dn_gain"][k]) + z * (1.0 - g)  # (x − z)·g + o/g_dn + z
-        cube = out.reshape(lay.spatial_shape + (nb,))
+        gains, shifts = detector_calibration(params, n, start, lay.n_channels)
+        cube = out.reshape(lay.spatial_shape + (lay.n_channels,))
         if axis == 1:  # one detector per column: a tiled row of W·bands constants
             rows = band_ops.as_rows(out)
             rows *= gains.reshape(-1).astype(out.dtype)
@@ -112,22 +113,26 @@ class Striping(PixelTransform):
             cube[(slice(None), dead) if axis == 1 else (dead, slice(None))] = lo if np.isfinite(lo) else 0.0
         return out
 
-    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
-        out = super().apply(sample, params)
-        if not params["slc_off"]:
+    def finish_image(self, result: np.ndarray, image: np.ndarray, ctx: Context) -> np.ndarray:
+        """The striped image finished as any pixel transform's, then the SLC-off gaps written as nodata."""
+        out = super().finish_image(result, image, ctx)
+        if ctx.gaps is None:
             return out
-        lay = layout_of(sample)
-        (r0, c0), full = bands.window_of(sample)
-        gaps = slc_gap_mask(lay.spatial_shape, (r0, c0), full, float(params["gap_period_px"]),
-                            float(params["max_gap_px"]), float(params["gap_shear"]))
-        meta = dict(sample.get("meta") or {})
-        if meta.get("nodata") is None:
-            meta["nodata"] = 0
-        old_valid = valid_of(sample)
-        valid = ~gaps if old_valid is None else (old_valid & ~gaps)
-        image = out["image"]
-        image[np.broadcast_to(gaps[..., None] if image.ndim == 3 else gaps, image.shape)] = meta["nodata"]
-        out["image"] = avoid_nodata(image, valid, meta["nodata"], meta)
-        out["valid"] = valid
-        out["meta"] = meta
-        return out
+        meta = ctx.new_targets["meta"]
+        out[np.broadcast_to(ctx.gaps[..., None] if out.ndim == 3 else ctx.gaps, out.shape)] = meta["nodata"]
+        return avoid_nodata(out, ctx.new_targets["valid"], meta["nodata"], meta)
+
+
+def detector_calibration(params: Mapping[str, Any], n: int, start: int, n_bands: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per detector (``start … start + n − 1``) and band, DN gain and shift: ρ' = g·ρ + o as
+    DN' = DN·g + shift (float64, n × bands), keyed by the absolute detector index."""
+    seed = int(params["seed"])
+    gains = np.empty((n, n_bands), np.float64)
+    shifts = np.empty((n, n_bands), np.float64)
+    for k in range(n_bands):
+        g = 1.0 + float(params["gain_std"]) * pixel_normals(seed + 2 * k, (n,), (start,), np.float64)
+        o = float(params["offset_std"]) * pixel_normals(seed + 2 * k + 1, (n,), (start,), np.float64)
+        z = -float(params["dn_offset"][k]) / float(params["dn_gain"][k])  # DN of zero reflectance
+        gains[:, k] = g
+        shifts[:, k] = o / float(params["dn_gain"][k]) + z * (1.0 - g)  # (x − z)·g + o/g_dn + z
+    return gains, shifts

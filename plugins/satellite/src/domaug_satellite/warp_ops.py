@@ -19,6 +19,8 @@ from typing import Sequence
 
 import numpy as np
 
+from domaug.kit import cv2_module
+
 #: OpenCV's interpolation grid: 1/32 pixel (INTER_BITS = 5)
 _INTER_BITS = 5
 _INTER_SIZE = 1 << _INTER_BITS
@@ -175,8 +177,6 @@ def warp_band(band: np.ndarray, valid: np.ndarray | None, shift_rc, angle_deg: f
 def _warp(arrays, shift_rc, angle_deg, offset, centre) -> list[np.ndarray]:
     if angle_deg == 0.0:
         return [shift_2d(x, shift_rc) for x in arrays]
-    from domaug.ops.opencv import cv2_module
-
     cv2 = cv2_module()
     shape = arrays[0].shape
     if cv2 is not None and arrays[0].dtype == np.float32 and _maps_fit(shape, angle_deg, shift_rc):

@@ -1,0 +1,38 @@
+"""The MR phase-encoding axis: its names, how ``auto`` is resolved, its array axis."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from domaug.kit import UnsupportedInputError, check_choice
+
+#: Names of the phase-encoding axis: rows (``vertical``), columns (``horizontal``), slices (``depth``).
+PHASE_AXES = ("auto", "vertical", "horizontal", "depth")
+
+
+def check_phase_axis(value: Any, name: str = "phase_axis") -> str:
+    return check_choice(value, name, PHASE_AXES)
+
+
+def draw_phase_axis(rng: np.random.Generator, choice: str, sample: Mapping[str, Any]) -> str:
+    """Resolve ``auto``: DICOM InPlanePhaseEncodingDirection from meta when known, else random in-plane."""
+    if choice != "auto":
+        return choice
+    meta = sample.get("meta") or {}
+    pe = str(meta.get("phase_encoding_direction", "")).upper()
+    if pe == "COL":
+        return "vertical"
+    if pe == "ROW":
+        return "horizontal"
+    return ("vertical", "horizontal")[int(rng.integers(2))]
+
+
+def axis_index(name: str, spatial_ndim: int) -> int:
+    """Array axis of a named axis; ``depth`` needs a volume."""
+    if name == "depth":
+        if spatial_ndim != 3:
+            raise UnsupportedInputError("the 'depth' axis needs a 3-D volume")
+        return 0
+    return spatial_ndim - 2 if name == "vertical" else spatial_ndim - 1
