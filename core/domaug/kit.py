@@ -38,7 +38,7 @@ from .ops.color import (
 )
 from .ops.elastic import control_grid_field
 from .ops.fields import fractal_noise, smooth_field
-from .ops.geometry import transform_bboxes, transform_keypoints, update_meta
+from .ops.geometry import array_axis, transform_bboxes, transform_keypoints, update_meta
 from .ops.intensity import pointwise, power_in_place
 from .ops.nodata import fill_invalid
 from .ops.opencv import MAX_CHANNELS as CV_MAX_CHANNELS
@@ -80,6 +80,7 @@ __all__ = [
     "WindowedSink",
     "WindowedSource",
     "apply_windows",
+    "array_axis",
     "as_hwc",
     "avoid_nodata",
     "block_rows",
@@ -112,8 +113,8 @@ __all__ = [
     "linear_to_srgb",
     "linear_to_srgb16_in_place",
     "linear_to_srgb8",
-    "lut8",
     "luminance",
+    "lut8",
     "mtf_sigma",
     "pointwise",
     "power_in_place",
@@ -140,6 +141,7 @@ __all__ = [
     "update_meta",
     "valid_of",
     "validate_sample",
+    "value_range",
     "warp_field",
     "warp_image",
     "warp_mask",

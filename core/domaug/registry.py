@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-import warnings
-from typing import Any, Callable
+from typing import Any
 
 from . import plugins
 from .errors import RegistrationError, UnknownTransformError

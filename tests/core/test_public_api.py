@@ -27,3 +27,31 @@ def test_error_tree():
     for name in ("ParameterError", "TargetError", "UnsupportedInputError", "RegistrationError", "PluginError",
                  "PipelineFileError", "FormatError", "UnknownTransformError"):
         assert issubclass(getattr(domaug, name), domaug.DomaugError)
+
+
+#: issue 15: the plugin SDK's contract names plugin authors write against
+KIT_CONTRACT = ["Context", "PixelTransform", "SpatialTransform", "Transform", "WarpTransform", "register_table",
+                "hookimpl", "check_range", "sample_uniform", "layout_of", "valid_of", "fill_invalid", "BandNaming",
+                "row_blocks", "spread", "fractal_noise", "gaussian_blur", "srgb_to_linear", "linear_to_srgb",
+                "AffineSampler", "warp_image", "apply_windows", "Format", "write_sidecars", "read_sidecars"]
+
+
+def test_kit_is_one_sorted_surface_of_existing_names():
+    import domaug.kit as kit
+
+    assert kit.__all__ == sorted(kit.__all__)
+    missing = [name for name in kit.__all__ if not hasattr(kit, name)]
+    assert not missing, f"domaug.kit.__all__ names what it does not define: {missing}"
+    assert set(KIT_CONTRACT) <= set(kit.__all__)
+
+
+def test_the_contract_has_one_signature_for_every_kind():
+    import inspect
+
+    from domaug.kit import Context, PixelTransform, Transform
+
+    for kind in ("image", "mask", "field", "valid", "bboxes", "keypoints", "meta"):
+        params = list(inspect.signature(getattr(Transform, f"apply_to_{kind}")).parameters)
+        assert params[2:] == ["params", "ctx"], (kind, params)
+    assert list(inspect.signature(Transform.prepare).parameters) == ["self", "sample", "params"]
+    assert issubclass(Context, dict) and callable(PixelTransform.finish_image)

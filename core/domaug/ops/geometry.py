@@ -12,6 +12,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ..errors import UnsupportedInputError
+
 
 def flip_matrix(shape: Sequence[int], axes: Sequence[int]) -> np.ndarray:
     """Output→input map of mirroring ``axes`` of a grid of ``shape``."""
@@ -154,3 +156,13 @@ def _compose_affine(a: np.ndarray, out_to_in: np.ndarray, n: int) -> list:
 def geometry_changes(out_to_in: np.ndarray, in_shape: Sequence[int], out_shape: Sequence[int]) -> bool:
     """Whether a map changes the grid (anything but the identity on the same shape)."""
     return tuple(in_shape) != tuple(out_shape) or not np.allclose(out_to_in, np.eye(len(out_to_in)))
+
+
+def array_axis(name: str, spatial_ndim: int, what: str = "the 'depth' axis") -> int:
+    """The array axis of a named image axis: ``horizontal`` (columns), ``vertical`` (rows),
+    ``depth`` (the slices of a volume; ``what`` names the refusal on a 2-D image)."""
+    if name == "depth":
+        if spatial_ndim != 3:
+            raise UnsupportedInputError(f"{what} needs a 3-D volume")
+        return 0
+    return spatial_ndim - 2 if name == "vertical" else spatial_ndim - 1

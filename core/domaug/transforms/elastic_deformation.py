@@ -116,32 +116,6 @@ class ElasticDeformation(WarpTransform):
 
     def apply_to_meta(self, meta: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict:
         return dict(meta)
-        points = any(name != "applied" and kind_of(name) in ("bboxes", "keypoints") for name in sample)
-        sampler = elastic.sampler(field, inplace=not points)  # boxes/points still need the field
-        meta = sample.get("meta") or {}
-        valid = valid_of(sample)
-        order = int(params.get("order", 1))
-        for name, value in sample.items():
-            if name == "applied":
-                continue
-            kind = kind_of(name)
-            if kind == "image":
-                out[name] = resample.warp_image(value, sampler, spatial_ndim=nd, order=order, meta=meta,
-                                                valid=valid, fill=float(params.get("fill", 0.0)), antialias=False)
-            elif kind == "mask":
-                out[name] = resample.warp_mask(value, sampler, fill_label=int(params.get("mask_fill", 0)))
-            elif kind == "valid":
-                out[name] = resample.warp_valid(value, sampler)
-            elif kind == "field":
-                out[name] = resample.warp_field(value, sampler, spatial_ndim=nd, order=max(order, 1),
-                                                antialias=False)
-            elif kind == "keypoints":
-                out[name] = self._keypoints(value, field, shape)
-            elif kind == "bboxes":
-                out[name] = self._bboxes(value, field, shape)
-            elif kind == "meta":
-                out[name] = dict(value)
-        return out
 
     @staticmethod
     def _move_xy(xy: np.ndarray, field: np.ndarray) -> np.ndarray:

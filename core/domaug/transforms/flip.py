@@ -42,11 +42,7 @@ class Flip(SpatialTransform):
 
     @staticmethod
     def _array_axis(axis: str, spatial_ndim: int) -> int:
-        if axis == "depth":
-            if spatial_ndim != 3:
-                raise UnsupportedInputError("Flip(axis='depth') needs a 3-D volume")
-            return 0
-        return spatial_ndim - 1 if axis == "horizontal" else spatial_ndim - 2
+        return geometry.array_axis(axis, spatial_ndim, "Flip(axis='depth')")
 
     def _flip(self, array: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
         lay = layout_of(sample)

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.kit import UnsupportedInputError, check_choice
+from domaug.kit import array_axis, check_choice
 
 #: Names of the phase-encoding axis: rows (``vertical``), columns (``horizontal``), slices (``depth``).
 PHASE_AXES = ("auto", "vertical", "horizontal", "depth")
@@ -31,8 +31,4 @@ def draw_phase_axis(rng: np.random.Generator, choice: str, sample: Mapping[str, 
 
 def axis_index(name: str, spatial_ndim: int) -> int:
     """Array axis of a named axis; ``depth`` needs a volume."""
-    if name == "depth":
-        if spatial_ndim != 3:
-            raise UnsupportedInputError("the 'depth' axis needs a 3-D volume")
-        return 0
-    return spatial_ndim - 2 if name == "vertical" else spatial_ndim - 1
+    return array_axis(name, spatial_ndim)
