@@ -6,7 +6,7 @@ A sample is what users pass as keywords (``t(image=..., mask=..., meta=...)``):
 - ``mask`` and every ``*_mask``: integer label map over the spatial grid
 - ``bboxes``: N×(4+k) pixel ``x_min, y_min, x_max, y_max`` plus k label columns
 - ``keypoints``: N×(2+k) pixel ``x, y`` plus k extra columns
-- ``depth``: per-pixel distance in metres; ``transmission``: per-pixel fraction
+- fields: a physical quantity per pixel, resampled linearly (driving's ``depth`` in metres)
 - ``valid``: boolean nodata mask, False = nodata
 - ``meta``: domain facts (``spacing``, ``band_names``, ``wavelengths_nm``, ``bit_depth``,
   ``transform``, ``crs``, ``nodata``, ``modality``, ``spatial_ndim``, ``valid_range``)
@@ -32,11 +32,7 @@ TARGET_KINDS: dict[str, str] = {
     "mask": "mask",
     "bboxes": "bboxes",
     "keypoints": "keypoints",
-    "depth": "field",
-    "transmission": "field",
     "valid": "valid",
-    "cloud_mask": "mask",
-    "shadow_mask": "mask",
     "meta": "meta",
 }
 #: target name → check(name, value) raising TargetError, declared with the target
@@ -240,19 +236,6 @@ _CHECKS: dict[str, Callable[[str, Any, tuple[int, ...]], None]] = {
     "mask": _check_mask, "field": _check_grid, "valid": _check_valid, "bboxes": _check_bboxes,
     "keypoints": _check_keypoints, "meta": _no_check, "image": _no_check,
 }
-
-
-def check_depth(name: str, depth: np.ndarray) -> None:
-    """Depth is a distance in metres: no NaN, nothing negative."""
-    bad = ~(depth >= 0)  # NaN compares False: counted as bad too
-    if bad.any():
-        raise TargetError(
-            f"depth has {int(bad.sum())} NaN or negative pixels; give unknown depth "
-            "(e.g. sky) a large distance such as 1e4 m"
-        )
-
-
-TARGET_CHECKS["depth"] = check_depth
 
 
 def valid_of(sample: Mapping[str, Any]) -> np.ndarray | None:

@@ -124,3 +124,27 @@ def test_plugin_failing_at_registration_does_not_break_core_or_others(site):
     assert "halfbroken-augment 0.1.0 failed to register its transforms" in result.stderr
     missing = run(site, "import domaug; domaug.get_transform('halfbroken.Thing')", plugins=("halfbroken",))
     assert "failed to register its transforms" in missing.stderr and missing.returncode != 0
+
+
+def test_domain_targets_are_declared_by_their_plugins():
+    code = (
+        "import numpy as np, domaug\n"
+        "flip = domaug.get_transform('core.Flip')\n"
+        "for depth in (np.ones((4, 5), np.float32), np.full((4, 5), -1.0, np.float32)):\n"
+        "    try:\n"
+        "        print('ok', flip(image=np.zeros((4, 5), np.uint8), depth=depth, rng=0)['depth'].shape)\n"
+        "    except domaug.TargetError as exc:\n"
+        "        print('refused', exc)\n"
+    )
+
+    def run_with(selected: str) -> list[str]:
+        env = {**os.environ, "DOMAUG_PLUGINS": selected}
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.splitlines()
+
+    without = run_with("")  # the core alone does not know what a depth is
+    assert all(line.startswith("refused unknown target 'depth'") for line in without), without
+    driving = run_with("driving")  # the driving plugin declares it, with its check of the values
+    assert driving[0] == "ok (4, 5)"
+    assert driving[1].startswith("refused depth has 20 NaN or negative pixels")

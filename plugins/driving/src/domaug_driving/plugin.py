@@ -24,6 +24,15 @@ def register_transforms(register):
 
 
 @hookimpl
+def register_targets(register):
+    """``depth`` (metres, checked) and ``transmission`` (Fog's output) move like any field."""
+    from .targets import TARGETS
+
+    for name, (kind, check) in TARGETS.items():
+        register(name, kind, check=check)
+
+
+@hookimpl
 def register_demos(register):
     """``domaug demo``: fog and night on synthesised dash-cam road scenes (see :mod:`.demo`)."""
     from .demo import make_inputs, pipeline_dict

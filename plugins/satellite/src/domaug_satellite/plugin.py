@@ -24,6 +24,13 @@ def register_transforms(register):
 
 
 @hookimpl
+def register_targets(register):
+    """The cloud and shadow label maps CloudCover creates (0 clear, 1 cloud / shadow)."""
+    register("cloud_mask", "mask")
+    register("shadow_mask", "mask")
+
+
+@hookimpl
 def register_formats(register):
     """GeoTIFF (and GDAL-tagged TIFF) through rasterio, above the core plain-TIFF format."""
     from .geotiff_format import GeoTIFFFormat
