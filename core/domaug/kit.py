@@ -40,6 +40,7 @@ from .ops.elastic import control_grid_field
 from .ops.fields import fractal_noise, smooth_field
 from .ops.geometry import array_axis, transform_bboxes, transform_keypoints, update_meta
 from .ops.intensity import pointwise, power_in_place
+from .ops.masked import any_valid_hit, copy_where, masked_copy
 from .ops.nodata import fill_invalid
 from .ops.opencv import MAX_CHANNELS as CV_MAX_CHANNELS
 from .ops.opencv import cv2_module, lut8
@@ -79,6 +80,7 @@ __all__ = [
     "WarpTransform",
     "WindowedSink",
     "WindowedSource",
+    "any_valid_hit",
     "apply_windows",
     "array_axis",
     "as_hwc",
@@ -91,6 +93,7 @@ __all__ = [
     "check_range",
     "control_grid_field",
     "convolve",
+    "copy_where",
     "cv2_module",
     "cv_depth_of",
     "draw_seed",
@@ -115,6 +118,7 @@ __all__ = [
     "linear_to_srgb8",
     "luminance",
     "lut8",
+    "masked_copy",
     "mtf_sigma",
     "pointwise",
     "power_in_place",

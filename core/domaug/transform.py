@@ -25,6 +25,7 @@ import numpy as np
 
 from .dtypes import finish
 from .errors import RegistrationError, UnsupportedInputError
+from .ops.masked import finish_keeping
 from .params import check_probability
 from .plain import plain
 from .targets import KINDS, Layout, kind_of, layout_of, validate_sample, valid_of
@@ -43,26 +44,46 @@ class Context(dict):
     ``ctx.meta`` (``{}`` when absent). Targets a call creates (a cloud mask, a
     transmission map) go into ``ctx.new_targets`` and are added to the output. A
     ``prepare`` that finds the draw changes nothing sets ``ctx.unchanged``: every target
-    then comes back as an exact copy.
+    then comes back as an exact copy. A pixel transform that leaves some pixels alone (the
+    outside of a footprint, the plants a soil effect skips) sets ``ctx.untouched`` (H×W
+    bool) and bands it never changes (alpha) in ``ctx.untouched_bands``: those come back
+    bit-exact in the input dtype.
     """
 
-    def __init__(self, sample: Mapping[str, Any], prefer_volume: bool = False) -> None:
-        dict.__init__(self, sample)
-        self.prefer_volume = prefer_volume
-        self.new_targets: dict[str, Any] = {}
-        self.unchanged = False
+    #: the defaults, as class attributes: a context costs one dict copy per call
+    prefer_volume = False
+    unchanged = False
+    untouched: np.ndarray | None = None
+    untouched_bands: tuple[int, ...] = ()
 
-    @functools.cached_property
+    # derived facts: made on first use, then kept in the instance dict under a private key
+    @property
     def layout(self) -> Layout:
-        return layout_of(self, self.prefer_volume)
+        found = self.__dict__.get("_layout")
+        if found is None:
+            found = self.__dict__["_layout"] = layout_of(self, self.prefer_volume)
+        return found
 
-    @functools.cached_property
+    @property
     def valid(self) -> np.ndarray | None:
-        return valid_of(self)
+        cache = self.__dict__
+        if "_valid" not in cache:
+            cache["_valid"] = valid_of(self)
+        return cache["_valid"]
 
     @property
     def meta(self) -> dict:
         return self.get("meta") or {}
+
+    @property
+    def new_targets(self) -> dict[str, Any]:
+        return self.__dict__.setdefault("_new_targets", {})
+
+    def __getattr__(self, name: str) -> Any:  # runs only for an attribute nobody set
+        raise AttributeError(
+            f"the context has no {name!r}: set it in prepare() (ctx.{name} = ...) before an "
+            "apply_to_<kind> reads it"
+        )
 
 
 def as_generator(rng: Any) -> np.random.Generator:
@@ -137,7 +158,10 @@ class Transform:
     def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
         """This call's shared work, computed once after the draw (override: call ``super()``
         and attach attributes to the context it returns)."""
-        return Context(sample, self.prefer_volume)
+        ctx = Context(sample)
+        if self.prefer_volume:
+            ctx.prefer_volume = True
+        return ctx
 
     def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
         """Apply ``params`` to ``sample`` deterministically; return a new sample dict.
@@ -156,15 +180,12 @@ class Transform:
             if name == "applied":
                 continue
             kind = kind_of(name)
-            result = self.method_for(kind)(value, params, ctx)
+            result = getattr(self, "apply_to_" + kind)(value, params, ctx)
             out[name] = self.finish_image(result, value, ctx) if kind == "image" else result
-        if ctx.new_targets:
-            out.update(ctx.new_targets)
+        created = ctx.__dict__.get("_new_targets")
+        if created:
+            out.update(created)
         return out
-
-    def method_for(self, kind: str) -> Callable[[Any, Mapping[str, Any], Context], Any]:
-        """The ``apply_to_<kind>`` method of this transform."""
-        return getattr(self, "apply_to_" + kind)
 
     def finish_image(self, result: np.ndarray, image: np.ndarray, ctx: Context) -> np.ndarray:
         """The image result as it leaves the call (identity here; pixel transforms restore
@@ -260,15 +281,20 @@ class PixelTransform(Transform):
             if ctx.unchanged:
                 return {"image": image.copy()}
             out = {"image": self.finish_image(self.apply_to_image(image, params, ctx), image, ctx)}
-            if ctx.new_targets:
-                out.update(ctx.new_targets)
+            created = ctx.__dict__.get("_new_targets")
+            if created:
+                out.update(created)
             return out
         return super().apply(sample, params)
 
     def finish_image(self, result: np.ndarray, image: np.ndarray, ctx: Context) -> np.ndarray:
         if result is image:
             result = image.copy()
-        return finish(result, ctx, ctx.valid)
+        elif result.ndim != image.ndim and result.shape == image.shape + (1,):
+            result = result.reshape(image.shape)  # an H×W×1 working copy of an H×W image
+        if ctx.untouched is None and not ctx.untouched_bands:
+            return finish(result, ctx, ctx.valid)
+        return finish_keeping(result, ctx, ctx.valid, ctx.untouched, ctx.untouched_bands)
 
     def apply_to_mask(self, mask: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         return mask

@@ -54,28 +54,6 @@ def test_blur_and_feather_match_scipy(both_paths, sigma):
     np.testing.assert_allclose(f_fast, f_ref, atol=1e-3)  # (the 1e-3 cutoff may flip by rounding)
 
 
-@pytest.mark.parametrize("dtype,channels", [(np.uint16, 5), (np.float32, 12), (np.uint8, 4), (np.float64, 1)])
-def test_masked_copies_are_bit_identical(both_paths, dtype, channels):
-    rng = np.random.default_rng(4)
-    shape = (33, 41) + ((channels,) if channels > 1 else ())
-    src = (rng.random(shape) * 200).astype(dtype)
-    keep = rng.random((33, 41)) > 0.4
-
-    def run():
-        dst = np.zeros_like(src)
-        _fast.copy_where(dst, src, keep)
-        masked = _fast.masked_copy(src, keep)
-        hit = _fast.any_valid_hit(src, src.flat[0], keep) if src.ndim == 3 else None
-        return dst, masked, hit
-
-    (d1, m1, h1), (d2, m2, h2) = both_paths(run)
-    expected = np.where(keep[..., None] if src.ndim == 3 else keep, src, 0)
-    for got in (d1, m1, d2, m2):
-        np.testing.assert_array_equal(got, expected)
-        assert got.dtype == src.dtype
-    assert h1 == h2
-
-
 def test_spread_and_scale_bands_are_bit_identical(both_paths):
     rng = np.random.default_rng(5)
     plane = rng.random((20, 30)).astype(np.float32)

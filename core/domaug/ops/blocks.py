@@ -18,6 +18,8 @@ from .opencv import cv2_module
 
 #: values per block of rows (256 KiB of float32)
 BLOCK_VALUES = 1 << 16
+#: up to this many bands ``cv2.merge`` spreads a plane faster than ``np.repeat`` (measured: 1.2× at 7, 0.96× at 8)
+MERGE_MAX_BANDS = 7
 
 
 def row_blocks(start: int, stop: int, row_len: int, block_values: int = BLOCK_VALUES) -> list[tuple[int, int]]:
@@ -36,13 +38,14 @@ def spread(plane: np.ndarray, channels: int, out: np.ndarray | None = None) -> n
     """An H×W ``plane`` with each value repeated over ``channels`` bands: a C-contiguous
     H×W×C array, or ``out`` (any C-contiguous array of H·W·C values, e.g. H × W·C rows) filled.
 
-    A pure copy (``cv2.merge`` for 2–4 float bands, 2–4× faster than numpy there; else
-    ``np.repeat``). One band without ``out``: a view of ``plane`` with a channel axis.
+    A pure copy (``cv2.merge`` for 2–7 float bands, 1.2–4× faster than numpy there; from 8
+    bands on ``np.repeat`` is faster). One band without ``out``: a view of ``plane`` with a
+    channel axis.
     """
     shape = plane.shape + (channels,)
     if channels == 1 and out is None:
         return plane[..., None]
-    cv2 = cv2_module() if 1 < channels <= 4 and plane.dtype in (np.float32, np.float64) and plane.size else None
+    cv2 = cv2_module() if 1 < channels <= MERGE_MAX_BANDS and plane.dtype in (np.float32, np.float64) and plane.size else None
     if cv2 is None:
         repeated = np.repeat(plane[..., None], channels, axis=-1)
         if out is None:

@@ -12,18 +12,10 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from domaug.kit import (
-    Context,
-    PixelTransform,
-    as_hwc,
-    avoid_nodata,
-    full_scale,
-    restore_dtype,
-    row_blocks,
-    to_float,
-)
+from domaug.kit import Context, PixelTransform, as_hwc, full_scale, masked_copy, row_blocks, to_float
 
-from . import _fast, bands, light
+from . import bands, light
+from ._fast import BLOCK_VALUES
 
 
 class AgriPixelTransform(PixelTransform):
@@ -34,10 +26,10 @@ class AgriPixelTransform(PixelTransform):
     and return an H×W×C float result. The base refuses volumes; its context carries
     ``roles``, ``spectral`` (channels that carry light), ``wavelengths`` (nm),
     ``footprint`` (H×W bool or None), ``full_scale``, ``coded`` (sRGB-coded 8-bit photo),
-    ``signed`` and ``keep`` (H×W bool of pixels a subclass's ``prepare`` leaves alone, or
-    None). The finished image has the alpha channel, every pixel outside the footprint
-    (alpha 0, ``valid`` False or ``meta['nodata']``) and every ``keep`` pixel put back
-    bit-exact in the input dtype.
+    and ``signed``. The finished image has the alpha channel (``ctx.untouched_bands``) and
+    every pixel outside the footprint (alpha 0, ``valid`` False or ``meta['nodata']``:
+    ``ctx.untouched``, which a subclass's ``prepare`` may extend) put back bit-exact in the
+    input dtype.
     """
 
     def check_input(self, sample: Mapping[str, Any]) -> None:
@@ -54,46 +46,11 @@ class AgriPixelTransform(PixelTransform):
         ctx.full_scale = full_scale(dtype, ctx.meta)
         ctx.coded = light.is_display_coded(dtype, ctx.roles)
         ctx.signed = dtype.kind in "fi"  # values may be negative
-        ctx.keep = None
+        # outside the footprint and the alpha band come back bit-exact (PixelTransform.finish_image)
+        ctx.untouched = None if ctx.footprint is None else ~ctx.footprint
+        alpha = ctx.roles.get("alpha")
+        ctx.untouched_bands = () if alpha is None else (alpha,)
         return ctx
-
-    def finish_image(self, result: np.ndarray, image: np.ndarray, ctx: Context) -> np.ndarray:
-        """Back to the input dtype, then the untouched pixels bit-exact in that dtype (this
-        covers the core's nodata restore: the footprint lies inside ``valid``)."""
-        out = restore_dtype(result, image.dtype, ctx.meta)
-        if out is image or not out.flags.writeable or not out.flags.c_contiguous:
-            out = np.array(out, order="C")
-        put_back(out, as_hwc(image), ctx)
-        return keep_off_nodata(out.reshape(image.shape), ctx)
-
-
-def put_back(y: np.ndarray, original: np.ndarray, ctx: Context) -> None:
-    """The alpha band, the pixels outside the footprint and the ``keep`` pixels of ``original``, into ``y``."""
-    alpha = ctx.roles.get("alpha")
-    if alpha is not None:
-        y[..., alpha] = original[..., alpha]
-    fp = ctx.footprint
-    if ctx.keep is not None:  # pixels a subclass left alone (e.g. SoilMoisture's plants)
-        fp = ~ctx.keep if fp is None else (fp & ~ctx.keep)
-    if fp is None:
-        return
-    if y.dtype == original.dtype:
-        _fast.copy_where(y, original, ~fp)
-    else:
-        np.copyto(y, original, where=~fp[..., None], casting="unsafe")
-
-
-def keep_off_nodata(result: np.ndarray, ctx: Context) -> np.ndarray:
-    """:func:`domaug.kit.avoid_nodata` over ``valid``, skipped when no valid pixel holds the nodata value."""
-    nodata = ctx.meta.get("nodata")
-    if nodata is None:
-        return result
-    valid = ctx.valid
-    quick = (valid is not None and not np.isnan(nodata) and result.ndim == valid.ndim + 1
-             and (result.dtype.kind == "f" or np.iinfo(result.dtype).min <= nodata <= np.iinfo(result.dtype).max))
-    if not quick or _fast.any_valid_hit(result, result.dtype.type(nodata), valid):
-        result = avoid_nodata(result, valid, nodata, ctx.meta)
-    return result
 
 
 def working_copy(image: np.ndarray, ctx: Context) -> np.ndarray:
@@ -107,7 +64,7 @@ def working_copy(image: np.ndarray, ctx: Context) -> np.ndarray:
     if fp is None:
         x = to_float(hwc)
     else:
-        x = _fast.masked_copy(hwc, fp)
+        x = masked_copy(hwc, fp)
         if x.dtype not in (np.float32, np.float64):
             x = x.astype(np.float32)
     if hwc.dtype.kind == "f" and x.size:
@@ -160,7 +117,7 @@ def map_linear(x: np.ndarray, ctx: Context, fn: Callable[[np.ndarray, int, int],
     non-negative linear values (a gain ≥ 0), which are encoded back into ``x``.
     Per-pixel chains of numpy operations run 2–3× faster on blocks that stay in cache.
     """
-    for a, b in row_blocks(0, x.shape[0], x.shape[1] * x.shape[2]):
+    for a, b in row_blocks(0, x.shape[0], x.shape[1] * x.shape[2], BLOCK_VALUES):
         block = x[a:b]
         out = from_linear_units(fn(to_linear_units(block, ctx), a, b), ctx, clip=False)
         if out is not block:

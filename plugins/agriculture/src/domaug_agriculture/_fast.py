@@ -2,7 +2,7 @@
 
 Every helper has a numpy/scipy fallback, used when OpenCV is absent or ``DOMAUG_OPENCV=0``:
 
-- :func:`copy_where` and :func:`scale_bands` give bit-identical results on both paths;
+- :func:`scale_bands` gives bit-identical results on both paths;
 - :func:`blur_nearest` differs from ``scipy.ndimage.gaussian_filter(mode="nearest")`` by
   float32 summation order only (≲ 2·10⁻⁷ on a [0, 1] mask);
 - :func:`nearest_region_pixel` finds the nearest region pixel with OpenCV's 5×5 chamfer
@@ -19,7 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from domaug.kit import CV_MAX_CHANNELS, cv2_module, cv_depth_of, gaussian_weights
+from domaug.kit import cv2_module, gaussian_weights
+
+#: values per block of rows in the agriculture kernels (512 KiB of float32: their per-pixel
+#: chains are longer than the core's, and measured fastest at twice the core's block)
+BLOCK_VALUES = 1 << 17
 
 
 def blur_nearest(plane: np.ndarray, sigma: float, truncate: float = 3.0) -> np.ndarray:
@@ -35,53 +39,6 @@ def blur_nearest(plane: np.ndarray, sigma: float, truncate: float = 3.0) -> np.n
     from scipy.ndimage import gaussian_filter
 
     return gaussian_filter(plane, sigma, mode="nearest", truncate=truncate)
-
-
-def copy_where(dst: np.ndarray, src: np.ndarray, where: np.ndarray) -> np.ndarray:
-    """``dst[where] = src[where]`` in place for H×W[×C] arrays of one dtype and an H×W bool mask."""
-    cv2 = cv2_module()
-    if cv2 is not None and _cv_can_copy(dst, src, where):
-        cv2.copyTo(src, where.view(np.uint8), dst)
-        return dst
-    np.copyto(dst, src, where=where[..., None] if dst.ndim == where.ndim + 1 else where)
-    return dst
-
-
-def _cv_can_copy(dst: np.ndarray, src: np.ndarray, where: np.ndarray) -> bool:
-    """Whether ``cv2.copyTo`` takes these arrays as they are (same layout, C-contiguous, a byte mask)."""
-    return (dst.shape == src.shape and dst.dtype == src.dtype and _cv_image(dst)
-            and dst.flags.c_contiguous and src.flags.c_contiguous and where.flags.c_contiguous
-            and where.dtype == bool and where.shape == dst.shape[:2])
-
-
-def _cv_image(image: np.ndarray) -> bool:
-    """A non-empty H×W[×C] array of an OpenCV depth with at most CV_MAX_CHANNELS channels."""
-    channels = 1 if image.ndim == 2 else image.shape[-1]
-    return (image.ndim in (2, 3) and cv_depth_of(image.dtype) is not None and channels <= CV_MAX_CHANNELS
-            and image.size > 0 and max(image.shape[:2]) < 2**31)
-
-
-def masked_copy(image: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """A copy of an H×W[×C] image with the pixels where ``keep`` is False set to 0 (same dtype)."""
-    cv2 = cv2_module()
-    if cv2 is not None and _cv_image(image) and keep.dtype == bool and keep.shape == image.shape[:2]:
-        # a new destination is zero-filled before the masked copy
-        out = cv2.copyTo(np.ascontiguousarray(image), np.ascontiguousarray(keep).view(np.uint8))
-        return out.reshape(image.shape)
-    out = image.copy()
-    out[~keep] = 0
-    return out
-
-
-def any_valid_hit(result: np.ndarray, value, valid: np.ndarray) -> bool:
-    """Whether any element of H×W×C ``result`` equal to ``value`` lies in a pixel where H×W ``valid`` is True."""
-    hit = np.equal(result, value)
-    cv2 = cv2_module()
-    if (cv2 is not None and hit.ndim == 3 and hit.shape[-1] <= CV_MAX_CHANNELS and hit.size
-            and valid.dtype == bool and valid.shape == hit.shape[:2] and max(hit.shape[:2]) < 2**31):
-        # the masked copy zero-fills the pixels outside ``valid``
-        return bool(cv2.copyTo(hit.view(np.uint8), np.ascontiguousarray(valid).view(np.uint8)).any())
-    return bool((hit & (valid[..., None] if hit.ndim == valid.ndim + 1 else valid)).any())
 
 
 def scale_bands(x: np.ndarray, per_band: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from domaug.kit import (
     avoid_nodata,
     check_range,
     gaussian_blur,
+    masked_copy,
     mtf_sigma,
     restore_dtype,
     sample_uniform,
@@ -26,7 +27,7 @@ from domaug.kit import (
     warp_valid,
 )
 
-from . import _fast, bands
+from . import bands
 
 #: MTF at Nyquist of the camera (and of the simulated coarser image), the usual default.
 GAIN_AT_NYQUIST = 0.3
@@ -142,7 +143,7 @@ def resample_footprint(hwc: np.ndarray, fp: np.ndarray, sampler: AffineSampler,
                        sigma: tuple[float, float]) -> np.ndarray:
     """:func:`resample_frame` with normalised filtering (weights of nodata pixels dropped), so
     nodata never bleeds into the footprint: blur(x·w)/blur(w), then warp(x·w)/warp(w), w = ``fp``."""
-    x = _fast.masked_copy(hwc, fp)  # x·w (nodata values, NaN included, become 0)
+    x = masked_copy(hwc, fp)  # x·w (nodata values, NaN included, become 0)
     if x.dtype not in (np.float32, np.float64):
         x = x.astype(np.float32)
     wgt = fp.astype(x.dtype)

@@ -15,6 +15,7 @@ from domaug.kit import (
     check_range,
     convolve,
     line_kernel,
+    masked_copy,
     restore_dtype,
     sample_uniform,
     spread,
@@ -23,7 +24,7 @@ from domaug.kit import (
     warp_field,
 )
 
-from . import _fast, bands
+from . import bands
 from ._base import AgriPixelTransform, from_linear_units, to_linear_units, working_copy
 
 
@@ -37,7 +38,7 @@ def blur_footprint(x: np.ndarray, kernel: np.ndarray, footprint: np.ndarray | No
     if footprint is None:
         return convolve(x, kernel, 2)
     w = footprint.astype(x.dtype)
-    num = convolve(_fast.masked_copy(x, footprint), kernel, 2)  # x·w (NaN outside counts as 0)
+    num = convolve(masked_copy(x, footprint), kernel, 2)  # x·w (NaN outside counts as 0)
     den = convolve(w, kernel, 2)
     hit = den > 1e-6
     np.maximum(den, 1e-6, out=den)

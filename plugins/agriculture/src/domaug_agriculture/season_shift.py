@@ -6,7 +6,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from domaug.kit import Context, ParameterError, check_number, check_range, row_blocks, sample_uniform
+from domaug.kit import Context, ParameterError, check_number, check_range, copy_where, row_blocks, sample_uniform
 
 from . import _fast, bands, phenology
 from ._base import AgriPixelTransform, working_copy
@@ -91,7 +91,7 @@ class SeasonShift(AgriPixelTransform):
         # cache (contiguous planes, no fancy indexing)
         rows = np.flatnonzero(sel.any(axis=1))
         r0, r1 = int(rows[0]), int(rows[-1]) + 1
-        for a, b in row_blocks(r0, r1, x.shape[1] * x.shape[2]):
+        for a, b in row_blocks(r0, r1, x.shape[1] * x.shape[2], _fast.BLOCK_VALUES):
             if sel[a:b].any():
                 self._shift_rows(x[a:b], t[a:b], sel[a:b], params, ctx)
         return x
@@ -131,7 +131,7 @@ class SeasonShift(AgriPixelTransform):
                 new[r["rededge"]] = ratio
         if 2 * len(new) >= xs.shape[-1]:  # most bands change: one masked copy of the whole block
             merged = np.stack([new[i] if i in new else plane(i) for i in range(xs.shape[-1])], axis=-1)
-            _fast.copy_where(xs, merged, ss)
+            copy_where(xs, merged, ss)
             return
         unselected = ~ss
         for i, value in new.items():

@@ -90,13 +90,14 @@ class SoilMoisture(AgriPixelTransform):
         veg = sample_vegetation(ctx, params["threshold"])
         ctx.veg = veg
         ctx.soil = ~veg if ctx.footprint is None else (~veg & ctx.footprint)
-        if ctx.soil.any():
-            ctx.keep = ~ctx.soil  # plants (and nodata) come back bit-exact
+        ctx.wet = bool(ctx.soil.any())
+        if ctx.wet:
+            ctx.untouched = ~ctx.soil  # plants (and everything outside the footprint) come back bit-exact
         return ctx
 
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         x = working_copy(image, ctx)
-        if ctx.keep is None:  # no soil to wet
+        if not ctx.wet:  # no soil to wet
             return x
         m = wetness(ctx.veg, ctx.soil, params)
         frac = float(params["puddle_fraction"])

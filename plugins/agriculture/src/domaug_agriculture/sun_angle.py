@@ -100,7 +100,7 @@ class SunAngle(AgriPixelTransform):
         if shade is not None and v is not None:
             np.multiply(shade, v, out=shade)  # v·(1 − s·(1 − keep)) = v − (v·s)·(1 − keep)
         back = None if ctx.coded else np.float32(ctx.full_scale)
-        for a, b in row_blocks(0, lin.shape[0], lin.shape[1] * lin.shape[2]):
+        for a, b in row_blocks(0, lin.shape[0], lin.shape[1] * lin.shape[2], _fast.BLOCK_VALUES):
             _light_rows(lin[a:b], per_band, gain_rows(shade, lost, v, a, b, lin.shape[-1]),
                         float(params["gamma"]), back)
         return from_linear(lin, ctx) if ctx.coded else lin

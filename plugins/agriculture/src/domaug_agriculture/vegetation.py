@@ -59,7 +59,7 @@ def _ndvi_above(image: np.ndarray, red: int, nir: int, threshold: float) -> np.n
     """``ndvi(image) > threshold``, computed in cache-sized blocks of rows (same values)."""
     h, w = image.shape[:2]
     mask = np.empty((h, w), bool)
-    for a, b in row_blocks(0, h, w):
+    for a, b in row_blocks(0, h, w, _fast.BLOCK_VALUES):
         np.greater(ndvi_from(image[a:b, :, red], image[a:b, :, nir]), threshold, out=mask[a:b])
     return mask
 
