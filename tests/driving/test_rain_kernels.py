@@ -6,31 +6,8 @@ import numpy as np
 import pytest
 
 import domaug
-from domaug.kit import linear_to_srgb8
 from domaug_driving import radiometry, streaks
 from domaug_driving.road import road_texture
-
-
-def _exact_codes(x: np.ndarray) -> np.ndarray:
-    """sRGB code (float, before rounding) of linear x clipped to [0, 1], in float64."""
-    x = np.clip(x.astype(np.float64), 0.0, 1.0)
-    return np.where(x <= 0.0031308, 12.92 * x, 1.055 * x ** (1 / 2.4) - 0.055) * 255.0
-
-
-def test_encode_is_within_a_fortieth_of_a_code_of_exact_srgb(both_paths):
-    rng = np.random.default_rng(0)
-    x = np.concatenate([rng.uniform(-0.1, 1.1, 200_000), rng.uniform(0.0, 0.004, 100_000),  # steepest part
-                        (np.arange(256) / 255.0) ** 2.4, [0.0, 1.0, -0.0, 7.5, -3.0]]).astype(np.float32)
-    x = x[: x.size // 4 * 4].reshape(4, -1)
-    fast, ref = both_paths(lambda: linear_to_srgb8(x.copy()))
-    np.testing.assert_array_equal(fast, ref)  # OpenCV and numpy compute the same table index
-    exact = _exact_codes(x)
-    # the table's argument is off by ≤ 0.5/65535 (slope ≤ 12.92·255 codes per unit): the
-    # code is the rounding of a value within 0.026 of exact
-    assert np.abs(fast - exact).max() <= 0.5 + 0.026
-    clear = np.abs(exact - np.floor(exact) - 0.5) > 0.026  # not within 0.026 of a rounding tie
-    np.testing.assert_array_equal(fast[clear], np.rint(exact[clear]))
-    assert clear.mean() > 0.9
 
 
 def test_planar_and_interleaved_encode_agree_and_round_trip(both_paths):
