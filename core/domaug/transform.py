@@ -33,6 +33,22 @@ from .targets import KINDS, Layout, kind_of, layout_of, validate_sample, valid_o
 ALL_KINDS = frozenset(KINDS)
 
 
+class _on_first_use:
+    """A derived fact of the context: computed on first access, then a plain attribute (no
+    lock and no descriptor call on later reads, unlike ``functools.cached_property`` on 3.11)."""
+
+    def __init__(self, make: Callable[[Any], Any]) -> None:
+        self.make = make
+        self.name = make.__name__
+        self.__doc__ = make.__doc__
+
+    def __get__(self, ctx: Any, owner: type | None = None) -> Any:
+        if ctx is None:
+            return self
+        value = ctx.__dict__[self.name] = self.make(ctx)
+        return value
+
+
 class Context(dict):
     """One call's working state: made by :meth:`Transform.prepare` after the draw, passed to
     every ``apply_to_<kind>`` of that call, then dropped (never recorded).
@@ -56,28 +72,21 @@ class Context(dict):
     untouched: np.ndarray | None = None
     untouched_bands: tuple[int, ...] = ()
 
-    # derived facts: made on first use, then kept in the instance dict under a private key
-    @property
+    @_on_first_use
     def layout(self) -> Layout:
-        found = self.__dict__.get("_layout")
-        if found is None:
-            found = self.__dict__["_layout"] = layout_of(self, self.prefer_volume)
-        return found
+        return layout_of(self, self.prefer_volume)
 
-    @property
+    @_on_first_use
     def valid(self) -> np.ndarray | None:
-        cache = self.__dict__
-        if "_valid" not in cache:
-            cache["_valid"] = valid_of(self)
-        return cache["_valid"]
+        return valid_of(self)
 
-    @property
+    @_on_first_use
     def meta(self) -> dict:
         return self.get("meta") or {}
 
-    @property
+    @_on_first_use
     def new_targets(self) -> dict[str, Any]:
-        return self.__dict__.setdefault("_new_targets", {})
+        return {}
 
     def __getattr__(self, name: str) -> Any:  # runs only for an attribute nobody set
         raise AttributeError(
@@ -182,7 +191,7 @@ class Transform:
             kind = kind_of(name)
             result = getattr(self, "apply_to_" + kind)(value, params, ctx)
             out[name] = self.finish_image(result, value, ctx) if kind == "image" else result
-        created = ctx.__dict__.get("_new_targets")
+        created = ctx.__dict__.get("new_targets")
         if created:
             out.update(created)
         return out
@@ -281,7 +290,7 @@ class PixelTransform(Transform):
             if ctx.unchanged:
                 return {"image": image.copy()}
             out = {"image": self.finish_image(self.apply_to_image(image, params, ctx), image, ctx)}
-            created = ctx.__dict__.get("_new_targets")
+            created = ctx.__dict__.get("new_targets")
             if created:
                 out.update(created)
             return out

@@ -11,7 +11,7 @@ from ..ops import opencv
 from ..ops.intensity import pointwise
 from ..params import check_choice, check_range, sample_uniform
 from ..targets import valid_of
-from ..transform import PixelTransform
+from ..transform import Context, PixelTransform
 
 
 #: Where contrast pivots: the image mean, mid-grey, or zero signal.
@@ -57,8 +57,8 @@ class BrightnessContrast(PixelTransform):
             "pivot": self.pivot,
         }
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        meta = sample.get("meta") or {}
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        meta = ctx.get("meta") or {}
         fs = full_scale(image.dtype, meta)
         kind = params.get("pivot", "mean")
         if kind == "mid":
@@ -66,7 +66,7 @@ class BrightnessContrast(PixelTransform):
         elif kind == "black":
             pivot = 0.0
         else:
-            pivot = _valid_mean(image, sample)
+            pivot = _valid_mean(image, ctx)
         gain = float(params["contrast"])
         shift = pivot * (1.0 - gain) + float(params["brightness"]) * fs
 

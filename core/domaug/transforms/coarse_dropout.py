@@ -8,8 +8,8 @@ import numpy as np
 
 from ..errors import ParameterError
 from ..params import check_number, check_range, sample_int, sample_uniform
-from ..targets import layout_of, valid_of
-from ..transform import PixelTransform
+from ..targets import layout_of
+from ..transform import Context, PixelTransform
 
 
 class CoarseDropout(PixelTransform):
@@ -89,15 +89,14 @@ class CoarseDropout(PixelTransform):
             mask[tuple(slice(a, b) for a, b in hole)] = True
         return mask
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         out = image.copy()
         holes = params["holes"]
         if not holes:
             return out
         fill = params.get("fill", 0.0)
         if fill == "mean":
-            valid = valid_of(sample)
-            lay = layout_of(sample)
+            valid, lay = ctx.valid, ctx.layout
             values = image[valid] if valid is not None else image.reshape((-1, lay.n_channels) if lay.has_channels else -1)
             fill = np.mean(values, axis=0, dtype=np.float64) if values.size else 0.0
         if np.issubdtype(image.dtype, np.integer):
@@ -108,20 +107,19 @@ class CoarseDropout(PixelTransform):
             out[tuple(slice(a, b) for a, b in hole)] = fill
         return out
 
-    def apply(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
-        out = super().apply(sample, params)
-        label = params.get("mask_fill")
-        if label is None or not params["holes"]:
-            return out
-        from ..targets import kind_of
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        ctx = super().prepare(sample, params)
+        ctx.mask_region = None  # label maps keep their labels unless mask_fill is given
+        if params.get("mask_fill") is not None and params["holes"]:
+            region = self.hole_mask(ctx.layout.spatial_shape, params["holes"])
+            if ctx.valid is not None:
+                region &= ctx.valid  # nodata stays nodata in every target
+            ctx.mask_region = region
+        return ctx
 
-        region = self.hole_mask(layout_of(sample).spatial_shape, params["holes"])
-        valid = valid_of(sample)
-        if valid is not None:
-            region &= valid  # nodata stays nodata in every target
-        for name, value in sample.items():
-            if name != "applied" and kind_of(name) == "mask":
-                new = value.copy()
-                new[region] = label
-                out[name] = new
-        return out
+    def apply_to_mask(self, mask: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        if ctx.mask_region is None:
+            return mask
+        new = mask.copy()
+        new[ctx.mask_region] = params["mask_fill"]
+        return new

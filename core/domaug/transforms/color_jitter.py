@@ -10,7 +10,7 @@ import numpy as np
 from ..ops.hsv import JITTER_STEPS, apply_to_rgb, band_names_of, jitter_float, jitter_u8, rgb_band_indices
 from ..params import check_number, check_range, sample_uniform
 from ..targets import layout_of, valid_of
-from ..transform import PixelTransform
+from ..transform import Context, PixelTransform
 
 
 def _is_number(value: Any) -> bool:
@@ -94,13 +94,13 @@ class ColorJitter(PixelTransform):
             "order": order,
         }
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        meta = sample.get("meta") or {}
-        lay = layout_of(sample)
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        meta = ctx.get("meta") or {}
+        lay = layout_of(ctx)
         indices = rgb_band_indices(lay.n_channels, lay.has_channels, band_names_of(meta), self.name_for_errors())
         order = list(params.get("order", JITTER_STEPS))
         factors = {step: float(params.get(step, 0.0 if step == "hue" else 1.0)) for step in JITTER_STEPS}
-        valid = valid_of(sample)
+        valid = valid_of(ctx)
         return apply_to_rgb(image, meta, indices,
                             lambda rgb: jitter_u8(rgb, order, factors, valid),
                             lambda rgb: jitter_float(rgb, order, factors, valid))

@@ -8,8 +8,7 @@ import numpy as np
 
 from ..errors import ParameterError, UnsupportedInputError
 from ..ops import geometry, opencv
-from ..targets import layout_of
-from ..transform import SpatialTransform
+from ..transform import Context, SpatialTransform
 
 AXES = ("horizontal", "vertical", "depth")
 
@@ -44,28 +43,29 @@ class Flip(SpatialTransform):
     def _array_axis(axis: str, spatial_ndim: int) -> int:
         return geometry.array_axis(axis, spatial_ndim, "Flip(axis='depth')")
 
-    def _flip(self, array: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        lay = layout_of(sample)
-        return opencv.flip(array, self._array_axis(params["axis"], lay.spatial_ndim))
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        ctx = super().prepare(sample, params)
+        ctx.axis = self._array_axis(params["axis"], ctx.layout.spatial_ndim)
+        return ctx
+
+    def _flip(self, array: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        return opencv.flip(array, ctx.axis)
 
     apply_to_image = apply_to_mask = apply_to_field = apply_to_valid = _flip
 
-    def _matrix(self, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        lay = layout_of(sample)
-        return geometry.flip_matrix(lay.spatial_shape, [self._array_axis(params["axis"], lay.spatial_ndim)])
+    @staticmethod
+    def _matrix(ctx: Context) -> np.ndarray:
+        return geometry.flip_matrix(ctx.layout.spatial_shape, [ctx.axis])
 
-    def apply_to_bboxes(self, bboxes: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        lay = layout_of(sample)
-        if lay.is_volume:
+    def apply_to_bboxes(self, bboxes: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        if ctx.layout.is_volume:
             raise UnsupportedInputError("bboxes are 2-D; they cannot accompany a volume")
-        return geometry.transform_bboxes(bboxes, self._matrix(params, sample), lay.spatial_shape)
+        return geometry.transform_bboxes(bboxes, self._matrix(ctx), ctx.layout.spatial_shape)
 
-    def apply_to_keypoints(self, keypoints: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        lay = layout_of(sample)
-        if lay.is_volume:
+    def apply_to_keypoints(self, keypoints: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        if ctx.layout.is_volume:
             raise UnsupportedInputError("keypoints are 2-D (x, y); they cannot accompany a volume")
-        return geometry.transform_keypoints(keypoints, self._matrix(params, sample), lay.spatial_shape)
+        return geometry.transform_keypoints(keypoints, self._matrix(ctx), ctx.layout.spatial_shape)
 
-    def apply_to_meta(self, meta: Mapping[str, Any], params: Mapping[str, Any], sample: Mapping[str, Any]) -> dict:
-        lay = layout_of(sample)
-        return geometry.update_meta(meta, self._matrix(params, sample), lay.spatial_ndim)
+    def apply_to_meta(self, meta: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict:
+        return geometry.update_meta(meta, self._matrix(ctx), ctx.layout.spatial_ndim)

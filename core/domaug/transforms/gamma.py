@@ -9,7 +9,7 @@ import numpy as np
 from ..dtypes import full_scale
 from ..ops.intensity import pointwise, power_in_place
 from ..params import check_range, sample_log_uniform
-from ..transform import PixelTransform
+from ..transform import Context, PixelTransform
 
 
 class Gamma(PixelTransform):
@@ -38,8 +38,8 @@ class Gamma(PixelTransform):
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         return {"gamma": sample_log_uniform(rng, self.gamma)}
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        meta = sample.get("meta") or {}
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        meta = ctx.get("meta") or {}
         fs = full_scale(image.dtype, meta)
         g = float(params["gamma"])
 

@@ -10,7 +10,7 @@ from ..errors import ParameterError, UnsupportedInputError
 from ..ops import psf
 from ..params import check_range, sample_uniform
 from ..targets import layout_of, valid_of
-from ..transform import PixelTransform
+from ..transform import Context, PixelTransform
 
 
 class GaussianBlur(PixelTransform):
@@ -64,7 +64,7 @@ class GaussianBlur(PixelTransform):
             raise ParameterError(f"meta['spacing'] must be positive, got {spacing!r}")
         return {"sigma_px": [sigma / float(s) for s in spacing], "sigma_mm": sigma}
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        lay = layout_of(sample)
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        lay = layout_of(ctx)
         sigma = params["sigma_px"]
-        return psf.masked_filter(image, valid_of(sample), lambda a: psf.gaussian_blur(a, sigma, lay.spatial_ndim, integer_out=True))
+        return psf.masked_filter(image, valid_of(ctx), lambda a: psf.gaussian_blur(a, sigma, lay.spatial_ndim, integer_out=True))

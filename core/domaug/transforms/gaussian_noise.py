@@ -11,7 +11,7 @@ from ..errors import ParameterError
 from ..ops.noise import white_normal
 from ..params import check_range, draw_seed, sample_uniform
 from ..targets import layout_of
-from ..transform import PixelTransform
+from ..transform import Context, PixelTransform
 
 
 class GaussianNoise(PixelTransform):
@@ -49,12 +49,12 @@ class GaussianNoise(PixelTransform):
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         return {"sigma": sample_uniform(rng, self.sigma), "per_channel": self.per_channel, "seed": draw_seed(rng)}
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        meta = sample.get("meta") or {}
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        meta = ctx.get("meta") or {}
         std = float(params["sigma"]) * full_scale(image.dtype, meta)
         if std == 0:
             return to_float(image)
-        lay = layout_of(sample)
+        lay = layout_of(ctx)
         per_pixel = params.get("per_channel", True) or not lay.has_channels
         shape = image.shape if per_pixel else lay.spatial_shape
         work = np.float64 if image.dtype == np.float64 else np.float32

@@ -9,7 +9,7 @@ import numpy as np
 from ..ops.hsv import apply_to_rgb, band_names_of, hsv_tables_u8, rgb_band_indices, shift_hsv, shift_hsv_u8
 from ..params import check_range, sample_uniform
 from ..targets import layout_of
-from ..transform import PixelTransform
+from ..transform import Context, PixelTransform
 
 
 class HueSaturationValue(PixelTransform):
@@ -68,9 +68,9 @@ class HueSaturationValue(PixelTransform):
             "value_shift": sample_uniform(rng, self.value_shift),
         }
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        meta = sample.get("meta") or {}
-        lay = layout_of(sample)
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        meta = ctx.get("meta") or {}
+        lay = layout_of(ctx)
         indices = rgb_band_indices(lay.n_channels, lay.has_channels, band_names_of(meta), self.name_for_errors())
         turns = float(params.get("hue_shift_deg", 0.0)) / 360.0
         ds = float(params.get("saturation_shift", 0.0))

@@ -10,7 +10,7 @@ from ..errors import ParameterError, UnsupportedInputError
 from ..ops import psf
 from ..params import check_range, sample_uniform
 from ..targets import layout_of, valid_of
-from ..transform import PixelTransform
+from ..transform import Context, PixelTransform
 
 
 class MotionBlur(PixelTransform):
@@ -60,8 +60,8 @@ class MotionBlur(PixelTransform):
             params["antialias"] = False
         return params
 
-    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         kernel = psf.line_kernel(params["length_px"], params["angle_deg"], bool(params.get("antialias", True)))
         if kernel.size == 1:
             return image.copy()
-        return psf.masked_filter(image, valid_of(sample), lambda a: psf.convolve(a, kernel, spatial_ndim=2, integer_out=True))
+        return psf.masked_filter(image, valid_of(ctx), lambda a: psf.convolve(a, kernel, spatial_ndim=2, integer_out=True))

@@ -8,8 +8,7 @@ import numpy as np
 
 from ..errors import ParameterError, UnsupportedInputError
 from ..ops import geometry, opencv
-from ..targets import layout_of
-from ..transform import SpatialTransform
+from ..transform import Context, SpatialTransform
 
 
 class Rotate90(SpatialTransform):
@@ -35,32 +34,31 @@ class Rotate90(SpatialTransform):
         k = self.ks[0] if len(self.ks) == 1 else self.ks[int(rng.integers(len(self.ks)))]
         return {"k": k}
 
-    def _rotate(self, array: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        lay = layout_of(sample)
-        axes = (0, 1) if lay.spatial_ndim == 2 else (1, 2)
+    def _rotate(self, array: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        axes = (0, 1) if ctx.layout.spatial_ndim == 2 else (1, 2)
         return opencv.rot90(array, params["k"], axes)
 
     apply_to_image = apply_to_mask = apply_to_field = apply_to_valid = _rotate
 
-    def _matrix(self, params: Mapping[str, Any], sample: Mapping[str, Any]) -> tuple[np.ndarray, tuple]:
-        lay = layout_of(sample)
+    def _matrix(self, params: Mapping[str, Any], ctx: Context) -> tuple[np.ndarray, tuple]:
+        lay = ctx.layout
         plane = lay.spatial_shape[-2:]
         m2 = geometry.rot90_matrix(plane, params["k"])
         out_plane = plane if params["k"] % 2 == 0 else plane[::-1]
         return geometry.embed_2d(m2, lay.spatial_ndim), tuple(out_plane)
 
-    def apply_to_bboxes(self, bboxes: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        if layout_of(sample).is_volume:
+    def apply_to_bboxes(self, bboxes: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        if ctx.layout.is_volume:
             raise UnsupportedInputError("bboxes are 2-D; they cannot accompany a volume")
-        m, out_shape = self._matrix(params, sample)
+        m, out_shape = self._matrix(params, ctx)
         return geometry.transform_bboxes(bboxes, m, out_shape)
 
-    def apply_to_keypoints(self, keypoints: np.ndarray, params: Mapping[str, Any], sample: Mapping[str, Any]) -> np.ndarray:
-        if layout_of(sample).is_volume:
+    def apply_to_keypoints(self, keypoints: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        if ctx.layout.is_volume:
             raise UnsupportedInputError("keypoints are 2-D (x, y); they cannot accompany a volume")
-        m, out_shape = self._matrix(params, sample)
+        m, out_shape = self._matrix(params, ctx)
         return geometry.transform_keypoints(keypoints, m, out_shape)
 
-    def apply_to_meta(self, meta: Mapping[str, Any], params: Mapping[str, Any], sample: Mapping[str, Any]) -> dict:
-        m, _ = self._matrix(params, sample)
-        return geometry.update_meta(meta, m, layout_of(sample).spatial_ndim)
+    def apply_to_meta(self, meta: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict:
+        m, _ = self._matrix(params, ctx)
+        return geometry.update_meta(meta, m, ctx.layout.spatial_ndim)
