@@ -9,7 +9,7 @@ import functools
 
 import numpy as np
 
-from domaug.kit import cv2_module
+from domaug.kit import cv2_module, srgb_to_linear
 
 from .scratch import buffer
 
@@ -28,8 +28,7 @@ ILLUMINANTS_SRGB = {
 
 def illuminant_rgb(name: str) -> np.ndarray:
     """Linear RGB (3,) of a named illuminant with luminance 1."""
-    code = np.asarray(ILLUMINANTS_SRGB[name], dtype=np.float64) / 255.0
-    lin = np.where(code <= 0.04045, code / 12.92, ((code + 0.055) / 1.055) ** 2.4)
+    lin = srgb_to_linear(np.asarray(ILLUMINANTS_SRGB[name], dtype=np.float64) / 255.0)
     return (lin / (lin @ np.array([0.2126, 0.7152, 0.0722]))).astype(np.float32)
 
 
