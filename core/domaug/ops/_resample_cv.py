@@ -22,21 +22,17 @@ _CV_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.int16, np.f
 #: way; dense coordinate maps (elastic) keep scipy's exact positions for floats, float64
 #: always does.
 _CV_LINEAR_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.int16))
-_CV_MAX_SIDE = 32000  # OpenCV's fixed-point maps hold coordinates in int16
+CV_MAX_SIDE = 32000  # OpenCV's fixed-point maps hold coordinates in int16
 
 
-#: cv2 (imported lazily through :mod:`domaug.ops.opencv`), or None.
-_cv2 = cv2_module
-
-
-def _cv_dtype_ok(dtype: np.dtype, order: int, exact: bool = False) -> bool:
+def cv_dtype_ok(dtype: np.dtype, order: int, exact: bool = False) -> bool:
     """OpenCV can resample ``dtype`` at ``order``; ``exact``: float positions must not be quantised."""
     if order == 0:
         return dtype in _CV_DTYPES or dtype == np.bool_ or (dtype.kind in "ui" and dtype.itemsize in (1, 2, 4))
     return order == 1 and (dtype in _CV_LINEAR_DTYPES or (dtype == np.float32 and not exact))
 
 
-def _cv_size_ok(array: np.ndarray, spatial_ndim: int, out_plane: Sequence[int]) -> bool:
+def cv_size_ok(array: np.ndarray, spatial_ndim: int, out_plane: Sequence[int]) -> bool:
     """Each OpenCV call (one plane, <= 4 channels) stays below 2 GiB in and out."""
     ch = 1 if array.ndim == spatial_ndim else min(4, math.prod(array.shape[spatial_ndim:]))
     plane_in = math.prod(array.shape[spatial_ndim - 2:spatial_ndim])
@@ -57,11 +53,11 @@ def _cv_view(array: np.ndarray, order: int) -> np.ndarray:
     raise TypeError(array.dtype)
 
 
-def _cv_channels(array: np.ndarray, spatial_ndim: int, fn) -> np.ndarray:
+def cv_channels(array: np.ndarray, spatial_ndim: int, fn) -> np.ndarray:
     """Apply a 2-D OpenCV call to every slice (3-D) and every group of <= 4 channels."""
     cv_in = _cv_view(np.ascontiguousarray(array), 0)
     if spatial_ndim == 3:
-        parts = [_cv_channels(cv_in[z], 2, fn) for z in range(cv_in.shape[0])]
+        parts = [cv_channels(cv_in[z], 2, fn) for z in range(cv_in.shape[0])]
         out = np.stack(parts) if parts else np.empty((0,), cv_in.dtype)
         return out.view(array.dtype) if out.dtype != array.dtype else out
     if cv_in.ndim == 2:
@@ -86,18 +82,18 @@ def _gaussian_kernel(sigma: float, truncate: float = 3.0) -> np.ndarray:
     return (phi / phi.sum()).reshape(-1, 1)
 
 
-def _cv_blur(cv2: Any, array: np.ndarray, spatial_ndim: int, sigma: Sequence[float]) -> np.ndarray:
+def cv_blur(cv2: Any, array: np.ndarray, spatial_ndim: int, sigma: Sequence[float]) -> np.ndarray:
     """The antialiasing Gaussian prefilter in-plane (``sepFilter2D``, edges replicated as scipy's
     ``mode="nearest"``); ``array`` itself when both kernels have a single tap (the identity)."""
     if not any(int(3.0 * s + 0.5) > 0 for s in sigma[-2:]):
         return array
     ky, kx = _gaussian_kernel(sigma[-2]), _gaussian_kernel(sigma[-1])
-    return _cv_channels(array, spatial_ndim, lambda a: cv2.sepFilter2D(a, -1, kx, ky, borderType=cv2.BORDER_REPLICATE))
+    return cv_channels(array, spatial_ndim, lambda a: cv2.sepFilter2D(a, -1, kx, ky, borderType=cv2.BORDER_REPLICATE))
 
 
-def _fill_where(out: np.ndarray, where: np.ndarray, value: Any) -> None:
+def fill_where(out: np.ndarray, where: np.ndarray, value: Any) -> None:
     """``out[where] = value`` for a spatial boolean map (channels last), in place."""
-    cv2 = _cv2()
+    cv2 = cv2_module()
     spatial = where.ndim
     if (cv2 is not None and spatial in (2, 3) and out.dtype in _CV_DTYPES and out.flags.c_contiguous
             and (out.ndim == spatial or out.shape[-1] <= 4) and 4096 <= out.size < 2**31
@@ -152,12 +148,12 @@ def sample_volume(cv2: Any, coords: np.ndarray, in_shape: Sequence[int], out_sha
 
 def _volume_ok(array: np.ndarray, order: int, in_shape: Sequence[int]) -> bool:
     """:func:`sample_volume` takes this: order 0/1, a dtype OpenCV remaps, rows and columns in int16."""
-    if order not in (0, 1) or not (array.dtype in _CV_DTYPES or _cv_dtype_ok(array.dtype, 0)):
+    if order not in (0, 1) or not (array.dtype in _CV_DTYPES or cv_dtype_ok(array.dtype, 0)):
         return False
-    if order == 0 and not _cv_dtype_ok(array.dtype, 0):
+    if order == 0 and not cv_dtype_ok(array.dtype, 0):
         return False
     d, h, w = tuple(in_shape)
-    return max(h, w) < _CV_MAX_SIDE and array.ndim in (3, 4)
+    return max(h, w) < CV_MAX_SIDE and array.ndim in (3, 4)
 
 
 class _SlicePairs(NamedTuple):
@@ -182,7 +178,7 @@ def _slice_pairs(cv2: Any, c: np.ndarray, in_shape: tuple, order: int, work_dtyp
     else:
         z0 = np.minimum(np.floor(z), max(d - 2, 0))
     lo, hi = int(z0.min()), int(z0.max())
-    if (hi - lo + 1) * h >= _CV_MAX_SIDE:
+    if (hi - lo + 1) * h >= CV_MAX_SIDE:
         return None
     rows = ((z0 - lo) * h + y).reshape(-1, x.shape[-1]).astype(np.float32, copy=False)
     xs = np.ascontiguousarray(x.reshape(-1, x.shape[-1]))

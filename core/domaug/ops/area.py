@@ -23,7 +23,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ._resample_cv import _cv2, _cv_channels, _cv_size_ok
+from ._resample_cv import cv_channels, cv_size_ok
+from .opencv import cv2_module
 
 #: dtypes ``cv2.resize(INTER_AREA)`` takes.
 _CV_AREA_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.int16, np.float32, np.float64))
@@ -76,14 +77,14 @@ def integrate_native(array: np.ndarray, out_shape: Sequence[int], spatial_ndim: 
     Volumes are integrated in-plane slice by slice; a volume whose slice count shrinks
     goes to the reference path.
     """
-    cv2 = _cv2()
+    cv2 = cv2_module()
     out_shape = tuple(int(v) for v in out_shape)
     if cv2 is None or array.size == 0 or array.dtype not in _CV_AREA_DTYPES or spatial_ndim not in (2, 3):
         return None
     if spatial_ndim == 3 and out_shape[0] != array.shape[0]:
         return None
-    if max(array.shape[spatial_ndim - 2:spatial_ndim]) >= 32000 or not _cv_size_ok(array, spatial_ndim,
+    if max(array.shape[spatial_ndim - 2:spatial_ndim]) >= 32000 or not cv_size_ok(array, spatial_ndim,
                                                                                     out_shape[-2:]):
         return None
     h, w = out_shape[-2:]
-    return _cv_channels(array, spatial_ndim, lambda a: cv2.resize(a, (w, h), interpolation=cv2.INTER_AREA))
+    return cv_channels(array, spatial_ndim, lambda a: cv2.resize(a, (w, h), interpolation=cv2.INTER_AREA))

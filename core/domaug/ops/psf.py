@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 
 # Exported here, where their users look: 2-D convolution (line PSFs) and separable filtering.
-from .convolve import _CV_DFT_TAPS, FFT_MIN_TAPS, convolve  # noqa: F401
+from .convolve import FFT_MIN_TAPS, convolve  # noqa: F401
 from .separable import separable_filter, symmetric_filter1d  # noqa: F401
 
 

@@ -51,8 +51,8 @@ import numpy as np
 from ..dtypes import avoid_nodata, restore_dtype, to_float, value_range
 from ..lazy import lazy_module
 from . import area
-from ._resample_cv import _fill_where
-from .samplers import _EPS, AffineSampler, CoordSampler, antialias_sigma, index_affine, scale_matrix
+from ._resample_cv import fill_where
+from .samplers import EPS, AffineSampler, CoordSampler, antialias_sigma, index_affine, scale_matrix
 
 ndi = lazy_module("scipy.ndimage")
 
@@ -158,7 +158,7 @@ def _warp_image_float(image: np.ndarray, sampler: AffineSampler | CoordSampler, 
     den = weight = None
     if weighted:
         den = sampler.sample(_blur(valid.astype(wdtype), sigma), order)
-        weight = den > _EPS
+        weight = den > EPS
     out = np.empty(sampler.out_shape + image.shape[spatial_ndim:], dtype=wdtype)
     for c, raw in enumerate(channels):
         ch = np.ascontiguousarray(raw, dtype=wdtype)
@@ -254,7 +254,7 @@ def _warp_image_by_area(image: np.ndarray, sampler: AffineSampler, shrunk: tuple
                                antialias=False)
         return _finish_float(small, image, np.zeros(sampler.out_shape, bool), sampler.inside, meta, fill)
     den = area.integrate(valid.view(np.uint8), shrunk, spatial_ndim)
-    has = den > _EPS
+    has = den > EPS
     per_pixel = (lambda a: a[..., None]) if image.ndim > spatial_ndim else (lambda a: a)
     num = area.integrate(np.where(per_pixel(valid), image, 0), shrunk, spatial_ndim)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -277,7 +277,7 @@ def _finish_native(out: np.ndarray, dtype: np.dtype, inside: np.ndarray | None, 
             np.clip(out, out.dtype.type(max(lo, full_lo)), out.dtype.type(min(hi, full_hi)), out=out)
     bad = None if inside is None else ~inside
     if bad is not None and bad.any():
-        _fill_where(out, bad, _fill_value(dtype, meta, nodata, fill))
+        fill_where(out, bad, _fill_value(dtype, meta, nodata, fill))
     if nodata is not None:
         out = avoid_nodata(out, inside, nodata, meta)
     return out
@@ -309,7 +309,7 @@ def warp_mask(mask: np.ndarray, sampler: AffineSampler | CoordSampler, *, fill_l
     fast = sampler.sample_native(mask, 0, nd) if mask.ndim == nd else None
     if fast is not None:
         if not sampler.all_inside:
-            _fill_where(fast, ~sampler.inside, fill_label)
+            fill_where(fast, ~sampler.inside, fill_label)
         return fast
     src = mask.view(np.uint8) if mask.dtype == bool else mask
     out = sampler.sample(src, 0)

@@ -17,19 +17,19 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..lazy import lazy_module
+from .opencv import cv2_module
 from ._resample_cv import (
-    _CV_MAX_SIDE,
-    _cv2,
-    _cv_blur,
-    _cv_channels,
-    _cv_dtype_ok,
-    _cv_size_ok,
+    CV_MAX_SIDE,
+    cv_blur,
+    cv_channels,
+    cv_dtype_ok,
+    cv_size_ok,
     sample_volume,
 )
 
 ndi = lazy_module("scipy.ndimage")
 
-_EPS = 1e-6
+EPS = 1e-6
 _THREAD_MIN_POINTS = 1 << 19
 def index_affine(out_to_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Turn an edge-coordinate out→in map into ``(matrix, offset)`` on array indices.
@@ -106,12 +106,12 @@ class AffineSampler:
         """An edge-aligned rescaling of rows/columns OpenCV can take (what cv2.resize computes)."""
         n = len(self.out_shape)
         return (n in (2, 3) and self.is_rescale and (n == 2 or self.in_shape[0] == self.out_shape[0])
-                and max(self.in_shape[-2:] + self.out_shape[-2:]) < _CV_MAX_SIDE)
+                and max(self.in_shape[-2:] + self.out_shape[-2:]) < CV_MAX_SIDE)
 
     def _plane_matrix(self) -> np.ndarray | None:
         """OpenCV's 2×3 dst→src matrix (x = column, y = row) when the map acts on rows/columns only."""
         n = len(self.out_shape)
-        if n not in (2, 3) or max(self.in_shape[-2:] + self.out_shape[-2:]) >= _CV_MAX_SIDE:
+        if n not in (2, 3) or max(self.in_shape[-2:] + self.out_shape[-2:]) >= CV_MAX_SIDE:
             return None
         a, o = self.matrix, self.offset
         if n == 3:
@@ -132,17 +132,17 @@ class AffineSampler:
         inside it. ``extend=True`` replicates the edge everywhere (fields).
         None when OpenCV cannot do it.
         """
-        cv2 = _cv2()
+        cv2 = cv2_module()
         if cv2 is None or not self._cv_takes(array, order, spatial_ndim):
             return None
         if sigma is not None and any(s > 0 for s in sigma):
             if order == 0 or (spatial_ndim == 3 and sigma[0] > 0):
                 return None
-            array = _cv_blur(cv2, array, spatial_ndim, sigma)
+            array = cv_blur(cv2, array, spatial_ndim, sigma)
         flag = self._cv_resize_flag(cv2, order)
         if flag is not None:
             h, w = self.out_shape[-2:]
-            return _cv_channels(array, spatial_ndim, lambda a: cv2.resize(a, (w, h), interpolation=flag))
+            return cv_channels(array, spatial_ndim, lambda a: cv2.resize(a, (w, h), interpolation=flag))
         return self._cv_warp_affine(cv2, array, order, spatial_ndim, extend, border_value)
 
     def _cv_takes(self, array: np.ndarray, order: int, spatial_ndim: int) -> bool:
@@ -151,7 +151,7 @@ class AffineSampler:
             return False
         if not self._resize and self._plane is None:
             return False
-        return _cv_dtype_ok(array.dtype, order) and _cv_size_ok(array, spatial_ndim, self.out_shape[-2:])
+        return cv_dtype_ok(array.dtype, order) and cv_size_ok(array, spatial_ndim, self.out_shape[-2:])
 
     def _cv_resize_flag(self, cv2: Any, order: int) -> int | None:
         """``cv2.resize``'s interpolation when the map is a rescaling it computes exactly, else None."""
@@ -166,14 +166,14 @@ class AffineSampler:
         inter = (cv2.INTER_NEAREST if order == 0 else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
         if extend:
             m = self._plane
-            return _cv_channels(array, spatial_ndim, lambda a: cv2.warpAffine(
+            return cv_channels(array, spatial_ndim, lambda a: cv2.warpAffine(
                 a, m, (w, h), flags=inter, borderMode=cv2.BORDER_REPLICATE))
         # Replicate one pixel of border, then let OpenCV's fast constant border handle the
         # rest: samples within a pixel of the edge see replicated values (mode="nearest"),
         # farther ones are outside and get filled by the caller from ``inside``.
         m = self._plane.copy()
         m[:, 2] += 1.0
-        return _cv_channels(array, spatial_ndim, lambda a: cv2.warpAffine(
+        return cv_channels(array, spatial_ndim, lambda a: cv2.warpAffine(
             cv2.copyMakeBorder(a, 1, 1, 1, 1, cv2.BORDER_REPLICATE), m, (w, h), flags=inter,
             borderMode=cv2.BORDER_CONSTANT, borderValue=(border_value,) * 4))
 
@@ -192,7 +192,7 @@ class AffineSampler:
         if self._all_inside is None:  # a few corners: plain floats beat numpy here
             matrix, offset = self.matrix.tolist(), self.offset.tolist()
             self._all_inside = all(
-                -0.5 - _EPS <= o + sum(a * c for a, c in zip(row, corner)) <= n - 0.5 + _EPS
+                -0.5 - EPS <= o + sum(a * c for a, c in zip(row, corner)) <= n - 0.5 + EPS
                 for corner in itertools.product(*[(0.0, float(max(s - 1, 0))) for s in self.out_shape])
                 for row, o, n in zip(matrix, offset, self.in_shape))
         return self._all_inside
@@ -211,13 +211,13 @@ class AffineSampler:
                 inside = np.ones(self.out_shape, dtype=bool)
                 for k in range(n):
                     coord = self.offset[k] + sum(self.matrix[k, j] * grids[j] for j in range(n))
-                    inside &= (coord >= -0.5 - _EPS) & (coord <= self.in_shape[k] - 0.5 + _EPS)
+                    inside &= (coord >= -0.5 - EPS) & (coord <= self.in_shape[k] - 0.5 + EPS)
                 self._inside = inside
         return self._inside
 
     def _inside_by_rows(self) -> np.ndarray:
         """``inside`` as one column interval per output line: O(lines) math, one compare pass."""
-        start, stop = self._line_intervals(-0.5 - _EPS, 0.5 - _EPS)
+        start, stop = self._line_intervals(-0.5 - EPS, 0.5 - EPS)
         w = self.out_shape[-1]
         # start <= c < stop  ⇔  (c - start) mod 2^k < stop - start  (one SIMD compare)
         it, ut = (np.int16, np.uint16) if w < 2**15 - 1 else (np.int32, np.uint32)
@@ -271,8 +271,8 @@ class AffineSampler:
         """
         if len(self.out_shape) != 2:
             raise ValueError("outside_band is for 2-D grids")
-        (s_in, s_out), (e_in, e_out) = self._line_intervals([-0.5 - _EPS, -0.5 - reach_px],
-                                                             [0.5 - _EPS, 0.5 - reach_px])
+        (s_in, s_out), (e_in, e_out) = self._line_intervals([-0.5 - EPS, -0.5 - reach_px],
+                                                             [0.5 - EPS, 0.5 - reach_px])
         s_in = np.clip(s_in, s_out, e_out)
         e_in = np.clip(np.maximum(e_in, s_in), s_out, e_out)
         rows = np.arange(self.out_shape[0], dtype=np.int64) * self.out_shape[1]
@@ -315,9 +315,9 @@ class CoordSampler:
         """OpenCV remap tables (x = column, y = row), fixed-point for linear, cached per order."""
         if order not in self._maps:
             maps = None
-            if len(self.out_shape) == 2 and max(self.in_shape + self.out_shape) < _CV_MAX_SIDE:
+            if len(self.out_shape) == 2 and max(self.in_shape + self.out_shape) < CV_MAX_SIDE:
                 lo, hi = float(self.coords.min()), float(self.coords.max())
-                if -_CV_MAX_SIDE < lo and hi < _CV_MAX_SIDE:
+                if -CV_MAX_SIDE < lo and hi < CV_MAX_SIDE:
                     x = np.ascontiguousarray(self.coords[1], dtype=np.float32)
                     y = np.ascontiguousarray(self.coords[0], dtype=np.float32)
                     maps = (x, y) if order == 0 else cv2.convertMaps(x, y, cv2.CV_16SC2)
@@ -331,20 +331,20 @@ class CoordSampler:
         2-D: one remap (float images keep scipy's exact positions: None). 3-D: see
         :meth:`_sample_volume`.
         """
-        cv2 = _cv2()
+        cv2 = cv2_module()
         if (cv2 is None or spatial_ndim != len(self.out_shape) or array.size == 0
                 or (sigma is not None and any(s > 0 for s in sigma))):
             return None
         if spatial_ndim == 3:
             return sample_volume(cv2, self.coords, self.in_shape, self.out_shape, array, order)
-        if (spatial_ndim != 2 or not _cv_dtype_ok(array.dtype, order, exact=True)
-                or not _cv_size_ok(array, 2, self.out_shape)):
+        if (spatial_ndim != 2 or not cv_dtype_ok(array.dtype, order, exact=True)
+                or not cv_size_ok(array, 2, self.out_shape)):
             return None
         maps = self._cv_maps(cv2, order)
         if maps is None:
             return None
         flag = cv2.INTER_NEAREST if order == 0 else cv2.INTER_LINEAR
-        return _cv_channels(array, 2, lambda a: cv2.remap(a, maps[0], maps[1], flag,
+        return cv_channels(array, 2, lambda a: cv2.remap(a, maps[0], maps[1], flag,
                                                           borderMode=cv2.BORDER_REPLICATE))
 
     def sample(self, channel: np.ndarray, order: int) -> np.ndarray:
@@ -381,7 +381,7 @@ class CoordSampler:
             inside = np.ones(self.out_shape, dtype=bool)
             for k, n in enumerate(self.in_shape):
                 c = self.coords[k]
-                inside &= (c >= -0.5 - _EPS) & (c <= n - 0.5 + _EPS)
+                inside &= (c >= -0.5 - EPS) & (c <= n - 0.5 + EPS)
             self._inside = inside
         return self._inside
 
