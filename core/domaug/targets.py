@@ -103,6 +103,22 @@ def layout_of(sample: Mapping[str, Any], prefer_volume: bool = False) -> Layout:
     transforms such as the medical ones); otherwise H×W×C.
     """
     shape = sample["image"].shape
+    if len(sample) == 1:  # an image alone: its layout depends on its shape only (the per-call case)
+        key = (shape, prefer_volume)
+        found = _IMAGE_ONLY_LAYOUTS.get(key)
+        if found is None:
+            if len(_IMAGE_ONLY_LAYOUTS) > 256:
+                _IMAGE_ONLY_LAYOUTS.clear()
+            found = _IMAGE_ONLY_LAYOUTS[key] = _layout_of(sample, shape, prefer_volume)
+        return found
+    return _layout_of(sample, shape, prefer_volume)
+
+
+#: (shape, prefer_volume) → the layout of a sample holding nothing but that image
+_IMAGE_ONLY_LAYOUTS: dict[tuple[tuple[int, ...], bool], Layout] = {}
+
+
+def _layout_of(sample: Mapping[str, Any], shape: tuple[int, ...], prefer_volume: bool) -> Layout:
     ndim = len(shape)
     if ndim == 2:
         return Layout(2, False, shape, 1)

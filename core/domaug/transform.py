@@ -37,9 +37,9 @@ class _on_first_use:
     """A derived fact of the context: computed on first access, then a plain attribute (no
     lock and no descriptor call on later reads, unlike ``functools.cached_property`` on 3.11)."""
 
-    def __init__(self, make: Callable[[Any], Any]) -> None:
+    def __init__(self, make: Callable[[Any], Any], name: str | None = None) -> None:
         self.make = make
-        self.name = make.__name__
+        self.name = name or make.__name__
         self.__doc__ = make.__doc__
 
     def __get__(self, ctx: Any, owner: type | None = None) -> Any:
@@ -76,9 +76,7 @@ class Context(dict):
     def layout(self) -> Layout:
         return layout_of(self, self.prefer_volume)
 
-    @_on_first_use
-    def valid(self) -> np.ndarray | None:
-        return valid_of(self)
+    valid = _on_first_use(valid_of, "valid")
 
     @_on_first_use
     def meta(self) -> dict:
