@@ -48,14 +48,19 @@ def test_prior_sky_cap_and_box_billboard():
     cam = D.camera_from(img.shape[:2])  # f = 144, horizon 58, h = 1.3
     d = D.scene_depth(img.shape[:2], camera=cam, linear_rgb=img)
     assert d[5, 80] == D.SKY_DEPTH_M  # sky
-    assert D.CAP_M <= d[40, 20] < 1.2 * D.CAP_M  # tree: capped (times the ray factor), not sky
+    # the tree stands on the ground at the horizon: the flat-road distance of its contact row, not sky
+    assert 100 <= d[40, 20] < 1.2 * D.CAP_M
     assert d[99, 80] < 20  # near road
+    # the car straddling the horizon stands on the road at its bottom row (70), even without a box
+    assert d[50, 100] == pytest.approx(144 * 1.3 / (70.5 - 58), rel=0.15)
+    lay = D.scene_layout(img, camera=cam)
+    assert lay.labels[5, 80] == D.SKY and lay.labels[40, 20] == D.VERTICAL and lay.labels[50, 100] == D.VERTICAL
+    assert lay.labels[90, 20] == D.GROUND
     boxes = np.array([[90, 45, 120, 70, 1]], float)
     db = D.scene_depth(img.shape[:2], camera=cam, linear_rgb=img, bboxes=boxes)
     expected = 144 * 1.3 / (70 - 58)  # bottom edge of the box on the road
     assert db[50, 100] == pytest.approx(expected, rel=0.05)  # above the horizon, yet near
     assert db[66, 100] == pytest.approx(expected, rel=0.05)
-    assert d[50, 100] >= D.CAP_M * 0.99  # without the box it was far
 
 
 def test_masks_override_and_measured_depth_wins():

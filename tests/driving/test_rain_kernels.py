@@ -153,7 +153,7 @@ def test_sky_labelling_is_the_same_with_and_without_opencv(both_paths):
         np.testing.assert_array_equal(fast, ref)
         mask = rng.random((30, 50)) < rng.uniform(0.2, 0.8)
         for conn in (4, 8):
-            (la, na), (lb, nb) = both_paths(lambda: depth._label(mask, conn))
+            (la, na), (lb, nb) = both_paths(lambda: depth.label_components(mask, conn))
             assert na == nb and len(set(zip(la.ravel().tolist(), lb.ravel().tolist()))) == na + 1
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from domaug.kit import cv2_module
 
 from . import radiometry
-from .depth import SKY_DEPTH_M, depth_of_sample, scene_depth, sky_from_small
+from .depth import SKY_DEPTH_M, depth_of_sample, layout_from_small, sky_from_small
 from .fields import linear_upsample_matrix
 from .scratch import buffer
 
@@ -39,21 +39,18 @@ def coarse_scene(sample: Mapping[str, Any], camera: Mapping[str, float], grid_px
     h, w = image.shape[:2]
     k = max(1, min(h, w) // (grid_px or GRID_PX))
     hs, ws = h // k, w // k
-    top = max(1, min(hs, int(camera["horizon_row"] / k)))
     small = radiometry.decode(np.ascontiguousarray(image[k // 2 : hs * k : k, k // 2 : ws * k : k, :3]), meta)
     sub = lambda m: None if m is None else np.ascontiguousarray(np.asarray(m)[k // 2 : hs * k : k, k // 2 : ws * k : k])  # noqa: E731
     if sample.get("depth") is not None:
         dist = depth_of_sample(sample, camera, None)
         return {"k": k, "small": small, "dist": dist, "sky": sub(dist >= SKY_DEPTH_M), "full": True}
     sky = sub(sample.get("sky_mask"))
-    if sky is None:
-        sky = sky_from_small(np.ascontiguousarray(small[:top]), hs, ws, 1)
     boxes = sample.get("bboxes")
     if boxes is not None and len(boxes):
         boxes = np.asarray(boxes, dtype=np.float64)[:, :4] / k
     cam = {"focal_length_px": camera["focal_length_px"] / k, "horizon_row": camera["horizon_row"] / k,
            "camera_height_m": camera["camera_height_m"]}
-    dist = scene_depth((hs, ws), camera=cam, bboxes=boxes, sky_mask=sky, road_mask=sub(sample.get("road_mask")))
+    dist = layout_from_small(small, cam, sky=sky, road_mask=sub(sample.get("road_mask")), bboxes=boxes).depth
     return {"k": k, "small": small, "dist": dist, "sky": dist >= SKY_DEPTH_M, "full": False}
 
 

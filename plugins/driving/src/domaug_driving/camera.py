@@ -1,0 +1,182 @@
+"""The flat-road camera: focal length, horizon row and height, and the distance along each pixel's ray
+to the ground (Hautière et al., MVA 2006; Tarel & Hautière, ICCV 2009).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Mapping
+
+import numpy as np
+
+from domaug.kit import ParameterError, check_number
+
+from .radiometry import decode
+
+#: Distance given to sky pixels (m): far enough that any fog or rain veil is opaque.
+SKY_DEPTH_M = 1.0e4
+#: Default cap for non-sky pixels above the horizon and the road near it (m).
+CAP_M = 300.0
+#: Defaults relative to the image size (Udacity CarND dash-cam, 1280×720).
+FOCAL_PER_WIDTH = 0.9
+HORIZON_PER_HEIGHT = 0.58
+CAMERA_HEIGHT_M = 1.3
+
+
+
+def camera_from(
+    shape: tuple[int, int],
+    meta: Mapping[str, Any] | None = None,
+    *,
+    focal_length_px: float | None = None,
+    horizon_row: float | str | None = None,
+    camera_height_m: float | None = None,
+    image: np.ndarray | None = None,
+) -> dict:
+    """Resolve the camera: explicit value, else ``meta``, else the size-scaled default.
+
+    ``horizon_row="estimate"`` finds it with :func:`estimate_horizon` on ``image``
+    (falling back to the default when the lane lines give no clear vanishing point).
+    """
+    meta = meta or {}
+    h, w = shape
+
+    def pick(value, key, default):
+        if value is not None:
+            return float(value)
+        if meta.get(key) is not None:
+            return float(meta[key])
+        return float(default)
+
+    if isinstance(horizon_row, str):
+        found = estimate_horizon(image, meta) if image is not None else None
+        horizon_row = found if found is not None else HORIZON_PER_HEIGHT * h
+    return {
+        "focal_length_px": pick(focal_length_px, "focal_length_px", FOCAL_PER_WIDTH * w),
+        "horizon_row": pick(horizon_row, "horizon_row", HORIZON_PER_HEIGHT * h),
+        "camera_height_m": pick(camera_height_m, "camera_height_m", CAMERA_HEIGHT_M),
+    }
+
+
+def camera_of(sample: Mapping[str, Any], camera_args: Mapping[str, Any]) -> dict:
+    """The camera of ``sample`` for a transform's ``make_params``: :func:`camera_from` with the
+    transform's validated camera parameters (:func:`check_camera_args`)."""
+    image = sample["image"]
+    return camera_from(image.shape[:2], sample.get("meta"), image=image, **camera_args)
+
+
+def check_camera_args(focal_length_px: Any, horizon_row: Any, camera_height_m: Any) -> dict:
+    """Validate a transform's camera parameters (None = from meta or the default)."""
+    if isinstance(horizon_row, str) and horizon_row != "estimate":
+        raise ParameterError(f"horizon_row must be a row number, None or 'estimate', got {horizon_row!r}")
+    return {
+        "focal_length_px": None if focal_length_px is None else check_number(focal_length_px, "focal_length_px", low=1.0),
+        "horizon_row": horizon_row if horizon_row is None or isinstance(horizon_row, str)
+        else check_number(horizon_row, "horizon_row"),
+        "camera_height_m": None if camera_height_m is None
+        else check_number(camera_height_m, "camera_height_m", low=0.0, low_inclusive=False),
+    }
+
+
+def estimate_horizon(image: np.ndarray, meta: Mapping[str, Any] | None = None) -> float | None:
+    """Horizon row from the vanishing point of the road's edges (lane lines, road borders).
+
+    The strongest oblique edges (20–70° from horizontal) of the lower road area
+    (rows 0.62–0.88·H) vote, each along its own line, for where it crosses every
+    candidate row; the best (row, column) cell wins (a Hough-style vote, vectorised).
+    Straight-line extrapolation, so lens distortion biases it slightly (on the three
+    barrel-distorted Udacity frames it lands 2.5–7 px above the lane vanishing point).
+    Returns None when fewer than 50 edges qualify.
+    """
+    h, w = image.shape[:2]
+    k = max(1, min(h, w) // 360)
+    small = decode(np.ascontiguousarray(image[::k, ::k]), meta)
+    y = (0.2126 * small[..., 0] + 0.7152 * small[..., 1] + 0.0722 * small[..., 2]) if small.ndim == 3 else small
+    from scipy.ndimage import uniform_filter
+
+    # perceptual (√) luminance, lightly smoothed: stable edge directions on JPEG and jaggies
+    y = uniform_filter(np.sqrt(np.maximum(y, 0.0)), 3)
+    hh, ww = y.shape
+    r0, r1 = int(0.62 * hh), int(0.88 * hh)
+    if r1 - r0 < 3 or ww < 8:
+        return None
+    gy = y[r0 + 1 : r1 + 1, 1:-1] - y[r0 - 1 : r1 - 1, 1:-1]
+    gx = y[r0:r1, 2:] - y[r0:r1, :-2]
+    mag = np.hypot(gx, gy).ravel()
+    n = min(4000, mag.size // 4)
+    if n < 50:
+        return None
+    idx = np.argpartition(mag, mag.size - n)[mag.size - n :]
+    py, px = np.divmod(idx, ww - 2)
+    py, px = py + r0, px + 1
+    dx, dy = -gy.ravel()[idx], gx.ravel()[idx]  # edge direction ⟂ gradient
+    s = np.abs(dy) / (np.hypot(dx, dy) + 1e-12)
+    ok = (s > np.sin(np.radians(20))) & (s < np.sin(np.radians(70)))
+    if ok.sum() < 50:
+        return None
+    px, py, slope, wgt = px[ok], py[ok], dx[ok] / dy[ok], mag[idx][ok]
+    cand = np.arange(int(0.2 * hh), int(0.75 * hh))
+    xs = px[None, :] + (cand[:, None] - py[None, :]) * slope[None, :]
+    valid = (xs >= 0) & (xs < ww) & (py[None, :] > cand[:, None] + 0.03 * hh)
+    nb = ww // 4 + 1
+    cells = np.broadcast_to(np.arange(len(cand))[:, None] * nb, xs.shape)[valid] + (xs[valid] / 4).astype(np.int64)
+    votes = np.bincount(cells, weights=np.broadcast_to(wgt[None, :], xs.shape)[valid], minlength=len(cand) * nb)
+    votes = uniform_filter(votes.reshape(len(cand), nb), (3, 3))
+    best = int(np.argmax(votes)) // nb
+    return float((cand[best] + 0.5) * k)
+
+
+def depth_from_disparity(disparity: np.ndarray, focal_px: float, baseline_m: float, doffs_px: float = 0.0) -> np.ndarray:
+    """Metric depth ``Z = f·B / (d + doffs)`` from a stereo disparity map (px).
+
+    ``doffs_px`` is the principal-point offset between the two cameras (Middlebury's
+    ``doffs``; 0 for most rigs). Pixels with no valid disparity (NaN, inf, ``d + doffs ≤ 0``)
+    get ``inf``.
+    """
+    d = np.asarray(disparity, dtype=np.float64) + float(doffs_px)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = float(focal_px) * float(baseline_m) / d
+    z[~np.isfinite(d) | (d <= 0)] = np.inf
+    return z.astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def ray_factor(shape: tuple[int, int], focal: float, horizon: float) -> np.ndarray:
+    """√(1 + ((u−c_x)/f)² + ((v−v_h)/f)²) per pixel (cached; callers must not modify it)."""
+    h, w = shape
+    u = ((np.arange(w, dtype=np.float32) + 0.5 - w / 2) / focal) ** 2
+    v = ((np.arange(h, dtype=np.float32) + 0.5 - horizon) / focal) ** 2
+    ray = np.sqrt(1.0 + v[:, None] + u[None, :]).astype(np.float32)
+    ray.flags.writeable = False  # cached and shared
+    return ray
+
+
+def ground_plane_depth(
+    shape: tuple[int, int],
+    *,
+    focal_length_px: float,
+    horizon_row: float,
+    camera_height_m: float,
+    cap_m: float = CAP_M,
+) -> np.ndarray:
+    """Per-row flat-road depth ``Z = f·h/(v + 0.5 − v_h)`` (m), capped at ``cap_m``; H×1 float32."""
+    h = shape[0]
+    dv = np.arange(h, dtype=np.float64) + 0.5 - float(horizon_row)
+    with np.errstate(divide="ignore"):
+        z = np.where(dv > 0, float(focal_length_px) * float(camera_height_m) / np.maximum(dv, 1e-9), np.inf)
+    return np.minimum(z, cap_m).astype(np.float32)[:, None]
+
+
+def stand_boxes(z: np.ndarray, bboxes: np.ndarray, camera: Mapping[str, float], cap_m: float) -> None:
+    """In place: each box takes the ground depth of its bottom edge, Z = f·h / (y_max − v_h)
+    (a billboard standing on the road; ``cap_m`` when it ends at or above the horizon)."""
+    f, vh, ch = camera["focal_length_px"], camera["horizon_row"], camera["camera_height_m"]
+    h, w = z.shape
+    b = np.asarray(bboxes, dtype=np.float64)[:, :4]
+    bottom = b[:, 3] - vh
+    zb = np.where(bottom > 1.0, f * ch / np.maximum(bottom, 1.0), cap_m)
+    zb = np.minimum(zb, cap_m)
+    for i in np.argsort(-zb):  # far boxes first, near ones paint over them
+        x0, y0 = int(np.clip(np.floor(b[i, 0]), 0, w)), int(np.clip(np.floor(b[i, 1]), 0, h))
+        x1, y1 = int(np.clip(np.ceil(b[i, 2]), 0, w)), int(np.clip(np.ceil(b[i, 3]), 0, h))
+        z[y0:y1, x0:x1] = zb[i]
