@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.kit import ParameterError, check_number
+from domaug.kit import ParameterError, check_number, cv2_module
 
 from .radiometry import decode
 
@@ -21,7 +21,21 @@ CAP_M = 300.0
 FOCAL_PER_WIDTH = 0.9
 HORIZON_PER_HEIGHT = 0.58
 CAMERA_HEIGHT_M = 1.3
+#: :func:`estimate_horizon` trusts a vanishing point whose vote is this many times the mean vote.
+PEAK_CONTRAST = 4.0
 
+
+
+def box_filter(a: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+    """Mean over a ``size`` box (2-D float, edges mirrored as ``scipy.ndimage.uniform_filter``'s
+    default): ``cv2.blur`` (≈ 10× faster on a 256 px grid) or scipy."""
+    sy, sx = (size, size) if isinstance(size, int) else size
+    cv2 = cv2_module()
+    if cv2 is not None and a.ndim == 2 and a.dtype in (np.float32, np.float64) and max(a.shape) < 32768 and a.size:
+        return cv2.blur(np.ascontiguousarray(a), (sx, sy), borderType=cv2.BORDER_REFLECT)
+    from scipy.ndimage import uniform_filter
+
+    return uniform_filter(a, (sy, sx))
 
 
 def camera_from(
@@ -33,10 +47,16 @@ def camera_from(
     camera_height_m: float | None = None,
     image: np.ndarray | None = None,
 ) -> dict:
-    """Resolve the camera: explicit value, else ``meta``, else the size-scaled default.
+    """Resolve the camera: explicit value, else ``meta``, else a default.
 
-    ``horizon_row="estimate"`` finds it with :func:`estimate_horizon` on ``image``
-    (falling back to the default when the lane lines give no clear vanishing point).
+    The horizon row's default, when neither the parameter nor ``meta`` gives one: with
+    ``image``, the lane vanishing point of :func:`estimate_horizon` (a camera mounted higher
+    or pitched differently from the Udacity one, e.g. comma2k19's horizon at 0.46·H, would
+    otherwise turn every pixel between its real horizon and 0.58·H into an object standing
+    at the horizon); without ``image``, or when the road's edges give no vanishing point,
+    :data:`HORIZON_PER_HEIGHT`·H. ``horizon_row="estimate"`` is the same estimate, asked for
+    explicitly (it also overrides ``meta``). Focal length and camera height default to
+    :data:`FOCAL_PER_WIDTH`·W and :data:`CAMERA_HEIGHT_M`.
     """
     meta = meta or {}
     h, w = shape
@@ -48,7 +68,8 @@ def camera_from(
             return float(meta[key])
         return float(default)
 
-    if isinstance(horizon_row, str):
+    if isinstance(horizon_row, str) or (horizon_row is None and meta.get("horizon_row") is None
+                                        and image is not None):
         found = estimate_horizon(image, meta) if image is not None else None
         horizon_row = found if found is not None else HORIZON_PER_HEIGHT * h
     return {
@@ -81,34 +102,42 @@ def check_camera_args(focal_length_px: Any, horizon_row: Any, camera_height_m: A
 def estimate_horizon(image: np.ndarray, meta: Mapping[str, Any] | None = None) -> float | None:
     """Horizon row from the vanishing point of the road's edges (lane lines, road borders).
 
-    The strongest oblique edges (20–70° from horizontal) of the lower road area
-    (rows 0.62–0.88·H) vote, each along its own line, for where it crosses every
-    candidate row; the best (row, column) cell wins (a Hough-style vote, vectorised).
-    Straight-line extrapolation, so lens distortion biases it slightly (on the three
-    barrel-distorted Udacity frames it lands 2.5–7 px above the lane vanishing point).
-    Returns None when fewer than 50 edges qualify.
+    The strongest oblique edges (20–70° from horizontal) of the band of rows 0.50–0.70·H
+    vote, each along its own line, for where it crosses every candidate row
+    (0.2–0.75·H); the best (row, column) cell wins (a Hough-style vote, vectorised, on a
+    ≈256 px grid, decoding only that band). The band lies below the horizon of usual
+    dash-cams and above their hood or dashboard (Udacity's hood starts at 0.93·H,
+    comma2k19's dashboard at 0.72·H, Boreas' hood at ≈0.8·H), whose curved edges would
+    otherwise converge just above themselves; trees and buildings higher up vote for
+    nothing consistent. Straight-line extrapolation, so lens distortion biases it
+    slightly. On the five frames of ``../shared/data/driving`` it lands within 4.1 % of
+    H of the lane vanishing point. Returns None when fewer than 50 edges qualify or when the
+    winning cell holds less than :data:`PEAK_CONTRAST` × the mean of the cells that got votes
+    (random texture: ≈ 2–3; the five frames: 5–17).
     """
     h, w = image.shape[:2]
-    k = max(1, min(h, w) // 360)
-    small = decode(np.ascontiguousarray(image[::k, ::k]), meta)
-    y = (0.2126 * small[..., 0] + 0.7152 * small[..., 1] + 0.0722 * small[..., 2]) if small.ndim == 3 else small
-    from scipy.ndimage import uniform_filter
-
-    # perceptual (√) luminance, lightly smoothed: stable edge directions on JPEG and jaggies
-    y = uniform_filter(np.sqrt(np.maximum(y, 0.0)), 3)
-    hh, ww = y.shape
-    r0, r1 = int(0.62 * hh), int(0.88 * hh)
+    k = max(1, min(h, w) // 256)
+    hh, ww = h // k, w // k
+    r0, r1 = int(0.50 * hh), int(0.70 * hh)
     if r1 - r0 < 3 or ww < 8:
         return None
+    # only the band (±2 rows for the smoothing and the central difference) is decoded
+    b0, b1 = r0 - 2, min(hh, r1 + 2)
+    band = decode(np.ascontiguousarray(image[k // 2 + b0 * k : b1 * k : k, k // 2 : ww * k : k]), meta)
+    y = (0.2126 * band[..., 0] + 0.7152 * band[..., 1] + 0.0722 * band[..., 2]) if band.ndim == 3 else band
+    # perceptual (√) luminance, lightly smoothed: stable edge directions on JPEG and jaggies
+    y = box_filter(np.sqrt(np.maximum(np.nan_to_num(y, nan=0.0, posinf=1.0), 0.0)), 3)
+    r0, r1 = r0 - b0, min(r1, b1 - 1) - b0  # band coordinates
+    ww = y.shape[1]
     gy = y[r0 + 1 : r1 + 1, 1:-1] - y[r0 - 1 : r1 - 1, 1:-1]
     gx = y[r0:r1, 2:] - y[r0:r1, :-2]
     mag = np.hypot(gx, gy).ravel()
-    n = min(4000, mag.size // 4)
+    n = min(1500, mag.size // 4)
     if n < 50:
         return None
     idx = np.argpartition(mag, mag.size - n)[mag.size - n :]
     py, px = np.divmod(idx, ww - 2)
-    py, px = py + r0, px + 1
+    py, px = py + r0 + b0, px + 1  # grid rows
     dx, dy = -gy.ravel()[idx], gx.ravel()[idx]  # edge direction ⟂ gradient
     s = np.abs(dy) / (np.hypot(dx, dy) + 1e-12)
     ok = (s > np.sin(np.radians(20))) & (s < np.sin(np.radians(70)))
@@ -121,8 +150,11 @@ def estimate_horizon(image: np.ndarray, meta: Mapping[str, Any] | None = None) -
     nb = ww // 4 + 1
     cells = np.broadcast_to(np.arange(len(cand))[:, None] * nb, xs.shape)[valid] + (xs[valid] / 4).astype(np.int64)
     votes = np.bincount(cells, weights=np.broadcast_to(wgt[None, :], xs.shape)[valid], minlength=len(cand) * nb)
-    votes = uniform_filter(votes.reshape(len(cand), nb), (3, 3))
-    best = int(np.argmax(votes)) // nb
+    votes = box_filter(votes.reshape(len(cand), nb), 3).ravel()
+    peak = int(np.argmax(votes))
+    if votes[peak] < PEAK_CONTRAST * votes[votes > 0].mean():  # no common vanishing point (noise, texture)
+        return None
+    best = peak // nb
     return float((cand[best] + 0.5) * k)
 
 
