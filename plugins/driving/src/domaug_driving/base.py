@@ -4,28 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import numpy as np
-
-from domaug.kit import Context, PixelTransform, fill_invalid
+from domaug.kit import Context, PixelTransform
 
 from .radiometry import check_rgb_2d
-
-
-def scene_of(ctx: Context) -> dict:
-    """The call's sample as the physics sees it (a shallow copy): nodata and non-finite
-    pixels replaced by the mean colour of the others.
-
-    Scene statistics (sky, airlight, drop radiance) and blurs then never see a nodata
-    value or a NaN; :meth:`PixelTransform.finish_image` puts the original nodata pixels
-    back afterwards.
-    """
-    image = ctx["image"]
-    valid = ctx.valid
-    if np.issubdtype(image.dtype, np.floating):
-        finite = np.isfinite(image).all(axis=-1)
-        if not finite.all():
-            valid = finite if valid is None else (valid & finite)
-    return {**ctx, "image": fill_invalid(image, valid)}  # a copy, not ctx: no reference cycle through ctx.scene
+from .scene_fill import scene_of
 
 
 class DrivingTransform(PixelTransform):

@@ -12,6 +12,7 @@ import numpy as np
 from domaug.kit import ParameterError, check_number, cv2_module
 
 from .radiometry import decode
+from .scene_fill import scene_of
 
 #: Distance given to sky pixels (m): far enough that any fog or rain veil is opaque.
 SKY_DEPTH_M = 1.0e4
@@ -83,6 +84,8 @@ def camera_of(sample: Mapping[str, Any], camera_args: Mapping[str, Any]) -> dict
     """The camera of ``sample`` for a transform's ``make_params``: :func:`camera_from` with the
     transform's validated camera parameters (:func:`check_camera_args`)."""
     image = sample["image"]
+    if camera_args.get("horizon_row") is None or camera_args.get("horizon_row") == "estimate":
+        image = scene_of(sample)["image"]  # the estimate must not see what nodata pixels hold
     return camera_from(image.shape[:2], sample.get("meta"), image=image, **camera_args)
 
 
