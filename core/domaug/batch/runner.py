@@ -9,12 +9,15 @@ job; failures of single files are recorded, never raised.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from . import manifest, plan
 from .executors import get_executor
@@ -160,12 +163,31 @@ class _Recorder:
         self.writer.close()
 
 
+@contextmanager
+def _whole(recorder: _Recorder) -> Iterator[_Recorder]:
+    """Ctrl-C while one task's records are written takes effect after its last one, so that
+    no output already renamed into place is left out of the manifest (one task = all its
+    variants). Main thread only (where Python delivers signals); elsewhere a no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield recorder
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield recorder
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(signal.SIGINT, None)  # the default handler raises KeyboardInterrupt here
+
+
 def _consume(stream, recorder: _Recorder) -> tuple[bool, ManifestRecord | None]:
     """Record every result of the executor; (interrupted by Ctrl-C?, the record that found OUTPUT full)."""
     full = None
     try:
         for task, records in stream:
-            recorder.record(task, records)
+            with _whole(recorder):
+                recorder.record(task, records)
             full = next((r for r in records if r.output_error), None)
             if full is not None:  # OUTPUT full / read-only: every further file would fail too
                 stream.close()
@@ -176,7 +198,8 @@ def _consume(stream, recorder: _Recorder) -> tuple[bool, ManifestRecord | None]:
         try:
             item = stream.throw(KeyboardInterrupt())
             while True:
-                recorder.record(*item)
+                with _whole(recorder):
+                    recorder.record(*item)
                 item = next(stream)
         except (KeyboardInterrupt, StopIteration):
             pass
