@@ -25,7 +25,7 @@ _name_of: dict[type, str] = {}
 _contested: dict[str, str] = {}
 
 
-def _add(cls: Any, name: str | None, owner: str, namespace: str) -> type[Transform]:
+def _add(cls: Any, name: str | None, owner: str, namespace: str, *, from_plugin: bool = False) -> type[Transform]:
     if not (isinstance(cls, type) and issubclass(cls, Transform)):
         raise RegistrationError(
             f"{owner} registered {cls!r}, which is not a subclass of domaug.Transform"
@@ -43,11 +43,12 @@ def _add(cls: Any, name: str | None, owner: str, namespace: str) -> type[Transfo
             and existing.__qualname__ == cls.__qualname__
         )
         if not same_user_class:
-            raise RegistrationError(
-                f"transform name {name!r} is claimed twice: by {_owner_of[name]} "
-                f"({existing.__module__}.{existing.__qualname__}) and by {owner} "
-                f"({cls.__module__}.{cls.__qualname__})"
-            )
+            message = (f"transform name {name!r} is claimed twice: by {_owner_of[name]} "
+                       f"({existing.__module__}.{existing.__qualname__}) and by {owner} "
+                       f"({cls.__module__}.{cls.__qualname__})")
+            if from_plugin:  # two installed plugins: asking for the name refuses, naming both
+                _contested[name] = message
+            raise RegistrationError(message)
     _classes[name] = cls
     _owner_of[name] = owner
     _name_of.setdefault(cls, name)
@@ -58,12 +59,7 @@ def _add(cls: Any, name: str | None, owner: str, namespace: str) -> type[Transfo
 
 
 def _add_from_plugin(plugin: str, owner: str, cls: Any, name: str | None = None) -> None:
-    try:
-        _add(cls, name, owner, plugins.namespace_of(plugin))
-    except RegistrationError as exc:
-        if name is not None and "claimed twice" in str(exc):
-            _contested[name] = str(exc)
-        raise
+    _add(cls, name, owner, plugins.namespace_of(plugin), from_plugin=True)
 
 
 def _collect() -> None:

@@ -73,7 +73,8 @@ class CropStage(PixelTransform):
 
     def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
         ctx = super().prepare(sample, params)
-        change = plan_cover_change(sample_vegetation(ctx, params["threshold"]), bands.frame_footprint(ctx), params)
+        ctx.footprint = bands.frame_footprint(ctx)
+        change = plan_cover_change(sample_vegetation(ctx, params["threshold"]), ctx.footprint, params)
         if change is None:
             ctx.unchanged = True
         else:

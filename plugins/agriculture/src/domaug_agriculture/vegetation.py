@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.kit import ParameterError, UnsupportedInputError, as_hwc, row_blocks, validate_sample
+from domaug.kit import Context, ParameterError, UnsupportedInputError, as_hwc, row_blocks, validate_sample
 
 from . import _fast, bands
 
@@ -159,11 +159,9 @@ def _otsu_exg(index: np.ndarray, valid: np.ndarray | None) -> float:
     return float(np.clip(threshold_otsu(values), *EXG_OTSU_BOUNDS))
 
 
-def sample_vegetation(sample: Mapping[str, Any], threshold: float | None = None) -> np.ndarray:
-    """:func:`vegetation_mask` of a validated sample, restricted to its footprint."""
-    return vegetation_mask(
-        as_hwc(sample["image"]), _meta_2d(sample), threshold=threshold, valid=bands.frame_footprint(sample)
-    )
+def sample_vegetation(ctx: Context, threshold: float | None = None) -> np.ndarray:
+    """:func:`vegetation_mask` of a prepared context's image, restricted to ``ctx.footprint``."""
+    return vegetation_mask(as_hwc(ctx["image"]), _meta_2d(ctx), threshold=threshold, valid=ctx.footprint)
 
 
 def _meta_2d(sample: Mapping[str, Any]) -> dict:

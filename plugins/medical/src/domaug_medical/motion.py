@@ -7,12 +7,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.kit import Context, PixelTransform, check_range, sample_int, sample_uniform
+from domaug.kit import Context, PixelTransform, array_axis, check_range, sample_int, sample_uniform
 
 from . import kspace
 from ._base import MedicalMixin, medical_layout
 from .intensity import is_magnitude, read_only_float
-from .phase_encoding import axis_index, check_phase_axis, draw_phase_axis
+from .phase_encoding import check_phase_axis, draw_phase_axis
 
 
 class Motion(MedicalMixin, PixelTransform):
@@ -70,7 +70,7 @@ class Motion(MedicalMixin, PixelTransform):
 
     def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
         ctx = super().prepare(sample, params)
-        ctx.phase_axis = axis_index(params["phase_axis"], ctx.layout.spatial_ndim)
+        ctx.phase_axis = array_axis(params["phase_axis"], ctx.layout.spatial_ndim)
         return ctx
 
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""The MR phase-encoding axis: its names, how ``auto`` is resolved, its array axis."""
+"""The MR phase-encoding axis: its names and how ``auto`` is resolved (``domaug.kit.array_axis``
+gives its array axis)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.kit import array_axis, check_choice
+from domaug.kit import check_choice
 
 #: Names of the phase-encoding axis: rows (``vertical``), columns (``horizontal``), slices (``depth``).
 PHASE_AXES = ("auto", "vertical", "horizontal", "depth")
@@ -27,8 +28,3 @@ def draw_phase_axis(rng: np.random.Generator, choice: str, sample: Mapping[str, 
     if pe == "ROW":
         return "horizontal"
     return ("vertical", "horizontal")[int(rng.integers(2))]
-
-
-def axis_index(name: str, spatial_ndim: int) -> int:
-    """Array axis of a named axis; ``depth`` needs a volume."""
-    return array_axis(name, spatial_ndim)

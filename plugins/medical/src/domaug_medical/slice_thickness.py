@@ -8,11 +8,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.kit import (Context, SpatialTransform, check_choice, check_range, cv2_module, keep_invalid, lazy_module,
-                        resize, restore_dtype, sample_uniform, scale_matrix, to_float, update_meta)
+from domaug.kit import (Context, SpatialTransform, array_axis, check_choice, check_range, cv2_module, keep_invalid,
+                        lazy_module, resize, restore_dtype, sample_uniform, scale_matrix, to_float, update_meta)
 
 from ._base import MedicalMixin, medical_layout
-from .phase_encoding import axis_index
 
 ndi = lazy_module("scipy.ndimage")
 
@@ -109,7 +108,7 @@ class SliceThickness(MedicalMixin, SpatialTransform):
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         lay = medical_layout(sample)
         axis = self.axis if self.axis != "auto" else ("depth" if lay.is_volume else "vertical")
-        axis_index(axis, lay.spatial_ndim)  # refuses depth on 2-D now
+        array_axis(axis, lay.spatial_ndim)  # refuses depth on 2-D now
         return {"thickness_mm": sample_uniform(rng, self.thickness_mm), "profile": self.profile,
                 "axis": axis, "resample_back": self.resample_back}
 
@@ -117,7 +116,7 @@ class SliceThickness(MedicalMixin, SpatialTransform):
         """The slice axis, the thickness in voxels along it and the output grid."""
         ctx = super().prepare(sample, params)
         lay = ctx.layout
-        ctx.slice_axis = ax = axis_index(params["axis"], lay.spatial_ndim)
+        ctx.slice_axis = ax = array_axis(params["axis"], lay.spatial_ndim)
         ctx.thickness_px = t_px = float(params["thickness_mm"]) / ctx.spacing_mm[ax]
         shape = list(lay.spatial_shape)
         if not params["resample_back"] and t_px > 1.0:
