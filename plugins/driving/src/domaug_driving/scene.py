@@ -32,7 +32,10 @@ def coarse_scene(sample: Mapping[str, Any], camera: Mapping[str, float], grid_px
     ``grid_px`` (default :data:`GRID_PX`) is the short side of the grid. Returns a dict:
     ``k`` (decimation), ``small`` (hs×ws×3 linear float32, pixel
     (i, j) = full pixel (k·i + k//2, k·j + k//2)), ``dist`` (hs×ws, or H×W when the sample
-    has a ``depth`` target: then ``full`` is True) and ``sky`` (bool, on the grid of ``small``).
+    has a ``depth`` target: then ``full`` is True), ``sky`` (bool, on the grid of ``small``) and
+    ``labels`` (uint8 :data:`~.layout.SKY` / ``GROUND`` / ``VERTICAL`` / ``EGO``, on the grid of
+    ``small``: the scene layout, also computed when a ``depth`` target gives the distance) and
+    ``camera`` (the full-resolution camera dict it was computed for).
     """
     image = sample["image"]
     meta = sample.get("meta")
@@ -41,17 +44,19 @@ def coarse_scene(sample: Mapping[str, Any], camera: Mapping[str, float], grid_px
     hs, ws = h // k, w // k
     small = radiometry.decode(np.ascontiguousarray(image[k // 2 : hs * k : k, k // 2 : ws * k : k, :3]), meta)
     sub = lambda m: None if m is None else np.ascontiguousarray(np.asarray(m)[k // 2 : hs * k : k, k // 2 : ws * k : k])  # noqa: E731
-    if sample.get("depth") is not None:
-        dist = depth_of_sample(sample, camera, None)
-        return {"k": k, "small": small, "dist": dist, "sky": sub(dist >= SKY_DEPTH_M), "full": True}
     sky = sub(sample.get("sky_mask"))
     boxes = sample.get("bboxes")
     if boxes is not None and len(boxes):
         boxes = np.asarray(boxes, dtype=np.float64)[:, :4] / k
     cam = {"focal_length_px": camera["focal_length_px"] / k, "horizon_row": camera["horizon_row"] / k,
            "camera_height_m": camera["camera_height_m"]}
-    dist = layout_from_small(small, cam, sky=sky, road_mask=sub(sample.get("road_mask")), bboxes=boxes).depth
-    return {"k": k, "small": small, "dist": dist, "sky": dist >= SKY_DEPTH_M, "full": False}
+    lay = layout_from_small(small, cam, sky=sky, road_mask=sub(sample.get("road_mask")), bboxes=boxes)
+    if sample.get("depth") is not None:
+        dist = depth_of_sample(sample, camera, None)
+        return {"k": k, "small": small, "dist": dist, "sky": sub(dist >= SKY_DEPTH_M), "full": True,
+                "labels": lay.labels, "camera": dict(camera)}
+    return {"k": k, "small": small, "dist": lay.depth, "sky": lay.depth >= SKY_DEPTH_M, "full": False,
+            "labels": lay.labels, "camera": dict(camera)}
 
 
 def upsample(field: np.ndarray, shape: tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
