@@ -31,3 +31,8 @@ def register_commands(cli):
 @hookspec
 def register_demos(register):
     """Register demos: ``register(name, make_inputs, pipeline_dict)``; ``make_inputs(folder)`` writes sample files."""
+
+
+@hookspec
+def register_gallery_panels(register):
+    """Add gallery panels: ``register(namespace, panels_fn)``; ``panels_fn(sample)`` returns ``[(rgb_uint8, caption_lines)]``."""

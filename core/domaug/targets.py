@@ -37,6 +37,11 @@ TARGET_KINDS: dict[str, str] = {
 }
 #: target name → check(name, value) raising TargetError, declared with the target
 TARGET_CHECKS: dict[str, Callable[[str, Any], None]] = {}
+#: field target name → its sidecar codec (files beside an image; see :mod:`domaug.formats.sidecar`)
+TARGET_SIDECARS: dict[str, Any] = {}
+#: field targets that spatial transforms resample by nearest neighbour (measurements with holes: depth)
+NEAREST_FIELDS: set[str] = set()
+SIDECAR_METHODS = ("claims", "ignores", "find", "read", "write")
 KINDS = ("image", "mask", "bboxes", "keypoints", "field", "valid", "meta")
 #: Keys the library adds to outputs; accepted on input and passed through.
 PASSTHROUGH = ("applied",)
@@ -44,17 +49,42 @@ PASSTHROUGH = ("applied",)
 SUPPORTED_DTYPES = (np.uint8, np.uint16, np.int16, np.float32, np.float64)
 
 
-def register_target(name: str, kind: str, check: Callable[[str, Any], None] | None = None) -> None:
+def register_target(name: str, kind: str, check: Callable[[str, Any], None] | None = None,
+                    sidecar: Any = None, nearest: bool = False) -> None:
     """Declare a new target name (e.g. ``"lesion_mask"``), its kind, and optionally
-    ``check(name, value)`` raising :class:`TargetError` for values that make no sense."""
+    ``check(name, value)`` raising :class:`TargetError` for values that make no sense; for a
+    field, the ``sidecar`` codec that finds, reads and writes it beside an image file, and
+    ``nearest=True`` when spatial transforms must resample it by nearest neighbour (a measured
+    depth: no distance invented between an object and the background, NaN holes kept as holes)."""
     if kind not in KINDS:
         raise TargetError(f"target kind must be one of {KINDS}, got {kind!r}")
     existing = TARGET_KINDS.get(name)
     if existing is not None and existing != kind:
         raise TargetError(f"target {name!r} is already declared as {existing!r}")
+    if (sidecar is not None or nearest) and kind != "field":
+        raise TargetError(f"only field targets take a sidecar codec or nearest=True, {name!r} is a {kind}")
+    missing = [m for m in SIDECAR_METHODS if sidecar is not None and not callable(getattr(sidecar, m, None))]
+    if missing:
+        raise TargetError(f"the sidecar codec of {name!r} ({type(sidecar).__name__}) lacks {', '.join(missing)}")
     TARGET_KINDS[name] = kind
     if check is not None:
         TARGET_CHECKS[name] = check
+    if sidecar is not None:
+        TARGET_SIDECARS[name] = sidecar
+    if nearest:
+        NEAREST_FIELDS.add(name)
+
+
+_sidecars_collected = False
+
+
+def field_sidecars() -> dict[str, Any]:
+    """Field target name → sidecar codec, the plugins' included (asked once)."""
+    global _sidecars_collected
+    if not _sidecars_collected:
+        _sidecars_collected = True
+        _collect_plugin_targets()
+    return TARGET_SIDECARS
 
 
 def _collect_plugin_targets() -> bool:

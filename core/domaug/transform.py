@@ -187,6 +187,7 @@ class Transform:
             if name == "applied":
                 continue
             kind = kind_of(name)
+            ctx.target = name  # which target an apply_to_<kind> is moving (e.g. a field resampled by nearest)
             result = getattr(self, "apply_to_" + kind)(value, params, ctx)
             out[name] = self.finish_image(result, value, ctx) if kind == "image" else result
         created = ctx.__dict__.get("new_targets")

@@ -8,6 +8,7 @@ import numpy as np
 
 from .errors import UnsupportedInputError
 from .ops import geometry, resample
+from .targets import NEAREST_FIELDS
 from .transform import Context, SpatialTransform
 
 
@@ -21,7 +22,7 @@ class WarpTransform(SpatialTransform):
     for uncovered mask pixels, default 0), ``ctx.antialias`` (Gaussian/area prefilter when
     shrinking, default True) and ``ctx.min_box`` (boxes thinner than this in output pixels
     are dropped, default 1). Images keep their dtype and nodata; masks are resampled by
-    nearest neighbour; fields linearly (at least); boxes become the hull of their mapped
+    nearest neighbour; fields linearly (at least), those declared ``nearest`` (depth) by nearest neighbour; boxes become the hull of their mapped
     corners; meta geometry (geotransform, spacing, affine) is composed with the map.
     """
 
@@ -41,6 +42,9 @@ class WarpTransform(SpatialTransform):
         return resample.warp_valid(valid, ctx.sampler)
 
     def apply_to_field(self, field: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        if ctx.__dict__.get("target") in NEAREST_FIELDS:  # a measurement with holes (depth): nearest sample
+            return resample.warp_field(field, ctx.sampler, spatial_ndim=ctx.layout.spatial_ndim, order=0,
+                                       antialias=False)
         return resample.warp_field(field, ctx.sampler, spatial_ndim=ctx.layout.spatial_ndim,
                                    order=max(ctx.order, 1), antialias=ctx.antialias)
 

@@ -64,10 +64,16 @@ def test_valid_derived_from_nodata():
     assert valid.sum() == 11 and not valid[0, 0]
 
 
-@pytest.mark.parametrize("bad", [np.nan, -1.0])
-def test_nan_or_negative_depth_is_refused_in_one_line(bad):
+@pytest.mark.parametrize("bad", [-np.inf, -1.0])
+def test_negative_depth_is_refused_in_one_line(bad):
     depth = np.full((4, 5), 30.0, np.float32)
     depth[1, 2] = bad
-    with pytest.raises(TargetError, match="depth has 1 NaN or negative pixels") as info:
+    with pytest.raises(TargetError, match="depth has 1 negative pixels") as info:
         validate_sample({"image": np.zeros((4, 5, 3), np.uint8), "depth": depth})
     assert "\n" not in str(info.value)
+
+
+def test_nan_depth_is_no_data_and_inf_is_infinitely_far():
+    depth = np.full((4, 5), 30.0, np.float32)
+    depth[1, 2], depth[2, 3] = np.nan, np.inf
+    validate_sample({"image": np.zeros((4, 5, 3), np.uint8), "depth": depth})

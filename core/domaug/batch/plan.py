@@ -1,8 +1,9 @@
 """Walk INPUT, choose each file's format, group files into items, name the outputs.
 
 The walk is recursive and sorted (deterministic). Hidden files and folders (names
-starting with ``.``) and sidecar files (``x.mask.png``, ``x.boxes.json``...) are not
-inputs. Symlinks are followed only when they resolve inside INPUT (each folder once).
+starting with ``.``) and sidecar files (``x.mask.png``, ``x.boxes.json``, a plugin's
+``x.depth.png``...) are not inputs; a plugin's field sidecar that pairs with no image is
+reported as skipped. Symlinks are followed only when they resolve inside INPUT (each folder once).
 A file that no format sniffs or claims by extension is *skipped* (reported, not an
 error). Variant ``k`` of ``a/b/x.ext`` is written as ``a/b/x.aug{k}.ext`` (the
 format's ``output_names``).
@@ -18,7 +19,7 @@ from typing import Sequence
 
 from ..errors import DomaugError
 from ..formats import registry
-from ..formats.sidecar import is_sidecar
+from ..formats.sidecar import is_sidecar, unpaired
 
 TEMP_PREFIX = ".domaug-tmp-"
 
@@ -63,6 +64,7 @@ def walk(root: Path, include: Sequence[str] = ()) -> tuple[list[tuple[str, Path]
     root = root.resolve()
     files: list[tuple[str, Path]] = []
     skipped: list[tuple[str, str]] = []
+    sidecars: list[tuple[str, Path]] = []
     seen_dirs = {root}
 
     def visit(folder: Path, rel_folder: str) -> None:
@@ -88,11 +90,18 @@ def walk(root: Path, include: Sequence[str] = ()) -> tuple[list[tuple[str, Path]
                 seen_dirs.add(real)
                 visit(path, rel)
             elif entry.is_file(follow_symlinks=True):
-                if is_sidecar(entry.name) or not _included(rel, entry.name, include):
-                    continue
-                files.append((rel, path))
+                if is_sidecar(entry.name):
+                    sidecars.append((rel, path))
+                elif _included(rel, entry.name, include):
+                    files.append((rel, path))
+                else:
+                    excluded.append(path)
 
+    excluded: list[Path] = []  # images left out by --include still pair with their sidecars
     visit(root, "")
+    if sidecars:
+        rel_of = {p: r for r, p in sidecars}
+        skipped.extend((rel_of[p], why) for p, why in unpaired([p for _, p in files] + excluded + list(rel_of)))
     return files, skipped
 
 

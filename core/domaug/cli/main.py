@@ -15,6 +15,7 @@ COMMANDS = {
     "describe": "describe_cmd",
     "demo": "demo_cmd",
     "preview": "preview_cmd",
+    "gallery": "gallery_cmd",
     "run": "run_cmd",
     "replay": "replay_cmd",
     "plugins": "plugins_cmd",

@@ -64,8 +64,10 @@ def command(ctx, pipeline, input_dir, output_dir, variants, seed, workers, execu
     if job.balance_rows is not None and not quiet:
         click.echo("class balance plan:")
         click.echo(format_balance(job.balance_rows))
-    if debug:
-        for rel, why in job.skipped:
+    from ..formats.sidecar import UNPAIRED
+
+    for rel, why in job.skipped:
+        if debug or why == UNPAIRED:  # a misnamed depth file is worth a line; other skipped files are counted
             click.echo(f"skipped: {rel}: {why}", err=True)
     from ..batch.allocator import keep_freed_memory
 

@@ -17,6 +17,14 @@ Outputs follow the same rule: ``photo.aug0.png`` gets ``photo.aug0.mask.png`` (s
 extension as the input's sidecar), ``photo.aug0.boxes.json``, ... A mask created by the
 pipeline (e.g. ``cloud_mask``) is written as ``photo.aug0.cloud_mask.png``. Files
 matching these patterns are never treated as inputs themselves.
+
+Field targets may bring their own sidecar files: a plugin declares the target with a codec
+(``register(name, "field", sidecar=codec)``, e.g. driving's ``depth``: KITTI PNG, Cityscapes
+disparity, float ``.npy``/TIFF/PFM). The codec has ``claims(file_name)`` (its files: never inputs,
+reported by ``domaug run`` when they pair with no image), ``ignores(file_name)`` (companion files,
+never inputs), ``find(image_path, folder_names) -> [paths]`` (more than one is an error),
+``read(path, image_path) -> array`` and ``write(value, dest, source_file, source_image) -> [paths]``
+(``source_file`` the input's sidecar or None; files named with :func:`sidecar_path` of ``dest``).
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import FormatError
+from ..errors import FormatError, TargetError
 from .base import sidecar_path
 
 MASK_EXTS = (".png", ".tif", ".tiff", ".npy")
@@ -40,8 +48,45 @@ _JSON_TARGET = {"boxes": "bboxes", "keypoints": "keypoints"}
 
 
 def is_sidecar(name: str) -> bool:
-    """True for file names of the sidecar convention (``x.mask.png``, ``x.boxes.json``...)."""
-    return bool(_MASK.search(name) or _POINTS.search(name))
+    """True for file names of the sidecar convention (``x.mask.png``, ``x.boxes.json``...) and of
+    the plugins' field sidecars (driving's ``x.depth.png``...)."""
+    if _MASK.search(name) or _POINTS.search(name):
+        return True
+    return any(c.claims(name) or c.ignores(name) for c in _field_codecs().values())
+
+
+def _field_codecs() -> dict[str, Any]:
+    from ..targets import field_sidecars
+
+    return field_sidecars()
+
+
+def _field_files(path: Path) -> dict[str, list[Path]]:
+    """Field target name → the files its codec pairs with the image ``path`` (empty lists left out)."""
+    codecs = _field_codecs()
+    if not codecs:
+        return {}
+    try:
+        names = _name_set(str(path.parent), os.stat(path.parent).st_mtime_ns)
+    except OSError:
+        return {}
+    found = {target: codec.find(path, names) for target, codec in codecs.items()}
+    return {target: files for target, files in found.items() if files}
+
+
+def unpaired(paths: Sequence[Path]) -> list[tuple[Path, str]]:
+    """The field sidecar files among ``paths`` (a folder walk) that pair with none of its other files."""
+    codecs = _field_codecs()
+    claimed = [p for p in paths if any(c.claims(p.name) for c in codecs.values())]
+    if not claimed:
+        return []
+    paired = {f for p in paths if not is_sidecar(p.name) for files in _field_files(p).values() for f in files}
+    return [(p, UNPAIRED) for p in claimed if p not in paired]
+
+
+#: the reason ``domaug run`` gives (always shown, not only with ``--debug``) for an unpaired field sidecar
+UNPAIRED = ("a field sidecar (depth/disparity) that pairs with no image: name it after one, "
+            "e.g. x.depth.png beside x.png")
 
 
 def stem_of(path: Path) -> str:
@@ -54,6 +99,12 @@ def _listing(folder: str, mtime_ns: int) -> tuple[str, ...]:
         return tuple(sorted(os.listdir(folder)))
     except OSError:
         return ()
+
+
+@functools.lru_cache(maxsize=256)
+def _name_set(folder: str, mtime_ns: int) -> frozenset[str]:
+    """The listing as a set (one object per folder state: codecs may cache on it)."""
+    return frozenset(_listing(folder, mtime_ns))
 
 
 def find_sidecars(path: Path) -> dict[str, Path]:
@@ -77,6 +128,8 @@ def find_sidecars(path: Path) -> dict[str, Path]:
         m = _POINTS.fullmatch(rest)
         if m:
             found[_JSON_TARGET[m.group(1).lower()]] = path.parent / name
+    for target, files in _field_files(path).items():
+        found.setdefault(target, files[0])
     return found
 
 
@@ -144,7 +197,11 @@ def _clip_boxes(boxes: np.ndarray, spatial_shape: Sequence[int]) -> np.ndarray:
 def read_sidecars(path: Path, spatial_shape: Sequence[int]) -> dict[str, np.ndarray]:
     """Every side target found next to ``path`` (masks checked against ``spatial_shape``)."""
     targets: dict[str, np.ndarray] = {}
+    fields = _field_files(Path(path))
     for target, file in sorted(find_sidecars(path).items()):
+        if target in fields:
+            targets[target] = _read_field(target, fields[target], Path(path), spatial_shape)
+            continue
         if target in ("bboxes", "keypoints"):
             points = _read_points(file, target)
             if target == "bboxes" and len(spatial_shape) >= 2:
@@ -158,6 +215,26 @@ def read_sidecars(path: Path, spatial_shape: Sequence[int]) -> dict[str, np.ndar
             )
         targets[target] = mask
     return targets
+
+
+def _read_field(target: str, files: list[Path], image: Path, spatial_shape: Sequence[int]) -> np.ndarray:
+    """A field sidecar through its codec; two files for one image, or a size mismatch, is an error."""
+    if len(files) > 1:
+        raise FormatError(image, f"{len(files)} {target} sidecars pair with it "
+                                 f"({', '.join(f.name for f in files)}): keep one")
+    value = np.asarray(_field_codecs()[target].read(files[0], image))
+    if tuple(value.shape) != tuple(spatial_shape):
+        size = lambda s: "×".join(str(v) for v in reversed(tuple(s)))  # noqa: E731 - W×H, as image sizes are said
+        raise FormatError(files[0], f"{target} is {size(value.shape)} but the image is {size(spatial_shape)}")
+    from ..targets import TARGET_CHECKS
+
+    check = TARGET_CHECKS.get(target)
+    if check is not None:
+        try:
+            check(target, value)
+        except TargetError as exc:  # named after the file that holds the bad values
+            raise FormatError(files[0], str(exc)) from None
+    return value
 
 
 def _write_mask(mask: np.ndarray, dest: Path) -> Path:
@@ -201,6 +278,10 @@ def write_sidecars(sample: Mapping[str, Any], dest: Path, source: Path, *, mask_
         if kind == "mask":
             ext = existing[name].suffix.lower() if name in existing else mask_ext
             written.append(_write_mask(np.asarray(value), sidecar_path(dest, f".{name}{ext}")))
+        elif kind == "field" and name in _field_codecs():
+            files = _field_files(Path(source)).get(name) if source is not None else None
+            written.extend(_field_codecs()[name].write(np.asarray(value), dest, files[0] if files else None,
+                                                       source))
         elif kind in ("bboxes", "keypoints"):
             suffix = ".boxes.json" if kind == "bboxes" else ".keypoints.json"
             target = sidecar_path(dest, suffix)
