@@ -99,23 +99,27 @@ def test_coarse_fields_upsample_to_full_size():
 
 
 def test_fused_rain_pass_equals_veil_then_streaks():
-    """Rain's one-pass planar formula is Koschmieder's veil followed by the streak blend."""
+    """Rain's one-pass planar formula is Koschmieder's veil followed by the streak blend (the
+    airlight and the drops' radiance: the sky at the horizon, :mod:`domaug_driving.rain_light`)."""
     from domaug_driving.atmosphere import rain_extinction_per_m
-    from domaug_driving.scene import bright_colour
+    from domaug_driving.rain_light import coarse_samples, horizon_sky_radiance
+    from domaug_driving.scene import coarse_scene
 
     img = np.random.default_rng(2).uniform(0.1, 0.6, (60, 80, 3)).astype(np.float32)
-    depth = np.full((60, 80), 50.0, np.float32)  # no sky: the airlight is the grey fallback
-    out = domaug.get_transform("driving.Rain", rain_rate_mm_h=30.0, wetness=0.0)(image=img, depth=depth, rng=3)
+    depth = np.full((60, 80), 50.0, np.float32)
+    out = domaug.get_transform("driving.Rain", rain_rate_mm_h=30.0, wetness=0.0, overcast=False)(
+        image=img, depth=depth, rng=3)
     p = out["applied"][0]["params"]
     cam = p["camera"]
     alpha = np.minimum(streaks.rain_coverage(
         (60, 80), seed=int(p["seed"]), rain_rate_mm_h=p["rain_rate_mm_h"], exposure_s=p["exposure_ms"] * 1e-3,
         wind_m_s=p["wind_mps"], ego_speed_m_s=p["speed_kmh"] / 3.6, focal_px=cam["focal_length_px"],
         horizon_row=cam["horizon_row"], aperture_m=p["aperture_mm"] * 1e-3, max_streaks=p["max_streaks"]), 1.0)
-    env = bright_colour(img)
-    air = float(env.mean())
+    coarse = coarse_scene({"image": img, "depth": depth}, cam)
+    air = horizon_sky_radiance(coarse_samples([img[..., c] for c in range(3)], coarse["k"], coarse["labels"].shape),
+                               coarse["labels"])
     t = np.exp(-rain_extinction_per_m(p["rain_rate_mm_h"]) * 50.0)
     veiled = (img - air) * t + air
-    expected = veiled * (1 - alpha[..., None]) + env * p["streak_brightness"] * alpha[..., None]
+    expected = veiled * (1 - alpha[..., None]) + air * p["streak_brightness"] * alpha[..., None]
     assert alpha.max() > 0.05
     np.testing.assert_allclose(out["image"], expected, atol=2e-5)

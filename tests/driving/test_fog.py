@@ -171,7 +171,9 @@ def test_real_frame_prior_keeps_near_car_clearer_than_far_road(shared_data):
         pytest.skip(f"{path} not found")
     img = np.asarray(Image.open(path).convert("RGB"))
     car = (810, 405, 945, 500)  # black car, ≈30 m ahead
-    far_road = (560, 425, 700, 440)  # road just below the horizon (row ≈ 423)
+    # road just below the horizon (row ≈ 423), right of the bridge railing (x < 650), which is a
+    # vertical object standing ≈ 40 m away and rightly keeps more contrast than the road behind it
+    far_road = (655, 425, 700, 440)
     boxes = np.array([[*car, 1]], float)
     fog = Fog(visibility_m=150.0, airlight=0.85, density_variation=0, horizon_row=423, focal_length_px=1152)
     out = fog(image=img, bboxes=boxes, rng=0)["image"]

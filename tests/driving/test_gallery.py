@@ -1,87 +1,59 @@
-"""The realism gallery command (issue 16 item 7) on one small frame."""
+"""The driving gallery panels and the ``python -m domaug_driving.gallery`` alias (issue 16 item 7).
+
+The sheets themselves are tested with ``domaug gallery`` in tests/core/test_gallery.py.
+"""
 
 from __future__ import annotations
 
-import math
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
-import domaug
-from domaug_driving import gallery
-
-SHARED_FRAME = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "driving" / "udacity_test6.jpg"
-BACKGROUND = (24, 24, 24)
+from domaug_driving.gallery_panels import DEPTH_RANGE_M, LABELS, RAMP, depth_cell, depth_colours, layout_cell, panels
 
 
-def small_frame(folder: Path) -> Path:
-    """A 192×108 road frame: the shared Udacity frame downscaled when present, else a synthetic one."""
-    if SHARED_FRAME.is_file():
-        im = Image.open(SHARED_FRAME).convert("RGB")
-    else:
-        from domaug_driving.demo import road_scene
-
-        im = Image.fromarray(road_scene(0)[0])
-    folder.mkdir()
-    path = folder / "road.png"
-    im.resize((192, 108), Image.Resampling.LANCZOS).save(path)
-    return path
+def test_depth_colours_run_near_yellow_to_far_purple_and_no_data_is_black():
+    rgb = depth_colours(np.array([[DEPTH_RANGE_M[0], DEPTH_RANGE_M[1], np.nan, 0.0, np.inf]], np.float32))
+    np.testing.assert_array_equal(rgb[0, 0], RAMP[0].astype(np.uint8))
+    np.testing.assert_array_equal(rgb[0, 1], RAMP[-1].astype(np.uint8))
+    np.testing.assert_array_equal(rgb[0, 2:4], 0)
+    np.testing.assert_array_equal(rgb[0, 4], RAMP[-1].astype(np.uint8))  # infinitely far: as far as the bar goes
 
 
-def check_sheet(sheet_path: Path, frame: Path) -> None:
-    """One cell per transform × seed + 3, three to a row, the cell after the last one empty."""
-    n_cells = len(domaug.list_transforms("driving")) + 3
-    with Image.open(frame) as f:
-        cell = (gallery.CELL_W, round(gallery.CELL_W * f.height / f.width))
-    with Image.open(sheet_path) as sheet:
-        rgb = np.asarray(sheet.convert("RGB"))
-    pitch_x = cell[0] + gallery.PAD
-    pitch_y = cell[1] + gallery.CAPTION_LINES * gallery.LINE_PX + gallery.PAD
-    rows = math.ceil(n_cells / 3)
-    assert rgb.shape[:2] == (rows * pitch_y + gallery.PAD, 3 * pitch_x + gallery.PAD)
-
-    def cell_pixels(i):
-        row, col = divmod(i, 3)
-        y0, x0 = gallery.PAD + row * pitch_y, gallery.PAD + col * pitch_x
-        return rgb[y0 : y0 + cell[1], x0 : x0 + cell[0]]
-
-    assert all((cell_pixels(i) != BACKGROUND).any(axis=-1).mean() > 0.5 for i in range(n_cells))
-    if n_cells % 3:
-        assert (cell_pixels(n_cells) == BACKGROUND).all()
+def test_panels_are_rgb_frames_of_the_input_size():
+    frame = np.zeros((90, 160, 3), np.uint8)
+    frame[:40] = (150, 190, 235)  # sky
+    frame[40:] = (90, 90, 95)  # road
+    made = panels({"image": frame})
+    assert [caption[0] for _, caption in made] == ["scene layout", "layout distance"]
+    assert all(rgb.shape == (90, 160, 3) and rgb.dtype == np.uint8 for rgb, _ in made)
+    given = panels({"image": frame, "depth": np.full((90, 160), 20.0, np.float32)})
+    assert given[1][1][0] == "depth (given)"
+    assert panels({"image": frame[..., 0]}) == []  # not an RGB frame: no panels
 
 
-def test_gallery_writes_one_sheet_and_an_index(tmp_path):
-    frame = small_frame(tmp_path / "frames")
+def test_layout_and_depth_cells_draw_legend_and_colour_bar():
+    labels = np.zeros((90, 160), np.uint8)
+    for i, value in enumerate(LABELS):
+        labels[:, i * 40 : (i + 1) * 40] = value
+    cell = layout_cell(labels)
+    assert cell.shape == (90, 160, 3)
+    assert (cell[60:, 2:38] == LABELS[list(LABELS)[0]][1]).all()  # below the legend: the label colour
+    bar = depth_cell(np.full((90, 160), 30.0, np.float32))
+    assert len(np.unique(bar[:, -8].reshape(-1, 3), axis=0)) > 10  # the colour bar, not the flat 30 m
+
+
+def test_the_module_is_an_alias_of_domaug_gallery_driving(tmp_path):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    road = np.zeros((54, 96, 3), np.uint8)
+    road[:24] = (150, 190, 235)
+    road[24:] = (90, 90, 95)
+    Image.fromarray(road).save(frames / "road.png")
     out = tmp_path / "out"
-    assert gallery.main(["--data", str(frame.parent), "--out", str(out), "--seeds", "0", "--max-side", "192"]) == 0
-    check_sheet(out / "road.png", frame)
-    assert "road.png" in (out / "gallery.md").read_text()
-
-
-def test_gallery_runs_as_a_module(tmp_path):
-    frame = small_frame(tmp_path / "frames")
-    out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "domaug_driving.gallery", "--data", str(frame.parent), "--out",
-                           str(out), "--seeds", "0", "--max-side", "192"], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "domaug_driving.gallery", "--data", str(frames), "--out", str(out),
+                           "--seeds", "0", "--cell", "64"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    check_sheet(out / "road.png", frame)
-
-
-@pytest.mark.parametrize("as_module", [False, True])
-def test_gallery_on_an_empty_folder_says_so_in_one_line(tmp_path, capsys, as_module):
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    (empty / "notes.txt").write_text("not a frame")
-    args = ["--data", str(empty), "--out", str(tmp_path / "out")]
-    if as_module:
-        done = subprocess.run([sys.executable, "-m", "domaug_driving.gallery", *args], capture_output=True, text=True)
-        code, err = done.returncode, done.stderr
-    else:
-        code, err = gallery.main(args), capsys.readouterr().err
-    assert code != 0
-    assert err.count("\n") == 1 and str(empty) in err
-    assert not (tmp_path / "out").exists()
+    assert (out / "road.png").is_file() and "road.png" in (out / "gallery.md").read_text()

@@ -93,3 +93,82 @@ def test_fog_keeps_a_cars_contrast_as_koschmieder_says(shared_data):
     assert sky.mean() > 0.1
     expected = radiometry.encode(np.full((1, 1, 3), airlight, np.float32), img)[0, 0]
     assert np.abs(out[sky].astype(int) - expected.astype(int)).max() <= 1
+
+
+# comma2k19 (comma EON, overcast): grey and white cars parked or stopped just below the horizon
+# have the road's colour; their contact shadows stand them on the road (hand-drawn boxes, by eye)
+COMMA = "comma2k19_rav4_2018-08-02_overcast.png"
+COMMA_F = 910.0  # SOURCES.md: fx = fy = 910 px
+COMMA_CARS = [(697, 357, 828, 450), (865, 370, 1025, 458), (995, 385, 1164, 480)]  # SUV, Jeep, dark car right
+
+
+def test_road_coloured_cars_under_an_overcast_sky_stand_on_their_shadows(shared_data):
+    img = _load(shared_data, COMMA)
+    cam = D.camera_from(img.shape[:2], focal_length_px=COMMA_F, camera_height_m=CAM_H, image=img)
+    lay = D.scene_layout(img, camera=cam)
+    for x0, y0, x1, y1 in COMMA_CARS:
+        box = lay.labels[y0:y1, x0:x1]
+        assert (box == D.GROUND).mean() < 0.3, (x0, y0)  # was 69–77 % ground
+        expected = COMMA_F * CAM_H / (y1 + 0.5 - cam["horizon_row"])
+        assert np.median(lay.depth[y0 + 3 : y1 - 3, x0 + 3 : x1 - 3]) == pytest.approx(expected, rel=0.35), (x0, y0)
+
+
+def test_a_grey_dashboard_is_ego_from_its_top_edge(shared_data):
+    img = _load(shared_data, COMMA)
+    lay = D.scene_layout(img, camera=D.camera_from(img.shape[:2], image=img))
+    # the dashboard's top edge is at row ≈ 630 (by eye): a faint, even edge across the width
+    assert (lay.labels[640:660, 200:1000] == D.EGO).mean() > 0.9
+    assert (lay.labels[590:615, 300:900] == D.GROUND).mean() > 0.9
+
+
+def test_a_sunny_scenes_cast_shadows_do_not_cut_the_far_road(shared_data):
+    img = _load(shared_data, "udacity_test6.jpg")
+    cam = D.camera_from(img.shape[:2], focal_length_px=F_PX, horizon_row=423, camera_height_m=CAM_H)
+    lay = D.scene_layout(img, camera=cam)
+    # the road right of the bridge railing, beyond the railing's shadow, stays ground
+    assert (lay.labels[425:440, 655:700] == D.GROUND).mean() > 0.6
+
+
+def test_deep_blue_sky_and_sky_through_a_canopy_are_sky(shared_data):
+    img = _load(shared_data, "boreas_camera_toronto_day.png")
+    lay = D.scene_layout(img, camera=D.camera_from(img.shape[:2], image=img))
+    # Boreas: the clear sky darkens toward the zenith to a quarter of the bright haze near the
+    # horizon; strongly blue, smooth pixels count as sky however dark (was 0 %)
+    assert (lay.labels[20:150, 300:900] == D.SKY).mean() > 0.95
+    img = _load(shared_data, "udacity_test6.jpg")
+    before_gaps = 0.14  # sky share in the big tree's crown before gaps in the canopy counted
+    lay = D.scene_layout(img, camera=D.camera_from(img.shape[:2], focal_length_px=F_PX, horizon_row=423))
+    crown = lay.labels[20:200, 50:550]
+    assert (crown == D.SKY).mean() > before_gaps + 0.025
+    assert (crown == D.SKY).mean() < 0.5  # the crown itself stays vertical
+
+
+def test_a_verge_beside_the_road_lies_on_the_ground(shared_data):
+    img = _load(shared_data, "udacity_solidWhiteRight.jpg")
+    lay = D.scene_layout(img, camera=D.camera_from(img.shape[:2], horizon_row=307, image=img))
+    # dry grass right of the edge line, 15–60 m away: ground (was 27 %), not a wall at the kerb
+    assert (lay.labels[350:390, 700:950] == D.GROUND).mean() > 0.6
+
+
+def test_contact_shadow_cut_needs_a_vehicle_wide_shadow_with_something_on_it():
+    from domaug_driving.ground_cues import contact_shadow_cut
+
+    hs, ws, vh, f, h = 120, 160, 40.0, 150.0, 1.3
+    y = np.full((hs, ws), 0.1, np.float32)  # a flat grey road below the horizon
+    ground = np.zeros((hs, ws), bool)
+    ground[41:] = True
+    textured = np.zeros((hs, ws), bool)
+    row = 70  # a vehicle 1.8 m wide at this row is 1.8·(70.5 − 40)/1.3 ≈ 42 cells wide
+    y[row:row + 2, 40:80] = 0.02  # its contact shadow
+    y[row - 8 : row, 40:80] = 0.3  # its (bright) rear right above the shadow
+    cut = contact_shadow_cut(ground, y, textured, (f, vh, h), (41, hs))
+    assert (cut[42:78] >= row).all() and not cut[:38].any() and not cut[82:].any()
+    # a cast shadow across the whole road (a bridge, a tree line) is no vehicle
+    y2 = np.full((hs, ws), 0.1, np.float32)
+    y2[row:row + 2] = 0.02
+    y2[row - 8 : row] = 0.3
+    assert not contact_shadow_cut(ground, y2, textured, (f, vh, h), (41, hs)).any()
+    # nor is a shadow with road on it (the lit road beyond a tree's shadow)
+    y3 = np.full((hs, ws), 0.1, np.float32)
+    y3[row:row + 2, 40:80] = 0.02
+    assert not contact_shadow_cut(ground, y3, textured, (f, vh, h), (41, hs)).any()

@@ -88,58 +88,88 @@ def test_road_texture_steps_sample_the_same_ground_field():
 
 
 def _wet_road_alone(wet, plane):
-    """The wet road on its own, term by term: road rows ← plane·keep (boxes dry) + the
-    blurred mirror (every 4th row, repeated) · Fresnel · wetness · puddles."""
+    """The wet road on its own, term by term: road rows ← plane·gain (darker under the film,
+    1 off the ground) + the blurred mirror (every 4th row, repeated) · weight."""
     from domaug_driving.road import repeat_rows_cols
 
     mirror = repeat_rows_cols(wet.coarse_mirror(plane), wet.STEP, 1)[: wet.h - wet.y0].copy()  # before darkening
     mirror *= wet.weight()
     road = plane[wet.y0 :]
-    road *= wet.gain_rows(np.ones_like(plane), np.empty_like(road))
+    road *= wet.gain(np.ones_like(plane), np.empty_like(road))
     road += mirror
     return plane
 
 
 def test_fused_wet_rain_pass_equals_wet_road_then_veil_then_streaks():
     """Rain folds the wet road (darkening + Fresnel mirror) into its one-pass composite; it
-    must equal the three steps applied one after the other, boxes kept dry."""
+    must equal the three steps applied one after the other, the boxed car kept dry."""
     from domaug_driving.atmosphere import rain_extinction_per_m
-    from domaug_driving.scene import bright_colour
+    from domaug_driving.rain_light import coarse_samples, horizon_sky_radiance
+    from domaug_driving.scene import coarse_scene
 
     rng = np.random.default_rng(5)
-    img = rng.uniform(0.05, 0.7, (80, 96, 3)).astype(np.float32)
-    img[:30] += 0.2  # a brighter "sky" for the mirror to show
+    img = rng.uniform(0.05, 0.3, (80, 96, 3)).astype(np.float32)
+    img[:30] = (0.6, 0.65, 0.7)  # a bright sky for the mirror to show
+    img[50:] = 0.1 + 0.02 * rng.random((30, 96, 1))  # grey road
     depth = np.full((80, 96), 60.0, np.float32)
     boxes = np.array([[10.0, 40.0, 30.5, 70.0, 1]])
-    t = domaug.get_transform("driving.Rain", rain_rate_mm_h=20.0, wetness=1.0)
+    t = domaug.get_transform("driving.Rain", rain_rate_mm_h=20.0, wetness=1.0, overcast=False, horizon_row=46.0)
     out = t(image=img, depth=depth, bboxes=boxes, rng=8)
     p = out["applied"][0]["params"]
     cam = p["camera"]
     h, w = depth.shape
-    wet = type(t)._wet_road(h, w, cam, p, int(p["seed"]), boxes)
-    assert wet is not None and wet.rects
+    coarse = coarse_scene({"image": img, "depth": depth, "bboxes": boxes}, cam)
+    wet = type(t)._wet_road((h, w), p, coarse, boxes)
+    assert wet is not None
     planes = [np.ascontiguousarray(img[..., c]) for c in range(3)]
-    puddles = wet.puddles.copy()
-    wet_planes = []
-    for q in planes:  # reference: the wet road on its own
-        wet.puddles = puddles.copy()
-        wet_planes.append(_wet_road_alone(wet, q.copy()))
+    weight = wet.weight().copy()
+    wet_planes = [_wet_road_alone(wet, q.copy()) for q in planes]
     alpha = np.minimum(streaks.rain_coverage(
         (h, w), seed=int(p["seed"]), rain_rate_mm_h=p["rain_rate_mm_h"], exposure_s=p["exposure_ms"] * 1e-3,
         wind_m_s=p["wind_mps"], ego_speed_m_s=p["speed_kmh"] / 3.6, focal_px=cam["focal_length_px"],
         horizon_row=cam["horizon_row"], aperture_m=p["aperture_mm"] * 1e-3, max_streaks=p["max_streaks"]), 1.0)
-    env = bright_colour(img)
-    air = float(env.mean())
+    air = horizon_sky_radiance(coarse_samples(planes, coarse["k"], coarse["labels"].shape), coarse["labels"])
     tr = np.exp(-rain_extinction_per_m(p["rain_rate_mm_h"]) * 60.0)
     veiled = (np.stack(wet_planes, -1) - air) * tr + air
-    expected = veiled * (1 - alpha[..., None]) + env * p["streak_brightness"] * alpha[..., None]
+    expected = veiled * (1 - alpha[..., None]) + air * p["streak_brightness"] * alpha[..., None]
     assert alpha.max() > 0.05
     np.testing.assert_allclose(out["image"], expected, atol=3e-5)
     y0 = wet.y0
     box = (slice(40, 70), slice(10, 31))
     road = np.stack(wet_planes, -1)[y0:]
-    assert not np.allclose(road, img[y0:])  # the road did get wet …
+    assert weight.max() > 0.1 and not np.allclose(road, img[y0:])  # the road did get wet …
     np.testing.assert_array_equal(np.stack(wet_planes, -1)[box], img[box])  # … but not the car
+
+
+def test_mirror_sources_reflect_about_contact_rows_and_the_horizon():
+    """Ground below an object reflects about the object's contact row, ground with sky
+    above about the horizon, and a source that lands on road beyond a low object too."""
+    from domaug_driving.layout import GROUND, SKY, VERTICAL
+    from domaug_driving.wet_road import mirror_sources
+
+    h, w, horizon = 60, 6, 20.0
+    labels = np.full((h, w), GROUND, np.uint8)
+    labels[:20] = SKY
+    labels[10:30, 1] = VERTICAL  # a tall object, contact row 30
+    labels[26:30, 2] = VERTICAL  # a low one: its mirror runs out into the road beyond it
+    rows = np.array([31, 36, 45])
+    src = mirror_sources(labels, 1, horizon, rows, w, h)
+    assert (src % w == np.arange(w)).all()
+    src_rows = src // w
+    np.testing.assert_array_equal(src_rows[:, 0], [8, 3, 0])  # 2·20 − y − 1, clipped at the top
+    np.testing.assert_array_equal(src_rows[:, 1], [28, 23, 14])  # 2·30 − y − 1
+    np.testing.assert_array_equal(src_rows[:, 2], [28, 3, 14])  # row 23 is road beyond: the horizon's
+
+
+def test_lane_markings_are_road_for_the_wet_road():
+    from domaug_driving.layout import GROUND, VERTICAL
+    from domaug_driving.wet_road import road_labels
+
+    labels = np.full((10, 200), GROUND, np.uint8)
+    labels[:, 50:52] = VERTICAL  # a painted line the layout took for an object
+    labels[:, 120:190] = VERTICAL  # a car
+    out = road_labels(labels)
+    assert (out[:, 50:52] == GROUND).all() and (out[:, 121:189] == VERTICAL).all()
 
 
 def test_sky_labelling_is_the_same_with_and_without_opencv(both_paths):

@@ -6,7 +6,6 @@ import json
 import shutil
 
 import numpy as np
-import pytest
 from click.testing import CliRunner
 from PIL import Image
 
@@ -17,7 +16,7 @@ PIPELINE = {"domaug_format": 1, "pipeline": {"name": "Compose", "params": {}, "t
     {"name": "OneOf", "params": {}, "transforms": [
         {"name": "driving.Fog", "params": {"visibility_m": [80, 400]}},
         {"name": "driving.Rain", "params": {"rain_rate_mm_h": [10, 60]}},
-        {"name": "driving.Night", "params": {"stops": [3, 5]}},
+        {"name": "driving.Night", "params": {"iso": [800, 3200]}},
         {"name": "driving.Snow", "params": {}},
     ]},
     {"name": "driving.SunGlare", "params": {"p": 0.3}},

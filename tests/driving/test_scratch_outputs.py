@@ -11,7 +11,6 @@ from domaug_driving import atmosphere
 from domaug_driving.depth import camera_from, depth_of_sample, scene_depth
 from domaug_driving.fields import noise_field, std32
 from domaug_driving.road import upsample2, upsample2_into
-from domaug_driving.snow import ground_snow, ledges
 
 
 def _garbage(shape, fill=np.nan):
@@ -34,35 +33,6 @@ def test_upsample2_into_equals_upsample2_cropped(both_paths, rows, cols):
     for ref, out, view in both_paths(run):
         np.testing.assert_array_equal(out, ref)
         np.testing.assert_array_equal(view, ref)
-
-
-@pytest.mark.parametrize("shape, exclude", [((37, 51), False), ((40, 64), True), ((33, 47), True)])
-def test_ledges_into_out_equals_the_allocating_call(both_paths, shape, exclude):
-    rng = np.random.default_rng(1)
-    green = rng.random(shape, dtype=np.float32)
-    green[::6] *= 0.2  # some horizontal edges
-    mask = rng.random((shape[0] // 4, shape[1] // 4)) < 0.3 if exclude else None
-
-    def run():
-        ref = ledges(green, 1.7, mask, 4)
-        return ref, ledges(green, 1.7, mask, 4, out=_garbage(shape))
-
-    for ref, out in both_paths(run):
-        assert ref.shape == shape and ref.dtype == np.float32 and 0 <= ref.min() and ref.max() <= 1
-        assert ref.max() > 0
-        np.testing.assert_array_equal(out, ref)
-
-
-@pytest.mark.parametrize("h, w, cover", [(61, 90, 0.5), (60, 91, 0.9), (40, 64, 0.0)])
-def test_ground_snow_into_out_equals_the_allocating_call(both_paths, h, w, cover):
-    cam = camera_from((h, w))
-
-    def run():
-        return ground_snow((h, w), cam, 7, cover), ground_snow((h, w), cam, 7, cover, out=_garbage((h, w)))
-
-    for ref, out in both_paths(run):
-        np.testing.assert_array_equal(out, ref)
-        assert (ref.max() > 0) == (cover > 0)
 
 
 @pytest.mark.parametrize("a", [

@@ -39,6 +39,22 @@ def box_filter(a: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
     return uniform_filter(a, (sy, sx))
 
 
+def decimate(image: np.ndarray, k: int, rows: tuple[int, int], cols: int) -> np.ndarray:
+    """Every ``k``-th pixel of ``image`` (centred in its k×k block: full pixel (k·i + k//2,
+    k·j + k//2)) for grid rows ``rows[0]..rows[1]`` and the first ``cols`` grid columns; a
+    contiguous copy. ``cv2.resize`` with ``INTER_NEAREST_EXACT`` picks exactly those pixels
+    (≈ 4× faster than numpy's strided copy of a 3-channel frame)."""
+    r0, r1 = rows
+    view = image[r0 * k : r1 * k, : cols * k]
+    cv2 = cv2_module()
+    if (cv2 is not None and k > 1 and view.size and view.dtype in (np.uint8, np.uint16, np.float32)
+            and view.ndim == 3 and view.shape[2] in (1, 3, 4) and view.strides[1] == view.shape[2] * view.itemsize
+            and view.strides[2] == view.itemsize and max(view.shape[:2]) < 32768):
+        out = cv2.resize(view, (cols, r1 - r0), interpolation=cv2.INTER_NEAREST_EXACT)
+        return out.reshape(r1 - r0, cols, view.shape[2])
+    return np.ascontiguousarray(view[k // 2 :: k, k // 2 :: k])
+
+
 def camera_from(
     shape: tuple[int, int],
     meta: Mapping[str, Any] | None = None,
@@ -126,7 +142,8 @@ def estimate_horizon(image: np.ndarray, meta: Mapping[str, Any] | None = None) -
         return None
     # only the band (±2 rows for the smoothing and the central difference) is decoded
     b0, b1 = r0 - 2, min(hh, r1 + 2)
-    band = decode(np.ascontiguousarray(image[k // 2 + b0 * k : b1 * k : k, k // 2 : ww * k : k]), meta)
+    band = decimate(image, k, (b0, b1), ww)
+    band = decode(np.ascontiguousarray(band[..., :3]) if band.ndim == 3 else band, meta)
     y = (0.2126 * band[..., 0] + 0.7152 * band[..., 1] + 0.0722 * band[..., 2]) if band.ndim == 3 else band
     # perceptual (√) luminance, lightly smoothed: stable edge directions on JPEG and jaggies
     y = box_filter(np.sqrt(np.maximum(np.nan_to_num(y, nan=0.0, posinf=1.0), 0.0)), 3)
@@ -148,17 +165,33 @@ def estimate_horizon(image: np.ndarray, meta: Mapping[str, Any] | None = None) -
         return None
     px, py, slope, wgt = px[ok], py[ok], dx[ok] / dy[ok], mag[idx][ok]
     cand = np.arange(int(0.2 * hh), int(0.75 * hh))
-    xs = px[None, :] + (cand[:, None] - py[None, :]) * slope[None, :]
-    valid = (xs >= 0) & (xs < ww) & (py[None, :] > cand[:, None] + 0.03 * hh)
-    nb = ww // 4 + 1
-    cells = np.broadcast_to(np.arange(len(cand))[:, None] * nb, xs.shape)[valid] + (xs[valid] / 4).astype(np.int64)
-    votes = np.bincount(cells, weights=np.broadcast_to(wgt[None, :], xs.shape)[valid], minlength=len(cand) * nb)
-    votes = box_filter(votes.reshape(len(cand), nb), 3).ravel()
+    votes = _vanishing_votes(px, py, slope, wgt, cand, ww, 0.03 * hh)
     peak = int(np.argmax(votes))
     if votes[peak] < PEAK_CONTRAST * votes[votes > 0].mean():  # no common vanishing point (noise, texture)
         return None
-    best = peak // nb
+    best = peak // (ww // 4 + 1)
     return float((cand[best] + 0.5) * k)
+
+
+def _vanishing_votes(px: np.ndarray, py: np.ndarray, slope: np.ndarray, wgt: np.ndarray, cand: np.ndarray,
+                     ww: int, gap: float) -> np.ndarray:
+    """Each edge (px, py, slope = dx/dy) votes with weight ``wgt`` for the cell (candidate row,
+    4-column bin) its line crosses, on rows ``cand`` at least ``gap`` above it; the votes,
+    3×3 box-filtered (len(cand)·(ww//4 + 1), flat). Invalid crossings vote 0 into cell 0, so
+    the sums are those of the crossings that count, added in the same order."""
+    nb = ww // 4 + 1
+    xs = np.subtract.outer(cand.astype(np.float64), py)
+    xs *= slope
+    xs += px
+    valid = xs >= 0
+    valid &= xs < ww
+    valid &= np.less.outer(cand + gap, py)
+    xs *= 0.25  # exact: the bin of x is ⌊x / 4⌋
+    cells = xs.astype(np.int64)
+    cells += (np.arange(len(cand), dtype=np.int64) * nb)[:, None]
+    cells *= valid
+    votes = np.bincount(cells.ravel(), weights=(valid * wgt).ravel(), minlength=len(cand) * nb)
+    return box_filter(votes.reshape(len(cand), nb), 3).ravel()
 
 
 def depth_from_disparity(disparity: np.ndarray, focal_px: float, baseline_m: float, doffs_px: float = 0.0) -> np.ndarray:

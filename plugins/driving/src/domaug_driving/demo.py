@@ -15,7 +15,7 @@ from typing import Container
 #: (transform, params) in preference order; only those the plugin registers are used
 PREFERRED = [
     ("driving.Fog", {"visibility_m": [60.0, 400.0]}),
-    ("driving.Night", {"stops": [3.0, 5.0], "street_lights": [2, 5]}),
+    ("driving.Night", {"street_lights": 1.0}),
     ("driving.Rain", {}),
     ("driving.Snow", {}),
     ("driving.SunGlare", {}),

@@ -1,8 +1,11 @@
 """Scene geometry for the driving transforms: metric distance per pixel, measured or assumed.
 
 When the sample carries a ``depth`` target (metres, e.g. from stereo or lidar) it is used
-as is. Otherwise :func:`scene_depth` builds a documented prior from a flat-road camera
-model (Hautière et al., MVA 2006; Tarel & Hautière, ICCV 2009):
+as is, except its holes (NaN or 0: no data, as KITTI's 0 and Cityscapes' invalid disparity
+become when read by :mod:`.depth_io`), which take the prior below scaled to the measurements
+nearby (:mod:`.depth_fill`), and ``+inf`` (infinitely far), which becomes sky depth.
+Otherwise :func:`scene_depth` builds a documented prior from a flat-road camera model
+(Hautière et al., MVA 2006; Tarel & Hautière, ICCV 2009):
 
 - **road**: a pixel in row ``v`` below the horizon row ``v_h`` sees the ground at
   ``Z = f·h / (v + 0.5 − v_h)`` (focal length ``f`` px, camera height ``h`` m);
@@ -79,6 +82,7 @@ from .camera import (  # noqa: F401  (the public names of the scene geometry liv
     ray_factor,
     stand_boxes,
 )
+from .depth_fill import fill_holes
 from .layout import EGO, GROUND, LAYOUT_GRID_PX, SKY, VERTICAL, Layout, layout_from_small, scene_layout  # noqa: F401
 from .sky import estimate_sky, estimate_sky_encoded, label_components, sky_from_small  # noqa: F401
 
@@ -106,12 +110,16 @@ def scene_depth(
 
     ``camera`` is a :func:`camera_from` dict. ``linear_rgb`` enables sky estimation;
     ``sky_mask``/``road_mask`` (nonzero = sky/road) replace or refine it. A given
-    ``depth`` is used as is, except non-finite or non-positive values, which become sky.
+    ``depth`` is used as is, except its holes (NaN, ≤ 0: no data), which take the prior of the
+    other arguments, and values beyond ``sky_depth_m`` (+inf included), which become sky depth.
     The prior is written to ``out`` (C-contiguous float32 H×W) when given, else a new array.
     """
     if depth is not None:
         d = np.array(depth, dtype=np.float32)
-        d[~np.isfinite(d) | (d <= 0)] = sky_depth_m
+        if not (d > 0).all():  # holes (NaN compares False): the prior, scaled to the measurements nearby
+            prior = scene_depth(shape, camera=camera, linear_rgb=linear_rgb, bboxes=bboxes, sky_mask=sky_mask,
+                                road_mask=road_mask, cap_m=cap_m, sky_depth_m=sky_depth_m)
+            d = fill_holes(d, prior, sky_depth_m=sky_depth_m)
         return np.minimum(d, sky_depth_m)
     if linear_rgb is not None:  # appearance: the pop-up layout (objects stand on the ground)
         lay = scene_layout(linear_rgb, camera=camera, bboxes=bboxes, sky_mask=sky_mask, road_mask=road_mask,
@@ -163,7 +171,12 @@ def depth_of_sample(
     """
     shape = tuple(sample["image"].shape[:2])
     sky_mask = sample.get("sky_mask")
-    if sample.get("depth") is None and linear_rgb is None:  # the layout of the encoded image
+    depth = sample.get("depth")
+    if depth is not None and linear_rgb is None and not (np.asarray(depth) > 0).all():  # holes: the layout
+        prior = depth_of_sample({k: v for k, v in sample.items() if k != "depth"}, camera, cap_m=cap_m,
+                                use_boxes=use_boxes)
+        depth = fill_holes(depth, prior, sky_depth_m=SKY_DEPTH_M)
+    if depth is None and linear_rgb is None:  # the layout of the encoded image
         lay = scene_layout(sample["image"], camera=camera, meta=sample.get("meta"),
                            bboxes=sample.get("bboxes") if use_boxes else None, sky_mask=sky_mask,
                            road_mask=sample.get("road_mask"), cap_m=cap_m)
@@ -174,7 +187,7 @@ def depth_of_sample(
     return scene_depth(
         shape,
         camera=camera,
-        depth=sample.get("depth"),
+        depth=depth,
         linear_rgb=linear_rgb,
         bboxes=sample.get("bboxes") if use_boxes else None,
         sky_mask=sky_mask,

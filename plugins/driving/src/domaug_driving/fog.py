@@ -6,7 +6,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.kit import Context, ParameterError, check_number, check_range, draw_seed, sample_log_uniform, sample_uniform
+from domaug.kit import (Context, ParameterError, check_number, check_range, cv2_module, draw_seed, sample_log_uniform,
+                        sample_uniform)
 
 from . import atmosphere, radiometry
 from .base import DrivingTransform
@@ -120,8 +121,10 @@ class Fog(DrivingTransform):
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         frame, meta, t = ctx.scene["image"], ctx.meta, ctx.transmission
         sigma = float(params.get("scatter_blur_px", 0.0))
-        if params["airlight"] != "estimate" and sigma <= 0 and radiometry.is_srgb8(frame, meta):
-            return atmosphere.koschmieder_srgb8(frame, t, float(params["airlight"]))  # one-gather fast path
+        if params["airlight"] != "estimate" and sigma <= 0 and radiometry.is_srgb8(frame, meta) and cv2_module() is None:
+            # one gather per value: faster than numpy's float passes; with OpenCV the float path
+            # below (table decode, three SIMD passes, 16-bit table encode) is ≈ 2× faster still
+            return atmosphere.koschmieder_srgb8(frame, t, float(params["airlight"]))
         lin = radiometry.decode_work(frame, meta, "fog_linear")
         if params["airlight"] == "estimate":
             airlight = atmosphere.estimate_airlight(lin, ctx.distance >= SKY_DEPTH_M, fallback=0.85)

@@ -10,12 +10,21 @@ import numpy as np
 from domaug.kit import cv2_module
 
 
-from .camera import CAP_M, SKY_DEPTH_M, box_filter, camera_from, ground_plane_depth, ray_factor, stand_boxes
+from .camera import CAP_M, SKY_DEPTH_M, box_filter, camera_from, decimate, ground_plane_depth, ray_factor, stand_boxes
+from .ground_cues import contact_shadow_cut, verge_ground
 from .radiometry import decode
-from .sky import label_components, sky_from_small
+from .sky import label_components, select_labels, sky_from_small
 
 #: Layout labels (uint8): sky, ground, vertical object, ego vehicle (hood / dashboard).
 SKY, GROUND, VERTICAL, EGO = 1, 2, 3, 4
+#: The ego vehicle's faint top edge is searched below this fraction of the height (the hoods and
+#: dashboards of the five reference frames start at 0.72–0.93·H; a stop line higher up is road).
+EGO_EDGE_FROM = 0.65
+#: A verge (grass, soil) may be this many times as textured as the road (grass blades).
+VERGE_TEXTURE = 5.0
+#: Verges count as ground up to this distance (m): nearer the horizon a slope or a bank (which
+#: the flat-road model cannot see) would send what stands on them hundreds of metres away.
+VERGE_MAX_M = 60.0
 #: Short side (px) of the grid the layout is computed on (then upsampled).
 LAYOUT_GRID_PX = 256
 
@@ -28,44 +37,74 @@ class Layout(NamedTuple):
     depth: np.ndarray
 
 
-def _road_like(small: np.ndarray, vh: float) -> np.ndarray:
-    """Pixels coloured like the road's seed band, and no more textured (bool, the grid of ``small``).
-    Close to the horizon (the first 10 % of the rows below it) perspective packs the road's
-    texture: only colour counts there."""
-    hs, ws = small.shape[:2]
+def _seed_stats(y: np.ndarray, r: np.ndarray, b: np.ndarray, texture: np.ndarray, seed: tuple) -> tuple:
+    """Medians of ``y``, ``r``, ``b`` and the 75th percentile of ``texture`` over ``seed``
+    (one partition of the four samples; the values ``np.median`` / ``np.percentile`` give)."""
+    vals = np.stack([y[seed].ravel(), r[seed].ravel(), b[seed].ravel(), texture[seed].ravel()])
+    n = vals.shape[1]
+    m, pos = n // 2, 0.75 * (n - 1)
+    i75 = int(pos)
+    kth = sorted({max(m - 1, 0), m, i75, min(i75 + 1, n - 1)})
+    vals.partition(kth, axis=1)
+    med = vals[:3, m] if n % 2 else (vals[:3, m - 1] + vals[:3, m]) / np.float32(2)
+    lo, hi, t = float(vals[3, i75]), float(vals[3, min(i75 + 1, n - 1)]), pos - i75
+    tr = lo + (hi - lo) * t if t < 0.5 else hi - (hi - lo) * (1.0 - t)  # numpy's linear interpolation
+    return float(med[0]), float(med[1]), float(med[2]), tr
+
+
+def _luminance(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Linear luminance Y of ``small`` and its square root (perceptual: local contrast, texture)."""
     y = small @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
-    total = small[..., 0] + small[..., 1] + small[..., 2] + np.float32(1e-3)  # faster than sum(axis=2)
+    return y, np.sqrt(np.maximum(y, 0.0))
+
+
+def _road_like(small: np.ndarray, vh: float, y: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Pixels coloured like the road's seed band, and no more textured (bool, the grid of ``small``;
+    ``y``, ``q`` from :func:`_luminance`), the local texture, the road's texture (its 75th
+    percentile in the seed band) and the road's blue share B / (R + G + B). Close to
+    the horizon (the first 10 % of the rows below it) perspective packs the road's texture:
+    only colour counts there."""
+    hs, ws = small.shape[:2]
+    total = small @ np.ones(3, dtype=np.float32)  # = R + G + B, exactly, and faster than sum(axis=2)
+    total += np.float32(1e-3)
     r, b = small[..., 0] / total, small[..., 2] / total
-    q = np.sqrt(np.maximum(y, 0.0))  # perceptual luminance: local contrast, texture
-    grad = np.abs(np.diff(q, axis=0, append=q[-1:])) + np.abs(np.diff(q, axis=1, append=q[:, -1:]))
+    grad = np.zeros((hs, ws), dtype=np.float32)
+    np.abs(np.subtract(q[1:], q[:-1], out=grad[:-1]), out=grad[:-1])
+    gx = np.zeros((hs, ws), dtype=np.float32)
+    np.abs(np.subtract(q[:, 1:], q[:, :-1], out=gx[:, :-1]), out=gx[:, :-1])
+    grad += gx
     texture = box_filter(grad, 3)
     v0 = int(np.clip(vh + 0.25 * (hs - vh), 0, hs - 1))
     v1 = int(np.clip(vh + 0.50 * (hs - vh), v0 + 1, hs))
     c0, c1 = int(0.3 * ws), max(int(0.7 * ws), int(0.3 * ws) + 1)
-    seed = (slice(v0, v1), slice(c0, c1))
-    yr, rr, br = float(np.median(y[seed])), float(np.median(r[seed])), float(np.median(b[seed]))
-    tr = float(np.percentile(texture[seed], 75))
-    return ((y >= 0.45 * yr) & (y <= 6.0 * yr + 1e-3) & (np.abs(r - rr) < 0.1) & (np.abs(b - br) < 0.1)
-            & ((texture <= 2.0 * tr + 0.01) | (np.arange(hs) < vh + 0.1 * (hs - vh))[:, None]))
+    yr, rr, br, tr = _seed_stats(y, r, b, texture, (slice(v0, v1), slice(c0, c1)))
+    out = y >= 0.45 * yr
+    out &= y <= 6.0 * yr + 1e-3
+    out &= np.abs(r - rr) < 0.1
+    out &= np.abs(b - br) < 0.1
+    textured = texture > 2.0 * tr + 0.01
+    out &= ~textured | (np.arange(hs) < vh + 0.1 * (hs - vh))[:, None]
+    return out, texture, tr, br
 
 
-def _ego_mask(road: np.ndarray, small: np.ndarray, vh: float) -> np.ndarray:
-    """The hood / dashboard band at the bottom (bool): see the module docstring."""
+def _ego_mask(road: np.ndarray, q: np.ndarray, vh: float) -> tuple[np.ndarray, np.ndarray]:
+    """The hood / dashboard band at the bottom (bool; see the module docstring) and each
+    column's first ego row (the height when the column has none). ``q``: √ luminance."""
     hs, ws = road.shape
     ego = np.zeros((hs, ws), dtype=bool)
+    first = np.full(ws, hs, dtype=np.int64)
     lowest = max(int(np.ceil(vh)) + 2, int(0.6 * hs))
     if lowest >= hs - 1:
-        return ego
-    frac = road.mean(axis=1)
+        return ego, first
+    frac = np.count_nonzero(road, axis=1) / ws
     top = hs
     while top > lowest and frac[top - 1] < 0.3:
         top -= 1
     # the hood's or dashboard's top edge: a horizontal edge across most of the width, far
     # stronger than the road's rows (which only have lane paint and seams)
-    q = np.sqrt(np.maximum(small @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32), 0.0))
     step = max(1, hs // 128)
-    gy = np.abs(q[2 * step :] - q[: -2 * step])  # row r + step
-    strong = (gy > 0.08).mean(axis=1)
+    gy = q[2 * step :] - q[: -2 * step]  # row r + step
+    strong = np.count_nonzero(np.abs(gy) > 0.08, axis=1) / ws
     rows = np.arange(step, hs - step)
     road_rows = (rows > vh + 2) & (rows < lowest)
     if road_rows.any():
@@ -73,9 +112,23 @@ def _ego_mask(road: np.ndarray, small: np.ndarray, vh: float) -> np.ndarray:
         if zone.any() and strong[zone].max() >= max(0.5, 4.0 * float(np.median(strong[road_rows]))):
             cand = rows[zone][strong[zone] >= 0.5]
             top = min(top, int(cand.min()) + step)
+        # a faint but even edge: a grey dashboard or a curved hood brightens or darkens the rows
+        # below it across most of the width at once, which the road's paint and seams do not
+        # (in each third of the width: a curved hood's crest is not its edge at the sides)
+        mean = gy.mean(axis=1)
+        start = int(np.searchsorted(rows, max(lowest, EGO_EDGE_FROM * hs)))
+        strong_mean = np.abs(mean[start:]) >= max(0.02, 2.0 * float(np.median(np.abs(mean[road_rows]))))
+        if strong_mean.any():
+            lo = start + int(np.argmax(strong_mean))  # rows above the first candidate cannot be it
+            part = gy[lo:] * np.where(mean[lo:] >= 0, np.float32(1), np.float32(-1))[:, None] > 0.01
+            even = np.min([t.mean(axis=1) for t in np.array_split(part, 3, axis=1)], axis=0)
+            edge = strong_mean[lo - start :] & (even >= 0.5)
+            if edge.any():
+                top = min(top, int(rows[lo + int(np.argmax(edge))]) + step)
     if top >= hs:
-        return ego
+        return ego, first
     ego[top:] = True
+    first[:] = top
     ext = max(1, int(0.04 * hs))
     run = np.ones(ws, dtype=bool)
     for r in range(top - 1, max(top - 1 - ext, -1), -1):  # follow the hood's curved edge up each column
@@ -83,7 +136,8 @@ def _ego_mask(road: np.ndarray, small: np.ndarray, vh: float) -> np.ndarray:
         if not run.any():
             break
         ego[r] = run
-    return ego
+        first[run] = r
+    return ego, first
 
 
 def _close_vertical(mask: np.ndarray, gap: int) -> np.ndarray:
@@ -102,19 +156,29 @@ def _close_vertical(mask: np.ndarray, gap: int) -> np.ndarray:
     return binary_closing(mask, structure=np.ones((kernel_len, 1), bool)) | mask
 
 
-def _main_ground(ground: np.ndarray, ego: np.ndarray) -> np.ndarray:
+def _main_ground(ground: np.ndarray, floor_row: int, frame_size: int) -> np.ndarray:
     """Keep the ground components (4-connected) that reach the bottom of the visible ground
-    (the lowest 10 % of the rows above the ego band) or cover ≥ 1 % of the frame: road-coloured
-    islands on walls, barriers and cars are not ground."""
+    (the lowest 10 % of the rows above ``floor_row``, the ego band's first row) or cover ≥ 1 %
+    of the frame (``frame_size`` cells; ``ground`` may be the band below the horizon):
+    road-coloured islands on walls, barriers and cars are not ground."""
     labels, n = label_components(ground, 4)
     if n == 0:
         return ground
-    hs = ground.shape[0]
-    floor = int(np.argmax(ego.any(axis=1))) if ego.any() else hs
-    keep = np.bincount(labels.ravel(), minlength=n + 1) >= 0.01 * ground.size
-    keep[np.unique(labels[max(0, floor - max(1, int(0.1 * hs))) : floor])] = True
+    hs = round(frame_size / ground.shape[1])
+    keep = np.bincount(labels.ravel(), minlength=n + 1) >= 0.01 * frame_size
+    keep[labels[max(0, floor_row - max(1, int(0.1 * hs))) : floor_row].ravel()] = True
     keep[0] = False
-    return keep[labels]
+    return select_labels(labels, keep)
+
+
+def _contact_rows(ground: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """Each pixel's contact row: the nearest ground row at or below it in its column, else
+    ``floor`` (that column's last row above the ego band); uint16 (a running minimum up each
+    column, as uint16 ≈ 4× faster than int32)."""
+    hs = ground.shape[0]
+    dt = np.uint16 if hs < 65535 else np.int64
+    idx = np.where(ground, np.arange(hs, dtype=dt)[:, None], floor.astype(dt)[None, :])
+    return np.minimum.accumulate(idx[::-1], axis=0)[::-1]
 
 
 def _smooth_rows(contact: np.ndarray, width: int) -> np.ndarray:
@@ -126,7 +190,7 @@ def _smooth_rows(contact: np.ndarray, width: int) -> np.ndarray:
     if cv2 is not None and c.dtype == np.uint16 and max(c.shape) < 32768:
         kernel = np.ones((1, width), np.uint8)
         c = cv2.morphologyEx(c, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
-        return cv2.morphologyEx(c, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE).astype(np.int32)
+        return cv2.morphologyEx(c, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
     from scipy.ndimage import grey_closing, grey_opening
 
     c = grey_closing(c, size=(1, width), mode="nearest")
@@ -158,31 +222,40 @@ def layout_from_small(
         sky = sky_from_small(np.ascontiguousarray(small[:top]), hs, ws, 1)
     else:
         sky = np.asarray(sky) != 0
-    rows = np.arange(hs)
-    below = (rows + 0.5 > vh)[:, None]
-    road = _road_like(small, vh)
-    ego = _ego_mask(road & below, small, vh)
+    below_row = int(np.clip(np.floor(vh - 0.5) + 1, 0, hs))  # the first row whose centre is below the horizon
+    y, q = _luminance(small)
+    b0 = max(0, below_row - 2)  # the road is searched below the horizon (2 rows of context for the texture)
+    road = np.zeros((hs, ws), dtype=bool)
+    texture = np.zeros((hs, ws), dtype=np.float32)
+    road[b0:], texture[b0:], road_texture, road_blue = _road_like(small[b0:], vh - b0, y[b0:], q[b0:])
+    textured = texture > 2.0 * road_texture + 0.01
+    road[:below_row] = False
+    ego, first_ego = _ego_mask(road, q, vh)
+    floor = first_ego - 1  # last non-ego row per column
     if road_mask is not None:
         ground = (np.asarray(road_mask) != 0) & ~ego
     else:
-        ground = _close_vertical(road & below & ~sky, max(1, int(0.02 * hs))) & below & ~ego & ~sky
-        ground = _main_ground(ground, ego)
-    # contact row: the nearest ground row at or below each pixel (a column with none: the bottom)
-    has_ego = ego.any(axis=0)
-    floor = np.where(has_ego, np.argmax(ego, axis=0), hs) - 1  # last non-ego row per column
-    idx = np.where(ground, rows[:, None], np.maximum(floor, 0)[None, :]).astype(np.int32)
-    for r in range(hs - 2, -1, -1):  # a running minimum up each column (≈ 2.5× np.minimum.accumulate here)
-        np.minimum(idx[r], idx[r + 1], out=idx[r])
-    contact = idx
-    contact = _smooth_rows(contact, max(3, int(0.05 * ws)) | 1)
+        road &= ~sky
+        ground = _close_vertical(road, max(1, int(0.02 * hs)))
+        ground[:below_row] = False
+        ground &= ~ego
+        ground &= ~sky
+        cut = contact_shadow_cut(ground, y, textured, (f, vh, ch), (below_row, int(first_ego.min(initial=hs))))
+        clear = np.arange(hs)[:, None] >= cut[None, :]  # not hidden by a vehicle
+        ground &= clear
+        verge = ~road & (texture <= VERGE_TEXTURE * road_texture + 0.02) & ~ego & ~sky & clear
+        verge[: max(below_row, int(np.ceil(vh + f * ch / VERGE_MAX_M)))] = False
+        ground[below_row:] |= verge_ground(verge[below_row:], small[below_row:], ground[below_row:], road_blue, hs * ws)
+        ground[below_row:] = _main_ground(ground[below_row:], int(first_ego.min(initial=hs)) - below_row, hs * ws)
+    contact = _smooth_rows(_contact_rows(ground, np.maximum(floor, 0)), max(3, int(0.05 * ws)) | 1)
     z_row = ground_plane_depth((hs, 1), focal_length_px=f, horizon_row=vh, camera_height_m=ch, cap_m=cap_m)[:, 0]
     labels = np.full((hs, ws), VERTICAL, dtype=np.uint8)
+    labels[sky] = SKY
     labels[ground] = GROUND
-    labels[sky & ~ground] = SKY
     labels[ego] = EGO
-    z = np.where(ground, z_row[:, None], z_row[np.clip(contact, 0, hs - 1)]).astype(np.float32)
-    if ego.any():
-        z[ego] = z_row[np.clip(floor, 0, hs - 1)][np.nonzero(ego)[1]]
+    z = np.take(z_row, contact)
+    np.copyto(z, z_row[:, None], where=ground)
+    np.copyto(z, np.take(z_row, np.clip(floor, 0, hs - 1))[None, :], where=ego)
     if bboxes is not None and len(bboxes):
         stand_boxes(z, bboxes, camera, cap_m)
         for x0, y0, x1, y1 in np.asarray(bboxes, dtype=np.float64)[:, :4]:  # boxes are never sky
@@ -217,7 +290,7 @@ def scene_layout(
         camera = camera_from((h, w), meta, image=image)
     k = max(1, min(h, w) // (grid_px or LAYOUT_GRID_PX))
     hs, ws = h // k, w // k
-    small = decode(np.ascontiguousarray(image[k // 2 : hs * k : k, k // 2 : ws * k : k, :3]), meta)
+    small = decode(np.ascontiguousarray(decimate(image, k, (0, hs), ws)[..., :3]), meta)
     sub = lambda m: None if m is None else np.ascontiguousarray(np.asarray(m)[k // 2 : hs * k : k, k // 2 : ws * k : k])  # noqa: E731
     boxes = None if bboxes is None or not len(bboxes) else np.asarray(bboxes, dtype=np.float64)[:, :4] / k
     cam = {"focal_length_px": camera["focal_length_px"] / k, "horizon_row": camera["horizon_row"] / k,

@@ -1,165 +1,244 @@
-"""driving.LensDroplets: water drops (and dirt) on the lens or windshield in front of the camera."""
+"""driving.LensDroplets: defocused water drops (and dirt) on the windscreen in front of the camera."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.kit import Context, check_range, draw_seed, restore_dtype, sample_int, sample_uniform
+from domaug.kit import (Context, check_number, check_range, cv2_module, draw_seed, restore_dtype, sample_log_uniform,
+                        sample_uniform)
 
 from . import radiometry
 from .atmosphere import blend_towards
 from .base import DrivingTransform
+from .camera import camera_from
+from .droplet_optics import circle_of_confusion_px, defocus, drop_sources
 from .fields import noise_field
+from .scene import upsample
 from .scratch import buffer
 
+#: Short side (px) of the blurred scene that drops refract (their view is far blurrier).
+ENV_GRID_PX = 96
+#: Drops drawn at most per call.
+MAX_DROPS = 400
 
-def _box_blur_small(linear: np.ndarray, k: int) -> np.ndarray:
-    """Every ``k``-th pixel, then two 3×3 box passes: a cheap, strongly blurred copy
-    (the drop is out of focus, so the decimation's aliasing is blurred away)."""
+
+def scene_environment(linear: np.ndarray, k: int | None = None) -> tuple[np.ndarray, int]:
+    """(env, k): every k-th pixel of a linear H×W×3 frame (default: short side ≈ 96), box-blurred twice."""
     from scipy.ndimage import uniform_filter
 
-    small = np.ascontiguousarray(linear[k // 2 :: k, k // 2 :: k])
-    small = uniform_filter(small, size=(3, 3, 1), mode="nearest")
-    return uniform_filter(small, size=(3, 3, 1), mode="nearest")
-
-
-def _drop_box(d: Mapping[str, Any], h: int, w: int) -> tuple[int, int, int, int]:
-    ry, rx = d["radius"] * d["aspect"], d["radius"]
-    y0, y1 = int(max(0, np.floor(d["row"] - ry - 1))), int(min(h, np.ceil(d["row"] + ry + 1)))
-    x0, x1 = int(max(0, np.floor(d["col"] - rx - 1))), int(min(w, np.ceil(d["col"] + rx + 1)))
-    return y0, y1, x0, x1
-
-
-def _one_drop(region: np.ndarray, y0: int, x0: int, d: Mapping[str, Any], small: np.ndarray, k: int, glint: float) -> None:
-    """Composite one drop onto ``region`` (linear, the drop's bounding box at (y0, x0)) in place."""
-    sh, sw = small.shape[:2]
-    r, c, rad, aspect, mag = d["row"], d["col"], d["radius"], d["aspect"], d["mag"]
-    ry, rx = rad * aspect, rad
-    dy = (np.arange(y0, y0 + region.shape[0], dtype=np.float32) + 0.5 - r)[:, None]
-    dx = (np.arange(x0, x0 + region.shape[1], dtype=np.float32) + 0.5 - c)[None, :]
-    rho = np.sqrt((dy / ry) ** 2 + (dx / rx) ** 2)
-    alpha = np.clip((1.0 - rho) / 0.2, 0.0, 1.0)  # soft edge
-    if not alpha.any():
-        return
-    # refracted view: flipped and minified, looking through a region mag× wider
-    sy = np.broadcast_to(np.clip((r - dy * mag * aspect) / k - 0.5, 0, sh - 1), alpha.shape)
-    sx = np.broadcast_to(np.clip((c - dx * mag) / k - 0.5, 0, sw - 1), alpha.shape)
-    iy, ix = sy.astype(np.intp), sx.astype(np.intp)
-    fy, fx = (sy - iy)[..., None], (sx - ix)[..., None]
-    iy1, ix1 = np.minimum(iy + 1, sh - 1), np.minimum(ix + 1, sw - 1)
-    view = (small[iy, ix] * (1 - fy) * (1 - fx) + small[iy1, ix] * fy * (1 - fx)
-            + small[iy, ix1] * (1 - fy) * fx + small[iy1, ix1] * fy * fx)
-    rim = 1.0 - 0.45 * np.clip((rho - 0.7) / 0.3, 0.0, 1.0) ** 2  # darker rim (TIR)
-    view *= rim[..., None]
-    hl = np.exp(-(((dy / ry) + 0.45) ** 2 + ((dx / rx) + 0.3) ** 2) / 0.01)  # specular glint
-    view += (glint * hl)[..., None]
-    region += (view - region) * alpha[..., None]
-
-
-def render_droplets(linear: np.ndarray, drops: list, blur_factor: int) -> np.ndarray:
-    """Composite refracting drops onto ``linear`` (H×W×3, modified in place).
-
-    Each drop is a tiny fisheye lens (Roser & Geiger, ICCVW 2009): it shows the scene
-    around it *flipped* (inverted) and minified by ``mag``, out of focus (the camera
-    focuses far away), with a soft edge, a darker rim (total internal reflection) and
-    a small specular highlight. Drops: dicts with row, col, radius, aspect, mag.
-    """
     h, w = linear.shape[:2]
-    k = max(1, min(blur_factor, h, w))  # never decimate a tiny image away
-    small = _box_blur_small(linear, k)
-    glint = 0.6 * float(small.max()) if drops else 0.0
-    for d in drops:
-        y0, y1, x0, x1 = _drop_box(d, h, w)
-        if y0 < y1 and x0 < x1:
-            _one_drop(linear[y0:y1, x0:x1], y0, x0, d, small, k, glint)
+    k = max(1, min(h, w) // ENV_GRID_PX) if k is None else k
+    env = np.ascontiguousarray(linear[k // 2 :: k, k // 2 :: k], dtype=np.float32)
+    env = uniform_filter(env, size=(3, 3, 1), mode="nearest")
+    return uniform_filter(env, size=(3, 3, 1), mode="nearest"), k
+
+
+def _to_full(a: np.ndarray, step: int, origin: float, y0: int, shape: tuple[int, int], name: str) -> np.ndarray:
+    """Full-res rows y0:y0+shape[0] of a coarse layer (h×w×3, cell centres at origin + (i + ½)·step),
+    bilinear (``cv2.warpAffine`` into scratch ``name``; else :func:`.scene.upsample` and a crop)."""
+    rows, cols = shape
+    cv2 = cv2_module()
+    if cv2 is not None and max(a.shape[:2]) < 32768 and rows * cols:
+        s = 1.0 / step  # full (x, y) ← cell ((x + ½ − origin)/step − ½, (y + y0 + ½ − origin)/step − ½)
+        m = np.array([[s, 0.0, (0.5 - origin) * s - 0.5], [0.0, s, (y0 + 0.5 - origin) * s - 0.5]])
+        return cv2.warpAffine(a, m, (cols, rows), dst=buffer(name, (rows, cols, 3)),
+                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+    full = (a.shape[0] * step, a.shape[1] * step)
+    up = np.stack([upsample(np.ascontiguousarray(a[..., c]), full) for c in range(a.shape[2])], -1)
+    off = int(round(-origin))
+    return np.ascontiguousarray(up[y0 + off : y0 + off + rows, off : off + cols])
+
+
+def drop_layers(drops: list, optics: Mapping[str, float], env: np.ndarray, env_scale: float,
+                shape: tuple[int, int]) -> tuple[int, int, np.ndarray, np.ndarray] | None:
+    """(y0, y1, 1 − α, W) of every drop for full-res rows y0:y1 (both rows×W×3) — the pixels
+    there become ``(1 − α)·E + W`` — or None when no drop touches the frame.
+
+    Computed on a grid of step ≈ c/4 (the blur's ramp spans ≥ 4 cells), margined by the blur
+    radius so drops beyond the edge still spill in, then interpolated bilinearly.
+    """
+    h, w = shape
+    coc = max(0.5, float(optics["coc_px"]))
+    step = max(1, int(round(coc / 4.0)))
+    margin = int(math.ceil(coc / 2.0 / step)) + 1
+    grid = (-(-h // step) + 2 * margin, -(-w // step) + 2 * margin)
+    origin = -margin * step
+    mask, light = drop_sources(drops, optics, env, env_scale, step, grid, origin=origin)
+    alpha, light = defocus(mask, light, coc / step)
+    rows = np.nonzero(alpha.max(axis=1) > 1e-6)[0]
+    if rows.size == 0:
+        return None
+    y0 = int(max(0, origin + (rows[0] - 0.5) * step))
+    y1 = int(min(h, math.ceil(origin + (rows[-1] + 1.5) * step)))
+    if y0 >= y1:
+        return None
+    keep = np.empty(alpha.shape + (3,), np.float32)
+    np.subtract(np.float32(1.0), alpha[..., None], out=keep)
+    return (y0, y1, _to_full(keep, step, origin, y0, (y1 - y0, w), "drops_keep"),
+            _to_full(light, step, origin, y0, (y1 - y0, w), "drops_light"))
+
+
+def _blend(lin: np.ndarray, keep: np.ndarray, light: np.ndarray) -> None:
+    """In place: lin = lin·keep + light (H×W×3 float32)."""
+    cv2 = cv2_module()
+    if cv2 is not None and lin.flags.c_contiguous and lin.dtype == np.float32 and lin.shape[1] < 2**20:
+        cv2.multiply(lin, keep, dst=lin)
+        cv2.add(lin, light, dst=lin)
+        return
+    lin *= keep
+    lin += light
+
+
+def render_drops(linear: np.ndarray, drops: list, optics: Mapping[str, float]) -> np.ndarray:
+    """In place on a linear H×W×3 frame: ``(1 − α)·E + W`` for all drops (see :mod:`.droplet_optics`)."""
+    h, w = linear.shape[:2]
+    if not drops or h * w == 0:
+        return linear
+    env, k = scene_environment(linear)
+    layers = drop_layers(drops, optics, env, k, (h, w))
+    if layers is not None:
+        y0, y1, keep, light = layers
+        band = linear[y0:y1]
+        if band.flags.c_contiguous:
+            _blend(band, keep, light)
+        else:
+            band *= keep
+            band += light
     return linear
 
 
-def droplets_on_encoded(image: np.ndarray, meta: Mapping[str, Any] | None, drops: list, blur_factor: int) -> np.ndarray:
-    """:func:`render_droplets` for an encoded image, decoding only what drops touch.
+def render_droplets(linear: np.ndarray, drops: list, blur_factor: int) -> np.ndarray:
+    """:func:`render_drops` for drops given as row, col, radius (px), aspect (the form ``driving.Rain``
+    draws): contact angle 45° and a blur circle of one drop radius (≥ 2·``blur_factor``) unless
+    the dicts say otherwise."""
+    if not drops:
+        return linear
+    converted = [{"row": d["row"], "col": d["col"], "radius_px": d.get("radius_px", d.get("radius", 2.0)),
+                  "aspect": d.get("aspect", 1.0), "contact_angle_deg": d.get("contact_angle_deg", 45.0)}
+                 for d in drops]
+    coc = float(np.median([d.get("coc_px", max(2.0 * blur_factor, c["radius_px"])) for d, c in zip(drops, converted)]))
+    return render_drops(linear, converted, {"focal_length_px": 0.9 * linear.shape[1], "coc_px": coc})
 
-    The blurred scene comes from every ``k``-th pixel; each drop's box is decoded,
-    composited in linear light and encoded back — no full-frame pass but one copy.
-    """
+
+def droplets_on_encoded(image: np.ndarray, meta: Mapping[str, Any] | None, drops: list,
+                        optics: Mapping[str, float]) -> np.ndarray:
+    """:func:`render_drops` for an encoded image, decoding only the rows the drops touch."""
     h, w = image.shape[:2]
-    k = max(1, min(blur_factor, h, w))  # never decimate a tiny image away
-    small = _box_blur_small(radiometry.decode(np.ascontiguousarray(image[k // 2 :: k, k // 2 :: k]), meta), 1)
-    glint = 0.6 * float(small.max()) if drops else 0.0
     out = image.copy()
-    for d in drops:
-        y0, y1, x0, x1 = _drop_box(d, h, w)
-        if y0 >= y1 or x0 >= x1:
-            continue
-        region = out[y0:y1, x0:x1]
-        lin = radiometry.decode(region, meta)
-        _one_drop(lin, y0, x0, d, small, k, glint)
-        enc = radiometry.encode(lin, region, meta)
-        out[y0:y1, x0:x1] = enc if enc.dtype == out.dtype else restore_dtype(enc, out.dtype, meta)
+    if not drops or h * w == 0:
+        return out
+    kd = max(1, min(h, w) // ENV_GRID_PX)
+    env, _ = scene_environment(radiometry.decode(np.ascontiguousarray(image[kd // 2 :: kd, kd // 2 :: kd]), meta), 1)
+    layers = drop_layers(drops, optics, env, kd, (h, w))
+    if layers is None:
+        return out
+    y0, y1, keep, light = layers
+    region = out[y0:y1]
+    lin = radiometry.decode(region, meta, out=buffer("drops_band", region.shape))
+    _blend(lin, keep, light)
+    enc = radiometry.encode(lin, region, meta)
+    out[y0:y1] = enc if enc.dtype == out.dtype else restore_dtype(enc, out.dtype, meta)
     return out
 
 
 class LensDroplets(DrivingTransform):
-    """Drops and dirt on the lens: each drop shows a blurred, upside-down view of the scene.
+    """Raindrops (and dirt) on the windscreen in front of a camera focused far away.
 
-    Model: an adherent drop is a small fisheye lens that refracts a wide, inverted view
-    of the scene, out of focus for a camera focused far away, with a soft edge and dark
-    rim (Roser & Geiger, ICCVW 2009; Porav et al., ICRA 2019); dirt is static soft
-    occluding blobs (WoodScape soiling; Uricar et al. 2019).
+    Model: each drop is a plano-convex water lens that shows a wide, demagnified, inverted
+    view of the scene (Roser & Geiger, ICCVW 2009; Halimeh & Roser, IV 2009; You et al.,
+    TPAMI 2016), seen through the thin-lens blur circle c = f·A·|S − d|/(d·(S − F)) of the
+    glass at distance d: a soft blob with no outline, a convex mix of the background and the
+    refracted light (energy kept). Dirt: static soft occluding blobs (Uricar et al. 2019).
 
     Parameters
     ----------
-    drops : int or (low, high)
-        Number of drops.
-    radius_frac : float or (low, high)
-        Drop radius as a fraction of the image's shorter side (5–60 px at 720 p ≈ 0.007–0.08).
-    magnification : float or (low, high)
-        How much wider the region seen through a drop is than the drop itself.
+    drops_per_cm2 : float or (low, high)
+        Drop density on the glass (the camera sees (W/f·d)×(H/f·d) of it: ≈ 70 cm² at 10 cm).
+    drop_radius_mm : float or (low, high)
+        Radius of a drop's footprint on the glass (log-uniform per drop; drizzle 0.3, rain 1–3).
+    drop_distance_m : float or (low, high)
+        Distance from the lens to the glass (windscreen 0.05–0.2 m; a lens cover ~0.01 m).
+    contact_angle_deg : float or (low, high)
+        Contact angle of water on the glass (clean glass 20–50°, hydrophobic coating ~90–110°).
+    f_number, focal_length_mm : float or (low, high)
+        The lens's aperture (dash-cams f/1.6–2.8, 3–6 mm): aperture diameter = F/N.
+    focus_distance_m : float or (low, high)
+        Where the camera is focused (dash-cams: fixed focus a few metres to infinity).
     dirt : float or (low, high)
-        Peak opacity of dirt blobs (0 = clean lens).
+        Peak opacity of dirt blobs (0 = clean glass).
+    focal_length_px : float or None
+        Focal length in pixels (None: ``meta`` or 0.9·W).
 
     Targets: image (RGB; uint8/uint16 sRGB, float linear); others pass unchanged.
     """
 
     def __init__(
         self,
-        drops: Any = (5, 25),
-        radius_frac: Any = (0.01, 0.06),
-        magnification: Any = (2.0, 5.0),
+        drops_per_cm2: Any = (0.2, 1.0),
+        drop_radius_mm: Any = (0.5, 3.0),
+        drop_distance_m: Any = (0.05, 0.2),
+        contact_angle_deg: Any = (25.0, 60.0),
+        f_number: Any = (1.6, 2.8),
+        focal_length_mm: Any = 4.0,
+        focus_distance_m: Any = (5.0, 50.0),
         dirt: Any = 0.0,
+        focal_length_px: float | None = None,
         p: float = 1.0,
     ) -> None:
         super().__init__(p=p)
-        self.drops = check_range(drops, "drops", low=0, high=2000, integer=True)
-        self.radius_frac = check_range(radius_frac, "radius_frac", low=0.0, high=0.5, low_inclusive=False)
-        self.magnification = check_range(magnification, "magnification", low=1.0, high=20.0)
+        self.drops_per_cm2 = check_range(drops_per_cm2, "drops_per_cm2", low=0.0, high=100.0)
+        self.drop_radius_mm = check_range(drop_radius_mm, "drop_radius_mm", low=0.0, high=20.0, low_inclusive=False)
+        self.drop_distance_m = check_range(drop_distance_m, "drop_distance_m", low=0.0, high=10.0, low_inclusive=False)
+        self.contact_angle_deg = check_range(contact_angle_deg, "contact_angle_deg", low=1.0, high=150.0)
+        self.f_number = check_range(f_number, "f_number", low=0.5, high=64.0)
+        self.focal_length_mm = check_range(focal_length_mm, "focal_length_mm", low=0.5, high=1000.0)
+        self.focus_distance_m = check_range(focus_distance_m, "focus_distance_m", low=0.0, high=1e6,
+                                            low_inclusive=False)
         self.dirt = check_range(dirt, "dirt", low=0.0, high=1.0)
+        self.focal_length_px = (None if focal_length_px is None
+                                else check_number(focal_length_px, "focal_length_px", low=1.0))
 
-    def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
-        h, w = sample["image"].shape[:2]
-        n = sample_int(rng, self.drops)
-        short = min(h, w)
+    def _drops(self, rng: np.random.Generator, shape: tuple[int, int], f: float, d: float) -> list:
+        h, w = shape
+        area_cm2 = (w / f * d * 100.0) * (h / f * d * 100.0)
+        n = min(MAX_DROPS, int(rng.poisson(sample_uniform(rng, self.drops_per_cm2) * area_cm2)))
         drops = []
         for _ in range(n):
+            radius_mm = sample_log_uniform(rng, self.drop_radius_mm)
             drops.append({
                 "row": float(rng.uniform(0, h)),
                 "col": float(rng.uniform(0, w)),
-                "radius": float(max(1.5, sample_uniform(rng, self.radius_frac) * short)),
-                "aspect": float(rng.uniform(0.8, 1.25)),
-                "mag": sample_uniform(rng, self.magnification),
+                "radius_px": float(max(0.5, f * radius_mm / 1000.0 / d)),
+                "aspect": float(rng.uniform(0.8, 1.3)),  # vertical / horizontal semi-axis
+                "contact_angle_deg": sample_uniform(rng, self.contact_angle_deg),
             })
+        return drops
+
+    def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
+        h, w = sample["image"].shape[:2]
+        f = camera_from((h, w), sample.get("meta"), focal_length_px=self.focal_length_px)["focal_length_px"]
+        d = sample_uniform(rng, self.drop_distance_m)
+        n_f, f_mm = sample_uniform(rng, self.f_number), sample_uniform(rng, self.focal_length_mm)
+        focus = sample_uniform(rng, self.focus_distance_m)
         dirt = sample_uniform(rng, self.dirt)
-        return {"drops": drops, "dirt": dirt, "seed": draw_seed(rng) if dirt > 0 else 0}
+        return {
+            "focal_length_px": float(f), "drop_distance_m": d, "f_number": n_f, "focal_length_mm": f_mm,
+            "focus_distance_m": focus, "coc_px": circle_of_confusion_px(f, f_mm, n_f, focus, d),
+            "drops": self._drops(rng, (h, w), f, d),
+            "dirt": dirt, "seed": draw_seed(rng) if dirt > 0 else 0,
+        }
 
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         frame, meta = ctx.scene["image"], ctx.meta
         h, w = frame.shape[:2]
-        blur = max(2, min(h, w) // 120)
+        optics = {"focal_length_px": params["focal_length_px"], "coc_px": max(0.5, params["coc_px"])}
         if params["dirt"] <= 0:
-            return droplets_on_encoded(frame, meta, params["drops"], blur)
+            return droplets_on_encoded(frame, meta, params["drops"], optics)
         lin = radiometry.decode_work(frame, meta, "drops_linear")  # frame-sized: scratch, no page faults
-        render_droplets(lin, params["drops"], blur)
+        render_drops(lin, params["drops"], optics)
         opacity = noise_field((h, w), seed=int(params["seed"]), scale_px=max(h, w) / 12.0, octaves=2,
                               out=buffer("drops_dirt", (h, w)))
         opacity -= 1.0  # clip((N − 1)·0.8, 0, 1)·dirt

@@ -151,8 +151,8 @@ def _sunlit(half: list[np.ndarray], full_h: int, coarse: Mapping[str, Any], sun:
         r0, r1 = int(band[0]), int(band[-1]) + 1
         ground_w = upsample((labels == GROUND).astype(np.float32), (h2, w2))[r0:r1]
         y = half[0][r0:r1] * LUMA[0] + half[1][r0:r1] * LUMA[1] + half[2][r0:r1] * LUMA[2]
-        lo = float(sun.r0 @ LUMA) * 1.1
-        hi = max(0.8, lo + 0.05)
+        lo = float(sun.r0 @ LUMA) + 0.08  # umbra (with some margin) … the darkest sunlit asphalt: tyre
+        hi = max(0.72, lo + 0.08)  # tracks and patches at 0.75–0.85 of their row's lit level stay sunlit
         y /= ref[r0:r1, None]
         ground_s = np.clip((y - lo) / (hi - lo), 0.0, 1.0)
         s[r0:r1] = ground_w * ground_s + (1.0 - ground_w) * np.float32(VERTICAL_SUNLIT)

@@ -25,11 +25,12 @@ def register_transforms(register):
 
 @hookimpl
 def register_targets(register):
-    """``depth`` (metres, checked) and ``transmission`` (Fog's output) move like any field."""
-    from .targets import TARGETS
+    """``depth`` (metres, checked; a sidecar in the KITTI, Cityscapes and float conventions; moved by
+    nearest neighbour) and ``transmission`` (Fog's output, moved like any field)."""
+    from .targets import NEAREST, SIDECARS, TARGETS
 
     for name, (kind, check) in TARGETS.items():
-        register(name, kind, check=check)
+        register(name, kind, check=check, sidecar=SIDECARS.get(name), nearest=name in NEAREST)
 
 
 @hookimpl
@@ -38,3 +39,11 @@ def register_demos(register):
     from .demo import make_inputs, pipeline_dict
 
     register("driving", make_inputs, pipeline_dict(TRANSFORMS))
+
+
+@hookimpl
+def register_gallery_panels(register):
+    """``domaug gallery driving``: the scene layout and distance beside each frame (see :mod:`.gallery_panels`)."""
+    from .gallery_panels import panels
+
+    register("driving", panels)

@@ -1,4 +1,4 @@
-"""driving.Rain: falling rain seen by a car camera — streaks in depth, rain veil, wet road."""
+"""driving.Rain: rain under an overcast sky — no direct sun, streaks in depth, rain veil, wet road."""
 
 from __future__ import annotations
 
@@ -9,22 +9,29 @@ import numpy as np
 from domaug.kit import (Context, ParameterError, check_number, check_range, draw_seed, sample_int,
                         sample_log_uniform, sample_uniform)
 
-from . import atmosphere, radiometry, streaks
+from . import atmosphere, overcast, radiometry, streaks
 from .base import DrivingTransform
-from .depth import camera_of, check_camera_args
+from .depth import EGO, SKY_DEPTH_M, camera_of, check_camera_args
 from .lens_droplets import render_droplets
-from .road import WetRoad, road_texture
-from .scene import add_product, bright_colour, clip_max, coarse_scene, upsample, weighted_sum
+from .rain_light import coarse_samples, horizon_sky_radiance
+from .scene import add_product, clip_max, coarse_scene, upsample, weighted_sum
 from .scratch import buffer
+from .wet_road import WetRoad, water_cover
 
 
 class Rain(DrivingTransform):
-    """Rain: motion-blurred drop streaks at many depths, the haze of rain, and a wet road.
+    """Rain under an overcast sky: no direct sun, drop streaks at many depths, the rain's veil, a wet road.
 
-    Model: Garg & Nayar (IJCV 2007; TOG 2006) streaks — Marshall–Palmer drop sizes, fall
-    speed 200·√a, streak length f·v·T/Z, opacity τ/T — rendered like Halder et al. (ICCV 2019)
-    with rain extinction β = 0.312·R^0.67 km⁻¹ applied by Koschmieder's law, wet asphalt
-    darkening (Lekner & Dorf 1988) and Fresnel road reflections; all in linear light.
+    Model, in linear light: the frame relit under an overcast sky (:func:`.overcast.to_overcast`:
+    sun shadows lifted, sunlit surfaces down to their diffuse level, a grey CIE overcast sky,
+    exposed by ``overcast_exposure``); a wet road on the layout's ground (soaked asphalt darker,
+    Lekner & Dorf 1988; a water film and puddles mirroring the scene about each object's
+    contact row with Schlick's Fresnel weight, Jensen et al. 1999); rain extinction
+    β = 0.312·R^0.67 km⁻¹ by Koschmieder's law at the layout's distances, airlight the
+    overcast sky at the horizon (the sky, the airlight's source, stays itself); Garg & Nayar
+    (IJCV 2007; TOG 2006) streaks — Marshall–Palmer drop sizes, fall speed 200·√a, length
+    f·v·T/Z, defocus f·A/Z — blending background and drop radiance (≈ the sky's) with weight
+    τ/T, as rendered by Halder et al. (ICCV 2019); none over the ego vehicle (hood, dashboard).
 
     Parameters
     ----------
@@ -37,10 +44,19 @@ class Rain(DrivingTransform):
     speed_kmh : float or (low, high)
         Ego speed (km/h): streaks also stretch radially away from the focus of expansion.
     wetness : float or (low, high) or None
-        Road wetness 0–1 (darkening and reflection strength); None = min(1, R / 4 mm/h).
+        Road wetness 0–1 (darkening, water film); None = min(1, R / 4 mm/h).
+    puddle_fraction : float or (low, high)
+        Share of the road under standing water (mirror-smooth puddles).
     streak_brightness : float or (low, high)
-        Drop radiance as a multiple of the mean of the scene's brightest 10 % (drops refract
-        the sky and lights around them; Garg & Nayar 2007).
+        Drop radiance as a fraction of the overcast sky's radiance at the horizon (a drop
+        refracts ≈ 165° of its environment, half sky and half ground; Garg & Nayar 2007).
+    overcast : bool
+        Relight the frame under an overcast sky (False: the frame's light is kept).
+    overcast_exposure : float or (low, high)
+        Exposure of the overcast scene relative to a dash-cam's metering of a bright overcast
+        day (< 1: rain clouds are darker and metering makes up only part of it).
+    sky_grey : float or (low, high)
+        How far the sky turns into the grey overcast sky (0–1).
     veil : bool
         Apply the rain extinction (haze) by distance.
     max_streaks : int
@@ -58,12 +74,16 @@ class Rain(DrivingTransform):
 
     def __init__(
         self,
-        rain_rate_mm_h: Any = (5.0, 50.0),
+        rain_rate_mm_h: Any = (5.0, 10.0),
         exposure_ms: Any = (3.0, 8.0),
         wind_mps: Any = (-3.0, 3.0),
         speed_kmh: Any = 0.0,
         wetness: Any = None,
-        streak_brightness: Any = (1.2, 2.0),
+        puddle_fraction: Any = (0.05, 0.2),
+        streak_brightness: Any = (0.7, 1.0),
+        overcast: bool = True,
+        overcast_exposure: Any = (0.6, 0.85),
+        sky_grey: Any = (0.8, 1.0),
         veil: bool = True,
         max_streaks: int = 20000,
         aperture_mm: float = 2.0,
@@ -79,10 +99,15 @@ class Rain(DrivingTransform):
         self.wind_mps = check_range(wind_mps, "wind_mps", low=-50.0, high=50.0)
         self.speed_kmh = check_range(speed_kmh, "speed_kmh", low=0.0, high=300.0)
         self.wetness = None if wetness is None else check_range(wetness, "wetness", low=0.0, high=1.0)
+        self.puddle_fraction = check_range(puddle_fraction, "puddle_fraction", low=0.0, high=1.0)
         self.streak_brightness = check_range(streak_brightness, "streak_brightness", low=0.0, high=10.0)
-        if not isinstance(veil, bool):
-            raise ParameterError(f"veil must be True or False, got {veil!r}")
-        self.veil = veil
+        self.overcast_exposure = check_range(overcast_exposure, "overcast_exposure", low=0.0, high=4.0,
+                                             low_inclusive=False)
+        self.sky_grey = check_range(sky_grey, "sky_grey", low=0.0, high=1.0)
+        for name, flag in (("overcast", overcast), ("veil", veil)):
+            if not isinstance(flag, bool):
+                raise ParameterError(f"{name} must be True or False, got {flag!r}")
+        self.overcast, self.veil = overcast, veil
         self.max_streaks = check_number(max_streaks, "max_streaks", low=1, high=1_000_000, integer=True)
         self.aperture_mm = check_number(aperture_mm, "aperture_mm", low=0.0, high=100.0)
         self.lens_drops = check_range(lens_drops, "lens_drops", low=0, high=2000, integer=True)
@@ -105,7 +130,11 @@ class Rain(DrivingTransform):
             "wind_mps": sample_uniform(rng, self.wind_mps),
             "speed_kmh": sample_uniform(rng, self.speed_kmh),
             "wetness": wet,
+            "puddle_fraction": sample_uniform(rng, self.puddle_fraction),
             "streak_brightness": sample_uniform(rng, self.streak_brightness),
+            "overcast": self.overcast,
+            "overcast_exposure": sample_uniform(rng, self.overcast_exposure),
+            "sky_grey": sample_uniform(rng, self.sky_grey),
             "veil": self.veil,
             "max_streaks": self.max_streaks,
             "aperture_mm": self.aperture_mm,
@@ -117,7 +146,12 @@ class Rain(DrivingTransform):
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         frame, meta = ctx.scene["image"], ctx.meta
         planes = radiometry.decode_planes(frame, meta)
-        planes = self._rain(planes, params, ctx.scene)
+        coarse = coarse_scene(ctx.scene, params["camera"])
+        coarse["camera"] = params["camera"]
+        if params.get("overcast", True):
+            overcast.to_overcast(planes, coarse, exposure=float(params["overcast_exposure"]),
+                                 sky_grey=float(params["sky_grey"]))
+        planes = self._rain(planes, params, coarse, ctx.scene.get("bboxes"))
         if params.get("lens_drops"):
             h, w = planes[0].shape
             lin = np.stack(planes, axis=-1)
@@ -125,36 +159,36 @@ class Rain(DrivingTransform):
             planes = [np.ascontiguousarray(lin[..., c]) for c in range(3)]
         return radiometry.encode_planes(planes, image, meta)
 
-    def _rain(self, planes: list[np.ndarray], params: Mapping[str, Any], scene: Mapping[str, Any]) -> list[np.ndarray]:
-        """Streaks, rain veil and wet road on linear planes, into new (scratch) planes."""
+    def _rain(self, planes: list[np.ndarray], params: Mapping[str, Any], coarse: Mapping[str, Any],
+              boxes: Any) -> list[np.ndarray]:
+        """Wet road, rain veil and streaks on linear planes, into new (scratch) planes."""
         h, w = planes[0].shape
-        cam = params["camera"]
-        seed = int(params["seed"])
         rate = float(params["rain_rate_mm_h"])
         f32 = np.float32
-        coarse = coarse_scene(scene, cam, grid_px=128)  # the rain veil is faint and smooth: a coarse grid
-        # a drop refracts ~165° of the scene, dominated by the sky and lights: take the mean
-        # colour of the brightest 10 % of pixels as the environment radiance it shows
-        env = bright_colour(coarse["small"])
+        small = coarse_samples(planes, coarse["k"], coarse["labels"].shape)
+        air = horizon_sky_radiance(small, coarse["labels"])  # the overcast sky at the horizon
         oma = self._one_minus_opacity((h, w), params)
-        air = np.zeros(3, f32)
+        _no_streaks_on_ego(oma, coarse["labels"], coarse["k"])
         g = oma  # the gain of the background: t·(1 − α)
-        if params["veil"]:
-            t = atmosphere.transmission(coarse["dist"], atmosphere.rain_extinction_per_m(rate))
-            air = np.asarray(atmosphere.estimate_airlight(coarse["small"], coarse["sky"], fallback=float(env.mean())), f32)
+        if params["veil"]:  # the sky is the source of the airlight: seen through the rain it stays itself
+            dist = coarse["dist"]
+            t = atmosphere.transmission(np.where(dist >= SKY_DEPTH_M, np.float32(0.0), dist),
+                                        atmosphere.rain_extinction_per_m(rate))
             g = t if coarse["full"] else upsample(t, (h, w), out=buffer("rain_gain", (h, w)))
             g *= oma
-        wet = self._wet_road(h, w, cam, params, seed, scene.get("bboxes"))
+        wet = self._wet_road((h, w), params, coarse, boxes)
         if wet is not None:  # darkening folded into the gain, reflection weighted by it
             y0 = wet.y0
-            g_road = wet.gain_rows(g, buffer("rain_gain_road", (h - y0, w)))
-            w_road = wet.weight(g[y0:], in_place=True)
-        drop = env * f32(params["streak_brightness"])
+            g_road = wet.gain(g, buffer("rain_gain_road", (h - y0, w)))
+            w_road = wet.weight(g[y0:])
+        drop = air * f32(params["streak_brightness"])
+        if not params["veil"]:
+            air = np.zeros(3, f32)  # t = 1: no airlight term
         out = buffer("rain_out", (3, h, w))
         for c, p in enumerate(planes):
-            # wet road (I·keep + M·W, Lekner & Dorf + Fresnel), rain veil (Koschmieder:
-            # (I − A)·t + A) and streaks (I·(1 − α) + L·α) in one pass per plane:
-            # I ← I·keep·g + M·W·g + L − A·g − (L − A)·(1 − α), with g = t·(1 − α)
+            # wet road (I·gain + M·W), rain veil (Koschmieder: (I − A)·t + A) and streaks
+            # (I·(1 − α) + L·α) in one pass per plane:
+            # I ← I·gain·g + M·W·g + L − A·g − (L − A)·(1 − α), with g = t·(1 − α)
             o = out[c]
             weighted_sum(g, -float(air[c]), oma, -float(drop[c] - air[c]), float(drop[c]), out=o)
             if wet is not None:
@@ -181,21 +215,31 @@ class Rain(DrivingTransform):
         return cover
 
     @staticmethod
-    def _wet_road(h: int, w: int, cam: Mapping[str, float], params: Mapping[str, Any], seed: int,
+    def _wet_road(shape: tuple[int, int], params: Mapping[str, Any], coarse: Mapping[str, Any],
                   boxes: Any) -> WetRoad | None:
-        """The wet road with soft puddles on ~35 % of it, textured on the road plane (None when dry)."""
-        y0 = int(np.clip(np.ceil(cam["horizon_row"]), 0, h))
-        if params["wetness"] <= 0 or y0 >= h:
+        """The wet road on the layout's ground: a water film (a third of the surface at full
+        wetness) and puddles, textured on the road plane (None when dry or no road)."""
+        cam, wetness = params["camera"], float(params["wetness"])
+        if wetness <= 0:
             return None
-        y_road = int(np.clip(np.ceil(cam["horizon_row"] + 0.5), 0, h))  # y0 or y0 + 1
-        puddles = buffer("rain_puddles", (h - y0, w))
-        puddles[: y_road - y0] = 0.0  # the row between the horizon and the first road-plane row
-        if y_road < h:  # evaluated every 4th pixel, bilinearly upsampled (puddle edges are soft)
-            _, _, tex = road_texture((h, w), cam, seed ^ 0x5EED, patch_cells=12.0, grid=128, step=4)
-            tex -= np.float32(0.4)
-            tex *= np.float32(0.5)
-            np.clip(tex, 0.0, 0.5, out=tex)
-            upsample(tex, (h - y_road, w), out=puddles[y_road - y0 :])
-        return WetRoad(h, w, horizon_row=cam["horizon_row"], focal_length_px=cam["focal_length_px"],
-                       camera_height_m=cam["camera_height_m"], wetness=float(params["wetness"]),
-                       puddles=puddles, boxes=boxes)
+        film = 0.35 * wetness
+        cover = water_cover(shape, cam, int(params["seed"]) ^ 0x5EED, film=film,
+                            puddle_fraction=float(params["puddle_fraction"]) * min(1.0, wetness))
+        wet = WetRoad(shape, cam, coarse["labels"], coarse["k"], wetness=wetness, cover=cover, film=film,
+                      boxes=boxes)
+        return wet if wet.active else None
+
+
+def _no_streaks_on_ego(oma: np.ndarray, labels: np.ndarray, k: int) -> None:
+    """In place: no streaks over the ego vehicle (the hood or the dashboard behind the
+    windscreen is nearer than the falling drops), ``1 − α`` → 1 on the layout's EGO cells."""
+    rows = np.nonzero((labels == EGO).any(axis=1))[0]
+    if not len(rows):
+        return
+    r0 = int(rows[0])
+    y0 = min(r0 * k, oma.shape[0])
+    ego = upsample((labels[r0:] == EGO).astype(np.float32), (oma.shape[0] - y0, oma.shape[1]),
+                   out=buffer("rain_ego", (oma.shape[0] - y0, oma.shape[1])))
+    part = oma[y0:]
+    ego *= np.float32(1.0) - part  # 1 − α + ego·α
+    part += ego

@@ -1,4 +1,5 @@
-"""Pure kernels for the road: a wet road (darker asphalt, Fresnel-weighted mirror image), road-plane textures."""
+"""Pure kernels for the road: noise textures laid on the road plane, nearest-neighbour upsampling
+(the wet road is :mod:`.wet_road`)."""
 
 from __future__ import annotations
 
@@ -7,120 +8,6 @@ import numpy as np
 from domaug.kit import cv2_module
 
 from .fields import value_noise
-from .scratch import buffer
-
-
-def schlick_fresnel(cos_theta: np.ndarray, r0: float = 0.02) -> np.ndarray:
-    """Reflectance R = R0 + (1 − R0)(1 − cos θ)^5 (Schlick 1994; R0 = 0.02 for water)."""
-    return r0 + (1.0 - r0) * (1.0 - cos_theta) ** 5
-
-
-class WetRoad:
-    """A wet road below the horizon, for linear images in planes (one plane at a time).
-
-    - darkening: albedo × keep, keep = 1 − 0.4·wetness (Lekner & Dorf, Appl. Opt. 1988:
-      wet surfaces are 20–50 % darker);
-    - reflection: for a flat road the mirror image of a far object lies symmetric about
-      the horizon, so row ``y`` reflects row ``2·v_h − y``; it is blurred vertically (rough
-      asphalt: a box of 4 % of H, computed on every 4th row and repeated) and weighted by
-      Schlick's Fresnel term at the grazing angle of that road row (≈ 0.25 at 5 m, 0.7 at
-      20 m for a camera 1.3 m high) × wetness × ``puddles`` (0–1).
-
-    ``puddles`` covers the road rows only ((H − y0)×W, y0 = ⌈horizon_row⌉; it is kept and
-    overwritten by ``weight(in_place=True)``); ``boxes`` (xyxy, e.g. labelled objects) keep
-    objects dry-looking. A wet road row is ``plane·keep + mirror·weight``, the mirror taken
-    from that plane before darkening (so planes stay independent); composites fold the terms
-    into their own passes with :meth:`gain_rows`, :meth:`weight` and :meth:`add_mirror`.
-    """
-
-    def __init__(self, h: int, w: int, *, horizon_row: float, focal_length_px: float, camera_height_m: float,
-                 wetness: float, puddles: np.ndarray | None = None, boxes: np.ndarray | None = None) -> None:
-        self.h, self.w = h, w
-        self.horizon_row = float(horizon_row)
-        y0 = int(np.clip(np.ceil(horizon_row), 0, h))
-        self.y0 = y0
-        self.active = y0 < h and wetness > 0
-        if not self.active:
-            return
-        rows = np.arange(y0, h, dtype=np.float64) + 0.5
-        self.src = np.clip(np.rint(2.0 * horizon_row - rows).astype(np.intp), 0, h - 1)
-        z = focal_length_px * camera_height_m / np.maximum(rows - horizon_row, 1e-3)
-        cos_theta = camera_height_m / np.hypot(camera_height_m, z)
-        self.fresnel = (wetness * schlick_fresnel(cos_theta)).astype(np.float32)[:, None]  # per road row
-        self.puddles = puddles
-        self.keep = np.float32(1.0 - 0.4 * wetness)
-        self.rects = _road_rects(boxes, y0, h, w)
-
-    def gain_rows(self, g: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """``out`` (road rows) = g[y0:]·keep (1 inside the boxes): the darkening folded into a gain."""
-        np.multiply(g[self.y0 :], self.keep, out=out)
-        for r0, r1, c0, c1 in self.rects:
-            out[r0:r1, c0:c1] = g[self.y0 + r0 : self.y0 + r1, c0:c1]
-        return out
-
-    def weight(self, g_rows: np.ndarray | None = None, in_place: bool = False) -> np.ndarray:
-        """The reflection weight per road pixel: Fresnel·wetness·puddles (0 inside the boxes),
-        times ``g_rows`` when given; computed in the ``puddles`` buffer when ``in_place``."""
-        if self.puddles is None:
-            wgt = np.repeat(self.fresnel, self.w, axis=1)
-        elif in_place:
-            wgt = self.puddles
-            wgt *= self.fresnel
-        else:
-            wgt = self.puddles * self.fresnel
-        if g_rows is not None:
-            wgt *= g_rows
-        for r0, r1, c0, c1 in self.rects:
-            wgt[r0:r1, c0:c1] = 0.0
-        return wgt
-
-    #: The mirror image is evaluated on every STEP-th road row, blurred vertically and repeated.
-    STEP = 4
-
-    def coarse_mirror(self, plane: np.ndarray) -> np.ndarray:
-        """The blurred mirror image of ``plane`` on every 4th road row (⌈(H − y0)/4⌉×W, a
-        scratch buffer valid until the next call): rough asphalt blurs it vertically by a box
-        of 4 % of H."""
-        from scipy.ndimage import uniform_filter1d
-
-        size = max(3, int(0.04 * self.h / self.STEP) | 1)
-        src = self.src[:: self.STEP]
-        coarse = plane.take(src, axis=0, out=buffer("mirror_rows", (len(src), self.w)))
-        cv2 = cv2_module()
-        if cv2 is not None and coarse.shape[0] and self.w:  # same window and edges as uniform_filter1d
-            return cv2.blur(coarse, (1, size), dst=buffer("mirror_blur", coarse.shape), borderType=cv2.BORDER_REPLICATE)
-        return uniform_filter1d(coarse, size=size, axis=0, mode="nearest")
-
-    def add_mirror(self, plane: np.ndarray, weight: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """In place: ``out += mirror(plane)·weight`` ((H − y0)×W road rows), each coarse mirror
-        row multiplying its 4 road rows by broadcasting (the repeated image is never built)."""
-        coarse = self.coarse_mirror(plane)
-        n, k = out.shape[0], self.STEP
-        full = n // k
-        rows_ok = all(a.strides == (4 * self.w, 4) for a in (weight, out))  # reshapes are views
-        if full and rows_ok:
-            tmp = buffer("mirror_product", (full, k, self.w))
-            np.multiply(weight[: full * k].reshape(full, k, self.w), coarse[:full, None, :], out=tmp)
-            road = out[: full * k].reshape(full, k, self.w)
-            road += tmp
-        elif full:
-            for j in range(k):
-                out[j : full * k : k] += weight[j : full * k : k] * coarse[:full]
-        if full * k < n:
-            out[full * k :] += weight[full * k :] * coarse[full]
-        return out
-
-
-def _road_rects(boxes: np.ndarray | None, y0: int, h: int, w: int) -> list[tuple[int, int, int, int]]:
-    """Pixel rectangles (rows relative to ``y0``) of the xyxy boxes that reach below row ``y0``."""
-    rects = []
-    if boxes is not None and len(boxes):
-        for x0, b0, x1, b1 in np.asarray(boxes, dtype=np.float64)[:, :4]:
-            r0, r1 = int(np.clip(np.floor(b0), 0, h)), int(np.clip(np.ceil(b1), 0, h))
-            c0, c1 = int(np.clip(np.floor(x0), 0, w)), int(np.clip(np.ceil(x1), 0, w))
-            if max(r0, y0) < r1 and c0 < c1:
-                rects.append((max(r0, y0) - y0, r1 - y0, c0, c1))
-    return rects
 
 
 def road_texture(

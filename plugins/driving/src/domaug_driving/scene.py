@@ -18,6 +18,7 @@ import numpy as np
 from domaug.kit import cv2_module
 
 from . import radiometry
+from .camera import decimate
 from .depth import SKY_DEPTH_M, depth_of_sample, layout_from_small, sky_from_small
 from .fields import linear_upsample_matrix
 from .scratch import buffer
@@ -42,7 +43,7 @@ def coarse_scene(sample: Mapping[str, Any], camera: Mapping[str, float], grid_px
     h, w = image.shape[:2]
     k = max(1, min(h, w) // (grid_px or GRID_PX))
     hs, ws = h // k, w // k
-    small = radiometry.decode(np.ascontiguousarray(image[k // 2 : hs * k : k, k // 2 : ws * k : k, :3]), meta)
+    small = radiometry.decode(np.ascontiguousarray(decimate(image, k, (0, hs), ws)[..., :3]), meta)
     sub = lambda m: None if m is None else np.ascontiguousarray(np.asarray(m)[k // 2 : hs * k : k, k // 2 : ws * k : k])  # noqa: E731
     sky = sub(sample.get("sky_mask"))
     boxes = sample.get("bboxes")
@@ -167,7 +168,7 @@ def coarse_sky(sample: Mapping[str, Any], horizon_row: float, k: int) -> np.ndar
     if sample.get("sky_mask") is not None:
         return np.asarray(sample["sky_mask"])[k // 2 : hs * k : k, k // 2 : ws * k : k] != 0
     top = max(1, min(hs, int(horizon_row / k)))
-    small = radiometry.decode(np.ascontiguousarray(image[k // 2 : top * k : k, k // 2 : ws * k : k, :3]), sample.get("meta"))
+    small = radiometry.decode(np.ascontiguousarray(decimate(image, k, (0, top), ws)[..., :3]), sample.get("meta"))
     return sky_from_small(small, hs, ws, 1)
 
 

@@ -1,4 +1,4 @@
-"""driving.Snow: falling flakes in depth, snow lying on upward-facing surfaces, and snow haze."""
+"""driving.Snow: falling snow under an overcast sky — flakes in depth, snow haze, lying snow."""
 
 from __future__ import annotations
 
@@ -6,118 +6,67 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.kit import Context, check_number, check_range, cv2_module, draw_seed, sample_log_uniform, sample_uniform
+from domaug.kit import (Context, check_number, check_range, cv2_module, draw_seed, sample_log_uniform,
+                        sample_uniform)
 
-from . import atmosphere, radiometry, streaks
+from . import atmosphere, overcast, radiometry
 from .base import DrivingTransform
 from .depth import camera_of, check_camera_args
-from .road import road_texture, upsample2, upsample2_into
+from .layout import EGO, SKY, VERTICAL
 from .scene import clip_max, coarse_scene, scale_add, upsample
 from .scratch import buffer
+from .snow_cover import lying_snow
+from .snowfall import flake_opacity
 
-
-def ledges(linear: np.ndarray, gain: float = 1.0, exclude: np.ndarray | None = None, k: int = 1,
-           out: np.ndarray | None = None) -> np.ndarray:
-    """Horizontal structures (H×W float32, 0–1) of an RGB image or its green plane: where
-    local structure is a horizontal edge (|∂Y/∂y|² ≫ |∂Y/∂x|² over 10 px), × ``gain``,
-    clipped to 1 and 0 where ``exclude`` (a mask on the grid of every ``k``-th pixel, e.g.
-    the sky); computed at half resolution (in scratch buffers). Written to ``out`` (float32
-    H×W, rows may be strided) when given, else a new array."""
-    cv2 = cv2_module()
-    if cv2 is not None:  # same 5×5 box and mirrored edges as scipy's uniform_filter (mode="reflect")
-        def uniform_filter(a: np.ndarray, size: int, output: np.ndarray) -> np.ndarray:
-            return cv2.blur(a, (size, size), dst=output, borderType=cv2.BORDER_REFLECT)
-    else:
-        from scipy.ndimage import uniform_filter
-
-    h, w = linear.shape[:2]
-    half = linear[::2, ::2, 1] if linear.ndim == 3 else linear[::2, ::2]
-    y = buffer("ledges_y", half.shape)
-    np.copyto(y, half)
-    gy = buffer("ledges_gy", y.shape)  # vertical and horizontal central differences, 0 on the border
-    gy[0] = gy[-1] = 0.0
-    np.subtract(y[2:], y[:-2], out=gy[1:-1])
-    gx = buffer("ledges_gx", y.shape)
-    gx[:, 0] = gx[:, -1] = 0.0
-    np.subtract(y[:, 2:], y[:, :-2], out=gx[:, 1:-1])
-    jyy = uniform_filter(np.multiply(gy, gy, out=gy), 5, output=buffer("ledges_jyy", y.shape))
-    jxx = uniform_filter(np.multiply(gx, gx, out=gx), 5, output=buffer("ledges_jxx", y.shape))
-    small = np.multiply(jxx, 3.0, out=y)  # (jyy − 3·jxx) / (jyy + jxx + 1e-4) · gain, clipped to 0–1
-    np.subtract(jyy, small, out=small)
-    den = np.add(jyy, jxx, out=jxx)
-    den += 1e-4
-    small /= den
-    small *= np.float32(gain)
-    np.clip(small, 0.0, 1.0, out=small)
-    if exclude is not None and exclude.size:  # half-res pixel i covers full rows 2i, 2i + 1
-        rows = np.minimum(np.arange(small.shape[0]) * 2 // k, exclude.shape[0] - 1)
-        cols = np.minimum(np.arange(small.shape[1]) * 2 // k, exclude.shape[1] - 1)
-        small[exclude[rows][:, cols]] = 0.0
-    if out is None:
-        return upsample2(small, h, w)
-    return upsample2_into(small, out)
-
-
-def ground_snow(shape: tuple[int, int], camera: Mapping[str, float], seed: int, cover: float,
-                out: np.ndarray | None = None) -> np.ndarray:
-    """Snow lying on the road plane (H×W float32, 0–1), textured in *ground* coordinates.
-
-    Patchiness comes from :func:`road.road_texture` (noise laid on the road plane, so
-    patches shrink with distance like real ones; its contrast fades with distance); wheel
-    tracks (±0.8 m around the centre of 3.7 m lanes) stay darker. Written to ``out``
-    (float32 H×W, any contents) when given, else a new array.
-    """
-    h, w = shape
-    vh = camera["horizon_row"]
-    y0 = int(np.clip(np.ceil(vh + 0.5), 0, h))
-    if out is None:
-        out = np.zeros(shape, dtype=np.float32)
-    else:
-        out[:y0] = 0.0
-    if y0 >= h or cover <= 0:
-        out[y0:] = 0.0
-        return out
-    z, x, tex = road_texture((h, w), camera, seed, grid=128)
-    lane = x * np.float32(1.0 / 3.7)  # distance to the lane centre (m): |(x + 1.85) mod 3.7 − 1.85|
-    lane += np.float32(0.5)
-    lane -= np.floor(lane)
-    lane -= np.float32(0.5)
-    lane = np.abs(lane, out=lane)
-    lane *= np.float32(3.7)
-    lane -= 0.8
-    lane *= 1.0 / 0.25
-    tracks = np.exp(-0.5 * lane * lane)
-    # texture contrast fades with distance (many patches per pixel far away average out)
-    tex *= (0.3 * np.exp(-z / 40.0) + 0.05)[:, None].astype(np.float32)
-    amount = cover * 1.4 + tex - (0.5 * (1.0 - 0.5 * cover)) * tracks
-    np.clip(amount, 0.0, 1.0, out=amount)
-    upsample2_into(amount, out[y0:])
-    return out
+LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+#: Albedo of settled snow (fresh 0.8–0.9, older 0.6–0.8; Warren 1982).
+SNOW_ALBEDO = 0.85
+#: Amplitude of the snow's albedo texture (relative; fine isotropic variation).
+SNOW_TEXTURE = 0.06
+#: Wet asphalt keeps this fraction of its dry radiance (Lekner & Dorf 1988: 0.5–0.8);
+#: wheel tracks, with standing slush water, darker still.
+WET_ROAD, WET_TRACK = 0.75, 0.6
+#: Auto-exposure never darkens the frame by more than this factor.
+MIN_EXPOSURE_GAIN = 0.4
 
 
 class Snow(DrivingTransform):
-    """Snow: falling flakes in depth, snow lying on upward-facing surfaces, and snow haze.
+    """Snow: falling flakes sized and blurred by depth, snow haze, and snow lying where it settles.
 
-    Flakes are big soft blobs near the camera and fine dots far away; lying snow covers
-    the road (with wheel tracks), horizontal ledges and car roofs.
+    The frame is first relit by an overcast sky (falling snow means no direct sun:
+    :func:`.overcast.to_overcast`). Then, in linear light:
 
-    Model: flake number density from the extinction it causes (β = N·2π⟨r²⟩, Koschmieder
-    V = 2.996/β; NWS: light snow V > 800 m, heavy ≤ 400 m), exponential flake sizes
-    (Gunn & Marshall 1958), fall 0.5–1.5 m/s, defocus f·A/Z; haze with white airlight;
-    ground cover as in von Bernuth et al. (ITSC 2019), from the image instead of normals.
+    - **lying snow** (:mod:`.snow_cover`): verges and the untracked road first, lane markings
+      covered progressively with ``snow_cover``, two darker wet wheel tracks per lane, caps
+      on the tops of vertical objects; never on a vehicle's body. Its radiance is that of a
+      horizontal Lambertian surface of albedo 0.85 under the CIE overcast sky,
+      ρ·(7/9)·L_zenith = ρ·(7/3)·L_horizon, with a faint isotropic albedo texture (the same
+      road-surface noise as the patches); uncovered road is wet (darker);
+    - **snow haze**: Koschmieder's law at the layout's distances, β = ln 20 / V (the vertical
+      background above the horizon averaged over 5 % of the width: :func:`soften_background`); the airlight
+      of flakes scattering light from all around (≈ isotropically) is the mean radiance of
+      the sphere: the overcast dome above (⅔·L_z) and the snow below (ρ·(7/9)·L_z), halved —
+      about the snow's own radiance, so the sky in snowfall becomes a uniform pale grey;
+    - **flakes** (:mod:`.snowfall`): flakes at random 3-D points, their count from the
+      visibility (β = 2·N·⟨A⟩, Rasmussen et al. 1999), size f·D/Z, streaked by fall × exposure,
+      blurred by the thin-lens circle of confusion, shining with the sky's radiance;
+    - **auto-exposure**: the camera meters the frame (average metering), so bright snow
+      lowers the exposure and the mean luminance stays about the overcast frame's.
 
     Parameters
     ----------
     visibility_m : float or (low, high)
-        Visibility in falling snow (m, log-uniform); sets both flake count and haze.
+        Visibility in falling snow (m, log-uniform): NWS light snow > 1 km, moderate 0.4–1 km,
+        heavy < 0.4 km. Sets the flake count and the haze.
     flake_size_mm : float or (low, high)
-        Mean flake diameter (mm): 1–10 mm, aggregates up to 20 mm.
+        Mean flake diameter (mm): single crystals 1–3, aggregates 2–10.
     exposure_ms : float or (low, high)
-        Exposure time (ms): flake motion streaks grow with it.
+        Exposure time (ms; overcast daylight dash-cams 4–20): flake streaks grow with it.
     wind_mps, speed_kmh : float or (low, high)
-        Lateral wind (m/s) and ego speed (km/h) moving the flakes across the image.
-    ground_cover : float or (low, high)
-        Fraction 0–1 of upward-facing surfaces covered with lying snow (patchy).
+        Wind across the view (m/s) and ego speed (km/h, radial flow of the flakes).
+    snow_cover : float or (low, high)
+        How much snow has settled, 0–1: 0 none, 0.3 white verges and patches between the
+        wheel tracks, 0.7 lane markings gone but dark wheel tracks, 1 all white.
     max_flakes : int
         Cap on drawn flakes (more physical flakes share their opacity among these).
     focal_length_px, horizon_row, camera_height_m : float or None
@@ -129,12 +78,12 @@ class Snow(DrivingTransform):
 
     def __init__(
         self,
-        visibility_m: Any = (300.0, 2000.0),
+        visibility_m: Any = (250.0, 2000.0),
         flake_size_mm: Any = (2.0, 6.0),
-        exposure_ms: Any = (3.0, 10.0),
+        exposure_ms: Any = (4.0, 20.0),
         wind_mps: Any = (-2.0, 2.0),
         speed_kmh: Any = 0.0,
-        ground_cover: Any = (0.2, 0.8),
+        snow_cover: Any = (0.2, 0.9),
         max_flakes: int = 20000,
         focal_length_px: float | None = None,
         horizon_row: float | str | None = None,
@@ -147,96 +96,170 @@ class Snow(DrivingTransform):
         self.exposure_ms = check_range(exposure_ms, "exposure_ms", low=0.0, high=1000.0, low_inclusive=False)
         self.wind_mps = check_range(wind_mps, "wind_mps", low=-50.0, high=50.0)
         self.speed_kmh = check_range(speed_kmh, "speed_kmh", low=0.0, high=300.0)
-        self.ground_cover = check_range(ground_cover, "ground_cover", low=0.0, high=1.0)
-        self.max_flakes = check_number(max_flakes, "max_flakes", low=1, high=1_000_000, integer=True)
+        self.snow_cover = check_range(snow_cover, "snow_cover", low=0.0, high=1.0)
+        self.max_flakes = check_number(max_flakes, "max_flakes", low=0, high=1_000_000, integer=True)
         self.camera_args = check_camera_args(focal_length_px, horizon_row, camera_height_m)
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
-        h, w = sample["image"].shape[:2]
         return {
             "visibility_m": sample_log_uniform(rng, self.visibility_m),
             "flake_size_mm": sample_uniform(rng, self.flake_size_mm),
             "exposure_ms": sample_uniform(rng, self.exposure_ms),
             "wind_mps": sample_uniform(rng, self.wind_mps),
             "speed_kmh": sample_uniform(rng, self.speed_kmh),
-            "ground_cover": sample_uniform(rng, self.ground_cover),
+            "snow_cover": sample_uniform(rng, self.snow_cover),
             "max_flakes": self.max_flakes,
             "camera": camera_of(sample, self.camera_args),
             "seed": draw_seed(rng),
         }
 
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
-        frame, meta = ctx.scene["image"], ctx.meta
-        planes = radiometry.decode_planes(frame, meta)
-        h, w = planes[0].shape
-        f32 = np.float32
+        planes = radiometry.decode_planes(ctx.scene["image"], ctx.meta)
         cam = params["camera"]
-        beta = atmosphere.beta_from_visibility(params["visibility_m"])
         coarse = coarse_scene(ctx.scene, cam)
-        airlight, white = _sky_light(coarse)
-        t = atmosphere.transmission(coarse["dist"], beta)
-        if not coarse["full"]:  # every frame-sized intermediate: scratch, no page faults
-            t = upsample(t, (h, w), out=buffer("snow_t", (h, w)))
-        amount = _lying_snow(planes[1], params, coarse, ctx.scene.get("bboxes"))
-        flakes = streaks.snow_coverage(
-            (h, w), seed=int(params["seed"]), extinction_per_m=beta, mean_diameter_mm=float(params["flake_size_mm"]),
-            exposure_s=float(params["exposure_ms"]) * 1e-3, fall_m_s=1.0, wind_m_s=float(params["wind_mps"]),
-            ego_speed_m_s=float(params["speed_kmh"]) / 3.6, focal_px=cam["focal_length_px"],
-            horizon_row=cam["horizon_row"], max_flakes=int(params["max_flakes"]), scratch=True,
-        )
-        # lying snow (I + a·(W − I)), the snow haze (Koschmieder: (I − A)·t + A) and the flakes
-        # (I + φ·(W − I)) in one pass per plane: I ← I·G + W·V + A·U with
-        # G = (1 − a)·t·(1 − φ), V = a·t·(1 − φ) + φ, U = (1 − t)·(1 − φ)
-        clip_max(flakes, 1.0)
-        keep = np.subtract(f32(1.0), flakes, out=buffer("snow_keep", (h, w)))  # 1 − φ
-        u = np.subtract(f32(1.0), t, out=buffer("snow_u", (h, w)))
-        u *= keep
-        t *= keep  # t·(1 − φ)
-        if amount is not None:
-            v = amount
-            v *= t  # a·t·(1 − φ)
-            t -= v  # G
-            v += flakes
-        else:
-            v = flakes
+        overcast.to_overcast(planes, coarse)  # falling snow: no direct sun
+        fields = _coarse_fields(planes, coarse, params, ctx.scene.get("bboxes"))
+        m, v, u = _full_fields(planes[0].shape, coarse, fields, params)
         for c, p in enumerate(planes):
-            p *= t
-            scale_add(v, float(white[c]), p)
-            scale_add(u, float(airlight[c]), p)
-        return radiometry.encode_planes(planes, image, meta)
+            # p ← p·M + S_c·V + A_c·U (lying snow, haze and flakes in one pass per plane)
+            _multiply(p, m)
+            scale_add(v, float(fields["snow"][c]), p)
+            scale_add(u, float(fields["air"][c]), p)
+        return radiometry.encode_planes(planes, image, ctx.meta)
 
 
-def _sky_light(coarse: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """(airlight, snow colour) (3,) each: the sky's colour, or the daylight level (95th
-    percentile of luminance) when no sky is seen; snow (albedo ≈ 0.9) lit by the overcast
-    sky dome takes the sky's colour."""
-    f32 = np.float32
-    yy = coarse["small"].reshape(-1, 3) @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
-    q = int(0.95 * (len(yy) - 1))
-    ambient = float(np.partition(yy, q)[q])
-    airlight = np.asarray(atmosphere.estimate_airlight(coarse["small"], coarse["sky"], fallback=ambient), f32)
-    white = np.clip(0.9 * np.maximum(airlight, 0.05), 0.0, 1.0).astype(f32)
-    return airlight, white
+def coarse_samples(planes: list[np.ndarray], k: int, shape: tuple[int, int]) -> np.ndarray:
+    """The planes at the coarse grid's pixels (hs×ws×3; pixel (i, j) = full (k·i + k//2, k·j + k//2))."""
+    hs, ws = shape
+    return np.stack([p[k // 2 : hs * k : k, k // 2 : ws * k : k] for p in planes], axis=-1)
 
 
-def _lying_snow(green: np.ndarray, params: Mapping[str, Any], coarse: Mapping[str, Any],
-                boxes: Any) -> np.ndarray | None:
-    """Fraction 0–1 of snow lying on each pixel (H×W scratch; None when ``ground_cover`` is 0):
-    the road (:func:`ground_snow`), ledges above the horizon (never in the sky) and the
-    roof band of vehicle boxes. ``green`` is the linear green plane."""
-    cover = float(params["ground_cover"])
-    if cover <= 0:
+def horizon_sky(small: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Linear RGB (3,) of the overcast sky near the horizon: median of the sky cells in the
+    lowest quarter of the sky's rows; without sky (< 30 cells), the 95th percentile of the
+    frame's luminance as a grey."""
+    sky = labels == SKY
+    if sky.sum() < 30:
+        y = small.reshape(-1, 3) @ LUMA
+        return np.full(3, float(np.percentile(y, 95)), dtype=np.float32)
+    rows = np.nonzero(sky)[0]
+    low = sky & (np.arange(sky.shape[0])[:, None] >= np.quantile(rows, 0.75))
+    if low.sum() < 15:
+        low = sky
+    return np.median(small[low], axis=0).astype(np.float32)
+
+
+def _coarse_fields(planes: list[np.ndarray], coarse: Mapping[str, Any], params: Mapping[str, Any],
+                   boxes: Any) -> dict:
+    """Everything of the snow that is smooth, on the coarse grid: ``keep`` ((1 − a)·wet, the
+    share of the scene's own radiance left by lying snow), ``snow`` ((3,) radiance of lying
+    snow), ``cover`` (a·(1 + texture)), ``air`` ((3,) airlight) and ``gain`` (auto-exposure)."""
+    labels, k = coarse["labels"], int(coarse["k"])
+    small = coarse_samples(planes, k, labels.shape)
+    zenith = np.float32(3.0) * horizon_sky(small, labels)  # CIE overcast: L_z = 3·L(horizon)
+    snow = np.float32(SNOW_ALBEDO * 7.0 / 9.0) * zenith
+    air = np.float32(0.5) * (np.float32(2.0 / 3.0) * zenith + snow)
+    cover = float(params["snow_cover"])
+    lying = lying_snow(coarse, params["camera"], planes[0].shape[1], cover, int(params["seed"]) ^ 0x5A0, boxes,
+                        small=small)
+    a = lying.amount
+    wet = np.float32(min(1.0, 0.4 + cover))
+    darken = np.where(lying.ground, 1.0 - wet * ((1.0 - WET_ROAD) + (WET_ROAD - WET_TRACK) * lying.tracks), 1.0)
+    keep = ((1.0 - a) * darken).astype(np.float32)
+    tex = np.clip(1.0 + np.float32(SNOW_TEXTURE) * lying.texture, 0.5, 1.5)
+    lit = (a * tex).astype(np.float32)
+    # auto-exposure: the frame's mean luminance with snow (haze and lying snow) back to the
+    # overcast frame's (average metering), never brighter
+    t = atmosphere.transmission(coarse["dist"], atmosphere.beta_from_visibility(params["visibility_m"]))
+    if coarse["full"]:
+        t_c = t[k // 2 :: k, k // 2 :: k][: labels.shape[0], : labels.shape[1]]
+    else:
+        t = t_c = soften_background(t, labels, float(params["camera"]["horizon_row"]) / k)
+    y = small @ LUMA
+    y_snow = ((y * keep + float(snow @ LUMA) * lit) * t_c + float(air @ LUMA) * (1.0 - t_c)).mean()
+    gain = float(np.clip(y.mean() / max(float(y_snow), 1e-6), MIN_EXPOSURE_GAIN, 1.0))
+    return {"keep": keep, "snow": snow * np.float32(gain), "cover": lit, "air": air * np.float32(gain),
+            "gain": gain, "t": t}
+
+
+def soften_background(t: np.ndarray, labels: np.ndarray, horizon_cell: float) -> np.ndarray:
+    """Transmission (coarse) with the vertical background above the horizon averaged along
+    rows over 5 % of the width (vertical cells only). The pop-up layout gives each column
+    the distance of its own contact row, so a tree line behind cars changes distance in
+    column blocks; at low visibility those blocks show as bands of haze. Objects standing
+    below the horizon (cars at ≤ 30 m) keep their own transmission."""
+    rows = int(np.clip(np.floor(horizon_cell) - 2, 0, t.shape[0]))
+    if rows == 0:
+        return t
+    vert = (labels[:rows] == VERTICAL).astype(np.float32)
+    n = max(3, int(0.05 * t.shape[1])) | 1
+    num, den = _row_mean(t[:rows] * vert, n), _row_mean(vert, n)
+    # full strength from 8 cells above the horizon up, fading to none 2 cells above it
+    ramp = np.clip((horizon_cell - 2.0 - np.arange(rows, dtype=np.float32)) / 6.0, 0.0, 1.0)[:, None] * vert
+    out = t.copy()
+    out[:rows] += ramp * (num / np.maximum(den, 1e-6) - t[:rows])
+    return out
+
+
+def _row_mean(a: np.ndarray, n: int) -> np.ndarray:
+    """Mean over ``n`` cells along each row (zero beyond the edges)."""
+    c = np.cumsum(np.pad(a, ((0, 0), (n // 2 + 1, n // 2))), axis=1, dtype=np.float64)
+    return ((c[:, n:] - c[:, :-n]) / n).astype(np.float32)
+
+
+def _full_fields(shape: tuple[int, int], coarse: Mapping[str, Any], fields: Mapping[str, Any],
+                 params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(M, V, U) at full resolution (scratch): p ← p·M + S·V + A·U with transmission t and
+    flake opacity φ: M = G·keep·t·(1 − φ), V = cover·t·(1 − φ), U = (1 − t)·(1 − φ) + φ
+    (flakes shine with the sky's radiance A; S and A carry the exposure gain G). The smooth
+    factors are formed on the coarse grid and upsampled once each."""
+    h, w = shape
+    t = fields["t"]
+    keep = fields["keep"] * np.float32(fields["gain"])
+    if coarse["full"]:  # a measured depth: t at full resolution
+        m = upsample(keep, (h, w), out=buffer("snow_m", (h, w)))
+        _multiply(m, t)
+        v = upsample(fields["cover"], (h, w), out=buffer("snow_v", (h, w)))
+        _multiply(v, t)
+        u = np.subtract(np.float32(1.0), t, out=buffer("snow_u", (h, w)))
+    else:
+        m = upsample(keep * t, (h, w), out=buffer("snow_m", (h, w)))
+        v = upsample(fields["cover"] * t, (h, w), out=buffer("snow_v", (h, w)))
+        u = upsample(np.float32(1.0) - t, (h, w), out=buffer("snow_u", (h, w)))
+    phi = _flakes((h, w), params, coarse)
+    if phi is not None:
+        clear = np.subtract(np.float32(1.0), phi, out=buffer("snow_clear", (h, w)))  # 1 − φ
+        for f in (m, v, u):
+            _multiply(f, clear)
+        u += phi
+    return m, v, u
+
+
+def _multiply(a: np.ndarray, b: np.ndarray) -> None:
+    """In place: ``a *= b`` (float32 H×W; OpenCV's SIMD pass when present)."""
+    cv2 = cv2_module()
+    if cv2 is not None and a.flags.c_contiguous and b.flags.c_contiguous and a.shape[1] < 2**20:
+        cv2.multiply(a, b, dst=a)
+    else:
+        np.multiply(a, b, out=a)
+
+
+def _flakes(shape: tuple[int, int], params: Mapping[str, Any], coarse: Mapping[str, Any]) -> np.ndarray | None:
+    """Flake opacity φ (H×W scratch, clipped to 1), None without flakes. Flakes behind the
+    scene's surfaces are hidden, and all over the ego vehicle (the dashboard in front of
+    the windscreen, the hood a metre or two ahead)."""
+    if int(params["max_flakes"]) <= 0:
         return None
-    h, w = green.shape
     cam = params["camera"]
-    amount = ground_snow((h, w), cam, int(params["seed"]) ^ 0x50F7, cover, out=buffer("snow_amount", (h, w)))
-    y0 = int(np.clip(np.ceil(cam["horizon_row"]), 0, h))
-    if y0 > 0:  # ledges above the horizon, never in the sky
-        ledges(green[:y0], cover * 0.8, coarse["sky"], coarse["k"], out=amount[:y0])
-    if boxes is not None and len(boxes):  # vehicles: snow on the roof band only
-        for x0, b0, x1, b1 in np.asarray(boxes, dtype=np.float64)[:, :4]:
-            r0, r1 = int(np.clip(b0, 0, h)), int(np.clip(np.ceil(b1), 0, h))
-            c0, c1 = int(np.clip(x0, 0, w)), int(np.clip(np.ceil(x1), 0, w))
-            amount[r0:r1, c0:c1] *= 0.1
-            amount[r0 : r0 + max(1, (r1 - r0) // 5), c0:c1] = 0.8 * cover
-    return amount
+    k = 1 if coarse["full"] else int(coarse["k"])
+    dist = np.array(coarse["dist"], dtype=np.float32)
+    if not coarse["full"]:
+        dist[coarse["labels"] == EGO] = 0.0
+    phi = flake_opacity(
+        shape, seed=int(params["seed"]), visibility_m=float(params["visibility_m"]),
+        mean_diameter_mm=float(params["flake_size_mm"]), exposure_s=float(params["exposure_ms"]) * 1e-3,
+        focal_px=cam["focal_length_px"], horizon_row=cam["horizon_row"], wind_m_s=float(params["wind_mps"]),
+        ego_speed_m_s=float(params["speed_kmh"]) / 3.6, max_flakes=int(params["max_flakes"]),
+        occluder=(dist, k), scratch=True,
+    )
+    return clip_max(phi, 1.0)

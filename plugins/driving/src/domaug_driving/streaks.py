@@ -17,7 +17,6 @@ import math
 import numpy as np
 
 from .scratch import buffer
-from .sensor import add_gaussians
 
 
 def marshall_palmer_lambda(rain_rate_mm_h: float) -> float:
@@ -303,73 +302,3 @@ def rain_coverage(
     grow = 1.0 + blur / np.maximum(length, 1e-6)
     return rasterize_segments(shape, cx, cy, dx * grow, dy * grow, width + blur, alpha, scratch=scratch)
 
-
-def snow_coverage(
-    shape: tuple[int, int],
-    *,
-    seed: int,
-    extinction_per_m: float,
-    mean_diameter_mm: float,
-    exposure_s: float,
-    fall_m_s: float,
-    wind_m_s: float,
-    ego_speed_m_s: float,
-    focal_px: float,
-    horizon_row: float,
-    aperture_m: float = 0.002,
-    near_m: float = 0.4,
-    far_m: float = 15.0,
-    max_flakes: int = 20000,
-    scratch: bool = False,
-) -> np.ndarray:
-    """Opacity map (H×W float32, unclipped) of falling snow flakes seen during one exposure.
-
-    Flake count from the extinction it causes: β = N·2π⟨r²⟩ (large particles, extinction
-    efficiency 2), so N = β / (2π⟨r²⟩); exponential sizes (Gunn & Marshall 1958) of mean
-    ``mean_diameter_mm``; uniform in the frustum; slow fall (0.5–1.5 m/s) with turbulent
-    jitter, so most flakes are blobs, streaks only with long exposure or ego speed;
-    opaque flakes (α 0.9) spread over their defocus blur f·A/Z.
-    """
-    h, w = shape
-    mean_r2 = 2.0 * (mean_diameter_mm * 0.5e-3) ** 2  # E[r²] of an exponential radius
-    rng, n, share = _particle_draws(shape, focal_px, near_m, far_m, extinction_per_m / (2.0 * math.pi * mean_r2),
-                                    max_flakes, seed)
-    if n == 0:
-        return np.zeros(shape, dtype=np.float32)
-    diameter_m = np.clip(rng.standard_exponential(n, dtype=np.float32) * mean_diameter_mm, 0.5, 20.0) * 1e-3
-    z = depths_uniform_in_volume(rng, n, near_m, far_m)
-    cx = _uniform32(rng, -0.05 * w, 1.05 * w, n)
-    cy = _uniform32(rng, -0.05 * h, 1.05 * h, n)
-    fall = _uniform32(rng, 0.6, 1.4, n) * fall_m_s
-    drift = rng.standard_normal(n, dtype=np.float32) * 0.5 + wind_m_s  # turbulence
-    dx, dy = _image_motion(cx, cy, z, drift, fall, ego_speed_m_s, focal_px, horizon_row, w, exposure_s)
-    length = np.hypot(dx, dy)
-    width = focal_px * diameter_m / z
-    blur = defocus_px(focal_px, aperture_m, z)
-    # a blob is a segment as long as it is wide, plus its motion, widened by defocus
-    ext = np.maximum(length, 1e-6)
-    ux = np.where(length > 1e-6, dx / ext, 0.0)
-    uy = np.where(length > 1e-6, dy / ext, 1.0)
-    seg = length + width + blur
-    thick = width + blur
-    # time-integrated opacity of an opaque moving disc = 0.9 × its area (π/4·w²), spread
-    # over the drawn footprint
-    alpha = 0.9 * (math.pi / 4.0) * width**2 * share / (np.maximum(seg, 1.0) * np.maximum(thick, 1.0))
-    # near, defocused flakes (≥ 3 px) are soft round blobs: separable Gaussians; the rest
-    # are drawn as short segments
-    big = thick >= 3.0
-    out = rasterize_segments(shape, cx[~big], cy[~big], (ux * seg)[~big], (uy * seg)[~big], thick[~big],
-                             np.minimum(alpha, 0.95)[~big], scratch=scratch)
-    if big.any():
-        _add_blobs(out, cx[big], cy[big], dx[big], dy[big], thick[big], width[big], share)
-    return out
-
-
-def _add_blobs(out: np.ndarray, cx, cy, dx, dy, thick, width, share: float) -> None:
-    """In place: near, defocused flakes as soft Gaussian blobs stretched by their motion,
-    each holding the opacity 0.9·(π/4)·width² of an opaque disc (peak ≤ 0.95)."""
-    sx = thick / 2.5 + np.abs(dx) / 3.5
-    sy = thick / 2.5 + np.abs(dy) / 3.5
-    energy = 0.9 * (math.pi / 4.0) * width**2 * share
-    peak = np.minimum(energy / (2.0 * math.pi * sx * sy), 0.95)
-    add_gaussians(out, cy, cx, sy, sx, peak)

@@ -1,0 +1,337 @@
+"""Snow lying in the scene: where it settles, on the coarse grid of :func:`.scene.coarse_scene`.
+
+Snow settles on upward-facing surfaces that traffic does not clear (von Bernuth, Volk &
+Bringmann, ITSC 2019, put it where the surface normal points up; here the pop-up layout
+stands in for the normals):
+
+- **the road** (layout ``GROUND``): laid out in ground-plane metres (X across, Z along,
+  from the flat-road camera), lanes 3.7 m wide, their lines placed on the painted lane lines
+  seen within 30 m (else the ego lane centred on the camera);
+  each lane has two **wheel tracks** (±0.8 m from its centre, ≈ 0.6 m wide) that traffic
+  keeps darker and wet, while the untracked strips between them and over the lane lines
+  fill first, so lane markings disappear progressively as ``cover`` grows;
+- **verges**: the lateral margins of the ground region (the shoulder, ≈ 1.5 m) are white
+  as soon as snow lies at all, and so are grass verges and slopes that the colour-based
+  layout calls vertical (grass-coloured regions below the horizon reaching the frame's side);
+- **objects the layout took for road** (a grey or white car on grey asphalt): runs of cells
+  much brighter or darker than the row's road and wider than 0.8 m on the ground (lane
+  paint is 0.1–0.3 m) are not road and get no road snow;
+- **tops of vertical objects** (layout ``VERTICAL``): a thin cap (one grid cell) where
+  the cell above is sky or ground (tree crowns, car roofs against the road, wall tops),
+  and on strong horizontal edges inside them (roofs, branches, ledges); box interiors
+  never get more than their roof band. Snow never lies on the rest of a vehicle.
+
+Patchiness is isotropic value noise (four octaves, 2 m down to 0.12 m cells, each rotated
+by a random angle) on the conformal (log-polar) map of the image about the vanishing
+point: locally isotropic in the image, its features shrink towards the vanishing point as
+the road's lateral scale f/Z does. (On the flat road plane itself an isotropic albedo map
+is foreshortened Z/h times — 4× at 5 m, 40× at 50 m — into horizontal smears; slush and
+patches on a used road are drawn out along the lanes by the traffic, and this map keeps
+them round in the image instead.) Each octave is faded by the cell's footprint
+(exp(−(footprint/cell)²): a pre-filter), so the far road does not alias into moiré.
+No radial or periodic pattern: nothing is indexed by image angle alone or repeated.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, NamedTuple
+
+import numpy as np
+
+from domaug.kit import cv2_module
+
+from .layout import GROUND, SKY, VERTICAL
+from .scene import upsample
+
+LANE_WIDTH_M = 3.7
+#: Wheel tracks: ± this from the lane centre (half a passenger car's track width).
+TRACK_OFFSET_M = 0.8
+#: Gaussian σ (m) of a wheel track's profile (tyre ≈ 0.2 m plus lateral wander).
+TRACK_SIGMA_M = 0.28
+#: Width (m) of the snowy shoulder along the ground region's lateral margins.
+VERGE_M = 1.5
+#: Bright or dark runs on the "ground" wider than this (m) are objects, not lane paint.
+OBJECT_WIDTH_M = 0.8
+#: Cap on a strong horizontal edge inside a vertical object (a ledge, a roof line): this × cover.
+EDGE_CAP = 0.6
+#: Noise octaves: (cell size in metres, amplitude).
+OCTAVES = ((2.0, 1.0), (0.8, 0.6), (0.32, 0.35), (0.12, 0.2))
+#: Farthest ground distance (m) of the lane geometry (rows nearer the horizon take it).
+Z_MAX_M = 200.0
+LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+
+
+class LyingSnow(NamedTuple):
+    """Lying snow on the coarse grid: ``amount`` (0–1 fraction of each cell covered),
+    ``texture`` (zero-mean isotropic ground-plane noise, for the snow's albedo) and
+    ``tracks`` (0–1 wheel-track weight on the ground, for the wet darkening) and ``ground``
+    (bool: the road surface, without the objects the layout mistook for it)."""
+
+    amount: np.ndarray
+    texture: np.ndarray
+    tracks: np.ndarray
+    ground: np.ndarray
+
+
+def ground_coords(shape: tuple[int, int], k: int, camera: Mapping[str, float],
+                  width_px: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(X, Z, footprint) in metres for the cells of a coarse grid (cell (i, j) = full pixel
+    (k·i + k//2, k·j + k//2)) on the flat road Z = f·h/(v + 0.5 − v_h), X = (u + 0.5 − W/2)·Z/f;
+    footprint is the ground length one cell spans (k·max(Z, |X|)·Z/(f·h)). Rows at or above
+    the horizon get Z = :data:`Z_MAX_M`."""
+    hs, ws = shape
+    f, vh, ch = float(camera["focal_length_px"]), float(camera["horizon_row"]), float(camera["camera_height_m"])
+    v = np.arange(hs, dtype=np.float64) * k + k // 2 + 0.5
+    below = v - vh
+    z = np.where(below > 0, f * ch / np.maximum(below, 1e-6), Z_MAX_M)
+    z = np.minimum(z, Z_MAX_M)
+    u = np.arange(ws, dtype=np.float64) * k + k // 2 + 0.5 - width_px / 2.0
+    x = (z[:, None] * u[None, :] / f).astype(np.float32)
+    # one cell down moves the ground point by k·Z²/(f·h) along Z and k·|X|·Z/(f·h) across
+    foot = (k * z[:, None] / (f * ch) * np.maximum(z[:, None], np.abs(x))).astype(np.float32)
+    return x, np.broadcast_to(z.astype(np.float32)[:, None], (hs, ws)), foot
+
+
+def road_surface_coords(shape: tuple[int, int], k: int, camera: Mapping[str, float],
+                        width_px: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(p, q, footprint) in metres for the cells of a coarse grid: the conformal (log-polar)
+    map of the image about the vanishing point, p = h·ln r, q = h·θ (r, θ the polar
+    coordinates of the pixel about (W/2, v_h), h the camera height). One pixel spans h/r
+    metres in both directions, which on the road's axis (r = f·h/Z) is Z/f: the road's
+    lateral ground scale. ``footprint`` is one cell's span, k·h/r."""
+    hs, ws = shape
+    h_m, vh = float(camera["camera_height_m"]), float(camera["horizon_row"])
+    v = (np.arange(hs, dtype=np.float32) * k + k // 2 + 0.5 - np.float32(vh))[:, None]
+    u = (np.arange(ws, dtype=np.float32) * k + k // 2 + 0.5 - np.float32(width_px / 2.0))[None, :]
+    r = np.maximum(np.hypot(u, v), np.float32(1.0))
+    p = np.float32(h_m) * np.log(r)
+    q = np.float32(h_m) * np.arctan2(v, u)
+    return p, q, (np.float32(k * h_m) / r).astype(np.float32)
+
+
+def surface_noise(p: np.ndarray, q: np.ndarray, footprint: np.ndarray, seed: int) -> np.ndarray:
+    """Zero-mean isotropic value noise (float32, ``p``'s shape) at surface coordinates (p, q) m:
+    :data:`OCTAVES` of bicubically interpolated Gaussian lattices, each rotated by a random
+    angle (no lattice axis survives) and faded by exp(−(footprint/cell)²) (a pre-filter: a
+    cell that sees many patches sees their mean)."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(p.shape, dtype=np.float32)
+    pc, qc = p - np.float32(0.5 * (p.max() + p.min())), q - np.float32(0.5 * (q.max() + q.min()))
+    reach = float(np.hypot(np.ptp(p), np.ptp(q))) * 0.5 + 1.0
+    for cell, amp in OCTAVES:
+        a = rng.uniform(0.0, 2.0 * np.pi)
+        c, s = np.float32(np.cos(a)), np.float32(np.sin(a))
+        n = int(np.ceil(2.0 * reach / cell)) + 4
+        lattice = rng.standard_normal((n, n), dtype=np.float32)
+        fade = np.exp(-np.square(footprint / np.float32(cell))).astype(np.float32)
+        if not (fade > 1e-3).any():
+            continue
+        mx = ((c * pc - s * qc) + np.float32(reach)) / np.float32(cell) + np.float32(2.0)
+        my = ((s * pc + c * qc) + np.float32(reach)) / np.float32(cell) + np.float32(2.0)
+        out += _bicubic(lattice, mx.astype(np.float32), my.astype(np.float32)) * fade * np.float32(amp)
+    return out
+
+
+def _bicubic(lattice: np.ndarray, mx: np.ndarray, my: np.ndarray) -> np.ndarray:
+    """``lattice`` sampled at (mx, my) (lattice units) with cubic interpolation."""
+    cv2 = cv2_module()
+    if cv2 is not None and mx.shape[1] < 32768:
+        return cv2.remap(lattice, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    from scipy.ndimage import map_coordinates
+
+    return map_coordinates(lattice, [my, mx], order=3, mode="mirror").astype(np.float32)
+
+
+def lane_tracks(x: np.ndarray, footprint: np.ndarray) -> np.ndarray:
+    """Wheel-track weight (0–1) at lateral ground position ``x`` (m): Gaussian bands of σ
+    :data:`TRACK_SIGMA_M` at ±:data:`TRACK_OFFSET_M` from every lane centre, each widened
+    by the cell's ground ``footprint`` (σ² + footprint², area kept: far tracks neither
+    alias nor flicker)."""
+    rel = np.mod(x + np.float32(LANE_WIDTH_M / 2), np.float32(LANE_WIDTH_M)) - np.float32(LANE_WIDTH_M / 2)
+    d = np.abs(np.abs(rel) - np.float32(TRACK_OFFSET_M))
+    var = np.float32(TRACK_SIGMA_M**2) + footprint * footprint
+    bands = np.exp(np.float32(-0.5) * d * d / var) * (np.float32(TRACK_SIGMA_M) / np.sqrt(var))
+    # far away both tracks of a lane merge into one grey band of the same mean
+    return np.minimum(bands, 1.0).astype(np.float32)
+
+
+def verge_weight(ground: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """0–1 near the lateral margins of each row's ground region (1 at its edge, 0 beyond
+    :data:`VERGE_M` inside it): lateral ground distance to the row's first/last ground cell."""
+    ws = ground.shape[1]
+    has = ground.any(axis=1)
+    first = np.where(has, np.argmax(ground, axis=1), 0)
+    last = np.where(has, ws - 1 - np.argmax(ground[:, ::-1], axis=1), ws - 1)
+    rows = np.arange(ground.shape[0])
+    xl, xr = x[rows, first][:, None], x[rows, last][:, None]
+    d = np.minimum(np.abs(x - xl), np.abs(xr - x))
+    return np.clip(1.0 - d / np.float32(VERGE_M), 0.0, 1.0).astype(np.float32)
+
+
+def object_tops(labels: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """0–1 cap weight on the top cells of vertical objects: a ``VERTICAL`` cell whose upper
+    neighbour is sky or ground (two cells: not a hole in a canopy), or that lies just below a
+    strong horizontal edge (luminance jump ≥ 40 %, ≥ 6× the horizontal gradient energy over
+    5 cells, which stays under 10 % of the luminance: a ledge, not foliage)."""
+    vert = labels == VERTICAL
+    free = (labels == SKY) | (labels == GROUND)
+    open_above = np.zeros_like(vert)
+    open_above[2:] = free[1:-1] & free[:-2]  # two free cells above: not a hole in a canopy
+    top = vert & open_above
+    y = small @ LUMA
+    gy = np.zeros_like(y)
+    gy[1:] = y[1:] - y[:-1]
+    gx = np.zeros_like(y)
+    gx[:, 1:-1] = 0.5 * (y[:, 2:] - y[:, :-2])
+    # a ledge: the jump is horizontal over 5 cells across (structure, not foliage texture)
+    jyy, jxx = _box_rows(gy * gy, 5), _box_rows(gx * gx, 5)
+    rel = np.abs(gy) / (np.maximum(y, np.roll(y, 1, axis=0)) + 1e-3)
+    # ... and smooth along its length (a roof line or a wall top, not foliage)
+    smooth = jxx < np.square(np.float32(0.1) * y)
+    edge = vert & ~open_above & (rel > 0.4) & (jyy > 6.0 * jxx) & smooth
+    return np.where(top, 1.0, np.where(edge, EDGE_CAP, 0.0)).astype(np.float32)
+
+
+def _box_rows(a: np.ndarray, n: int) -> np.ndarray:
+    """Mean of ``a`` over ``n`` cells along each row (edges replicated)."""
+    pad = np.pad(a, ((0, 0), (n // 2, n // 2)), mode="edge")
+    c = np.cumsum(pad, axis=1, dtype=np.float64)
+    c = np.concatenate([np.zeros((a.shape[0], 1)), c], axis=1)
+    return ((c[:, n:] - c[:, :-n]) / n).astype(np.float32)
+
+
+def road_ratio(ground: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Luminance ``y`` over its row's median road luminance (from every step-th ground cell)."""
+    hs, ws = ground.shape
+    step = max(1, ws // 128)
+    ordered = np.sort(np.where(ground[:, ::step], y[:, ::step], np.inf), axis=1)
+    n = ground[:, ::step].sum(axis=1)
+    med = np.where(n > 0, ordered[np.arange(hs), np.maximum(n - 1, 0) // 2], 0.0).astype(np.float32)
+    return y / np.maximum(med, 1e-6)[:, None]
+
+
+def lane_shift(ground: np.ndarray, ratio: np.ndarray, x: np.ndarray, z: np.ndarray) -> float:
+    """Lateral shift (m) of the lane grid so that its lane lines fall on the painted ones:
+    the circular mean of the lateral positions (mod the lane width) of lane paint (ground
+    cells ≥ 2.5× as bright as their row's road) within 30 m; 0 (ego lane centred on the
+    camera) without ≥ 20 paint cells in a consistent phase."""
+    paint = ground & (ratio > 2.5) & (z < 30.0)
+    if paint.sum() < 20:
+        return 0.0
+    phase = np.exp(2j * np.pi * x[paint].astype(np.float64) / LANE_WIDTH_M).mean()
+    if abs(phase) < 0.3:
+        return 0.0
+    boundary = float(np.angle(phase)) / (2.0 * np.pi) * LANE_WIDTH_M  # a lane line at X ≡ this
+    return float(boundary % LANE_WIDTH_M - LANE_WIDTH_M / 2)  # the lines sit at ±W/2 unshifted
+
+
+def objects_on_ground(ground: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Cells of ``ground`` that are objects the layout took for road (a white or grey car):
+    runs along a row of cells ≥ 1.5× brighter or ≤ 0.6× as bright as the row's median road,
+    wider than :data:`OBJECT_WIDTH_M` on the ground (lane paint is 0.1–0.3 m wide across
+    the lane whatever its angle in the image; a car 1.6–2 m). ``y`` luminance, ``x`` lateral m."""
+    hs, ws = ground.shape
+    ratio = road_ratio(ground, y)
+    odd = ground & ((ratio > 1.5) | (ratio < 0.6))
+    pad = np.zeros((hs, ws + 2), dtype=np.int8)
+    pad[:, 1:-1] = odd
+    d = np.diff(pad, axis=1).ravel()  # +1 at a run's first cell, −1 just past its last
+    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    rows, c0, c1 = starts // (ws + 1), starts % (ws + 1), ends % (ws + 1)
+    wide = np.abs(x[rows, np.minimum(c1, ws - 1)] - x[rows, c0]) > OBJECT_WIDTH_M
+    mark = np.zeros((hs, ws + 1), dtype=np.int32)
+    np.add.at(mark, (rows[wide], c0[wide]), 1)
+    np.add.at(mark, (rows[wide], c1[wide]), -1)
+    objects = np.cumsum(mark, axis=1)[:, :ws] > 0
+    if objects.any():  # whole bodies: join the runs of one car, and a cell of margin
+        objects = _dilate(_dilate(objects, (5, 3)), (3, 3), erode_first=(5, 3))
+    return objects & ground
+
+
+def _dilate(mask: np.ndarray, size: tuple[int, int], erode_first: tuple[int, int] | None = None) -> np.ndarray:
+    """Binary erosion by ``erode_first`` (rows, cols; closing with a preceding dilation) then
+    dilation by ``size`` (OpenCV when present, else SciPy; borders never grow objects)."""
+    cv2 = cv2_module()
+    if cv2 is not None:
+        m = mask.astype(np.uint8)
+        if erode_first is not None:
+            m = cv2.erode(m, np.ones(erode_first, np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=1)
+        return cv2.dilate(m, np.ones(size, np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    from scipy.ndimage import binary_dilation, binary_erosion
+
+    if erode_first is not None:
+        mask = binary_erosion(mask, np.ones(erode_first, bool), border_value=1)
+    return binary_dilation(mask, np.ones(size, bool))
+
+
+def vegetation(labels: np.ndarray, small: np.ndarray, horizon_cell: float) -> np.ndarray:
+    """``VERTICAL`` cells below the horizon coloured like grass or dry grass (green over blue,
+    not red, not grey, not black) in regions reaching the frame's left or right edge: verges and slopes
+    the colour-based layout calls vertical. Snow lies on them as on the ground (vehicles are
+    neutral, red, blue… or inside the frame, and keep their colour)."""
+    r, g, b = small[..., 0], small[..., 1], small[..., 2]
+    hi = np.maximum(np.maximum(r, g), b)
+    sat = (hi - np.minimum(np.minimum(r, g), b)) / (hi + 1e-6)
+    # (measured on the overcast frame: grass sat 0.2–0.6, g/b 1.2–1.8; a white car g/b ≈ 0.9)
+    veg = (g > 1.1 * b) & (r < 1.6 * g) & (sat > 0.15) & (hi > 0.04)
+    below = (np.arange(labels.shape[0]) + 0.5 > horizon_cell)[:, None]
+    veg &= (labels == VERTICAL) & below
+    if not veg.any():
+        return veg
+    cv2 = cv2_module()  # verges run off the side of the frame; a car's reflections do not
+    if cv2 is not None:
+        comp = cv2.connectedComponents(veg.astype(np.uint8), connectivity=8)[1]
+    else:
+        from scipy.ndimage import label
+
+        comp = label(veg, np.ones((3, 3), bool))[0]
+    edge_ids = np.union1d(comp[:, 0], comp[:, -1])
+    return np.isin(comp, edge_ids[edge_ids > 0])
+
+
+def lying_snow(coarse: Mapping[str, Any], camera: Mapping[str, float], width_px: int, cover: float, seed: int,
+               boxes: Any = None, small: np.ndarray | None = None) -> LyingSnow:
+    """Where snow lies (see the module docstring), on the grid of ``coarse`` (``cover`` 0–1:
+    how much has settled; ``width_px`` the full frame's width; ``boxes`` N×≥4 full-res x0 y0
+    x1 y1: their interiors stay clear but for a roof band; ``small`` the linear frame on the
+    grid, default ``coarse["small"]``)."""
+    labels, k = coarse["labels"], int(coarse["k"])
+    small = coarse["small"] if small is None else small
+    x, z, foot = ground_coords(labels.shape, k, camera, width_px)
+    p, q, surface_foot = road_surface_coords(labels.shape, k, camera, width_px)
+    # the noise on every second cell, upsampled (its finest octave spans ≥ 4 cells where it shows)
+    tex = upsample(surface_noise(p[::2, ::2], q[::2, ::2], 2.0 * surface_foot[::2, ::2], seed), labels.shape)
+    ground = labels == GROUND
+    y = small @ LUMA
+    ground &= ~objects_on_ground(ground, y, x)
+    x = x - np.float32(lane_shift(ground, road_ratio(ground, y), x, z))  # lanes on the painted lines
+    ground_like = ground | vegetation(labels, small, float(camera["horizon_row"]) / k - k // 2 / k)
+    tracks = lane_tracks(x, foot) * ground
+    cover = float(cover)
+    patch = np.float32(0.3) * tex
+    # patches with defined edges: covered where the noise exceeds a threshold set by ``cover``
+    # (about a third of the untracked road at 0.2, nearly all at 0.9), soft edges of ±⅓ noise std
+    untracked = np.clip(np.float32(0.5) + np.float32(2.0) * (np.float32(0.6) * tex + np.float32(2.5 * (cover - 0.35))),
+                        0.0, 1.0)
+    road = untracked * (1.0 - tracks * np.float32(1.0 - 0.35 * cover))
+    verge = verge_weight(ground, x) * np.clip(np.float32(2.5 * cover) + patch, 0.0, 1.0)
+    amount = np.where(ground, np.maximum(road, verge), 0.0).astype(np.float32)
+    amount = np.where(ground_like & ~ground, np.clip(np.float32(2.0 * cover) + patch, 0.0, 1.0), amount)
+    caps = object_tops(labels, small) * np.float32(min(1.0, 1.2 * cover))
+    amount = np.maximum(amount, caps)
+    if boxes is not None and len(boxes):
+        _clear_boxes(amount, np.asarray(boxes, dtype=np.float64)[:, :4] / k, cover)
+    return LyingSnow(amount, tex, tracks.astype(np.float32), ground)
+
+
+def _clear_boxes(amount: np.ndarray, boxes: np.ndarray, cover: float) -> None:
+    """In place: box interiors clear of snow, their top 10 % (the roof seen from behind or
+    ahead) capped with ``cover``."""
+    hs, ws = amount.shape
+    for x0, y0, x1, y1 in boxes:
+        r0, r1 = int(np.clip(np.floor(y0), 0, hs)), int(np.clip(np.ceil(y1), 0, hs))
+        c0, c1 = int(np.clip(np.floor(x0), 0, ws)), int(np.clip(np.ceil(x1), 0, ws))
+        if r1 <= r0 or c1 <= c0:
+            continue
+        amount[r0:r1, c0:c1] = 0.0
+        amount[r0 : r0 + max(1, (r1 - r0) // 10), c0:c1] = min(1.0, cover)

@@ -1,0 +1,131 @@
+"""Falling snow flakes seen by a camera during one exposure (pure kernel: no I/O).
+
+Flakes are placed at random 3-D points in the view frustum between ``near_m`` and
+``far_m`` and projected with the pinhole camera:
+
+- **number density** from the visibility: falling snow's extinction is twice the flakes'
+  summed cross-section, β = 2·N·⟨A⟩ (geometric optics, extinction efficiency 2; Rasmussen
+  et al., J. Appl. Meteor. 38, 1999), with β = ln 20 / V (Koschmieder, 5 % contrast) and
+  exponentially distributed diameters of mean D̄ (Gunn & Marshall 1958), ⟨A⟩ = π·D̄²/2,
+  so N = β / (π·D̄²). (The snowfall rate for a given visibility scatters by 3–10× with
+  crystal type, Rasmussen et al. 1999, so visibility is the parameter.)
+- **size** f·D/Z px; **motion** during the exposure: fall 0.5–1.5 m/s (aggregates,
+  Locatelli & Hobbs 1974), turbulent drift and wind across, and the ego motion's radial
+  flow r·v/Z from the focus of expansion, × the exposure time;
+- **defocus**: thin-lens circle of confusion f_px·A·|1/Z − 1/s| (aperture A, focused at
+  s = ``focus_m``), so near flakes are large soft discs;
+- **opacity**: a flake is opaque while it covers a pixel; its time-integrated coverage
+  (π/4·w²) is spread over its blurred, streaked footprint (energy kept), so blurred and
+  fast flakes are semi-transparent.
+
+Returns the opacity map φ; the caller blends ``I ← I·(1 − φ) + φ·L_flake`` with the flakes'
+radiance (≈ the overcast sky's: they scatter skylight).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .sensor import add_gaussians
+from .streaks import rasterize_segments
+
+#: Dash-cam lens aperture diameter (m): f ≈ 4–6 mm at f/1.8–2.
+APERTURE_M = 0.0025
+
+
+def flakes_per_m3(visibility_m: float, mean_diameter_mm: float) -> float:
+    """Number density (m⁻³) of flakes of exponential diameters (mean D̄) giving visibility V:
+    N = β/(π·D̄²), β = ln 20 / V (see the module docstring)."""
+    beta = math.log(20.0) / float(visibility_m)
+    d = float(mean_diameter_mm) * 1e-3
+    return beta / (math.pi * d * d)
+
+
+def _frustum_points(rng: np.random.Generator, n: int, shape: tuple[int, int], focal_px: float, cx: float,
+                    cy: float, near_m: float, far_m: float, margin: float = 0.06):
+    """``n`` points uniform in the frustum (slightly wider than the frame): (X, Y, Z) m, float32."""
+    h, w = shape
+    u = rng.random(n, dtype=np.float32)
+    z = np.cbrt(u * np.float32(far_m**3 - near_m**3) + np.float32(near_m**3))
+    half_w = (0.5 + margin) * w / focal_px
+    half_h = (0.5 + margin) * h / focal_px
+    x = (rng.random(n, dtype=np.float32) * np.float32(2.0) - np.float32(1.0)) * np.float32(half_w) * z
+    y = (rng.random(n, dtype=np.float32) * np.float32(2.0) - np.float32(1.0)) * np.float32(half_h) * z
+    x += np.float32((w / 2.0 - cx) / focal_px) * z
+    y += np.float32((h / 2.0 - cy) / focal_px) * z
+    return x, y, z
+
+
+def flake_opacity(
+    shape: tuple[int, int],
+    *,
+    seed: int,
+    visibility_m: float,
+    mean_diameter_mm: float,
+    exposure_s: float,
+    focal_px: float,
+    horizon_row: float,
+    fall_m_s: float = 1.0,
+    wind_m_s: float = 0.0,
+    ego_speed_m_s: float = 0.0,
+    aperture_m: float = APERTURE_M,
+    focus_m: float = 30.0,
+    near_m: float = 0.3,
+    far_m: float = 12.0,
+    max_flakes: int = 20000,
+    occluder: tuple[np.ndarray, int] | None = None,
+    scratch: bool = False,
+) -> np.ndarray:
+    """Opacity φ (H×W float32, unclipped) of the flakes seen during one exposure (module docstring).
+    Flakes beyond ``far_m`` (sub-pixel specks) are left to the haze. More physical flakes than
+    ``max_flakes`` are represented by that many, each carrying the opacity of its share.
+    ``occluder`` = (distance map in m, its decimation k: pixel (i, j) at full (k·i + k//2,
+    k·j + k//2)): flakes behind the scene at their centre are hidden."""
+    h, w = shape
+    n_phys = flakes_per_m3(visibility_m, mean_diameter_mm) * (w * h / focal_px**2) * (far_m**3 - near_m**3) / 3.0
+    n = int(min(max(n_phys, 0.0), max_flakes))
+    if n == 0:
+        return np.zeros(shape, dtype=np.float32)
+    share = np.float32(n_phys / n)
+    rng = np.random.default_rng(seed)
+    cx, cy = w / 2.0, float(horizon_row)
+    x, y, z = _frustum_points(rng, n, shape, focal_px, cx, cy, near_m, far_m)
+    d_m = np.clip(rng.standard_exponential(n, dtype=np.float32) * np.float32(mean_diameter_mm), 0.5, 25.0) * 1e-3
+    fall = (rng.random(n, dtype=np.float32) * np.float32(1.0) + np.float32(0.5)) * np.float32(fall_m_s)
+    drift = rng.standard_normal(n, dtype=np.float32) * np.float32(0.4) + np.float32(wind_m_s)
+    fz = np.float32(focal_px) / z
+    u = np.float32(cx) + x * fz
+    v = np.float32(cy) + y * fz
+    t = np.float32(exposure_s)
+    # image velocity: (f/Z)·(drift, fall) + radial flow (p − FOE)·v_ego/Z
+    dx = (drift * fz + (u - np.float32(cx)) * np.float32(ego_speed_m_s) / z) * t
+    dy = (fall * fz + (v - np.float32(cy)) * np.float32(ego_speed_m_s) / z) * t
+    if occluder is not None:  # a flake behind a car or a wall is not seen
+        dist, k = occluder
+        i = np.clip(((v - k // 2) / k).astype(np.intp), 0, dist.shape[0] - 1)
+        j = np.clip(((u - k // 2) / k).astype(np.intp), 0, dist.shape[1] - 1)
+        seen = z < dist[i, j]
+        z, d_m, fz, u, v, dx, dy = (a[seen] for a in (z, d_m, fz, u, v, dx, dy))
+    width = d_m * fz
+    blur = np.float32(focal_px * aperture_m) * np.abs(1.0 / z - np.float32(1.0 / focus_m))
+    length = np.hypot(dx, dy)
+    energy = np.float32(math.pi / 4.0) * width * width * share  # opacity × px² of one flake
+    thick = width + blur
+    big = thick >= 2.5
+    small = ~big
+    seg = length + thick
+    ext = np.maximum(length, np.float32(1e-6))
+    ux = np.where(length > 1e-6, dx / ext, 0.0)
+    uy = np.where(length > 1e-6, dy / ext, 1.0)
+    alpha = np.minimum(energy / (np.maximum(seg, 1.0) * np.maximum(thick, 1.0)), 0.97)
+    out = rasterize_segments(shape, u[small], v[small], (ux * seg)[small], (uy * seg)[small], thick[small],
+                             alpha[small], scratch=scratch)
+    if big.any():
+        # near flakes: soft discs (σ ≈ diameter/2.5) stretched by their motion
+        sx = thick[big] / 2.5 + np.abs(dx[big]) / 3.5
+        sy = thick[big] / 2.5 + np.abs(dy[big]) / 3.5
+        peak = np.minimum(energy[big] / (2.0 * math.pi * sx * sy), 0.97)
+        add_gaussians(out, v[big], u[big], sy, sx, peak)
+    return out
