@@ -212,8 +212,9 @@ def test_cloud_cover_band_math_equals_the_adding_method_and_is_exact_where_clear
 def test_haze_illumination_and_row_striping_equal_their_per_band_formulas():
     rng = np.random.default_rng(4)
     img = (0.05 + rng.random((30, 40, 4)) * 0.5).astype(np.float32)
-    haze = domaug.get_transform("satellite.Haze", airlight=0.3)
-    out = haze(image=img, rng=1)
+    with pytest.warns(DeprecationWarning, match="airlight"):
+        haze = domaug.get_transform("satellite.Haze", airlight=0.3)  # the deprecated Koschmieder kernel
+    out = haze(image=img, meta={"band_names": ["blue", "green", "red", "nir"]}, rng=1)
     p = out["applied"][0]["params"]
     tau = smooth_fractal((30, 40), (0, 0), seed=p["seed"], scale_px=p["scale_px"], octaves=3, persistence=0.5)
     tau = np.maximum(1 + p["variability"] * tau.astype(np.float64), 0) * p["tau_550"] / math.cos(

@@ -52,10 +52,13 @@ domaug_format: 1
 pipeline:
   name: Compose
   transforms:
-    - {name: satellite.CloudCover, params: {coverage: 0.3}}
+    - {name: satellite.CloudCover, params: {coverage: 0.3, preset: stratocumulus}}
     - {name: satellite.Haze}
     - {name: satellite.SensorNoise}
 """
+#: band centres (nm) of the files that do not name their bands (Haze refuses to guess)
+WAVELENGTHS = {"scg_s2_12band_clean.tif": [443, 490, 560, 665, 705, 740, 783, 842, 865, 945, 1610, 2190],
+               "sentinel2_l1c/s2_B8A.tif": [865], "landsat8_l1_cloudy/l8_B5.tif": [865]}
 
 
 def test_sniff_prefers_geotiff_and_leaves_plain_tiffs_to_the_core(shared_data, tmp_path):
@@ -90,7 +93,10 @@ def test_read_nodata_valid_and_12_band_reflectance(shared_data):
                                   "sentinel2_l1c/s2_B8A.tif", "landsat8_l1_cloudy/l8_B5.tif"])
 def test_round_trip_through_domaug_run(shared_data, tmp_path, name):
     source = shared_data / SAT / name
-    out = _run(tmp_path, [source], CLOUDS)
+    wl = WAVELENGTHS.get(name)
+    pipeline = CLOUDS.replace("{name: satellite.Haze}", f"{{name: satellite.Haze, params: {{wavelengths_nm: {wl}}}}}") \
+        if wl else CLOUDS
+    out = _run(tmp_path, [source], pipeline)
     written = out / (source.stem + ".aug0.tif")
     assert (out / (source.stem + ".aug0.cloud_mask.tif")).exists()
     with _open(source) as a, _open(written) as b:
@@ -268,11 +274,14 @@ def test_landsat_band_files_form_one_item_with_mtl_sun_angles(shared_data, tmp_p
                                       "--executor", "serial", "--include", "*_B[2-5].tif"])
     assert result.exit_code == 0, result.output
     clouds = rasterio.open(out / "l8_B2.aug0.cloud_mask.tif").read(1) > 0
+    diffs = []
     for b in (2, 3, 4, 5):
         with _open(folder / f"l8_B{b}.tif") as a, _open(out / f"l8_B{b}.aug0.tif") as w:
             assert w.count == 1 and w.crs == a.crs and w.transform == a.transform and w.dtypes == a.dtypes
-            diff = w.read(1).astype(float) - a.read(1).astype(float)
-            assert np.corrcoef(diff.ravel(), clouds.ravel())[0, 1] > 0.5  # the same clouds in every band
+            diffs.append(w.read(1).astype(float) - a.read(1).astype(float))
+            assert np.corrcoef(diffs[-1].ravel(), clouds.ravel())[0, 1] > 0.3
+    for d in diffs[1:]:  # the same clouds in every band
+        assert np.corrcoef(d.ravel(), diffs[0].ravel())[0, 1] > 0.6
 
 
 def test_sentinel2_bands_on_different_grids_stay_separate(shared_data):

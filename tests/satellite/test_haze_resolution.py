@@ -1,4 +1,4 @@
-"""satellite.Haze (Ångström spectral attenuation) and satellite.ResolutionChange (Wald protocol, grid)."""
+"""satellite.Haze (Rayleigh + aerosol atmosphere) and satellite.ResolutionChange (Wald protocol, grid)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from scipy.optimize import brentq
 
 import domaug
 from domaug.ops.fields import smooth_field
 from domaug.ops.psf import mtf_sigma
+from domaug_satellite import atmosphere
 
 
 def _scene(h=96, w=96, bands=4, seed=1):
@@ -17,22 +19,85 @@ def _scene(h=96, w=96, bands=4, seed=1):
     return np.clip(2000 + 600 * f, 1, None).astype(np.float32)
 
 
-@pytest.mark.parametrize("alpha", [1.0, 1.8])
-def test_haze_attenuates_blue_more_than_nir_by_angstrom(alpha):
-    img = _scene()
-    meta = {"band_names": ["blue", "green", "red", "nir"]}
-    t = domaug.get_transform("satellite.Haze", tau_550=0.5, angstrom=alpha, zenith_deg=0, variability=0.0)
-    out = t(image=img, meta=meta, rng=1)["image"]
-    contrast = out.std(axis=(0, 1)) / img.std(axis=(0, 1))
-    expected = [math.exp(-0.5 * (w / 550.0) ** -alpha) for w in (490, 560, 665, 842)]
-    np.testing.assert_allclose(contrast, expected, rtol=1e-3)
+RGBN = {"band_names": ["blue", "green", "red", "nir"]}
+
+
+def test_rayleigh_and_aerosol_optical_depths():
+    assert atmosphere.rayleigh_tau(550) == pytest.approx(0.0973, abs=5e-4)  # Bodhaine et al. 1999
+    # λ^-4 (plus the dispersion of air: ≈ λ^-4.08 in the visible)
+    slope = math.log(atmosphere.rayleigh_tau(865) / atmosphere.rayleigh_tau(443)) / math.log(865 / 443)
+    assert -4.2 < slope < -3.95
+    assert atmosphere.rayleigh_tau(550, 800) == pytest.approx(0.0973 * 800 / 1013.25, abs=5e-4)
+    assert atmosphere.aerosol_tau(440, 0.5, 1.3) == pytest.approx(0.5 * (440 / 550) ** -1.3)
+
+
+def test_haze_follows_the_6s_formula_per_band():
+    img = _scene().astype(np.float32) / 10000.0  # float reflectance
+    t = domaug.get_transform("satellite.Haze", aod_550=0.3, angstrom=1.3, sun_elevation_deg=50, variability=0.0,
+                             input_level="surface")
+    out = t(image=img, meta=RGBN, rng=1)["image"]
+    env = img.reshape(-1, 4).mean(0)
+    for b, wl in enumerate((490, 560, 665, 842)):
+        atm = atmosphere.band_atmosphere(wl, aod_550=0.3, angstrom=1.3, sun_zenith_deg=40)
+        ref = np.vectorize(lambda r: atm.toa(r, env[b]))(img[::7, ::7, b].astype(np.float64))
+        np.testing.assert_allclose(out[::7, ::7, b], ref, rtol=2e-5, atol=2e-6)
+
+
+def test_haze_blue_loses_more_contrast_and_gains_more_path_radiance():
+    img = _scene().astype(np.float32) / 10000.0
+    out = domaug.get_transform("satellite.Haze", aod_550=0.5, variability=0.0)(
+        image=img, meta={**RGBN, "processing_level": "L2A"}, rng=1)
+    assert out["applied"][0]["params"]["input_level"] == "surface"
+    contrast = out["image"].std(axis=(0, 1)) / img.std(axis=(0, 1))
     assert contrast[0] < contrast[1] < contrast[2] < contrast[3]
+    assert 0.35 < contrast[0] < 0.65
+    gain = out["image"] - img
+    assert (gain.mean(axis=(0, 1))[:3] > 0).all() and gain[..., 0].mean() > gain[..., 2].mean()
 
 
-def test_haze_grey_when_angstrom_zero_and_moves_towards_airlight():
+def test_top_of_atmosphere_input_is_not_given_a_second_rayleigh_layer():
+    img = _scene().astype(np.float32) / 10000.0
+    kw = dict(angstrom=1.3, sun_elevation_deg=50, variability=0.0, background_aod_550=0.1)
+    same = domaug.get_transform("satellite.Haze", aod_550=0.1, **kw)(image=img, meta=RGBN, rng=1)
+    assert same["applied"][0]["params"]["input_level"] == "toa"
+    np.testing.assert_allclose(same["image"], img, atol=2e-6)  # the atmosphere it already has: no change
+    # more aerosol on TOA = back to the surface through AOD 0.1, up through AOD 0.6
+    out = domaug.get_transform("satellite.Haze", aod_550=0.6, **kw)(image=img, meta=RGBN, rng=1)["image"]
+    env_toa = img.reshape(-1, 4).mean(0)
+    for b, wl in enumerate((490, 560, 665, 842)):
+        a0 = atmosphere.band_atmosphere(wl, aod_550=0.1, angstrom=1.3, sun_zenith_deg=40)
+        a1 = atmosphere.band_atmosphere(wl, aod_550=0.6, angstrom=1.3, sun_zenith_deg=40)
+        env = brentq(lambda e: a0.toa(e, e) - env_toa[b], -0.5, 1.5)
+        surface = brentq(lambda r: a0.toa(r, env) - float(img[5, 7, b]), -1.0, 2.0)
+        assert out[5, 7, b] == pytest.approx(a1.toa(surface, env), abs=2e-5)
+
+
+def test_thin_haze_path_radiance_is_rayleigh_steep_and_thick_haze_flatter():
+    def slope(aod):
+        wl = [482.0, 561.0, 655.0, 865.0]
+        path = [atmosphere.band_atmosphere(w, aod_550=aod, angstrom=1.3, sun_zenith_deg=30).path_reflectance()
+                for w in wl]
+        return np.polyfit(np.log(wl), np.log(path), 1)[0]
+    assert slope(0.05) < -3.0          # Rayleigh-dominated
+    assert slope(0.05) + 0.5 < slope(0.8) < -1.3   # aerosol (α = 1.3) flattens the spectrum
+
+
+def test_haze_refuses_bands_of_unknown_wavelength():
+    img = _scene(bands=4)
+    with pytest.raises(domaug.UnsupportedInputError, match="wavelengths_nm.*band_names"):
+        domaug.get_transform("satellite.Haze")(image=img, rng=1)
+    with pytest.raises(domaug.UnsupportedInputError, match=r"band\(s\) \[2\]"):
+        domaug.get_transform("satellite.Haze")(image=img, meta={"band_names": ["blue", "green", "??", "nir"]}, rng=1)
+    out = domaug.get_transform("satellite.Haze")(image=img, meta={"wavelengths_nm": [490, 560, 665, 842]}, rng=1)
+    assert out["image"].shape == img.shape
+
+
+def test_deprecated_koschmieder_airlight_still_works():
     img = _scene()
-    out = domaug.get_transform("satellite.Haze", tau_550=1.0, angstrom=0.0, variability=0.0, zenith_deg=0,
-                               airlight=0.3)(image=img, meta={"full_scale": 10000}, rng=2)["image"]
+    with pytest.warns(DeprecationWarning):
+        t = domaug.get_transform("satellite.Haze", tau_550=1.0, angstrom=0.0, variability=0.0, zenith_deg=0,
+                                 airlight=0.3)
+    out = t(image=img, meta={"full_scale": 10000, **RGBN}, rng=2)["image"]
     contrast = out.std(axis=(0, 1)) / img.std(axis=(0, 1))
     np.testing.assert_allclose(contrast, math.exp(-1.0), rtol=1e-3)
     t = math.exp(-1.0)
@@ -41,10 +106,43 @@ def test_haze_grey_when_angstrom_zero_and_moves_towards_airlight():
 
 def test_haze_spatially_varies_smoothly():
     img = np.full((128, 128, 3), 40, np.uint8)
-    out = domaug.get_transform("satellite.Haze", tau_550=0.8, variability=0.5)(image=img, rng=3)["image"]
+    out = domaug.get_transform("satellite.Haze", aod_550=0.8, variability=0.5)(
+        image=img, meta={"band_names": ["red", "green", "blue"]}, rng=3)["image"]
     band = out[..., 2].astype(float)
     assert band.std() > 1.0
     assert np.abs(np.diff(band, axis=1)).mean() < 0.2 * band.std()
+
+
+def _clear_landsat(shared_data):
+    from domaug.formats import registry
+
+    folder = shared_data / "satellite" / "landsat8_l1_cloudy"
+    sample = registry.get_format("geotiff").read(sorted(folder.glob("l8_B[2345].tif")))
+    qa = registry.get_format("geotiff").read([folder / "l8_BQA.tif"])["image"]
+    cloud_conf = (qa >> 14) & 3  # pre-collection BQA bits 14-15: cloud confidence (3 = high)
+    return sample, cloud_conf <= 1
+
+
+def test_haze_on_real_landsat8_and_rgb_byte(shared_data):
+    """Acceptance: AOD550 = 0.5 keeps 0.35–0.65 of blue contrast (L1 top-of-atmosphere input, so
+    relative to its own clear atmosphere); thin haze path radiance steeper than λ^-2 (Rayleigh)."""
+    from domaug.formats import registry
+
+    sample, clear = _clear_landsat(shared_data)
+    rgb = registry.get_format("geotiff").read([shared_data / "satellite" / "RGB.byte.tif"])
+    for s, where, blue in ((sample, clear, 0), (rgb, rgb["valid"], 2)):
+        out = domaug.get_transform("satellite.Haze", aod_550=0.5, variability=0.0)(**s, rng=1)
+        assert out["applied"][0]["params"]["input_level"] == "toa"
+        kept = out["image"][where].astype(float).std(0) / s["image"][where].astype(float).std(0)
+        assert 0.35 < kept[blue] < 0.65
+        assert kept[blue] == kept.min()
+        thin = domaug.get_transform("satellite.Haze", aod_550=0.05)(**s, rng=1)["applied"][0]["params"]
+        slope = np.polyfit(np.log(thin["wavelengths_nm"]), np.log(thin["path_reflectance"]), 1)[0]
+        assert slope < -2.0
+    # the haze added over the real scene's dark pixels (≈ path radiance change) falls from blue to red
+    out = domaug.get_transform("satellite.Haze", aod_550=0.5, variability=0.0)(**sample, rng=1)
+    added = (out["image"][clear].astype(float) - sample["image"][clear]).mean(0)
+    assert added[0] > added[1] > added[2] > 0
 
 
 def _geo(h=64, w=80):
@@ -149,8 +247,9 @@ def test_resolution_change_sensor_preset_blurs_nir_more():
 
 def test_haze_dark_object_airlight_is_brighter_than_the_dark_object():
     img = _scene()
-    t = domaug.get_transform("satellite.Haze", airlight="dark_object", tau_550=0.3)
-    p = t(image=img, meta={"full_scale": 10000}, rng=1)["applied"][0]["params"]
+    with pytest.warns(DeprecationWarning, match="airlight"):
+        t = domaug.get_transform("satellite.Haze", airlight="dark_object", aod_550=0.3)
+    p = t(image=img, meta={"full_scale": 10000, **RGBN}, rng=1)["applied"][0]["params"]
     dark = np.percentile(img.reshape(-1, 4), 0.5, axis=0)
     assert all(a > d for a, d in zip(p["airlight"], dark))
     assert all(a <= 10000 for a in p["airlight"])

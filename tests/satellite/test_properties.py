@@ -22,7 +22,7 @@ def test_nodata_dtype_and_range(name, bands, dtype, nodata, seed):
     scale = {"uint8": 200, "uint16": 9000, "int16": 9000, "float32": 0.6}[dtype]
     image = (rng.random((24, 28, bands)) * scale + (1 if dtype != "float32" else 0.01)).astype(dtype)
     valid = np.ones((24, 28), bool)
-    meta = {}
+    meta = {"wavelengths_nm": list(np.linspace(450.0, 2200.0, bands))}  # Haze needs them declared
     if nodata is not None:
         valid[:, :4] = False
         image[~valid] = nodata

@@ -9,7 +9,7 @@ import numpy as np
 
 from domaug.kit import Context, ParameterError, PixelTransform, UnsupportedInputError, check_number, layout_of, to_float
 
-from . import bands
+from . import bands, sensor_presets
 from .warp_ops import warp_band
 
 
@@ -23,8 +23,14 @@ class BandMisregistration(PixelTransform):
 
     Parameters
     ----------
-    max_shift_px : float
-        Shifts drawn uniformly in ±max_shift_px per axis and band (default 1.0).
+    sensor : "auto" or a preset of :mod:`sensor_presets`
+        Sets the default shift from the product's registration accuracy: ``landsat_oli``
+        L1T < 0.15 px, ``sentinel2_msi`` 0.3 px, ``planetscope`` / ``drone_multispectral``
+        (registered products) 0.5 px, ``generic`` 0.3 px. ``"auto"``: the sensor ``meta``
+        names, else generic.
+    max_shift_px : float, optional
+        Shifts drawn uniformly in ±max_shift_px per axis and band (default: the preset's
+        registration / √2, so that no shift exceeds it; 1–15 px for unregistered frames).
     max_rotation_deg : float
         Rotations drawn uniformly in ±max_rotation_deg (default 0; try 0.1).
     reference_band : int or str
@@ -43,10 +49,11 @@ class BandMisregistration(PixelTransform):
         angle = max((abs(a) for a in params["angles_deg"]), default=0.0)
         return int(math.ceil(shift + math.radians(angle) * math.hypot(*full) / 2)) + 2
 
-    def __init__(self, max_shift_px: float = 1.0, max_rotation_deg: float = 0.0,
-                 reference_band: int | str = 0, p: float = 1.0) -> None:
+    def __init__(self, max_shift_px: float | None = None, max_rotation_deg: float = 0.0,
+                 reference_band: int | str = 0, sensor: str = "auto", p: float = 1.0) -> None:
         super().__init__(p=p)
-        self.max_shift = check_number(max_shift_px, "max_shift_px", low=0, high=100)
+        self.max_shift = None if max_shift_px is None else check_number(max_shift_px, "max_shift_px", low=0, high=100)
+        self.sensor = sensor_presets.check_sensor(sensor)
         self.max_rot = check_number(max_rotation_deg, "max_rotation_deg", low=0, high=10)
         if not isinstance(reference_band, (int, str)) or isinstance(reference_band, bool):
             raise ParameterError(f"reference_band must be a band index or role name, got {reference_band!r}")
@@ -72,14 +79,17 @@ class BandMisregistration(PixelTransform):
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         ref = self._reference_index(sample)
+        preset, source = sensor_presets.resolve(self.sensor, sample.get("meta") or {})
+        max_shift = preset.registration_px / math.sqrt(2.0) if self.max_shift is None else self.max_shift
         shifts, angles = [], []
         for b in range(bands.n_bands(sample)):
-            s = [float(v) for v in rng.uniform(-self.max_shift, self.max_shift, 2)] if self.max_shift else [0.0, 0.0]
+            s = [float(v) for v in rng.uniform(-max_shift, max_shift, 2)] if max_shift else [0.0, 0.0]
             a = float(rng.uniform(-self.max_rot, self.max_rot)) if self.max_rot else 0.0
             shifts.append([0.0, 0.0] if b == ref else s)
             angles.append(0.0 if b == ref else a)
         _, full = bands.window_of(sample)
-        return {"shifts_px": shifts, "angles_deg": angles, "full_shape": list(full)}
+        return {"shifts_px": shifts, "angles_deg": angles, "full_shape": list(full), "sensor": preset.name,
+                "sensor_source": source, "max_shift_px": max_shift}
 
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         (r0, c0), full = bands.window_of(ctx)

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from domaug.kit import BandNaming, layout_of, require_2d, valid_of
+from domaug.kit import BandNaming, UnsupportedInputError, layout_of, require_2d, valid_of
 
 #: Default centre wavelength (nm) per band role (Sentinel-2 MSI centres, Landsat-8 close).
 DEFAULT_WAVELENGTHS_NM: dict[str, float] = {
@@ -38,6 +38,26 @@ SATELLITE = BandNaming(
     DEFAULT_WAVELENGTHS_NM, unknown="unknown",
     by_count={3: ("red", "green", "blue"), 4: ("red", "green", "blue", "nir"), 12: tuple(S2_12), 13: tuple(S2_13)},
 )
+
+
+def declared_wavelengths_nm(sample: Mapping[str, Any], who: str, hint: str = "") -> list[float]:
+    """Centre wavelength (nm) of every band as ``meta`` declares it (``wavelengths_nm``, or
+    ``band_names`` whose roles have one); refuses a raster whose bands it cannot tell (no guess
+    from the band count)."""
+    meta = sample.get("meta") or {}
+    n = n_bands(sample)
+    given = meta.get("wavelengths_nm")
+    given = list(given) if given is not None and len(given) == n else [None] * n
+    names = meta.get("band_names")
+    roles = [SATELLITE.role_of(x) for x in names] if names is not None and len(names) == n else [None] * n
+    out = [float(w) if w else DEFAULT_WAVELENGTHS_NM.get(r or "") for w, r in zip(given, roles)]
+    missing = [i for i, w in enumerate(out) if w is None]
+    if missing:
+        raise UnsupportedInputError(
+            f"{who} needs each band's wavelength, unknown for band(s) {missing} of {n}: set meta['wavelengths_nm'] "
+            f"(one centre wavelength in nm per band) or meta['band_names'] (blue, green, red, nir, swir1, ...)"
+            + (f", or pass {hint}" if hint else ""))
+    return [float(w) for w in out]
 
 
 def require_raster(sample: Mapping[str, Any], who: str) -> None:

@@ -1,8 +1,9 @@
-"""satellite.CloudCover: procedural clouds with geometrically cast shadows."""
+"""satellite.CloudCover: clouds of a cloud type (cumulus, stratocumulus, cirrus) and their shadows."""
 
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -19,50 +20,67 @@ from domaug.kit import (
     value_range,
 )
 
-from . import band_ops, bands, cloud_ops
+from . import band_ops, bands, cloud_fields, cloud_model, cloud_ops
 
-#: preset → (optical thickness per noise std, interior cap as multiple, default coverage, octaves, persistence)
+#: cloud types of the cloud model (:mod:`cloud_model`)
+MODEL_PRESETS = tuple(cloud_model.CLOUD_TYPES)
+#: deprecated noise-blob presets → (optical thickness per noise std, interior cap as multiple, default
+#: coverage, octaves, persistence)
 PRESETS = {
     "thick": ((20.0, 60.0), 3.0, (0.1, 0.5), 6, 0.55),
     "thin": ((1.0, 4.0), 1.5, (0.2, 0.6), 5, 0.5),
     "haze": ((0.4, 1.5), 1.5, (0.8, 1.0), 4, 0.4),
 }
 DEFAULT_PIXEL_M = 30.0
+#: broken cumulus fields: beyond this cover the cells merge into a deck (stratocumulus)
+MAX_CUMULUS_COVER = 0.5
+
 
 
 class CloudCover(PixelTransform):
-    """Clouds over the scene and their shadows cast by the sun on the ground.
+    """Clouds of a cloud type over the scene, and their shadows cast by the sun on the ground.
 
-    Model: multi-octave gradient noise thresholded at the quantile of the requested
-    coverage gives cloud optical thickness τ; two-stream reflectance R(τ) = βτ/(1+βτ)
-    (β = 0.075) combines with the ground by the adding method
-    ``ρ' = C_b·R + (1−R)²·ρ / (1 − C_b·R·ρ)`` with per-band thick-cloud reflectance C_b
-    by wavelength; the shadow is the same τ field shifted by h·tan(θ_z) towards
-    azimuth φ+180° (Fmask geometry, Zhu & Woodcock, RSE 118, 2012), darkening the ground
-    to ``f_b + (1−f_b)·(1−R(τ/μ0))`` (skylight share f_b ∝ λ^-1.5), and hidden where the
-    cloud covers it.
+    Model: a cloud-top height field of the cloud type (:mod:`cloud_model`: cumulus cells
+    0.2–2 km across, stratocumulus decks, cirrus streaks, sized in metres through the
+    geotransform) cut at the cloud base that gives the requested coverage; the thickness
+    above the base gives τ (adiabatic, τ ∝ D^5/3); two-stream reflectance
+    R = (1−g)τ/(2 + (1−g)τ), g = 0.85, lit by the sun on the cloud-top facets
+    (:mod:`cloud_fields`: sunlit flanks brighter, shaded flanks darker), combines with the
+    ground by the adding method ``ρ' = C_b·R·F + T²·ρ / (1 − C_b·R·ρ)``, T = 1 − R (thin edges
+    show the ground), C_b the thick-cloud spectrum (flat in the VNIR, low in the SWIR; ice
+    lower still at 1.6 µm). The shadow is the same τ field shifted by h·tan(θ_z) towards
+    azimuth φ+180° (Fmask geometry, Zhu & Woodcock, RSE 118, 2012): the ground there gets
+    the skylight share f_b (∝ λ^-1.5) plus the sun's beam through the cloud, direct e^(−τ/μ0)
+    and diffuse (together 1 − R(τ/μ0)): ``f_b + (1−f_b)·(1−R(τ/μ0))``, hidden under cloud.
 
     Parameters
     ----------
     coverage : float or (low, high)
         Fraction of the raster covered by cloud (cloud_mask > 0), in [0, 1]. Default by
-        preset (thick 0.1–0.5).
+        preset (cumulus 0.1–0.4, stratocumulus 0.6–0.95, cirrus 0.2–0.7). Cumulus cells cover
+        at most about half a scene (more asks for a deck: a warning), and a raster only a few
+        cells wide (≲ 5 km) shows the cells that happen to fall on it: less than asked.
     sun_azimuth_deg, sun_elevation_deg : float or (low, high)
         Sun position, azimuth clockwise from north (image north up unless the geotransform
         says otherwise). Default: ``meta["sun_azimuth_deg"]`` / ``meta["sun_elevation_deg"]``
         (e.g. from a Landsat MTL), else 100–170° and 30–65°.
     cloud_height_m : float or (low, high)
-        Cloud height above ground (default 500–3000 m).
+        Cloud height above ground, for the shadow (default by type: cumulus 600–1500 m,
+        stratocumulus 500–1500 m, cirrus 8–11 km; 500–3000 m for the deprecated presets).
     pixel_size_m : float, optional
         Ground pixel size; default from ``meta["transform"]`` (metres, or degrees on a
         geographic CRS), else 30 m.
-    preset : "thick", "thin", "haze" or a list to draw from.
+    preset : "cumulus" (default), "stratocumulus", "cirrus", or a list to draw from;
+        "thick", "thin", "haze" are the deprecated noise-blob clouds.
     optical_thickness : float or (low, high), optional
-        τ one noise standard deviation inside the cloud edge (overrides the preset).
-    cloud_size_m : float or (low, high)
-        Size of the largest cloud features (default 3–15 km).
+        Cloud types: τ at the reference depth (cumulus 300 m: default 2–8; stratocumulus
+        6–20; cirrus 1 km: 0.3–1.5). Deprecated presets: τ one noise std inside the edge.
+    cloud_size_m : float or (low, high), optional
+        Cloud types: the largest cell diameter (scales the type's sizes; cumulus 2 km,
+        stratocumulus 2.5 km, cirrus 2.5 km for 6 km streak fields).
+        Deprecated presets: size of the largest features (default 3–15 km).
     locality : float in [0, 1)
-        0 spreads clouds evenly, towards 1 they gather in isolated groups (default 0.3).
+        Deprecated presets only: towards 1 clouds gather in isolated groups (default 0.3).
     cloud_reflectance : float or list per band, optional
         Thick-cloud reflectance (0–1 reflectance units); default by wavelength
         (:data:`cloud_ops.CLOUD_REFLECTANCE_TABLE`: ≈0.88 visible, 0.82 NIR, 0.55 SWIR1,
@@ -87,30 +105,39 @@ class CloudCover(PixelTransform):
     def __init__(self, coverage: float | Sequence[float] | None = None,
                  sun_azimuth_deg: float | Sequence[float] | None = None,
                  sun_elevation_deg: float | Sequence[float] | None = None,
-                 cloud_height_m: float | Sequence[float] = (500.0, 3000.0),
+                 cloud_height_m: float | Sequence[float] | None = None,
                  pixel_size_m: float | None = None,
-                 preset: str | Sequence[str] = "thick",
+                 preset: str | Sequence[str] = "cumulus",
                  optical_thickness: float | Sequence[float] | None = None,
-                 cloud_size_m: float | Sequence[float] = (3000.0, 15000.0),
+                 cloud_size_m: float | Sequence[float] | None = None,
                  locality: float = 0.3,
                  cloud_reflectance: float | Sequence[float] | None = None,
                  skylight_fraction: float | Sequence[float] = (0.2, 0.3),
                  p: float = 1.0) -> None:
         super().__init__(p=p)
         presets = [preset] if isinstance(preset, str) else list(preset)
-        if not presets or any(x not in PRESETS for x in presets):
-            raise ParameterError(f"preset must be one of {list(PRESETS)} or a list of them, got {preset!r}")
+        if not presets or any(x not in PRESETS and x not in MODEL_PRESETS for x in presets):
+            raise ParameterError(
+                f"preset must be one of {list(MODEL_PRESETS) + list(PRESETS)} or a list of them, got {preset!r}")
+        if any(x in PRESETS for x in presets):
+            warnings.warn(f"satellite.CloudCover: the noise-blob presets {list(PRESETS)} are deprecated; use "
+                          f"{list(MODEL_PRESETS)}", DeprecationWarning, stacklevel=3)
         self.presets = presets
         self.coverage = None if coverage is None else check_range(coverage, "coverage", low=0, high=1)
+        if "cumulus" in presets and self.coverage is not None and self.coverage[1] > MAX_CUMULUS_COVER:
+            warnings.warn(f"satellite.CloudCover: cumulus cells cover at most about {MAX_CUMULUS_COVER} of a scene "
+                          f"(coverage {coverage!r} asked); use preset='stratocumulus' for a deck", UserWarning,
+                          stacklevel=3)
         self.azimuth = None if sun_azimuth_deg is None else check_range(sun_azimuth_deg, "sun_azimuth_deg", low=-360, high=720)
         self.elevation = None if sun_elevation_deg is None else check_range(
             sun_elevation_deg, "sun_elevation_deg", low=1, high=90)
-        self.height = check_range(cloud_height_m, "cloud_height_m", low=0)
+        self.height = None if cloud_height_m is None else check_range(cloud_height_m, "cloud_height_m", low=0)
         self.pixel_size_m = None if pixel_size_m is None else check_number(
             pixel_size_m, "pixel_size_m", low=0, low_inclusive=False)
         self.tau = None if optical_thickness is None else check_range(
             optical_thickness, "optical_thickness", low=0, low_inclusive=False)
-        self.size = check_range(cloud_size_m, "cloud_size_m", low=0, low_inclusive=False)
+        self.size = None if cloud_size_m is None else check_range(cloud_size_m, "cloud_size_m", low=0,
+                                                                  low_inclusive=False)
         self.locality = check_number(locality, "locality", low=0, high=1, high_inclusive=False)
         if cloud_reflectance is not None:
             values = [cloud_reflectance] if np.isscalar(cloud_reflectance) else list(cloud_reflectance)
@@ -131,13 +158,42 @@ class CloudCover(PixelTransform):
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         meta = sample.get("meta") or {}
         preset = self.presets[int(rng.integers(len(self.presets)))] if len(self.presets) > 1 else self.presets[0]
+        if preset in PRESETS:
+            return self._legacy_params(rng, sample, preset)
+        ct = cloud_model.CLOUD_TYPES[preset]
+        coverage = sample_uniform(rng, self.coverage or ct.coverage)
+        tau_ref = sample_uniform(rng, self.tau or ct.tau_ref)
+        az = sample_uniform(rng, self.azimuth or _from_meta(meta, "sun_azimuth_deg", (100.0, 170.0)))
+        el = sample_uniform(rng, self.elevation or _from_meta(meta, "sun_elevation_deg", (30.0, 65.0)))
+        height = sample_uniform(rng, self.height or ct.base_m)
+        largest = 2.0 * max((hi for _, hi in ct.levels_m), default=1250.0)  # stratocumulus cells: 2.5 km
+        scale = sample_uniform(rng, self.size) / largest if self.size else 1.0
+        skylight = sample_uniform(rng, self.skylight)
+        pixel = self.pixel_size_m or bands.pixel_size_m(meta, DEFAULT_PIXEL_M)
+        gains, offsets = bands.reflectance_scaling(sample)
+        wl = bands.SATELLITE.wavelengths_nm(sample)
+        _, full = bands.window_of(sample)
+        model = cloud_fields.draw_model(rng, preset, pixel, tau_ref=tau_ref, coverage=coverage, size_scale=scale,
+                                        full_shape=full)
+        return {
+            "seed": draw_seed(rng), "preset": preset, **model,
+            "sun_azimuth_deg": az, "sun_elevation_deg": el, "cloud_height_m": height,
+            "shadow_shift_px": list(self._shadow_shift(meta, az, el, height, pixel)),
+            "cloud_reflectance": self._cloud_reflectance(wl, ice=ct.ice), "dn_gain": gains,
+            "dn_offset": [o / g for o, g in zip(offsets, gains)],
+            "skylight": [cloud_ops.diffuse_fraction(w, skylight) for w in wl],
+        }
+
+    def _legacy_params(self, rng: np.random.Generator, sample: Mapping[str, Any], preset: str) -> dict:
+        """The draw of the deprecated noise-blob presets (unchanged)."""
+        meta = sample.get("meta") or {}
         tau_range, cap, cov_range, octaves, persistence = PRESETS[preset]
         coverage = sample_uniform(rng, self.coverage or cov_range)
         tau_edge = sample_uniform(rng, self.tau or tau_range)
         az = sample_uniform(rng, self.azimuth or _from_meta(meta, "sun_azimuth_deg", (100.0, 170.0)))
         el = sample_uniform(rng, self.elevation or _from_meta(meta, "sun_elevation_deg", (30.0, 65.0)))
-        height = sample_uniform(rng, self.height)
-        size_m = sample_uniform(rng, self.size)
+        height = sample_uniform(rng, self.height or (500.0, 3000.0))
+        size_m = sample_uniform(rng, self.size or (3000.0, 15000.0))
         skylight = sample_uniform(rng, self.skylight)
         pixel = self.pixel_size_m or bands.pixel_size_m(meta, DEFAULT_PIXEL_M)
         gains, offsets = bands.reflectance_scaling(sample)
@@ -161,10 +217,10 @@ class CloudCover(PixelTransform):
             return -north / pixel, east / pixel
         return bands.ground_to_pixel(meta, east, north, DEFAULT_PIXEL_M)
 
-    def _cloud_reflectance(self, wavelengths_nm: Sequence[float]) -> list[float]:
-        """Thick-cloud reflectance per band: given, or by wavelength."""
+    def _cloud_reflectance(self, wavelengths_nm: Sequence[float], ice: bool = False) -> list[float]:
+        """Thick-cloud reflectance per band: given, or by wavelength (water or ice)."""
         if self.cloud_reflectance is None:
-            return [cloud_ops.cloud_reflectance(w) for w in wavelengths_nm]
+            return [cloud_ops.cloud_reflectance(w, ice=ice) for w in wavelengths_nm]
         if np.isscalar(self.cloud_reflectance):
             return [float(self.cloud_reflectance)] * len(wavelengths_nm)
         return [float(v) for v in self.cloud_reflectance]
@@ -172,7 +228,13 @@ class CloudCover(PixelTransform):
     def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
         """The cloud and shadow fields of this raster (window), and the masks they make."""
         ctx = super().prepare(sample, params)
-        ctx.r_cloud, ctx.blocked, cloud, shadow = self._fields(ctx, params)
+        ctx.t_cloud = None
+        if params.get("model") == "cloud_type":
+            (r0, c0), full = bands.window_of(ctx)
+            ctx.r_cloud, ctx.t_cloud, ctx.blocked, cloud, shadow = cloud_fields.fields(
+                ctx.layout.spatial_shape, (r0, c0), full, params)
+        else:
+            ctx.r_cloud, ctx.blocked, cloud, shadow = self._fields(ctx, params)
         if ctx.valid is not None:
             cloud[~ctx.valid] = 0
             shadow[~ctx.valid] = 0
@@ -180,7 +242,7 @@ class CloudCover(PixelTransform):
         ctx.new_targets["shadow_mask"] = shadow
         return ctx
 
-    # -- the fields ----------------------------------------------------------------
+    # -- the fields of the deprecated presets ---------------------------------------------
     def _fields(self, ctx: Context, params: Mapping[str, Any]):
         """(cloud reflectance, blocked share of the direct beam, cloud_mask, shadow_mask)."""
         (r0, c0), full = bands.window_of(ctx)
@@ -214,7 +276,7 @@ class CloudCover(PixelTransform):
             gain=[float(params["dn_gain"][b]) for b in range(n)],
             zero=[-float(params["dn_offset"][b]) for b in range(n)],
             cloud=[float(params["cloud_reflectance"][b]) for b in range(n)],
-            skylight=[float(params["skylight"][b]) for b in range(n)], lo=lo, hi=hi)
+            skylight=[float(params["skylight"][b]) for b in range(n)], lo=lo, hi=hi, t_cloud=ctx.t_cloud)
         return out
 
 

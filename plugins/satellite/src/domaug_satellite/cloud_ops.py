@@ -46,10 +46,18 @@ CLOUD_REFLECTANCE_TABLE = (
 )
 
 
-def cloud_reflectance(wavelength_nm: float) -> float:
-    """Optically thick cloud reflectance at ``wavelength_nm`` (table interpolation)."""
+#: ice clouds absorb more than water in the SWIR (at 1.6 µm above all): a factor on the table
+ICE_FACTOR_TABLE = ((1000.0, 1.0), (1300.0, 0.9), (1610.0, 0.55), (2190.0, 0.6), (2500.0, 0.6))
+
+
+def cloud_reflectance(wavelength_nm: float, ice: bool = False) -> float:
+    """Optically thick cloud reflectance at ``wavelength_nm`` (table interpolation), water or ice."""
     xs, ys = zip(*CLOUD_REFLECTANCE_TABLE)
-    return float(np.interp(wavelength_nm, xs, ys))
+    r = float(np.interp(wavelength_nm, xs, ys))
+    if ice:
+        xs, ys = zip(*ICE_FACTOR_TABLE)
+        r *= float(np.interp(wavelength_nm, xs, ys))
+    return r
 
 
 def diffuse_fraction(wavelength_nm: float, at_550: float) -> float:
@@ -192,7 +200,7 @@ def visible_offset(tau_edge: float, tau_cap: float) -> float:
 
 def cover_bands(rows: np.ndarray, r_cloud: np.ndarray, blocked: np.ndarray, *, gain: Sequence[float],
                 zero: Sequence[float], cloud: Sequence[float], skylight: Sequence[float],
-                lo: float, hi: float) -> np.ndarray:
+                lo: float, hi: float, t_cloud: np.ndarray | None = None) -> np.ndarray:
     """Clouds and shadows over ``rows`` (H × W·bands DN, float, in place).
 
     Per band b (DN gain g, DN of zero reflectance z, cloud reflectance C, skylight share f):
@@ -200,7 +208,9 @@ def cover_bands(rows: np.ndarray, r_cloud: np.ndarray, blocked: np.ndarray, *, g
     ``ρ' = C·R + T²·ρ / (1 − C·R·clip(ρ, 0, 1))`` with T² = (1 − R)². Written as a change,
     ``DN' = DN + (DN − z)·(S·T² / (1 − C·R·clip(ρ)) − 1) + (C/g)·R``, which is exactly 0 where
     there is neither cloud nor shadow: those row blocks are skipped, and the result does not
-    depend on the blocking. Output clipped to [lo, hi].
+    depend on the blocking. Output clipped to [lo, hi]. ``t_cloud``: the cloud's diffuse
+    transmittance when it is not 1 − R (sunlit and shaded flanks change the reflected light,
+    not the light that comes through), T² = t_cloud².
     """
     h, wc = rows.shape
     n = len(gain)
@@ -232,7 +242,10 @@ def cover_bands(rows: np.ndarray, r_cloud: np.ndarray, blocked: np.ndarray, *, g
         t *= rx
         t *= c_row
         t += one                   # 1 − C·R·clip(ρ)
-        np.subtract(one, rx, out=q)
+        if t_cloud is None:
+            np.subtract(one, rx, out=q)
+        else:
+            spread(t_cloud[r0:r1], n, q)
         q *= q                     # T² = (1 − R)²
         s *= q
         s /= t

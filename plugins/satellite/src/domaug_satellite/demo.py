@@ -14,7 +14,7 @@ from typing import Container
 #: the weather drawn per output (OneOf those the plugin registers), then a flip
 PREFERRED = [
     ("satellite.CloudCover", {"coverage": [0.1, 0.35]}),
-    ("satellite.Haze", {"tau_550": [0.1, 0.4]}),
+    ("satellite.Haze", {"aod_550": [0.05, 0.4]}),
 ]
 #: sensor defects, at most one per output
 SENSOR = ["satellite.SensorNoise", "satellite.Striping", "satellite.BandMisregistration"]

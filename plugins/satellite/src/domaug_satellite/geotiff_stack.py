@@ -7,7 +7,8 @@ other grids (Sentinel-2 60 m B01 beside 20 m B05) stay separate items.
 
 Band roles: Landsat-8/9 OLI numbering when a ``*MTL.txt`` sits beside the files or the
 numbers are not zero-padded, Sentinel-2 MSI when they are (``B02``, ``B8A``). A Landsat
-MTL file also gives ``sun_azimuth_deg``, ``sun_elevation_deg`` and per-band
+MTL file also gives ``sun_azimuth_deg``, ``sun_elevation_deg``, ``spacecraft``, ``sensor``,
+``processing_level`` (e.g. "L1T") and per-band
 ``reflectance_gain`` / ``reflectance_offset`` (``REFLECTANCE_MULT/ADD_BAND_n``).
 Writing puts each band back into its own file with that file's metadata.
 """
@@ -155,6 +156,9 @@ def _mtl_facts(mtl: Mapping[str, str], labels: Sequence[str]) -> dict[str, Any]:
     for key, name in (("SUN_AZIMUTH", "sun_azimuth_deg"), ("SUN_ELEVATION", "sun_elevation_deg")):
         if key in mtl:
             facts[name] = float(mtl[key])
+    for key, name in (("SPACECRAFT_ID", "spacecraft"), ("SENSOR_ID", "sensor"), ("DATA_TYPE", "processing_level")):
+        if mtl.get(key):
+            facts[name] = str(mtl[key]).strip('"')
     gains = [mtl.get(f"REFLECTANCE_MULT_BAND_{int(b)}") if b.isdigit() else None for b in labels]
     if all(g is not None for g in gains):
         facts["reflectance_gain"] = [float(g) for g in gains]

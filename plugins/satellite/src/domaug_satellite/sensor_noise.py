@@ -8,6 +8,7 @@ import numpy as np
 
 from domaug.kit import (
     Context,
+    ParameterError,
     PixelTransform,
     block_rows,
     check_number,
@@ -18,7 +19,7 @@ from domaug.kit import (
     to_float,
 )
 
-from . import bands
+from . import bands, sensor_presets
 from .band_ops import tiled
 from .pixel_random import NormalSource
 
@@ -29,18 +30,21 @@ class SensorNoise(PixelTransform):
     Model: Poisson–Gaussian noise in its heteroscedastic normal form, variance
     ``σ²(ρ) = a·ρ + b`` in reflectance units (Foi et al., IEEE TIP 17(10), 2008). a and b
     follow from the signal-to-noise ratio at a reference reflectance (how sensor specs
-    quote it, e.g. Sentinel-2 SNR ≈ 100–170 at L_ref): ``σ_ref = ρ_ref / SNR``,
-    ``b = f·σ_ref²``, ``a = (1−f)·σ_ref² / ρ_ref``.
+    quote it): ``σ_ref = ρ_ref / SNR``, ``b = f·σ_ref²``, ``a = (1−f)·σ_ref² / ρ_ref``.
 
     Parameters
     ----------
-    snr : float or (low, high)
-        Signal-to-noise ratio at ``reference_reflectance`` (default 30–150; one draw per band
-        within the range).
-    reference_reflectance : float
-        Reference reflectance of the SNR (default 0.3).
-    read_noise_fraction : float
-        Share f of the reference variance that is signal-independent (default 0.3).
+    sensor : "auto" or a preset of :mod:`sensor_presets`
+        ``landsat_oli`` (NEΔρ ≈ 0.0002 at L_typical, Morfitt et al. 2015), ``sentinel2_msi``,
+        ``planetscope``, ``drone_multispectral``, ``generic``. ``"auto"`` (default) takes the
+        sensor ``meta`` names (``sensor`` / ``spacecraft``, e.g. from a Landsat MTL), else
+        ``generic``; the params record which and why.
+    snr : float or (low, high), optional
+        Overrides the preset: SNR at ``reference_reflectance``, one draw for all bands.
+    reference_reflectance : float, optional
+        Reference reflectance of ``snr`` (default 0.3; only with ``snr``).
+    read_noise_fraction : float, optional
+        Share f of the reference variance that is signal-independent (default by preset, 0.3–0.4).
     bit_depth : int, optional
         Re-quantise to this many bits per unit reflectance (e.g. 8, 10, 12); default none.
 
@@ -52,12 +56,19 @@ class SensorNoise(PixelTransform):
     #: windows agree with the whole (fields and noise keyed by absolute pixel coordinates)
     window_safe = True
 
-    def __init__(self, snr: float | Sequence[float] = (30.0, 150.0), reference_reflectance: float = 0.3,
-                 read_noise_fraction: float = 0.3, bit_depth: int | None = None, p: float = 1.0) -> None:
+    def __init__(self, snr: float | Sequence[float] | None = None, reference_reflectance: float | None = None,
+                 read_noise_fraction: float | None = None, bit_depth: int | None = None, sensor: str = "auto",
+                 p: float = 1.0) -> None:
         super().__init__(p=p)
-        self.snr = check_range(snr, "snr", low=0, low_inclusive=False)
-        self.ref = check_number(reference_reflectance, "reference_reflectance", low=0, low_inclusive=False)
-        self.read = check_number(read_noise_fraction, "read_noise_fraction", low=0, high=1)
+        self.sensor = sensor_presets.check_sensor(sensor)
+        self.snr = None if snr is None else check_range(snr, "snr", low=0, low_inclusive=False)
+        if reference_reflectance is not None and snr is None:
+            raise ParameterError("reference_reflectance is the reflectance of a given snr: pass snr too "
+                                 "(the sensor presets carry their own per band)")
+        self.ref = check_number(0.3 if reference_reflectance is None else reference_reflectance,
+                                "reference_reflectance", low=0, low_inclusive=False)
+        self.read = None if read_noise_fraction is None else check_number(
+            read_noise_fraction, "read_noise_fraction", low=0, high=1)
         self.bit_depth = None if bit_depth is None else check_number(bit_depth, "bit_depth", low=1, high=32,
                                                                      integer=True)
 
@@ -67,14 +78,21 @@ class SensorNoise(PixelTransform):
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         gains, offsets = bands.reflectance_scaling(sample)
-        snrs = [sample_uniform(rng, self.snr) for _ in gains]
+        preset, source = sensor_presets.resolve(self.sensor, sample.get("meta") or {})
+        read = preset.read_noise_fraction if self.read is None else self.read
+        if self.snr is not None:
+            drawn = sample_uniform(rng, self.snr)
+            per_band = [(drawn, self.ref)] * len(gains)
+        else:
+            per_band = [preset.band_noise(role) for role in bands.SATELLITE.names(sample)]
         a, b = [], []
-        for snr in snrs:
-            var = (self.ref / snr) ** 2
-            b.append(self.read * var)
-            a.append((1.0 - self.read) * var / self.ref)
+        for snr, ref in per_band:
+            var = (ref / snr) ** 2
+            b.append(read * var)
+            a.append((1.0 - read) * var / ref)
         return {"seed": draw_seed(rng), "a": a, "b": b, "bit_depth": self.bit_depth,
-                "dn_gain": gains, "dn_offset": offsets}
+                "dn_gain": gains, "dn_offset": offsets, "sensor": preset.name, "sensor_source": source,
+                "snr": [v[0] for v in per_band], "reference_reflectance": [v[1] for v in per_band]}
 
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         lay = ctx.layout
