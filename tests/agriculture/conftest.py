@@ -59,3 +59,36 @@ def micasense(shared_data):
     if not (folder / "IMG_0001_5.tif").exists():
         pytest.skip(f"{folder} not found")
     return _micasense(str(folder)), {"band_names": list(MICASENSE_BANDS), "wavelengths_nm": list(MICASENSE_NM)}
+
+
+#: MicaSense RedEdge dark offset of the 16-bit DN (EXIF BlackLevel of the capture: 4800)
+MICASENSE_BLACK_LEVEL = 4800
+
+
+@lru_cache(maxsize=None)
+def _micasense_aligned(folder: str):
+    """The capture with every band moved onto the green band's grid (phase correlation, 0.1 px), 16 px border cut."""
+    from scipy.ndimage import shift as nd_shift
+    from skimage.registration import phase_cross_correlation
+
+    raw = _micasense(folder).astype(np.float64)
+    green = raw[..., 1]
+    planes, offsets = [], []
+    for k in range(raw.shape[-1]):
+        offset = phase_cross_correlation(green, raw[..., k], upsample_factor=10)[0]
+        offsets.append(tuple(float(v) for v in offset))
+        planes.append(nd_shift(raw[..., k], offset, order=1, mode="nearest"))
+    stack = np.stack(planes, axis=-1)[16:-16, 16:-16]
+    return np.rint(stack).astype(np.uint16), tuple(offsets)
+
+
+@pytest.fixture
+def micasense_aligned(shared_data):
+    """(H×W×5 uint16 capture with the bands co-registered, meta with the black level, offsets (row, col) vs green)."""
+    folder = shared_data / "agriculture" / "micasense_rededge"
+    if not (folder / "IMG_0001_5.tif").exists():
+        pytest.skip(f"{folder} not found")
+    image, offsets = _micasense_aligned(str(folder))
+    meta = {"band_names": list(MICASENSE_BANDS), "wavelengths_nm": list(MICASENSE_NM),
+            "black_level": MICASENSE_BLACK_LEVEL}
+    return image, meta, offsets

@@ -39,7 +39,7 @@ def test_plant_shadows_fall_away_from_the_sun():
     assert light.shadow_offset(10, 180) == pytest.approx((-10.0, 0.0), abs=1e-9)
 
 
-def test_overcast_has_no_shadows_and_is_bluer_than_sun():
+def test_overcast_has_no_shadows_and_keeps_the_colour_of_daylight():
     img = np.zeros((41, 41, 3), np.uint8)
     img[...] = (130, 105, 80)
     img[18:23, 18:23] = (60, 140, 40)
@@ -51,7 +51,36 @@ def test_overcast_has_no_shadows_and_is_bluer_than_sun():
     np.testing.assert_allclose(cloudy[20, 8:17], cloudy[20, 24:33], atol=1)
     cb = cloudy[soil].mean(0)
     sb = sunny[soil].mean(0)
-    assert cb[2] / cb[0] > sb[2] / sb[0]
+    assert cb[2] / cb[0] == pytest.approx(sb[2] / sb[0], rel=0.03)  # clouds are white: no colour cast
+
+
+def ndvi_dn(img, black=0):
+    x = img.astype(float) - black
+    return (x[..., 3] - x[..., 2]) / (x[..., 3] + x[..., 2])
+
+
+@pytest.mark.parametrize("zenith,overcast", [(25, 0.0), (70, 0.0), (45, 0.8), (70, 1.0)])
+def test_illumination_barely_moves_ndvi(zenith, overcast):
+    """A change of illumination multiplies all bands nearly equally: |ΔNDVI| < 0.02 on sunlit plants."""
+    img = agri_multispectral(64, 80)
+    veg = ndvi_dn(img) > 0.6
+    out = sun(img, META, sun_zenith_deg=zenith, overcast=overcast, gain=1.1, gamma=1.1, vignetting=0.2,
+              plant_height_m=0.0)["image"]
+    assert np.abs(ndvi_dn(out) - ndvi_dn(img))[veg].max() < 0.02
+    direct, diffuse = light.clear_sky(np.array([475.0, 668.0, 840.0]), zenith)
+    share = diffuse / (direct + diffuse)
+    assert share[0] > share[1] > share[2]  # the sky is blue: shade keeps more blue than NIR
+
+
+def test_real_micasense_sun_angle_keeps_ndvi(micasense_aligned):
+    image, meta, _ = micasense_aligned
+    veg = ndvi_dn(image, meta["black_level"]) > 0.5
+    t = domaug.get_transform("agriculture.SunAngle")
+    for seed in range(5):
+        out = t(image=image, meta=meta, rng=seed)["image"]
+        d = ndvi_dn(out, meta["black_level"]) - ndvi_dn(image, meta["black_level"])
+        lit = veg & (out[..., 3] > 0.7 * image[..., 3])  # sunlit plants (not in another plant's new shadow)
+        assert np.abs(np.median(d[lit])) < 0.02 and np.percentile(np.abs(d[lit]), 95) < 0.02
 
 
 def test_vignetting_darkens_corners_and_gain_gamma():
@@ -116,3 +145,35 @@ def test_cloud_shadow_coverage_is_the_frame_fraction(coverage):
         out = cloud(img, rng=seed, coverage=coverage, density=0.8, cloud_size_m=(5, 40), gsd_m=0.05, emit_mask=True)
         frac = (out["shadow_mask"] == 1).mean()
         assert frac == pytest.approx(coverage, abs=0.08)
+
+
+def test_penumbra_is_the_cloud_height_times_the_sun_diameter():
+    from domaug_agriculture.cloud_shadow import disc_hidden
+
+    img = np.full((64, 64, 3), 150, np.uint8)
+    out = cloud(img, {"gsd_m": 0.1}, cloud_base_m=1500.0)
+    assert out["applied"][0]["params"]["penumbra_px"] == pytest.approx(1500 * math.tan(math.radians(0.53)) / 0.1)
+    u = np.array([-1.5, -1.0, 0.0, 1.0, 1.5], np.float32)
+    np.testing.assert_allclose(disc_hidden(u), [1, 1, 0.5, 0, 0], atol=1e-6)
+    # 10–90 % of the disc hidden over 0.687 of its diameter (circular segment areas)
+    np.testing.assert_allclose(disc_hidden(np.array([0.687, -0.687], np.float32)), [0.1, 0.9], atol=0.01)
+
+
+def test_real_pix4d_a_shadow_edge_crosses_the_frame(pix4d):
+    """Cumulus shadows (0.2–2 km) over a 240 m frame: the frame sees an edge, with the penumbra of the cloud height."""
+    from scipy import ndimage as ndi
+
+    image, meta = pix4d
+    fp = image[..., 3] > 0
+    t = domaug.get_transform("agriculture.CloudShadow")
+    edges, widths = 0, []
+    for seed in range(50):
+        p = t.make_params(np.random.default_rng(seed), {"image": image, "meta": meta})
+        s = t.shadow(image.shape[:2], p) / p["density"]
+        edges += (s < 0.1)[fp].mean() > 0.05 and (s > 0.9)[fp].mean() > 0.05
+        core = s > 0.5
+        perimeter = ((core ^ ndi.binary_erosion(core)) & fp).sum()
+        if perimeter > 50:  # transition area / edge length = the 10–90 % penumbra width
+            widths.append(((s > 0.1) & (s < 0.9) & fp).sum() / perimeter / (0.687 * p["penumbra_px"]))
+    assert edges >= 35
+    assert 0.7 < np.median(widths) < 1.4

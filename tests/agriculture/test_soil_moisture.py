@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 import domaug
 from contract_samples import AGRI_BANDS, agri_multispectral, agri_rgb
@@ -71,3 +72,31 @@ def test_real_micasense(micasense):
     out = wet(image, meta, moisture=0.7)
     np.testing.assert_array_equal(out[veg], image[veg])
     assert out[~veg].mean() < image[~veg].mean()
+
+
+@pytest.mark.parametrize("s", [0.05, 0.2, 0.5, 1.0])
+def test_darkening_is_ordered_by_wavelength_at_every_saturation(s):
+    """Lobell & Asner (2002): SWIR darkens most, then NIR, then the visible; exponential in S."""
+    from domaug_agriculture.soil_moisture import moisture_factor
+
+    nm = np.array([475.0, 560.0, 668.0, 717.0, 840.0, 1610.0, 2200.0])
+    g = moisture_factor(nm, np.array([[s]]))[0, 0]
+    assert (np.diff(g) <= 1e-6).all() and g[-1] < g[0]
+    wetter = moisture_factor(nm, np.array([[min(s + 0.1, 1.2)]]))[0, 0]
+    assert (wetter < g).all()
+    # VNIR saturates sooner: half of its full darkening is reached at lower S than in the SWIR
+    full = moisture_factor(nm, np.array([[5.0]]))[0, 0]
+    half = [(1 - moisture_factor(nm, np.array([[0.1]]))[0, 0][i]) / (1 - full[i]) for i in (0, -1)]
+    assert half[0] > half[1]
+
+
+def test_real_micasense_soil_darkens_in_wavelength_order(micasense_aligned):
+    image, meta, _ = micasense_aligned
+    veg = vegetation_mask(image, meta)
+    out = wet(image, meta, moisture=0.8, patchiness=0.0)
+    bl = meta["black_level"]
+    soil = ~veg
+    ratio = (out[soil].astype(float) - bl).mean(0) / (image[soil].astype(float) - bl).mean(0)
+    order = np.argsort(meta["wavelengths_nm"])  # blue, green, red, red edge, NIR
+    assert (np.diff(ratio[order]) < 0).all(), ratio
+    np.testing.assert_array_equal(out[veg], image[veg])

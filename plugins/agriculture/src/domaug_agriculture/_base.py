@@ -12,7 +12,8 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from domaug.kit import Context, PixelTransform, as_hwc, full_scale, masked_copy, row_blocks, to_float
+from domaug.kit import (Context, PixelTransform, UnsupportedInputError, as_hwc, full_scale, masked_copy, row_blocks,
+                        to_float)
 
 from . import bands, light
 from ._fast import BLOCK_VALUES
@@ -46,11 +47,28 @@ class AgriPixelTransform(PixelTransform):
         ctx.full_scale = full_scale(dtype, ctx.meta)
         ctx.coded = light.is_display_coded(dtype, ctx.roles)
         ctx.signed = dtype.kind in "fi"  # values may be negative
+        ctx.black_level = black_level(ctx.meta, as_hwc(ctx["image"]).shape[-1], ctx.coded)
         # outside the footprint and the alpha band come back bit-exact (PixelTransform.finish_image)
         ctx.untouched = None if ctx.footprint is None else ~ctx.footprint
         alpha = ctx.roles.get("alpha")
         ctx.untouched_bands = () if alpha is None else (alpha,)
         return ctx
+
+
+def black_level(meta: Mapping[str, Any] | None, channels: int, coded: bool) -> np.ndarray | None:
+    """Per-channel dark offset of linear DN (``meta['black_level']``: a number or one per band), or None.
+
+    Raw camera DN = black level + gain·radiance (MicaSense RedEdge: 4800, EXIF BlackLevel);
+    gains of light apply to DN − black level. Ignored for display-coded 8-bit photos.
+    """
+    bl = (meta or {}).get("black_level")
+    if bl is None or coded:
+        return None
+    arr = np.broadcast_to(np.asarray(bl, np.float32).reshape(-1), (channels,)) if np.ndim(bl) == 0 or \
+        len(np.ravel(bl)) == 1 else np.asarray(bl, np.float32).reshape(-1)
+    if arr.shape != (channels,):
+        raise UnsupportedInputError(f"meta['black_level'] has {arr.size} values for a {channels}-band image")
+    return None if not arr.any() else np.ascontiguousarray(arr)
 
 
 def working_copy(image: np.ndarray, ctx: Context) -> np.ndarray:
@@ -96,7 +114,11 @@ def to_linear_units(x: np.ndarray, ctx: Context) -> np.ndarray:
     """
     if ctx.coded:
         return light.decode(x, ctx.full_scale, True)
-    if ctx.signed:
+    bl = getattr(ctx, "black_level", None)
+    if bl is not None:  # gains apply to the signal above the dark offset
+        x -= bl
+        np.maximum(x, 0.0, out=x)
+    elif ctx.signed:
         np.maximum(x, 0.0, out=x)
     return x
 
@@ -107,6 +129,9 @@ def from_linear_units(y: np.ndarray, ctx: Context, clip: bool = True) -> np.ndar
         return light.encode(y, ctx.full_scale, True)
     if clip:
         np.maximum(y, 0.0, out=y)
+    bl = getattr(ctx, "black_level", None)
+    if bl is not None:
+        y += bl
     return y
 
 

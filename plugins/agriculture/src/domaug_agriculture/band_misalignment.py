@@ -9,7 +9,7 @@ import numpy as np
 
 from domaug.kit import AffineSampler, Context, ParameterError, as_hwc, check_range, cv2_module, sample_uniform
 
-from . import bands
+from . import bands, camera_presets
 from ._base import AgriPixelTransform, working_copy
 
 
@@ -71,25 +71,29 @@ def _shift_numpy(plane: np.ndarray, rows: tuple, cols: tuple) -> np.ndarray:
 
 
 class BandMisalignment(AgriPixelTransform):
-    """Band-to-band misregistration of multi-lens cameras (MicaSense, Parrot Sequoia).
+    """Band-to-band misregistration of multi-lens cameras (MicaSense, Parrot Sequoia), per camera preset.
 
-    Model: each band but the reference is translated by its own sub-pixel offset (lens
-    parallax and imperfect alignment; raw MicaSense frames are offset by pixels to tens
-    of pixels before warping), optionally with a small rotation and scale about the
-    frame centre (lens mounting and focal-length differences), resampled bilinearly
-    (normalised inside the footprint). Labels, boxes and the alpha band stay on the
-    reference band's grid.
+    Model: each band but the reference is translated by its own offset (lens boresight
+    differences; raw MicaSense RedEdge frames measured at 2.7–14.8 px from green, see
+    :mod:`domaug_agriculture.camera_presets`), optionally with a small rotation and scale
+    about the frame centre (lens mounting and focal-length differences), resampled
+    bilinearly (normalised inside the footprint). Registered products keep 0.05–0.5 px;
+    a single-sensor RGB photo has none (a recorded no-op unless ``shift_px`` is given).
+    Labels, boxes and the alpha band stay on the reference band's grid.
 
     Parameters
     ----------
-    shift_px : float or (low, high)
-        Offset length per band, pixels (direction drawn uniformly).
+    camera : str
+        ``"auto"`` (RGB-only frames: ``"single-sensor"``; others: ``"registered"``),
+        ``"micasense-rededge-raw"``, ``"registered"``, ``"multilens-raw"``, ``"single-sensor"``.
+    shift_px : float or (low, high), optional
+        Offset length per band, pixels, in a random direction: overrides the camera preset
+        (and applies to any frame, RGB included).
     reference_band : str or int
         Band that stays put: a role name from ``band_names`` (default ``"green"``, else band 0) or an index.
-    rotation_deg : float or (low, high)
-        Largest rotation per band, degrees (drawn in ±; 0 = none).
-    scale_change : float or (low, high)
-        Largest relative scale difference per band (drawn in ±; 0.002 = 0.2 %).
+    rotation_deg, scale_change : float or (low, high), optional
+        Largest rotation (degrees) and relative scale difference per band (drawn in ±);
+        default: the preset's.
     p : float
         Probability of applying.
 
@@ -98,42 +102,56 @@ class BandMisalignment(AgriPixelTransform):
 
     def __init__(
         self,
-        shift_px: float | tuple[float, float] = (0.3, 2.0),
+        shift_px: float | tuple[float, float] | None = None,
         reference_band: str | int = "green",
-        rotation_deg: float | tuple[float, float] = 0.0,
-        scale_change: float | tuple[float, float] = 0.0,
+        rotation_deg: float | tuple[float, float] | None = None,
+        scale_change: float | tuple[float, float] | None = None,
+        camera: str = "auto",
         p: float = 1.0,
     ) -> None:
         super().__init__(p=p)
-        self.shift_px = check_range(shift_px, "shift_px", low=0.0, high=100.0)
-        self.rotation_deg = check_range(rotation_deg, "rotation_deg", low=0.0, high=10.0)
-        self.scale_change = check_range(scale_change, "scale_change", low=0.0, high=0.1)
+        name = camera_presets.ALIASES.get(camera, camera)
+        if name != "auto" and name not in camera_presets.PRESETS:
+            raise ParameterError(f"camera must be 'auto' or one of {sorted(camera_presets.PRESETS)}, got {camera!r}")
+        self.camera = name
+        self.shift_px = None if shift_px is None else check_range(shift_px, "shift_px", low=0.0, high=100.0)
+        self.rotation_deg = None if rotation_deg is None else check_range(rotation_deg, "rotation_deg", low=0.0,
+                                                                          high=10.0)
+        self.scale_change = None if scale_change is None else check_range(scale_change, "scale_change", low=0.0,
+                                                                          high=0.1)
         if not isinstance(reference_band, (str, int)) or isinstance(reference_band, bool):
             raise ParameterError(f"reference_band must be a band name or index, got {reference_band!r}")
         self.reference_band = reference_band
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         n = as_hwc(sample["image"]).shape[-1]
-        r = bands.roles(sample)
         ref = self.reference_band
         if isinstance(ref, str):
-            ref = r.get(ref, 0)
+            ref = bands.roles(sample).get(ref, 0)
         if not 0 <= int(ref) < n:
             raise ParameterError(f"reference_band {self.reference_band!r} is not a band of this {n}-band image")
+        names = bands.DRONE.names(sample)
+        camera = camera_presets.camera_for(names) if self.camera == "auto" else self.camera
+        if self.shift_px is not None:
+            camera = "custom"
+        preset = camera_presets.PRESETS.get(camera, camera_presets.PRESETS["registered"])
+        rot = self.rotation_deg if self.rotation_deg is not None else preset["rotation_deg"]
+        scl = self.scale_change if self.scale_change is not None else preset["scale_change"]
         spectral = set(bands.spectral_channels(sample))
-        shifts, rotations, scales = [], [], []
+        params = {"camera": camera, "reference_band": int(ref), "shifts_px": [], "rotations_deg": [], "scales": []}
+        if camera == "single-sensor":
+            params["note"] = "single-sensor RGB camera: bands share one lens, no misalignment (set shift_px to force)"
+            spectral = set()
         for b in range(n):
             if b == ref or b not in spectral:
-                shifts.append([0.0, 0.0])
-                rotations.append(0.0)
-                scales.append(1.0)
-                continue
-            length = sample_uniform(rng, self.shift_px)
-            angle = float(rng.uniform(0.0, 2 * math.pi))
-            shifts.append([length * math.sin(angle), length * math.cos(angle)])
-            rotations.append(_signed(rng, self.rotation_deg))
-            scales.append(1.0 + _signed(rng, self.scale_change))
-        return {"shifts_px": shifts, "rotations_deg": rotations, "scales": scales, "reference_band": int(ref)}
+                shift, angle, scale = [0.0, 0.0], 0.0, 1.0
+            else:
+                shift = _band_shift(rng, names[b], names[int(ref)], preset, self.shift_px)
+                angle, scale = _signed(rng, rot), 1.0 + _signed(rng, scl)
+            params["shifts_px"].append(shift)
+            params["rotations_deg"].append(angle)
+            params["scales"].append(scale)
+        return params
 
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         x = working_copy(image, ctx)
@@ -162,6 +180,20 @@ class BandMisalignment(AgriPixelTransform):
                 np.copyto(num, band, where=~hit)
                 y[..., b] = num
         return y
+
+
+def _band_shift(rng: np.random.Generator, name: str, ref_name: str, preset: Mapping[str, Any],
+                shift_px: tuple[float, float] | None) -> list[float]:
+    """(drow, dcol) of one band: the preset's measured offset (relative to green, re-referenced to the
+    reference band) with its jitter, else a length from ``shift_px`` or the preset in a random direction."""
+    table = preset.get("offsets_px") if shift_px is None else None
+    if table is not None and name in table | {"green": (0.0, 0.0)} and ref_name in table | {"green": (0.0, 0.0)}:
+        known = table | {"green": (0.0, 0.0)}
+        jitter = float(preset.get("jitter_px", 0.0))
+        return [known[name][k] - known[ref_name][k] + float(rng.normal(0.0, jitter)) for k in (0, 1)]
+    length = sample_uniform(rng, shift_px if shift_px is not None else preset["shift_px"])
+    angle = float(rng.uniform(0.0, 2 * math.pi))
+    return [length * math.sin(angle), length * math.cos(angle)]
 
 
 def _signed(rng: np.random.Generator, bounds: tuple[float, float]) -> float:

@@ -26,8 +26,15 @@ class CropStage(PixelTransform):
 
     Parameters
     ----------
-    cover_change : float or (low, high)
-        Relative change of canopy fraction: +0.3 → 30 % more vegetated pixels, −0.3 → 30 % fewer.
+    cover_delta : float or (low, high)
+        Change of the canopy cover fraction of the frame (its footprint), absolute: a
+        magnitude drawn from the range, grown or shrunk with equal odds (``grow_probability``);
+        default 0.08–0.25, a few weeks of growth or decline. Bounded by the soil (or canopy) there is.
+    grow_probability : float
+        Chance that the canopy grows (later in the season) rather than shrinks.
+    cover_change : float or (low, high), optional
+        Relative change of the canopy fraction instead (+0.3 → 30 % more vegetated pixels,
+        −0.3 → 30 % fewer); when given, ``cover_delta`` is not used.
     along_row_weight : float
         Distance weight along detected rows (< 1: canopy closes along the row first).
     jitter_px : int
@@ -45,14 +52,19 @@ class CropStage(PixelTransform):
 
     def __init__(
         self,
-        cover_change: float | tuple[float, float] = (-0.4, 0.4),
+        cover_change: float | tuple[float, float] | None = None,
         along_row_weight: float = 0.5,
         jitter_px: int = 3,
         threshold: float | None = None,
+        cover_delta: float | tuple[float, float] = (0.08, 0.25),
+        grow_probability: float = 0.5,
         p: float = 1.0,
     ) -> None:
         super().__init__(p=p)
-        self.cover_change = check_range(cover_change, "cover_change", low=-1.0, high=5.0)
+        self.cover_change = None if cover_change is None else check_range(cover_change, "cover_change", low=-1.0,
+                                                                            high=5.0)
+        self.cover_delta = check_range(cover_delta, "cover_delta", low=0.0, high=1.0)
+        self.grow_probability = check_number(grow_probability, "grow_probability", low=0.0, high=1.0)
         self.along_row_weight = check_number(along_row_weight, "along_row_weight", low=0.05, high=1.0)
         self.jitter_px = check_number(jitter_px, "jitter_px", low=0, high=50, integer=True)
         self.threshold = None if threshold is None else check_number(threshold, "threshold", low=-1.0, high=1.0)
@@ -63,8 +75,14 @@ class CropStage(PixelTransform):
         bands.require_vegetation_bands(sample, self.name_for_errors())
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
+        if self.cover_change is not None:
+            change, delta = sample_uniform(rng, self.cover_change), None
+        else:
+            sign = 1.0 if rng.random() < self.grow_probability else -1.0
+            change, delta = None, sign * sample_uniform(rng, self.cover_delta)
         return {
-            "cover_change": sample_uniform(rng, self.cover_change),
+            "cover_change": change,
+            "cover_delta": delta,
             "along_row_weight": self.along_row_weight,
             "jitter_px": self.jitter_px,
             "threshold": self.threshold,
@@ -119,9 +137,12 @@ def plan_cover_change(veg: np.ndarray, fp: np.ndarray | None,
     mirrored across the canopy edge, moved by a random jitter (texture carried along).
     """
     inside = np.ones(veg.shape, bool) if fp is None else fp
-    n_veg = int(veg.sum())
-    target = int(round(n_veg * (1.0 + float(params["cover_change"]))))
-    target = max(0, min(target, int(inside.sum())))
+    n_veg, n_inside = int(veg.sum()), int(inside.sum())
+    if params.get("cover_change") is not None:  # relative change of the canopy
+        target = int(round(n_veg * (1.0 + float(params["cover_change"]))))
+    else:  # absolute change of the cover fraction of the footprint
+        target = int(round(n_veg + float(params["cover_delta"]) * n_inside))
+    target = max(0, min(target, n_inside))
     if n_veg == 0 or target == n_veg:
         return None
     rng = np.random.default_rng(int(params["seed"]))

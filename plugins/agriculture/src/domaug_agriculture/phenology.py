@@ -1,4 +1,7 @@
-"""Pure kernels of the phenology (season) shift: no randomness, no I/O.
+"""Deprecated: the index-driven kernels of SeasonShift up to domaug-agriculture 0.2 (kept for importers).
+
+SeasonShift now uses the canopy mixture model of :mod:`domaug_agriculture.canopy_model`
+(senescence lowers NIR, which the index-driven move below did not guarantee).
 
 Two index-preserving moves, each exact on its index:
 

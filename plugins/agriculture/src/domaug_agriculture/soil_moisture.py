@@ -9,38 +9,51 @@ import numpy as np
 from domaug.kit import Context, check_number, check_range, draw_seed, sample_uniform, smooth_field, spread
 
 from . import _fast, bands
-from ._base import AgriPixelTransform, from_linear, map_linear, to_linear, working_copy
+from ._base import AgriPixelTransform, from_linear_units, map_linear, to_linear_units, working_copy
 from .vegetation import feather, sample_vegetation
 
-#: Wavelength (nm) → darkening coefficient k(λ) of reflectance × exp(−k·moisture):
-#: water absorption makes wet soil darker, increasingly toward NIR and SWIR
-#: (Lobell & Asner, SSSA J. 66:722, 2002). k=0.5 halves nothing: exp(−0.5) ≈ 0.61.
-K_NM = np.array([400.0, 700.0, 900.0, 1600.0, 2200.0])
-K_VALUES = np.array([0.45, 0.55, 0.70, 1.00, 1.10])
+#: Wet-soil reflectance after Lobell & Asner (SSSA J. 66:722, 2002): an exponential decay with the
+#: degree of saturation S, R(S)/R_dry = a(λ) + (1 − a(λ))·exp(−c(λ)·S). It saturates at lower
+#: moisture in the VNIR (larger c) and goes deepest in the SWIR (smaller floor a): SWIR darkens
+#: most, then NIR, then the visible, at every S (a falls and (1 − a)·c rises with λ).
+#: Values read from their Fig. 2–4 trends (approximate, from memory of the paper).
+MOISTURE_NM = np.array([400.0, 700.0, 900.0, 1600.0, 2200.0])
+WET_FLOOR = np.array([0.62, 0.58, 0.52, 0.30, 0.25])
+DECAY_RATE = np.array([6.0, 6.0, 6.0, 4.5, 4.5])
 #: Relative reflectance of a shallow puddle vs the dry soil around it, by wavelength.
 PUDDLE_NM = np.array([400.0, 600.0, 700.0, 800.0, 2200.0])
 PUDDLE_VALUES = np.array([0.55, 0.45, 0.35, 0.12, 0.05])
 
 
+def _curve(wavelengths_nm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(wet floor a, decay rate c) per band (float32), interpolated in wavelength."""
+    wl = np.asarray(wavelengths_nm, float)
+    return (np.interp(wl, MOISTURE_NM, WET_FLOOR).astype(np.float32),
+            np.interp(wl, MOISTURE_NM, DECAY_RATE).astype(np.float32))
+
+
 def moisture_factor(wavelengths_nm: np.ndarray, moisture: np.ndarray) -> np.ndarray:
-    """exp(−k(λ)·moisture) for an H×W moisture map → H×W×C gains."""
-    k = np.interp(wavelengths_nm, K_NM, K_VALUES).astype(np.float32)
-    return np.exp(-moisture[..., None] * k[None, None, :])
+    """R(S)/R_dry = a + (1 − a)·exp(−c·S) for an H×W saturation map S → H×W×C gains."""
+    a, c = _curve(wavelengths_nm)
+    m = np.asarray(moisture, np.float32)[..., None]
+    return a + (1 - a) * np.exp(-m * c)
 
 
 class SoilMoisture(AgriPixelTransform):
     """Soil moisture: wet soil between the plants is darker, more so at longer wavelengths.
 
-    Model: reflectance × exp(−k(λ)·θ) on non-vegetation pixels, k growing from 0.45
-    (blue) to 0.7 (NIR) and 1.0–1.1 (SWIR) after Lobell & Asner (SSSA J. 66:722, 2002);
-    θ varies smoothly over the field. Optional puddles settle in low-texture soil:
+    Model: R(S)/R_dry = a(λ) + (1 − a(λ))·exp(−c(λ)·S) on non-vegetation pixels, S the
+    degree of saturation (Lobell & Asner, SSSA J. 66:722, 2002: exponential, similar across
+    soils in S, saturating sooner in the VNIR and deepest in the SWIR), so SWIR darkens
+    most (to 0.25–0.30 of dry), then NIR (0.52), then the visible (0.58–0.62); S varies
+    smoothly over the field. Raw DN lose ``meta['black_level']`` first. Optional puddles settle in low-texture soil:
     water reflects little visible and almost no NIR. Vegetation pixels are bit-exact.
     Works in linear units (8-bit RGB photos are sRGB-decoded first).
 
     Parameters
     ----------
     moisture : float or (low, high)
-        Mean relative moisture θ ∈ [0, 1] (0: dry, 1: saturated).
+        Mean degree of saturation S ∈ [0, 1] of the topsoil (0: dry, 1: saturated).
     patchiness : float
         Relative spatial variation of θ (a smooth random field), 0 = uniform.
     patch_size_px : float
@@ -107,11 +120,11 @@ class SoilMoisture(AgriPixelTransform):
                 return lin
 
             return map_linear(x, ctx, darken)
-        lin = to_linear(x, ctx)
+        lin = to_linear_units(x, ctx)
         dry = lin.copy()
         lin *= moisture_gain(ctx.wavelengths, m, lin.shape[-1])
         y = _puddles(dry, lin, ctx.soil, frac, int(params["seed"]), ctx, params["patch_size_px"])
-        return from_linear(y, ctx)
+        return from_linear_units(y, ctx)
 
 
 def wetness(veg: np.ndarray, soil: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
@@ -133,11 +146,14 @@ def wetness(veg: np.ndarray, soil: np.ndarray, params: Mapping[str, Any]) -> np.
 
 
 def moisture_gain(wavelengths_nm: np.ndarray, moisture: np.ndarray, channels: int) -> np.ndarray:
-    """exp(−k(λ)·moisture) as a C-contiguous H×W×C float32 array (same values as :func:`moisture_factor`)."""
-    k = np.interp(wavelengths_nm, K_NM, K_VALUES).astype(np.float32)
+    """:func:`moisture_factor` as a C-contiguous H×W×C float32 array (blockwise, in place)."""
+    a, c = _curve(wavelengths_nm)
     g = spread(np.negative(moisture, dtype=np.float32), channels)
-    _fast.scale_bands(g, k)
-    return np.exp(g, out=g)
+    _fast.scale_bands(g, c)
+    np.exp(g, out=g)
+    _fast.scale_bands(g, 1 - a)
+    g += a
+    return g
 
 
 def _puddles(x, y, soil, fraction, seed, ctx, size_px):

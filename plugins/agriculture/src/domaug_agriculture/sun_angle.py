@@ -10,19 +10,21 @@ import numpy as np
 from domaug.kit import Context, check_number, check_range, power_in_place, row_blocks, sample_uniform, spread
 
 from . import _fast, bands, light
-from ._base import AgriPixelTransform, from_linear, to_linear, working_copy
+from ._base import AgriPixelTransform, from_linear_units, to_linear_units, working_copy
 from .vegetation import feather, sample_vegetation
 
 
 class SunAngle(AgriPixelTransform):
     """Illumination: sun height and direction, sunny or overcast sky, camera vignetting.
 
-    Model: horizontal irradiance = direct·cos θz·(1 − overcast) + skylight, skylight share
-    ∝ λ⁻² (Rayleigh sky, so shade and overcast light are bluer); plants of height h cast
-    shadows of length h·tan θz / GSD pixels away from the sun azimuth, in which only the
-    skylight remains; a global gain and gamma (exposure drift) and radial vignetting
-    1 − v·ρ² as on multispectral cameras. 8-bit RGB is treated as sRGB-coded,
-    uint16/float DN as linear.
+    Model: clear-sky direct and diffuse irradiance per band from Rayleigh and aerosol
+    optical depths (single scattering, after Bird & Riordan 1986; :func:`light.clear_sky`),
+    an overcast fraction turning direct sun into spectrally neutral cloud light; plants of
+    height h cast shadows of length h·tan θz / GSD pixels away from the sun azimuth, in
+    which only the diffuse light remains (bluer); auto-exposure keeps the mean level, a
+    global gain, and radial vignetting 1 − v·ρ² as on multispectral cameras. Sunlit band
+    ratios barely move (|ΔNDVI| < 0.01 on vegetation). 8-bit RGB is sRGB-coded (and may
+    also get a tone-curve gamma); uint16/float DN are linear (``meta['black_level']`` removed).
 
     Parameters
     ----------
@@ -32,12 +34,17 @@ class SunAngle(AgriPixelTransform):
         Cloud cover fraction 0 (clear sun) … 1 (overcast: no direct sun, no shadows).
     plant_height_m : float or (low, high)
         Canopy height above the soil, metres.
-    gain, gamma : float or (low, high)
-        Exposure drift: output = (gain·x)^gamma on normalised values.
+    gain : float or (low, high)
+        Exposure drift: a factor on every band.
+    gamma : float or (low, high)
+        Tone-curve drift of display-coded photos, (linear light)^gamma; raw linear DN
+        (multispectral, 16-bit, float) ignore it (recorded, not applied).
     vignetting : float or (low, high)
         Brightness lost in the frame corners (0 = none, 0.3 = 30 %).
     gsd_m : float, optional
         Ground sample distance, metres; default meta ``gsd_m``/geotransform, else 0.02.
+    aod550 : float or (low, high)
+        Aerosol optical depth at 550 nm (clear rural air 0.05, hazy 0.3).
     p : float
         Probability of applying.
 
@@ -54,6 +61,7 @@ class SunAngle(AgriPixelTransform):
         gamma: float | tuple[float, float] = (0.9, 1.1),
         vignetting: float | tuple[float, float] = (0.0, 0.3),
         gsd_m: float | None = None,
+        aod550: float | tuple[float, float] = (0.05, 0.3),
         p: float = 1.0,
     ) -> None:
         super().__init__(p=p)
@@ -64,6 +72,7 @@ class SunAngle(AgriPixelTransform):
         self.gain = check_range(gain, "gain", low=0.0, low_inclusive=False, high=10.0)
         self.gamma = check_range(gamma, "gamma", low=0.2, high=5.0)
         self.vignetting = check_range(vignetting, "vignetting", low=0.0, high=0.9)
+        self.aod550 = check_range(aod550, "aod550", low=0.0, high=3.0)
         self.gsd_m = None if gsd_m is None else check_number(gsd_m, "gsd_m", low=0.0, low_inclusive=False)
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
@@ -78,44 +87,42 @@ class SunAngle(AgriPixelTransform):
             "gain": sample_uniform(rng, self.gain),
             "gamma": sample_uniform(rng, self.gamma),
             "vignetting": sample_uniform(rng, self.vignetting),
+            "aod550": sample_uniform(rng, self.aod550),
         }
 
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
-        # light adds and multiplies in linear units: display-coded 8-bit photos are decoded;
-        # linear DN only need the 1/full-scale factor, folded into the per-band gains below
-        x = working_copy(image, ctx)
-        if ctx.coded:
-            lin, unit = to_linear(x, ctx), 1.0
-        else:
-            lin, unit = x, 1.0 / ctx.full_scale
-            if image.dtype.kind in "fi":
-                np.maximum(lin, 0.0, out=lin)
+        # light multiplies in linear units: display-coded 8-bit photos are decoded, raw DN
+        # lose their black level (meta 'black_level')
+        lin = to_linear_units(working_copy(image, ctx), ctx)
         direct, diffuse = irradiance(ctx.wavelengths, params)
         total = (direct + diffuse).astype(np.float32)
         # auto-exposure keeps the mean level: only the colour and contrast change
         total /= np.float32(total[ctx.spectral].mean())
-        per_band = total * np.float32(params["gain"] * unit)
+        per_band = total * np.float32(params["gain"])
         shade, lost = plant_shade(ctx, params, direct, diffuse)
         v = light.vignette(lin.shape[:2], params["vignetting"]) if params["vignetting"] > 0 else None
         if shade is not None and v is not None:
             np.multiply(shade, v, out=shade)  # v·(1 − s·(1 − keep)) = v − (v·s)·(1 − keep)
-        back = None if ctx.coded else np.float32(ctx.full_scale)
+        # a tone-curve drift (gamma) only exists in display-coded photos; raw sensors are linear
+        gamma = float(params["gamma"]) if ctx.coded else 1.0
         for a, b in row_blocks(0, lin.shape[0], lin.shape[1] * lin.shape[2], _fast.BLOCK_VALUES):
-            _light_rows(lin[a:b], per_band, gain_rows(shade, lost, v, a, b, lin.shape[-1]),
-                        float(params["gamma"]), back)
-        return from_linear(lin, ctx) if ctx.coded else lin
-
+            _light_rows(lin[a:b], per_band, gain_rows(shade, lost, v, a, b, lin.shape[-1]), gamma)
+        return from_linear_units(lin, ctx, clip=False)
 
 
 def irradiance(wavelengths_nm: np.ndarray, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """(direct, diffuse) horizontal irradiance per band relative to a clear sky with the sun at 30° zenith."""
-    sky = light.skylight_fraction(wavelengths_nm)
+    """(direct, diffuse) horizontal irradiance per band relative to a clear sky with the sun at 30° zenith.
+
+    Clear sky from :func:`light.clear_sky`; an overcast fraction o removes o of the direct
+    and clear-sky diffuse light and adds o·T of the clear-sky global light as spectrally
+    neutral cloud light (T = :data:`light.OVERCAST_TRANSMITTANCE`; clouds are white).
+    """
+    aod = float(params.get("aod550", 0.15))
     o = float(params["overcast"])
-    cz = math.cos(math.radians(params["sun_zenith_deg"]))
-    cz_ref = math.cos(math.radians(30.0))
-    direct = (1.0 - sky) * (1.0 - o) * cz / cz_ref
-    diffuse = sky * (1.0 + 0.5 * o)  # clouds add some diffuse light
-    return direct, diffuse
+    direct, diffuse = light.clear_sky(wavelengths_nm, params["sun_zenith_deg"], aod)
+    ref = np.add(*light.clear_sky(wavelengths_nm, 30.0, aod))
+    cloud_light = o * light.OVERCAST_TRANSMITTANCE * (direct + diffuse)
+    return direct * (1.0 - o) / ref, (diffuse * (1.0 - o) + cloud_light) / ref
 
 
 def plant_shade(ctx: Context, params: Mapping[str, Any], direct: np.ndarray, diffuse: np.ndarray):
@@ -147,19 +154,15 @@ def gain_rows(shade, lost, vignette, a: int, b: int, channels: int) -> np.ndarra
     return None
 
 
-def _light_rows(block: np.ndarray, per_band: np.ndarray, gain_map: np.ndarray | None, gamma: float,
-                back: np.float32 | None) -> None:
-    """Light one block of rows in place: gains, exposure gamma, back to DN units."""
+def _light_rows(block: np.ndarray, per_band: np.ndarray, gain_map: np.ndarray | None, gamma: float) -> None:
+    """Light one block of rows (linear units, ≥ 0) in place: gains, then the exposure gamma (coded photos)."""
     if gain_map is None:
         _fast.scale_bands(block, per_band)
     else:
         _fast.scale_bands(gain_map, per_band)
         np.multiply(block, gain_map, out=block)
-    # block ≥ 0 here (non-negative input times positive gains)
     if abs(gamma - 1.0) > 1e-6:
         power_in_place(block, np.float32(gamma))  # (γ rounded to float32, also for float64 data)
-    if back is not None:
-        block *= back
 
 
 def _has_vegetation_bands(roles: Mapping[str, int]) -> bool:
