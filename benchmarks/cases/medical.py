@@ -80,7 +80,7 @@ OURS = {
     "RicianNoise": {"sigma": 0.03 * 700},
     "BiasField": {"coefficients": 0.3, "order": 3},
     "Motion": {"degrees": 5.0, "translation_mm": 5.0, "num_transforms": 2},
-    "Ghosting": {"num_ghosts": (4, 10), "intensity": (0.5, 0.95)},
+    "Ghosting": {"num_ghosts": (4, 10), "ghost_ratio": (0.05, 0.1)},
     "GibbsRinging": {"keep_fraction": 0.5, "axes": "all"},
     "Spike": {"num_spikes": 1, "intensity": (0.1, 0.4)},
 }
@@ -92,7 +92,7 @@ NOTES = {
     "RicianNoise": "σ = 21 (3 % of the brain max) for both; TorchIO has no Rician noise",
     "BiasField": "order 3, coefficients ±0.3 (MONAI: Legendre, 0–0.3)",
     "Motion": "5°, 5 mm, 2 movements; MONAI has none",
-    "Ghosting": "4–10 ghosts, intensity 0.5–0.95; MONAI has none",
+    "Ghosting": "4–10 ghosts; TorchIO intensity 0.5–0.95, domaug ghost_ratio 0.05–0.1 (same cost); MONAI has none",
     "GibbsRinging": "k-space truncated to 50 % along every axis (MONAI GibbsNoise α=0.5, radial)",
     "Spike": "one spike (TorchIO num_spikes=(1, 1): a bare 1 draws 0–1 spikes); TorchIO adds "
              "intensity×max|k|, MONAI sets log|k| at one point",

@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-import scipy.fft as sfft
 from scipy import ndimage as ndi
 from scipy import stats
 

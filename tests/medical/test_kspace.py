@@ -39,7 +39,7 @@ def test_ghosting_replicas_at_fov_over_n():
     img = np.full((64, 64), -100.0, np.float32)  # signed data: the real part is returned
     img[28:36, 28:36] = 100.0
     a, n = 0.8, 4
-    out = _t("Ghosting", num_ghosts=n, intensity=a, phase_axis="vertical")(image=img, rng=0)["image"]
+    out = _t("Ghosting", num_ghosts=n, ghost_ratio=a / n, phase_axis="vertical")(image=img, rng=0)["image"]
     # every n-th k-line scaled by 1 − a, the centre line kept: replicas of −a/n every 64/n rows
     copies = sum(np.roll(img, j * 64 // n, axis=0) for j in range(n)) / n
     expected = img - a * (copies - img.mean(axis=0, keepdims=True))

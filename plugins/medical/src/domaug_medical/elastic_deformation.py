@@ -7,13 +7,21 @@ from typing import Any, Mapping
 import numpy as np
 
 from domaug.kit import ElasticDeformation as CoreElasticDeformation
-from domaug.kit import UnsupportedInputError, check_number, check_range, control_grid_field, draw_seed, sample_uniform
+from domaug.kit import (Context, UnsupportedInputError, check_choice, check_number, check_range, control_grid_field,
+                        draw_seed, sample_uniform)
 
+from . import rigid
 from ._base import medical_layout, spacing_mm
+from .intensity import filled_float, looks_like_ct
+
+BOUNDARIES = ("mirror", "background")
+#: Background of a modality: air for CT (HU), no signal for MR.
+BACKGROUND = {"CT": -1000.0, "MR": 0.0}
 
 
 class ElasticDeformation(CoreElasticDeformation):
-    """Soft-tissue deformation: a smooth random displacement field with a maximum in millimetres.
+    """Soft-tissue deformation: a smooth random displacement field with a maximum in millimetres,
+    bone kept rigid.
 
     Model: free-form deformation with cubic B-splines (Rueckert et al., IEEE TMI 18(8), 1999),
     the core kernel ``domaug.ops.elastic``: ``n_control`` points per axis get random
@@ -22,8 +30,21 @@ class ElasticDeformation(CoreElasticDeformation):
     slices move 5× less in voxels than 1 mm rows), and the B-spline is a convex combination
     so the maximum is never exceeded. One field for the whole volume, so structures stay
     continuous across slices. Images are resampled linearly (order 1), label maps and
-    ``valid`` with nearest neighbour (no new labels); uncovered voxels get the image's
-    minimum (air/background) unless ``fill`` is given, labels get ``mask_fill``.
+    ``valid`` with nearest neighbour (no new labels).
+
+    Rigid parts: bone does not deform with soft tissue. On CT, voxels above ``rigid_bone_hu``
+    (holes filled: the marrow inside the cortex) and the mask labels in ``rigid_labels``
+    (any modality) keep their place and shape exactly: the displacement is multiplied by
+    ``clip((d − m)/(2·D), 0, 1)`` at distance ``d`` mm from them (``m`` one voxel diagonal,
+    ``D`` the drawn maximum), so soft tissue bends around them and never samples inside
+    them (``rigid.rigidity_weight``).
+
+    Border: positions that fall outside the grid are mirrored back in (``boundary="mirror"``,
+    default: the anatomy at the border continues, no wedge of fill — images are often
+    crops of the scanner's field of view), or get the modality's background
+    (``"background"``: −1000 HU for CT, 0 for MR, meta ``nodata`` when declared, the image
+    minimum otherwise). Padding outside the scanner's field of view (``valid`` False, from
+    DICOM PixelPaddingValue) stays padding.
 
     Parameters
     ----------
@@ -36,10 +57,17 @@ class ElasticDeformation(CoreElasticDeformation):
         half the control spacing in mm to avoid folding.
     order : int
         Image interpolation: 0, 1 (default) or 3.
+    boundary : {"mirror", "background"}
+        What is sampled beyond the image border. Default mirror.
+    rigid_bone_hu : float, optional
+        CT bone threshold, HU (cancellous bone is 300–800 HU, cortical above 1000).
+        Default 300; None lets bone deform like soft tissue.
+    rigid_labels : sequence of int, optional
+        Labels of ``mask`` kept rigid (e.g. vertebrae of a segmentation), any modality.
     fill : float, optional
-        Image value for uncovered voxels (default: the image minimum).
+        A constant for uncovered voxels instead of ``boundary`` (the previous behaviour).
     mask_fill : int
-        Label for uncovered mask voxels (default 0).
+        Label for uncovered mask voxels (background boundary only; default 0).
     p : float
         Probability of applying.
 
@@ -50,25 +78,71 @@ class ElasticDeformation(CoreElasticDeformation):
     prefer_volume = True
 
     def __init__(self, max_displacement_mm: Any = (2.0, 8.0), n_control: int = 6, order: int = 1,
+                 boundary: str = "mirror", rigid_bone_hu: float | None = 300.0, rigid_labels=None,
                  fill: float | None = None, mask_fill: int = 0, p: float = 1.0) -> None:
         super().__init__(max_displacement_mm=max_displacement_mm, n_control=n_control, order=order,
                          fill=0.0 if fill is None else fill, mask_fill=mask_fill, p=p)
         self.max_displacement = check_range(max_displacement_mm, "max_displacement_mm", low=0)
+        self.boundary = check_choice(boundary, "boundary", BOUNDARIES)
+        self.rigid_bone_hu = None if rigid_bone_hu is None else float(check_number(rigid_bone_hu, "rigid_bone_hu"))
+        self.rigid_labels = [] if rigid_labels is None else [
+            int(check_number(v, "rigid_labels", integer=True)) for v in
+            (rigid_labels if isinstance(rigid_labels, (list, tuple)) else [rigid_labels])]
         self.fill_value = None if fill is None else float(check_number(fill, "fill"))
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         lay = medical_layout(sample)
         spacing = spacing_mm(sample, lay)
         magnitude = sample_uniform(rng, self.max_displacement)
-        fill = self.fill_value
-        if fill is None:
-            image = sample["image"]
-            fill = float(np.nanmin(image)) if image.size else 0.0
         extent = [n * s for n, s in zip(lay.spatial_shape, spacing)]
         n_control = [int(min(self.n_control, max(2, round(self.n_control * e / max(extent))))) for e in extent]
+        boundary = "constant" if self.fill_value is not None else self.boundary
+        ct = looks_like_ct(sample)
         return {"seed": draw_seed(rng), "max_disp_px": [magnitude / s for s in spacing],
                 "max_displacement_mm": magnitude, "n_control": n_control, "order": self.order,
-                "fill": fill, "mask_fill": self.mask_fill}
+                "fill": self._fill(sample, ct), "mask_fill": self.mask_fill, "boundary": boundary,
+                "rigid_bone_hu": self.rigid_bone_hu if ct else None, "rigid_labels": list(self.rigid_labels)}
+
+    def _fill(self, sample: Mapping[str, Any], ct: bool) -> float:
+        """The image value of uncovered voxels: ``fill``, else the modality's background, else
+        the image minimum (meta ``nodata``, when declared, takes precedence in the warp)."""
+        if self.fill_value is not None:
+            return self.fill_value
+        modality = "CT" if ct else str((sample.get("meta") or {}).get("modality") or "").upper()
+        if modality in BACKGROUND:
+            return BACKGROUND[modality]
+        image = sample["image"]
+        return float(np.nanmin(image)) if image.size else 0.0
+
+    def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
+        """The core's sampler, then the rigid parts damped and the border mirrored."""
+        ctx = super().prepare(sample, params)
+        if getattr(ctx, "sampler", None) is None or getattr(ctx, "unchanged", False):
+            return ctx
+        coords = ctx.sampler.coords
+        weight = self.rigidity(sample, params, ctx)
+        if weight is not None:
+            rigid.damp_coordinates(coords, weight)
+            if not np.shares_memory(ctx.field, coords):  # kept apart for boxes and keypoints
+                ctx.field *= weight
+        if params.get("boundary") == "mirror":
+            rigid.mirror_coordinates(coords)
+        return ctx
+
+    @staticmethod
+    def rigidity(sample: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> np.ndarray | None:
+        """The displacement factor of :func:`rigid.rigidity_weight`, or None when nothing is rigid."""
+        spacing = ctx.spacing_mm if hasattr(ctx, "spacing_mm") else spacing_mm(sample, ctx.layout)
+        parts = np.zeros(ctx.layout.spatial_shape, bool)
+        if params.get("rigid_bone_hu") is not None:
+            parts |= rigid.bone_mask(filled_float(sample["image"], sample), float(params["rigid_bone_hu"]), spacing)
+        labels = params.get("rigid_labels") or []
+        mask = sample.get("mask")
+        if labels and mask is not None:
+            parts |= np.isin(mask, labels)
+        if not parts.any():
+            return None
+        return rigid.rigidity_weight(parts, spacing, float(params["max_displacement_mm"]))
 
     @staticmethod
     def field(params: Mapping[str, Any], shape) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Mapping
 
 import numpy as np
@@ -21,15 +22,26 @@ class Ghosting(MedicalMixin, PixelTransform):
     or a periodic motion synchronised with every n-th phase-encoding step — is a comb in
     k-space, which replicates the object every FOV/n (Wood & Henkelman, Med Phys 12(2),
     1985). Every n-th k-space line (the centre line excepted) is scaled by ``1 − intensity``;
-    each replica then has ``intensity/n`` of the object's amplitude. Magnitude images
-    (no negative values) are returned as ``|IFFT|``, signed images as the real part.
+    each replica then has ``intensity/n`` of the object's amplitude, so ``intensity =
+    n·ghost_ratio``. Magnitude images (no negative values) are returned as ``|IFFT|``,
+    signed images as the real part.
+
+    Default level: ghost-to-signal ratios of 1–10 % — the ACR MRI accreditation phantom test
+    passes a scanner at ≤ 2.5 % "percent signal ghosting" (ACR MRI Quality Control Manual,
+    2015), and N/2 and pulsation ghosts of a few per cent are typical in clinical images
+    (Bernstein, King & Zhou, *Handbook of MRI Pulse Sequences*, 2004, §13.4 and §16.1;
+    from memory, not looked up here).
 
     Parameters
     ----------
     num_ghosts : int or (low, high)
         Period n of the modulated lines, i.e. ghosts every FOV/n. Default 2–6.
-    intensity : float or (low, high)
-        Fraction in [0, 1] removed from every n-th line. Default 0.5–0.95.
+    ghost_ratio : float or (low, high)
+        Amplitude of each ghost as a fraction of the object's signal (the ACR ghosting
+        ratio). Default 0.01–0.08.
+    intensity : float or (low, high), deprecated
+        The old parameter: fraction in [0, 1] removed from every n-th line (ghost ratio
+        ``intensity/n``). When given it replaces ``ghost_ratio``.
     phase_axis : {"auto", "vertical", "horizontal", "depth"}
         Phase-encoding axis; ``auto`` uses ``meta["phase_encoding_direction"]`` (DICOM
         ROW/COL) when present, else draws an in-plane axis.
@@ -39,18 +51,25 @@ class Ghosting(MedicalMixin, PixelTransform):
     Targets: image (2-D slice or 3-D volume). Other targets pass through.
     """
 
-    def __init__(self, num_ghosts=(2, 6), intensity=(0.5, 0.95), phase_axis: str = "auto", p: float = 1.0) -> None:
+    def __init__(self, num_ghosts=(2, 6), ghost_ratio=(0.01, 0.08), intensity=None, phase_axis: str = "auto",
+                 p: float = 1.0) -> None:
         super().__init__(p=p)
         self.num_ghosts = check_range(num_ghosts, "num_ghosts", low=2, high=64, integer=True)
-        self.intensity = check_range(intensity, "intensity", low=0, high=1)
+        self.ghost_ratio = check_range(ghost_ratio, "ghost_ratio", low=0, high=0.5)
+        self.intensity = None if intensity is None else check_range(intensity, "intensity", low=0, high=1)
+        if intensity is not None:
+            warnings.warn("medical.Ghosting: intensity is deprecated; use ghost_ratio (each ghost's amplitude as a "
+                          "fraction of the signal, = intensity/num_ghosts)", DeprecationWarning, stacklevel=2)
         self.phase_axis = check_phase_axis(phase_axis)
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
-        return {
-            "num_ghosts": sample_int(rng, self.num_ghosts),
-            "intensity": sample_uniform(rng, self.intensity),
-            "phase_axis": draw_phase_axis(rng, self.phase_axis, sample),
-        }
+        n = sample_int(rng, self.num_ghosts)
+        if self.intensity is not None:  # the deprecated parameter
+            intensity = sample_uniform(rng, self.intensity)
+        else:
+            intensity = min(1.0, n * sample_uniform(rng, self.ghost_ratio))
+        return {"num_ghosts": n, "intensity": intensity, "ghost_ratio": intensity / n,
+                "phase_axis": draw_phase_axis(rng, self.phase_axis, sample)}
 
     def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
         ctx = super().prepare(sample, params)

@@ -8,8 +8,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.kit import (Context, SpatialTransform, array_axis, check_choice, check_range, cv2_module, keep_invalid,
-                        lazy_module, resize, restore_dtype, sample_uniform, scale_matrix, to_float, update_meta)
+from domaug.kit import (Context, SpatialTransform, UnsupportedInputError, array_axis, check_choice, check_range,
+                        cv2_module, keep_invalid, lazy_module, resize, restore_dtype, sample_uniform, scale_matrix,
+                        to_float, update_meta)
 
 from ._base import MedicalMixin, medical_layout
 
@@ -76,7 +77,13 @@ class SliceThickness(MedicalMixin, SpatialTransform):
     the slice sensitivity profile (Gaussian or rect of FWHM T, e.g. Prince & Links, Medical
     Imaging Signals and Systems, ch. 13). ``resample_back=True`` keeps the grid (a thin-slice
     grid showing thick-slice content); ``False`` samples the blurred volume at slices T mm
-    apart and updates ``meta["spacing"]``. In-plane resolution is untouched.
+    apart and updates ``meta["spacing"]``. In-plane resolution is untouched: the blur is
+    through-plane only.
+
+    A single 2-D slice has no through-plane axis: with ``axis="auto"`` it is refused (one
+    line, ``UnsupportedInputError``) rather than blurred in-plane — no scanner makes that
+    image. A 2-D reformat (coronal, sagittal) whose rows or columns *are* the slice axis is
+    blurred along that axis when it is named (``axis="vertical"`` or ``"horizontal"``).
 
     Parameters
     ----------
@@ -85,8 +92,8 @@ class SliceThickness(MedicalMixin, SpatialTransform):
     profile : {"gaussian", "rect"}
         Slice profile. Default gaussian.
     axis : {"auto", "depth", "vertical", "horizontal"}
-        Slice axis; ``auto`` = depth for volumes, vertical (rows) for 2-D slices (e.g. a
-        coronal reformat).
+        Slice axis; ``auto`` = depth for volumes (2-D slices refused); vertical (rows) or
+        horizontal (columns) for a 2-D coronal/sagittal reformat.
     resample_back : bool
         Keep the input grid (default) or return the thick-slice grid.
     p : float
@@ -105,9 +112,16 @@ class SliceThickness(MedicalMixin, SpatialTransform):
         self.axis = check_choice(axis, "axis", ("auto", "depth", "vertical", "horizontal"))
         self.resample_back = bool(check_choice(resample_back, "resample_back", (True, False)))
 
+    def check_input(self, sample: Mapping[str, Any]) -> None:
+        super().check_input(sample)
+        if self.axis == "auto" and not medical_layout(sample).is_volume:
+            raise UnsupportedInputError(
+                "medical.SliceThickness: a single 2-D slice has no through-plane axis to blur; give a volume "
+                "(D×H×W), or axis='vertical'/'horizontal' for a coronal/sagittal reformat")
+
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         lay = medical_layout(sample)
-        axis = self.axis if self.axis != "auto" else ("depth" if lay.is_volume else "vertical")
+        axis = self.axis if self.axis != "auto" else "depth"
         array_axis(axis, lay.spatial_ndim)  # refuses depth on 2-D now
         return {"thickness_mm": sample_uniform(rng, self.thickness_mm), "profile": self.profile,
                 "axis": axis, "resample_back": self.resample_back}
