@@ -8,14 +8,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 from domaug.cli.main import cli
-from domaug.cli.preview_cmd import (
-    caption_for,
-    contact_sheet,
-    key_params,
-    preview_sheet,
-    run_variants,
-    sheet_geometry,
-)
+from domaug.cli.preview_cmd import preview_sheet, run_variants
+from domaug.sheet import caption_for, contact_sheet, key_params, sheet_geometry
 
 
 @pytest.fixture
