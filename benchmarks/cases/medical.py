@@ -85,6 +85,9 @@ OURS = {
     "Spike": {"num_spikes": 1, "intensity": (0.1, 0.4)},
 }
 
+#: on 2-D slices: a single axial slice is refused by SliceThickness, a coronal reformat is not
+OURS_2D = {"SliceThickness": {"axis": "vertical"}}
+
 NOTES = {
     "ElasticDeformation": "same 7.5 mm maximum: TorchIO 7 control points (SimpleITK B-spline), domaug 7 "
                           "(separable B-spline); MONAI 3-D = dense U(−1,1) field Gaussian-smoothed (σ 8 vox) "
@@ -97,7 +100,8 @@ NOTES = {
     "Spike": "one spike (TorchIO num_spikes=(1, 1): a bare 1 draws 0–1 spikes); TorchIO adds "
              "intensity×max|k|, MONAI sets log|k| at one point",
     "Blur": "Gaussian FWHM 0.5–2 mm (σ 0.2–0.85)",
-    "SliceThickness": "TorchIO RandomAnisotropy = nearest down ×3–6 + linear up, no slice profile",
+    "SliceThickness": "TorchIO RandomAnisotropy = nearest down ×3–6 + linear up, no slice profile; "
+                      "2-D: domaug blurs a coronal reformat (axis='vertical')",
     "LowDoseCT": "on a CT input in HU; no peer",
 }
 
@@ -211,7 +215,8 @@ def _memory_note(mem: dict) -> str:
 def _domaug_call(name: str, sample: dict):
     import domaug
 
-    t = domaug.get_transform(f"medical.{name}", **OURS.get(name, {}))
+    params = {**OURS.get(name, {}), **(OURS_2D.get(name, {}) if sample["image"].ndim == 2 else {})}
+    t = domaug.get_transform(f"medical.{name}", **params)
     rng = np.random.default_rng(0)
     return lambda: t(rng=rng, **sample)
 

@@ -105,7 +105,9 @@ def micasense5() -> tuple[dict, bool]:
     bands = [_read(DATA / "agriculture" / "micasense_rededge" / f"IMG_0001_{k}.tif") for k in range(1, 6)]
     real = all(b is not None for b in bands)
     arr = np.concatenate(bands, -1) if real else (_synthetic(960, 1280, 5, 3) * 60000).astype(np.uint16)
-    return {"image": np.ascontiguousarray(arr), "meta": {"band_names": list(AGRI_BANDS), "gsd_m": 0.03}}, real
+    meta = {"band_names": list(AGRI_BANDS), "gsd_m": 0.03, "black_level": 4800,  # as the capture format reads it
+            "wavelengths_nm": [475.0, 560.0, 668.0, 840.0, 717.0]}
+    return {"image": np.ascontiguousarray(arr), "meta": meta}, real
 
 
 # --------------------------------------------------------------------------- what a peer does to the data

@@ -83,6 +83,67 @@ def test_real_micasense_sun_angle_keeps_ndvi(micasense_aligned):
         assert np.abs(np.median(d[lit])) < 0.02 and np.percentile(np.abs(d[lit]), 95) < 0.02
 
 
+def test_real_micasense_new_plant_shadows_match_the_frames_own(micasense_aligned):
+    """New plant shadows keep per band what the capture's own shadows keep (skylight + light from the
+    sunlit canopy around: NIR not black), within 0.1; none under overcast; no second set on the old ones."""
+    from domaug_agriculture import frame_shadows
+
+    image, meta, _ = micasense_aligned
+    bl = meta["black_level"]
+    x0 = image.astype(float) - bl
+    veg = ndvi_dn(image, bl) > 0.3
+    soil = ndvi_dn(image, bl) < 0.2
+    old = frame_shadows.ground_shadows(x0[..., :3].sum(-1).astype(np.float32), veg)
+    real = np.median(x0[soil & old], axis=0) / np.median(x0[soil & ~old], axis=0)  # the frame's own shade
+    kw = dict(sun_zenith_deg=45, sun_azimuth_deg=135, overcast=0.0, plant_height_m=0.5, gain=1.0, gamma=1.0,
+              vignetting=0.0, gsd_m=0.05)
+    x1 = sun(image, meta, **kw)["image"].astype(float) - bl
+    ratio = x1 / np.maximum(x0, 1)
+    g = np.median(ratio[soil & ~old], axis=0)  # the exposure change of sunlit soil
+    shade = soil & ~old & (ratio[..., 2] < 0.6 * g[2])
+    assert 0.02 < shade[soil].mean() < 0.6  # new shadows on the soil ...
+    kept = np.median(ratio[shade], axis=0) / g
+    np.testing.assert_allclose(kept, real, atol=0.1)  # ... as deep, band by band, as the real ones
+    assert kept[0] > kept[2] and kept[3] > kept[2]  # blue sky, NIR from the canopy around
+    assert np.median(ratio[soil & old, 2]) > 0.9 * g[2]  # the old shadows are not darkened again
+    overcast = sun(image, meta, **{**kw, "overcast": 1.0})["image"].astype(float) - bl
+    r2 = overcast / np.maximum(x0, 1)
+    assert (soil & (r2[..., 3] < 0.6 * np.median(r2[soil, 3])))[soil].mean() < 0.01  # no shadows under cloud
+
+
+def test_auto_azimuth_is_the_frames_own_sun():
+    """Plants with shadows cast from azimuth 120°: 'auto' keeps 120° (no second set of shadows); none: a draw."""
+    from domaug_agriculture import frame_shadows
+
+    rng = np.random.default_rng(0)
+    veg = np.zeros((200, 240), bool)
+    for _ in range(40):
+        r, c = rng.integers(10, 190), rng.integers(10, 230)
+        veg[r - 4:r + 4, c - 4:c + 4] = True
+    for az in (30, 120, 250):
+        dark = light.cast_shadow(veg, *light.shadow_offset(10, az)) & ~veg
+        assert frame_shadows.sun_azimuth_from_shadows(veg, dark) == pytest.approx(az, abs=10)
+        img = np.zeros(veg.shape + (3,), np.uint8)
+        img[...] = (150, 110, 90)
+        img[dark] = (50, 45, 45)
+        img[veg] = (50, 140, 40)
+        p = sun(img, rng=3)["applied"][0]["params"]
+        assert p["sun_azimuth_deg"] == pytest.approx(az, abs=10)
+    assert frame_shadows.sun_azimuth_from_shadows(veg, rng.random(veg.shape) < 0.05) is None
+    flat = np.zeros(veg.shape + (3,), np.uint8)
+    flat[...] = (150, 110, 90)
+    flat[veg] = (50, 140, 40)
+    draws = {round(sun(flat, rng=s)["applied"][0]["params"]["sun_azimuth_deg"]) for s in range(4)}
+    assert len(draws) == 4  # no shadows to follow: drawn
+
+
+def test_real_micasense_auto_azimuth_follows_the_orchard_shadows(micasense_aligned):
+    """The capture's tree shadows fall down-left of the crowns (sun ≈ 30–45° from image up)."""
+    image, meta, _ = micasense_aligned
+    p = domaug.get_transform("agriculture.SunAngle")(image=image, meta=meta, rng=0)["applied"][0]["params"]
+    assert 20 <= p["sun_azimuth_deg"] <= 50
+
+
 def test_vignetting_darkens_corners_and_gain_gamma():
     img = np.full((40, 60, 5), 2000, np.uint16)
     out = sun(img, META, overcast=1.0, plant_height_m=0, gain=1, gamma=1, vignetting=0.3)["image"].astype(float)
@@ -177,3 +238,36 @@ def test_real_pix4d_a_shadow_edge_crosses_the_frame(pix4d):
             widths.append(((s > 0.1) & (s < 0.9) & fp).sum() / perimeter / (0.687 * p["penumbra_px"]))
     assert edges >= 35
     assert 0.7 < np.median(widths) < 1.4
+
+
+def test_gsd_from_a_projected_wkt_that_names_its_geographic_base():
+    """A UTM WKT contains AUTHORITY["EPSG","4326"] (its datum): it is still metres (the GeoTIFF reader's meta)."""
+    from domaug_agriculture.bands import gsd_of
+
+    wkt = ('PROJCS["WGS 84 / UTM zone 50S",GEOGCS["WGS 84",AUTHORITY["EPSG","4326"]],'
+           'UNIT["metre",1],AUTHORITY["EPSG","32750"]]')
+    tr = [297463.3, 0.35272, 0.0, 9050677.1, 0.0, -0.35272]
+    assert gsd_of({"transform": tr, "crs": wkt}) == pytest.approx(0.35272)
+    assert gsd_of({"transform": tr, "crs": "EPSG:32750"}) == pytest.approx(0.35272)
+    deg = [10.0, 1e-5, 0.0, 60.0, 0.0, -1e-5]  # 1e-5° at 60° N: 0.557 m east, 1.113 m north
+    assert gsd_of({"transform": deg, "crs": "EPSG:4326"}) == pytest.approx(np.sqrt(0.5566 * 1.1132), rel=1e-3)
+    assert gsd_of({"gsd_m": 0.05, "transform": tr}) == 0.05
+    assert gsd_of({}) == 0.02
+
+
+def test_real_pix4d_through_the_geotiff_reader_sizes_the_cloud_for_its_gsd(shared_data):
+    """Read as users read it (WKT CRS): clouds of 0.2–2 km are 570–5700 px at 0.353 m, penumbra 13–53 px."""
+    pytest.importorskip("domaug_satellite")
+    from domaug.formats import registry
+
+    sample = registry.read([shared_data / "agriculture" / "pix4d_alpha_nodata.tif"])
+    t = domaug.get_transform("agriculture.CloudShadow")
+    edges = 0
+    for seed in range(20):
+        p = t.make_params(np.random.default_rng(seed), sample)
+        assert 200 / 0.3528 <= p["scale_px"] <= 2000 / 0.3527
+        assert 500 * math.tan(math.radians(0.53)) / 0.3528 <= p["penumbra_px"] <= 2000 * 0.00925 / 0.3527
+        s = t.shadow(sample["image"].shape[:2], p) / p["density"]
+        fp = sample["valid"]
+        edges += (s < 0.1)[fp].mean() > 0.05 and (s > 0.9)[fp].mean() > 0.05
+    assert edges >= 14

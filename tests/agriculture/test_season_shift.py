@@ -18,9 +18,9 @@ def shift(image, meta=None, rng=0, **kw):
     return domaug.get_transform("agriculture.SeasonShift", **kw)(image=image, meta=meta, rng=rng)["image"]
 
 
-def reflectance_field(h=96, w=128, seed=7):
+def reflectance_field(h=96, w=128, seed=7, row_period=16):
     """uint16 reflectance ×10000 of a crop field built from the model's own green canopy and soil spectra."""
-    plant, texture = agri_field(h, w, seed)
+    plant, texture = agri_field(h, w, seed, row_period)
     gv, _, soil = canopy_model.spectra(NM)
     rho = plant[..., None] * gv + (1 - plant[..., None]) * soil * (1 + 0.05 * texture[..., None])
     return np.rint(rho * 10000).astype(np.uint16), plant
@@ -77,7 +77,8 @@ def test_non_vegetation_is_bit_exact_and_plant_edges_fade():
 
 def test_fields_draw_their_own_timing():
     img, plant = reflectance_field(128, 160)
-    img[:, 80:] = (img[:, 80:] * 0.8).astype(np.uint16)  # a second, sparser field on the right
+    other, other_plant = reflectance_field(128, 160, seed=9, row_period=6)  # another crop: narrow rows
+    img[:, 80:], plant[:, 80:] = other[:, 80:], other_plant[:, 80:]
     meta = {"band_names": AGRI_BANDS}
     t = domaug.get_transform("agriculture.SeasonShift", stage="senescence", strength=0.5, field_timing_spread=0.3)
     changes = []
@@ -174,15 +175,34 @@ def test_real_micasense_senescence_matches_the_stage(micasense_aligned):
         assert rel.max() < 0.01
 
 
-def test_real_micasense_default_draws_differ_between_fields(micasense_aligned):
+def test_real_micasense_fields_are_segmented_and_draw_their_own_timing(micasense_aligned):
+    """The vineyard (left) and the orchard (right) are different fields; each moves as one, by its own amount."""
+    from domaug_agriculture import fields
+
     image, meta, _ = micasense_aligned
-    out = domaug.get_transform("agriculture.SeasonShift")(image=image, meta=meta, rng=1)["image"]
-    x0, x1 = (a.astype(float) - meta["black_level"] for a in (image, out))
+    x0 = image.astype(float) - meta["black_level"]
+    labels = fields.segment_fields(nd(x0).astype(np.float32))
+    vineyard, orchard = labels[:, :350], labels[:, 760:]
+    major = [np.bincount(part.ravel()).argmax() for part in (vineyard, orchard)]
+    assert major[0] != major[1]
+    assert (vineyard == major[0]).mean() > 0.7 and (orchard == major[1]).mean() > 0.9  # not cut into strips
     veg = vegetation_mask(image, meta)
-    d = nd(x1) - nd(x0)
-    vineyard, orchard = veg[:, :400], veg[:, 700:]
-    assert d[:, :400][vineyard].mean() < -0.05 and d[:, 700:][orchard].mean() < -0.05
-    assert x1[veg, NIR].mean() < x0[veg, NIR].mean()
+    t = domaug.get_transform("agriculture.SeasonShift", stage="senescence", strength=0.6)
+    gaps, spreads = [], []
+    for seed in range(6):
+        out = t(image=image, meta=meta, rng=seed)["image"]
+        x1 = out.astype(float) - meta["black_level"]
+        assert x1[veg, NIR].mean() < x0[veg, NIR].mean()
+        ratio = x1[..., NIR] / np.maximum(x0[..., NIR], 1)  # the NIR gain of a pixel at its field's timing
+        dense = veg & (nd(x0) > np.percentile(nd(x0)[veg], 80))
+        per_field = [np.median(ratio[:, cols][dense[:, cols] & (labels[:, cols] == m)])
+                     for cols, m in ((slice(0, 350), major[0]), (slice(760, None), major[1]))]
+        gaps.append(abs(per_field[0] - per_field[1]))
+        upper, lower = dense[:480, 760:] & (labels[:480, 760:] == major[1]), dense[480:, 760:] & (
+            labels[480:, 760:] == major[1])
+        spreads.append(abs(np.median(ratio[:480, 760:][upper]) - np.median(ratio[480:, 760:][lower])))
+    assert max(gaps) > 0.05  # fields at different points of the season
+    assert max(spreads) < 0.02  # one field moves as one
 
 
 def test_real_pix4d_senescence(pix4d):
@@ -194,3 +214,18 @@ def test_real_pix4d_senescence(pix4d):
     np.testing.assert_array_equal(out[..., 3], image[..., 3])
     np.testing.assert_array_equal(out[~veg], image[~veg])  # roofs, road, walls, water
     assert exg(out, meta)[veg].mean() < exg(image, meta)[veg].mean() - 0.03
+
+
+def test_real_pix4d_fields_follow_the_plots(pix4d):
+    """At 0.353 m GSD the 20–40 m plots are fields of their own: many fields, one green plot one field."""
+    from domaug_agriculture import bands, fields
+
+    image, meta = pix4d
+    fp = image[..., 3] > 0
+    labels = fields.segment_fields(exg(image, meta), fp, bands.gsd_of(meta))
+    assert 20 <= labels.max() + 1 <= 200
+    plot = labels[435:475, 235:295]  # the bright green plot left of the centre (rows, cols)
+    assert np.bincount(plot.ravel()).max() / plot.size > 0.9
+    t = domaug.get_transform("agriculture.SeasonShift", stage="senescence", strength=0.6, field_timing_spread=0.3)
+    out = t(image=image, meta=meta, rng=2)
+    assert out["applied"][0]["params"]["gsd_m"] == pytest.approx(0.35272)

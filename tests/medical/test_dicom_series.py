@@ -123,6 +123,20 @@ def test_thick_slices_written_as_a_shorter_series(tmp_path):
     assert _messages(written[0]) <= _messages(group[0])
 
 
+def test_thicker_profile_on_the_same_grid_is_written_as_slice_thickness(tmp_path):
+    src_dir, out_dir = tmp_path / "src", tmp_path / "out"
+    src_dir.mkdir(), out_dir.mkdir()
+    group = FMT.group(_make_series(src_dir, n=6, thickness=2.5))[0]
+    s = FMT.read(group)
+    assert s["meta"]["slice_thickness"] == 2.5
+    out = domaug.get_transform("medical.SliceThickness", thickness_mm=6.0)(rng=0, **s)
+    written = _write(out, group, out_dir)
+    dss = [pydicom.dcmread(p) for p in written]
+    assert len(dss) == 6 and all(float(d.SliceThickness) == pytest.approx(6.0) for d in dss)
+    z_in = sorted(float(pydicom.dcmread(p).ImagePositionPatient[2]) for p in group)
+    assert sorted(float(d.ImagePositionPatient[2]) for d in dss) == pytest.approx(z_in)  # same grid
+
+
 def test_patient_identifiers_never_reach_logs_progress_or_manifest(tmp_path):
     """A batch over identifiable DICOMs (one of them broken) prints and records paths and
     reasons only: the patient's name, ID and birth date appear nowhere but in the DICOM outputs."""

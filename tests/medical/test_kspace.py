@@ -65,7 +65,7 @@ def test_gibbs_overshoot_at_step_and_energy_loss():
 def test_spike_adds_a_single_frequency_and_energy_is_bounded():
     img = np.full((64, 64), 50.0, np.float32)
     t = _t("Spike", num_spikes=1, intensity=0.3)
-    out = t(image=img, meta={"modality": "CT"}, rng=3)
+    out = t(image=img, meta={"modality": "MR"}, rng=3)
     params = out["applied"][0]["params"]["spikes"][0]
     amp = params["amplitude"]
     assert amp == pytest.approx(0.3 * 50.0)
@@ -95,9 +95,18 @@ def test_signed_ct_stays_signed_real_part():
     img = np.full((48, 48), -1000, np.int16)
     img[12:36, 12:36] = 40
     for name in ("Ghosting", "GibbsRinging", "Spike", "Motion"):
-        out = _t(name)(image=img, meta={"modality": "CT"}, rng=0)["image"]
+        meta = {"modality": "CT"} if name == "GibbsRinging" else {}  # the MR-only ones: signed data, no modality
+        out = _t(name)(image=img, meta=meta, rng=0)["image"]
         assert out.dtype == np.int16
         assert out.min() < -900  # air stays air, not folded to positive magnitudes
+
+
+@pytest.mark.parametrize("name", ["Ghosting", "Spike", "Motion", "BiasField"])
+def test_mr_only_artefacts_refuse_ct_in_one_line(name):
+    img = np.full((32, 32), 40, np.int16)
+    with pytest.raises(domaug.UnsupportedInputError, match="the image is CT") as info:
+        _t(name)(image=img, meta={"modality": "CT"}, rng=0)
+    assert "\n" not in str(info.value) and f"medical.{name}" in str(info.value)
 
 
 def test_phase_axis_from_dicom_meta():
@@ -121,3 +130,17 @@ def test_kspace_energy_never_grows_for_attenuating_artefacts(shape, seed):
         out = _t(name)(image=img, rng=seed)["image"]
         assert out.shape == img.shape and np.isfinite(out).all() and (out >= 0).all()
         assert _energy(out) <= _energy(img) * 1.0001
+
+
+def test_gibbs_on_signed_data_rings_only_at_inner_edges():
+    """CT (signed) is mirrored before the truncation: a smooth ramp from top to bottom gets no
+    ringing at the image border, which the periodic FFT would see as a 300 HU step; an edge
+    inside rings as before."""
+    ramp = np.tile(np.linspace(-100, 200, 64, dtype=np.float32)[:, None], (1, 32))
+    t = _t("GibbsRinging", keep_fraction=0.8, axes="vertical")
+    out = t(image=ramp, meta={"modality": "CT"}, rng=0)["image"]
+    assert np.abs(out - ramp).max() < 1.0
+    step = ramp.copy()
+    step[32:] += 300
+    out = t(image=step, meta={"modality": "CT"}, rng=0)["image"]
+    assert np.abs(out - step)[28:36].max() > 10  # the inner edge rings

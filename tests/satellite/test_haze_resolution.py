@@ -84,8 +84,9 @@ def test_thin_haze_path_radiance_is_rayleigh_steep_and_thick_haze_flatter():
 
 def test_haze_refuses_bands_of_unknown_wavelength():
     img = _scene(bands=4)
-    with pytest.raises(domaug.UnsupportedInputError, match="wavelengths_nm.*band_names"):
+    with pytest.raises(domaug.UnsupportedInputError, match="wavelengths_nm.*band_names") as refused:
         domaug.get_transform("satellite.Haze")(image=img, rng=1)
+    assert "\n" not in str(refused.value)  # one line, saying how to declare them
     with pytest.raises(domaug.UnsupportedInputError, match=r"band\(s\) \[2\]"):
         domaug.get_transform("satellite.Haze")(image=img, meta={"band_names": ["blue", "green", "??", "nir"]}, rng=1)
     out = domaug.get_transform("satellite.Haze")(image=img, meta={"wavelengths_nm": [490, 560, 665, 842]}, rng=1)

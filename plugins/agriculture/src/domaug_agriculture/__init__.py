@@ -17,9 +17,11 @@ Public helpers (what the transforms treat as plants, for inspection)::
     plants = vegetation_mask(image, {"band_names": ["blue", "green", "red", "nir", "rededge"]})
 
 Multi-file captures (MicaSense RedEdge ``IMG_nnnn_1..5.tif``: blue, green, red, NIR,
-red edge, one band per file) are stacked in file order into H×W×5 with those
-``band_names``; the raw 12-bit DN are stored MSB-aligned in uint16 (multiples of 16), so do
-not declare ``bit_depth: 12`` for them.
+red edge, one band per file) are read by the plugin's ``micasense`` format
+(:mod:`domaug_agriculture.micasense_format`) as one H×W×5 item with ``band_names``,
+``wavelengths_nm`` and ``black_level`` from the files' tags, and
+``band_registration = "raw"`` (the bands are not co-registered); the raw 12-bit DN are
+stored MSB-aligned in uint16 (multiples of 16), so do not declare ``bit_depth: 12`` for them.
 """
 
 from typing import Any

@@ -11,6 +11,7 @@ augment the alpha band itself.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 import numpy as np
@@ -62,19 +63,40 @@ DEFAULT_GSD_M = 0.02
 
 
 def gsd_of(meta: Mapping[str, Any] | None, default: float = DEFAULT_GSD_M) -> float:
-    """Ground sample distance in metres: ``meta['gsd_m']``, else a projected geotransform's pixel size, else ``default``.
+    """Ground sample distance in metres: ``meta['gsd_m']``, else the geotransform's pixel size, else ``default``.
 
-    (``spacing`` is not used: its unit is not fixed across domains.)
+    The pixel size ``√|det|`` of the GDAL geotransform is in metres for a projected CRS
+    (WKT ``PROJCS``/``PROJCRS``, ``EPSG:326xx``...); a geographic CRS (degrees) is turned
+    into metres at the origin latitude (111 320 m per degree). ``spacing`` is not used:
+    its unit is not fixed across domains.
     """
     meta = meta or {}
     if meta.get("gsd_m"):
         return float(meta["gsd_m"])
     tr = meta.get("transform")
-    if tr is not None and len(tr) == 6 and float(tr[1]) != 0:
-        crs = str(meta.get("crs") or "")
-        if "4326" not in crs:  # projected CRS in metres assumed
-            return abs(float(tr[1]))
-    return float(default)
+    if tr is None or len(tr) != 6:
+        return float(default)
+    _, dx, rx, y0, ry, dy = (float(v) for v in tr)
+    if is_geographic(meta.get("crs")):
+        lat = math.radians(max(-89.0, min(89.0, y0)))
+        dx, rx, ry, dy = (dx * 111_320.0 * math.cos(lat), rx * 111_320.0 * math.cos(lat), ry * 111_320.0,
+                          dy * 111_320.0)
+    size = math.sqrt(abs(dx * dy - rx * ry))
+    return size if size > 0 and math.isfinite(size) else float(default)
+
+
+def is_geographic(crs: Any) -> bool:
+    """True for a CRS in degrees: ``EPSG:4326``-like codes, WKT ``GEOGCS``/``GEOGCRS``, proj ``longlat``.
+
+    A projected WKT names its geographic base CRS inside (``AUTHORITY["EPSG","4326"]``): it
+    is projected all the same.
+    """
+    text = str(crs or "").strip().upper()
+    if not text or text.startswith(("PROJCS", "PROJCRS")):
+        return False
+    if text in ("EPSG:4326", "EPSG:4269", "EPSG:4258", "OGC:CRS84", "CRS84", "WGS84"):
+        return True
+    return text.startswith(("GEOGCS", "GEOGCRS", "GEODCRS")) or "+PROJ=LONGLAT" in text or "+PROJ=LATLONG" in text
 
 
 def require_vegetation_bands(sample: Mapping[str, Any], name: str) -> None:

@@ -1,4 +1,5 @@
-"""Entry point of the agriculture plugin: registers its transforms and its demo (imported lazily by domaug)."""
+"""Entry point of the agriculture plugin: registers its transforms, the MicaSense capture format and its demo
+(imported lazily by domaug)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ TRANSFORMS: dict[str, str] = {
 @hookimpl
 def register_transforms(register):
     register_table(register, TRANSFORMS)
+
+
+@hookimpl
+def register_formats(register):
+    """MicaSense captures (one TIFF per band) read as one multi-band item, above the core's plain TIFF."""
+    from .micasense_format import MicaSenseFormat
+
+    register(MicaSenseFormat())
 
 
 @hookimpl

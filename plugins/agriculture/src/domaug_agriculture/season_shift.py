@@ -50,6 +50,9 @@ class SeasonShift(AgriPixelTransform):
     target_ndvi : float or (low, high), optional
         Full-cover reflectance NDVI wanted at strength 1 instead of the stage's (sets the
         senescent fraction; values above 0.86 mean green).
+    gsd_m : float, optional
+        Ground sample distance (sets the texture window and smallest field of the field
+        segmentation); default meta ``gsd_m``/geotransform, else the frame is taken as 100 m across.
     feather_px : float
         Deprecated and ignored (the cover fraction f already fades the change out at plant edges).
     p : float
@@ -66,6 +69,7 @@ class SeasonShift(AgriPixelTransform):
         threshold: float | None = None,
         target_ndvi: float | tuple[float, float] | None = None,
         field_timing_spread: float = 0.15,
+        gsd_m: float | None = None,
         p: float = 1.0,
     ) -> None:
         super().__init__(p=p)
@@ -82,6 +86,7 @@ class SeasonShift(AgriPixelTransform):
         self.target_ndvi = (None if target_ndvi is None
                             else check_range(target_ndvi, "target_ndvi", low=-0.95, high=0.95))
         self.field_timing_spread = check_number(field_timing_spread, "field_timing_spread", low=0.0, high=1.0)
+        self.gsd_m = None if gsd_m is None else check_number(gsd_m, "gsd_m", low=0.0, low_inclusive=False)
 
     def check_input(self, sample: Mapping[str, Any]) -> None:
         super().check_input(sample)
@@ -100,6 +105,7 @@ class SeasonShift(AgriPixelTransform):
             "cover_factor": cover,
             "target_ndvi": target,
             "field_timing_spread": self.field_timing_spread,
+            "gsd_m": (self.gsd_m if self.gsd_m is not None else bands.gsd_of(sample.get("meta"), default=0.0)) or None,
             "seed": draw_seed(rng),
             "threshold": self.threshold,
         }
@@ -112,7 +118,7 @@ class SeasonShift(AgriPixelTransform):
         ctx.cover *= veg
         spread = float(params.get("field_timing_spread", 0.0))
         if spread > 0 and veg.any():  # each field its own point of the season
-            ctx.fields = fields.segment_fields(index, ctx.footprint)
+            ctx.fields = fields.segment_fields(index, ctx.footprint, params.get("gsd_m"))
             offsets = fields.field_draws(int(ctx.fields.max()) + 1, int(params.get("seed", 0)), spread)
         else:
             ctx.fields, offsets = None, np.zeros(1, np.float32)

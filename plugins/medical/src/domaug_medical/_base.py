@@ -47,6 +47,25 @@ def check_grayscale(transform_name: str, sample: Mapping[str, Any]) -> Layout:
     return lay
 
 
+def refuse_ct(transform_name: str, sample: Mapping[str, Any], what: str) -> None:
+    """One line refusing an MR acquisition artefact on an image ``meta["modality"]`` says is CT."""
+    modality = str((sample.get("meta") or {}).get("modality") or "").upper()
+    if modality == "CT":
+        raise UnsupportedInputError(f"{transform_name} models {what} of MR acquisition; the image is CT "
+                                    "(meta modality), where it does not occur")
+
+
+class MRArtefactMixin:
+    """Refuses images whose meta says CT: k-space and coil artefacts exist only in MR.
+    Mix in first: ``class Spike(MRArtefactMixin, MedicalMixin, PixelTransform)``; set ``mr_effect``."""
+
+    mr_effect = "an artefact"
+
+    def check_input(self, sample: Mapping[str, Any]) -> None:
+        super().check_input(sample)  # type: ignore[misc]
+        refuse_ct(self.name_for_errors(), sample, self.mr_effect)  # type: ignore[attr-defined]
+
+
 class MedicalMixin:
     """What every medical transform shares: a 3-D array is a D×H×W volume (not H×W×C),
     multi-channel images are refused, and ``prepare`` gives the call's voxel spacing in mm

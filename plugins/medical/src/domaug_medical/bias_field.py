@@ -9,7 +9,7 @@ import numpy as np
 
 from domaug.kit import Context, PixelTransform, check_number, check_range, sample_uniform, to_float
 
-from ._base import MedicalMixin, medical_layout
+from ._base import MedicalMixin, MRArtefactMixin, medical_layout
 
 
 def monomial_exponents(ndim: int, order: int) -> list[tuple[int, ...]]:
@@ -39,9 +39,10 @@ def log_field(shape, exponents, coefficients) -> np.ndarray:
 
 
 #: Half peak-to-peak of the log bias field (so the field spans about e^{±a}) by main field
-#: strength, tesla → (low, high): a few per cent of non-uniformity at 1.5 T, 10–30 % at 3 T
-#: (central brightening, dielectric effects), 30–60 % at 7 T.
-AMPLITUDE_BY_TESLA = ((1.5, (0.05, 0.15)), (3.0, (0.10, 0.30)), (7.0, (0.30, 0.60)))
+#: strength, tesla → (low, high): 10–20 % peak-to-peak non-uniformity at 1.5 T (BrainWeb's
+#: "20 %" level), 20–40 % at 3 T (central brightening, dielectric effects; BrainWeb's
+#: strongest, "40 %"), 60–140 % at 7 T.
+AMPLITUDE_BY_TESLA = ((1.5, (0.05, 0.10)), (3.0, (0.10, 0.20)), (7.0, (0.30, 0.60)))
 
 
 def amplitude_range(field_strength_t: float) -> tuple[float, float]:
@@ -62,7 +63,7 @@ def scale_to_amplitude(exponents, coefficients, ndim: int, amplitude: float) -> 
     return [c * gain for c in coefficients] + [-float(grid.mean()) * gain]
 
 
-class BiasField(MedicalMixin, PixelTransform):
+class BiasField(MRArtefactMixin, MedicalMixin, PixelTransform):
     """MR bias field: a smooth multiplicative intensity inhomogeneity (coil sensitivity, B1).
 
     Model: ``I' = I · exp(Σ c_ijk x^i y^j z^k)``, a low-order polynomial log-field on coordinates
@@ -71,10 +72,12 @@ class BiasField(MedicalMixin, PixelTransform):
     image (mean intensity kept) and is multiplicative, so ratios of tissues are kept locally.
 
     Default level: by main field strength, the half peak-to-peak ``a`` of the log field
-    (intensities spanning about e^{±a}): 0.05–0.15 at 1.5 T, 0.10–0.30 at 3 T, 0.30–0.60 at
-    7 T — non-uniformity grows with B0 as the RF wavelength in tissue shrinks (Vaughan et
-    al., MRM 46:24, 2001, 7 T vs 4 T head; Belaroussi et al., Med Image Anal 10:234, 2006,
-    review: 10–30 % typical at 1.5–3 T; cited from memory). Random coefficients give the
+    (intensities spanning about e^{±a}): 0.05–0.10 at 1.5 T, 0.10–0.20 at 3 T, 0.30–0.60 at
+    7 T, i.e. 10–20 %, 20–40 % and 60–140 % peak-to-peak — BrainWeb simulates 0, 20 and 40 %
+    non-uniformity as the clinical range (Kwan, Evans & Pike, IEEE TMI 18(11):1085, 1999);
+    it grows with B0 as the RF wavelength in tissue shrinks (Vaughan et al., MRM 46:24,
+    2001, 7 T vs 4 T head; Belaroussi et al., Med Image Anal 10:234, 2006, review; all cited
+    from memory). Random coefficients give the
     shape, then are scaled to that amplitude.
 
     Parameters
@@ -93,7 +96,10 @@ class BiasField(MedicalMixin, PixelTransform):
         Probability of applying.
 
     Targets: image (2-D or 3-D). Other targets pass through.
+    An MR artefact: images whose meta says CT are refused (one line).
     """
+
+    mr_effect = "the receive-coil bias field"
 
     def __init__(self, field_strength_t=(1.5, 3.0), amplitude=None, coefficients=None, order: int = 3,
                  p: float = 1.0) -> None:

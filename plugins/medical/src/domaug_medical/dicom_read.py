@@ -82,6 +82,12 @@ def shared_meta(first: DicomFile, format_name: str) -> dict[str, Any]:
     meta["photometric_interpretation"] = "RGB" if colour else str(getattr(ds, "PhotometricInterpretation",
                                                                            "MONOCHROME2"))
     meta.update(window_of(ds))
+    try:  # the nominal slice thickness (FWHM of the slice profile), e.g. for SliceThickness
+        thick = float(getattr(ds, "SliceThickness", None) or 0)
+    except (TypeError, ValueError):
+        thick = 0.0
+    if thick > 0:
+        meta["slice_thickness"] = thick
     pe = str(getattr(ds, "InPlanePhaseEncodingDirection", "") or "").upper()
     if pe in ("ROW", "COL"):
         meta["phase_encoding_direction"] = pe

@@ -150,6 +150,11 @@ def plan_series(sample: Mapping[str, Any], sources: Sequence[Path], provenance: 
     thickness = None
     if len(pieces) != len(sources) and meta.get("spacing") is not None:
         thickness = float(meta["spacing"][0])
+    profile_mm = meta.get("slice_thickness")  # a thicker slice profile on the same grid
+    if thickness is None and profile_mm is not None:
+        header = getattr(headers[0], "SliceThickness", None)
+        if header is None or not np.isclose(float(header), float(profile_mm)):
+            headers = [_with_profile(h, float(profile_mm)) for h in headers]
     return SeriesPlan(sources=sources, pieces=pieces, template=template, headers=headers, entropy=entropy,
                       series_uid=series_uid, frame_uid=frame_uid, moved=moved, new_affine=new_affine,
                       thickness_mm=thickness, derivation=derivation_text(provenance),
@@ -160,6 +165,12 @@ def _ds(value: float) -> Any:
     from pydicom.valuerep import DSfloat
 
     return DSfloat(value, auto_format=True)
+
+
+def _with_profile(ds: Any, profile_mm: float) -> Any:
+    """``ds`` with SliceThickness (the slice profile's FWHM) set, slice positions kept."""
+    ds.SliceThickness = _ds(profile_mm)
+    return ds
 
 
 def set_thickness(ds: Any, thickness_mm: float | None) -> None:

@@ -15,6 +15,10 @@ from ._base import medical_layout, spacing_mm
 from .intensity import filled_float, looks_like_ct
 
 BOUNDARIES = ("mirror", "background")
+#: Largest displacement as a fraction of the control-point spacing: a cubic B-spline field
+#: stays one-to-one (no folding) below ~0.4 of it (Rueckert et al., Med Image Comput Comput
+#: Assist Interv 2006, diffeomorphic FFD; Choi & Lee 2000 give 0.40 per axis; from memory).
+FOLD_FREE_FRACTION = 0.4
 #: Background of a modality: air for CT (HU), no signal for MR.
 BACKGROUND = {"CT": -1000.0, "MR": 0.0}
 
@@ -53,10 +57,13 @@ class ElasticDeformation(CoreElasticDeformation):
     n_control : int
         Control points along the physically longest axis (>= 4; default 6); shorter axes get
         proportionally fewer (at least 2) so the control grid is about isotropic in mm (a
-        thin stack of 5 mm slices is not bent slice by slice). Keep the maximum below about
-        half the control spacing in mm to avoid folding.
+        thin stack of 5 mm slices is not bent slice by slice). The displacement is capped
+        at 0.4 of the control spacing in mm (``fold_limit_mm``, recorded beside the drawn
+        value): tissue does not fold, and a small field of view (e.g. a 20 mm MR crop) is
+        not torn by a displacement meant for a body.
     order : int
-        Image interpolation: 0, 1 (default) or 3.
+        Image interpolation: 0, 1 (default) or 3 (kept within the input's range: no cubic
+        overshoot below air).
     boundary : {"mirror", "background"}
         What is sampled beyond the image border. Default mirror.
     rigid_bone_hu : float, optional
@@ -93,13 +100,16 @@ class ElasticDeformation(CoreElasticDeformation):
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         lay = medical_layout(sample)
         spacing = spacing_mm(sample, lay)
-        magnitude = sample_uniform(rng, self.max_displacement)
+        drawn = sample_uniform(rng, self.max_displacement)
         extent = [n * s for n, s in zip(lay.spatial_shape, spacing)]
         n_control = [int(min(self.n_control, max(2, round(self.n_control * e / max(extent))))) for e in extent]
+        fold_limit = FOLD_FREE_FRACTION * min(e / (n - 1) for e, n in zip(extent, n_control))
+        magnitude = min(drawn, fold_limit)
         boundary = "constant" if self.fill_value is not None else self.boundary
         ct = looks_like_ct(sample)
         return {"seed": draw_seed(rng), "max_disp_px": [magnitude / s for s in spacing],
-                "max_displacement_mm": magnitude, "n_control": n_control, "order": self.order,
+                "max_displacement_mm": magnitude, "drawn_displacement_mm": drawn, "fold_limit_mm": fold_limit,
+                "n_control": n_control, "order": self.order,
                 "fill": self._fill(sample, ct), "mask_fill": self.mask_fill, "boundary": boundary,
                 "rigid_bone_hu": self.rigid_bone_hu if ct else None, "rigid_labels": list(self.rigid_labels)}
 
@@ -128,6 +138,25 @@ class ElasticDeformation(CoreElasticDeformation):
         if params.get("boundary") == "mirror":
             rigid.mirror_coordinates(coords)
         return ctx
+
+    def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        """The core's warp; with cubic interpolation (``order=3``) the result is kept within the
+        input's range (and the fill): a spline overshoots at sharp edges, and no tissue is
+        darker than air (−1000 HU) or brighter than the brightest bone."""
+        out = super().apply_to_image(image, params, ctx)
+        if ctx.order <= 1 or not image.size:
+            return out
+        valid = ctx.valid
+        values = image[valid] if valid is not None else image
+        if values.dtype.kind == "f":
+            values = values[np.isfinite(values)]
+        if not values.size:
+            return out
+        lo, hi = float(values.min()), float(values.max())
+        if params.get("fill") is not None:
+            lo, hi = min(lo, float(params["fill"])), max(hi, float(params["fill"]))
+        clipped = np.clip(out, lo, hi)
+        return clipped if valid is None else np.where(self.apply_to_valid(valid, params, ctx), clipped, out)
 
     @staticmethod
     def rigidity(sample: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> np.ndarray | None:

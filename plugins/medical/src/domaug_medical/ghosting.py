@@ -10,12 +10,12 @@ import numpy as np
 from domaug.kit import Context, PixelTransform, array_axis, check_range, sample_int, sample_uniform
 
 from . import kspace
-from ._base import MedicalMixin
+from ._base import MedicalMixin, MRArtefactMixin
 from .intensity import is_magnitude, read_only_float
 from .phase_encoding import check_phase_axis, draw_phase_axis
 
 
-class Ghosting(MedicalMixin, PixelTransform):
+class Ghosting(MRArtefactMixin, MedicalMixin, PixelTransform):
     """MR ghosting: faint replicas of the object shifted by FOV/n along the phase-encoding axis.
 
     Model: periodic (line-to-line) signal modulation during the acquisition — e.g. pulsation
@@ -49,7 +49,10 @@ class Ghosting(MedicalMixin, PixelTransform):
         Probability of applying.
 
     Targets: image (2-D slice or 3-D volume). Other targets pass through.
+    An MR artefact: images whose meta says CT are refused (one line).
     """
+
+    mr_effect = "the phase-encoding ghosts"
 
     def __init__(self, num_ghosts=(2, 6), ghost_ratio=(0.01, 0.08), intensity=None, phase_axis: str = "auto",
                  p: float = 1.0) -> None:

@@ -39,6 +39,10 @@ class GibbsRinging(MedicalMixin, PixelTransform):
     p : float
         Probability of applying.
 
+    Magnitude (MR) images keep the periodic field of view of their k-space; signed images
+    (CT, whose border is no k-space period) are mirrored first, so no ringing appears at the
+    image border where the object has no edge.
+
     Targets: image (2-D or 3-D). Magnitude images stay non-negative (|IFFT|).
     """
 
@@ -60,5 +64,6 @@ class GibbsRinging(MedicalMixin, PixelTransform):
     def apply_to_image(self, image: np.ndarray, params: Mapping[str, Any], ctx: Context) -> np.ndarray:
         work = read_only_float(image, ctx)  # the FFT kernels only read it
         magnitude = is_magnitude(work)
-        out = kspace.truncate(work, axes=ctx.truncated_axes, keep_fraction=float(params["keep_fraction"]))
+        out = kspace.truncate(work, axes=ctx.truncated_axes, keep_fraction=float(params["keep_fraction"]),
+                              periodic=magnitude)
         return np.abs(out, out=out) if magnitude else out

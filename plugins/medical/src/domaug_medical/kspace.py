@@ -43,17 +43,28 @@ def ghosting(x: np.ndarray, *, axis: int, num_ghosts: int, intensity: float) -> 
     return sfft.irfft(spec, n=x.shape[axis], axis=axis).astype(x.dtype, copy=False)
 
 
-def truncate(x: np.ndarray, *, axes: Sequence[int], keep_fraction: float) -> np.ndarray:
-    """Keep the central ``keep_fraction`` of k-space along each of ``axes`` (zero-filled elsewhere)."""
+def truncate(x: np.ndarray, *, axes: Sequence[int], keep_fraction: float, periodic: bool = True) -> np.ndarray:
+    """Keep the central ``keep_fraction`` of k-space along each of ``axes`` (zero-filled elsewhere).
+
+    ``periodic=True``: the field of view is the period (an MR acquisition: an object touching
+    one border rings at the other). ``False``: the array is first mirrored (``abcd|dcba``)
+    so its ends do not meet as a step — the same cutoff in cycles per pixel, ringing only
+    at edges inside the image (a crop, or data that never was k-space).
+    """
     out = x
     for axis in axes:
         n = x.shape[axis]
-        spec = sfft.rfft(out, axis=axis)
-        cutoff = max(1, int(round(keep_fraction * (n // 2))))
+        work = out if periodic else np.concatenate([out, np.flip(out, axis=axis)], axis=axis)
+        m = work.shape[axis]
+        spec = sfft.rfft(work, axis=axis)
+        cutoff = max(1, int(round(keep_fraction * (m // 2))))
         index = [slice(None)] * x.ndim
         index[axis] = slice(cutoff + 1, None)
         spec[tuple(index)] = 0
-        out = sfft.irfft(spec, n=n, axis=axis).astype(x.dtype, copy=False)
+        out = sfft.irfft(spec, n=m, axis=axis).astype(x.dtype, copy=False)
+        if not periodic:
+            index[axis] = slice(0, n)
+            out = np.ascontiguousarray(out[tuple(index)])
     return out
 
 

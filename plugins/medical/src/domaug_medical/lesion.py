@@ -10,26 +10,36 @@ from domaug.kit import lazy_module, smooth_field
 
 ndi = lazy_module("scipy.ndimage")
 
-#: Soft-tissue HU window used to find tissue when no organ mask is given (CT).
-TISSUE_HU = (-100.0, 200.0)
+#: Host regions searched when no organ mask is given: CT HU windows (on the image smoothed
+#: by :data:`REGION_SMOOTH_MM`, so that the noise does not cut holes into the tissue).
+#: Soft tissue 0–150 HU: muscle, parenchyma, blood, not fat (< −30) nor bone (> 300).
+REGION_HU = {"soft_tissue": (0.0, 150.0), "lung": (-950.0, -400.0)}
+#: Gaussian σ (mm) of the smoothing before the HU window is applied.
+REGION_SMOOTH_MM = 1.0
 
 
-def tissue_region(image: np.ndarray, ct: bool) -> np.ndarray:
-    """Tissue-like voxels: soft-tissue HU for CT, above Otsu's threshold otherwise."""
-    if ct:
-        return (image >= TISSUE_HU[0]) & (image <= TISSUE_HU[1])
-    from skimage.filters import threshold_otsu
+def host_region(image: np.ndarray, region: str, spacing: Sequence[float]) -> np.ndarray:
+    """Where a lesion may lie without an organ mask: a CT HU window of :data:`REGION_HU`
+    on the image smoothed by :data:`REGION_SMOOTH_MM` (one opening removes one-voxel
+    bridges), or for ``"signal"`` (MR) the voxels above Otsu's threshold."""
+    if region == "signal":
+        from skimage.filters import threshold_otsu
 
-    finite = image[np.isfinite(image)] if image.dtype.kind == "f" else image
-    if finite.size == 0 or finite.min() == finite.max():
-        return np.ones(image.shape, bool)
-    return image > threshold_otsu(finite)
+        finite = image[np.isfinite(image)] if image.dtype.kind == "f" else image
+        if finite.size == 0 or finite.min() == finite.max():
+            return np.ones(image.shape, bool)
+        return image > threshold_otsu(finite)
+    lo, hi = REGION_HU[region]
+    sigma = [REGION_SMOOTH_MM / max(float(s), 1e-6) for s in spacing]
+    smooth = ndi.gaussian_filter(np.asarray(image, np.float32), sigma, mode="nearest")
+    inside = (smooth >= lo) & (smooth <= hi)
+    return ndi.binary_opening(inside) if inside.sum() > 64 else inside
 
 
 def candidate_centres(region: np.ndarray, radius_mm: float, spacing: Sequence[float],
                       max_voxels: int = 1 << 18) -> tuple[np.ndarray, float]:
-    """Flat indices (into ``region``) of voxels at least ``radius_mm`` inside ``region`` (the
-    deepest ones if none), and the depth reached (mm).
+    """Flat indices (into ``region``) of voxels at least ``radius_mm`` inside ``region`` and
+    from the in-plane image border (the deepest ones if none), and the depth reached (mm).
 
     Large regions are searched on a grid subsampled by an integer factor (the distance
     transform dominates the cost); depths are then accurate to about one coarse voxel.
@@ -39,7 +49,11 @@ def candidate_centres(region: np.ndarray, radius_mm: float, spacing: Sequence[fl
     coarse = ndi.binary_opening(coarse) if coarse.sum() > 64 else coarse
     if not coarse.any():
         coarse, factor = region, 1
-    dist = ndi.distance_transform_edt(coarse, sampling=[s * factor for s in spacing])
+    # the in-plane border bounds the host too: a lesion is not cut in half by the field of view
+    # (the ends of a stack may cut it: a scan range does)
+    pad = [(0, 0)] * (coarse.ndim - 2) + [(1, 1), (1, 1)]
+    inner = tuple(slice(p[0], n + p[0]) for p, n in zip(pad, coarse.shape))
+    dist = ndi.distance_transform_edt(np.pad(coarse, pad), sampling=[s * factor for s in spacing])[inner]
     deep = np.flatnonzero(dist.ravel() >= radius_mm)
     depth = float(radius_mm)
     if not deep.size:

@@ -29,7 +29,7 @@ class LowDoseCT(MedicalMixin, PixelTransform):
     σ₀(x)/√f where the full-dose input has σ₀(x).
 
     **Calibration (default).** σ₀(x) is read from the input (``noise_estimate.noise_map``:
-    the SD of ~6 mm blocks of flat soft tissue, lower quartile within ±3 cm — the idea of
+    the plane-detrended SD of ~6 mm blocks of soft tissue, lower tercile within ±2.5 cm — the idea of
     Christianson et al.'s global noise level, AJR 2015), or is the constant
     ``full_dose_noise_hu`` when given. The added noise is a projection-domain realization
     (below) divided by its own local SD and multiplied by ``σ₀(x)·√(1/f − 1)``: the total

@@ -10,12 +10,12 @@ import numpy as np
 from domaug.kit import Context, PixelTransform, array_axis, check_range, sample_int, sample_uniform
 
 from . import kspace
-from ._base import MedicalMixin, medical_layout
+from ._base import MedicalMixin, MRArtefactMixin, medical_layout
 from .intensity import is_magnitude, read_only_float
 from .phase_encoding import check_phase_axis, draw_phase_axis
 
 
-class Motion(MedicalMixin, PixelTransform):
+class Motion(MRArtefactMixin, MedicalMixin, PixelTransform):
     """MR motion artefact: k-space filled in segments while the patient sat in different rigid poses.
 
     Model: Shaw et al., "MRI k-space motion artefact augmentation", MIDL 2019 — the object
@@ -42,7 +42,10 @@ class Motion(MedicalMixin, PixelTransform):
         Probability of applying.
 
     Targets: image (2-D or 3-D), spacing from ``meta["spacing"]`` (default 1 mm).
+    An MR artefact: images whose meta says CT are refused (one line).
     """
+
+    mr_effect = "the k-space motion ghosts"
 
     def __init__(self, degrees=5.0, translation_mm=5.0, num_transforms=2, phase_axis: str = "auto", p: float = 1.0) -> None:
         super().__init__(p=p)

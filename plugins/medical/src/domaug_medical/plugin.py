@@ -42,3 +42,19 @@ def register_demos(register):
     from .demo import make_inputs, pipeline_dict
 
     register("medical", make_inputs, pipeline_dict(TRANSFORMS))
+
+
+@hookimpl
+def register_commands(cli):
+    """``domaug medical-samples DIR``: pydicom's real CT and MR slices (and the shared files) for the gallery."""
+    from .gallery_data import command
+
+    cli.add_command(command)
+
+
+@hookimpl
+def register_gallery_panels(register):
+    """``domaug gallery medical``: the lesion host, rigid bone and CT noise map beside each slice."""
+    from .gallery_panels import panels
+
+    register("medical", panels)

@@ -12,25 +12,29 @@ from domaug.kit import (Context, SpatialTransform, UnsupportedInputError, array_
                         cv2_module, keep_invalid, lazy_module, resize, restore_dtype, sample_uniform, scale_matrix,
                         to_float, update_meta)
 
-from ._base import MedicalMixin, medical_layout
+from ._base import MedicalMixin, medical_layout, spacing_mm
 
 ndi = lazy_module("scipy.ndimage")
 
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 
 
-def slice_profile(x: np.ndarray, *, axis: int, thickness_px: float, profile: str) -> np.ndarray:
+def slice_profile(x: np.ndarray, *, axis: int, thickness_px: float, profile: str,
+                  native_px: float = 1.0) -> np.ndarray:
     """Convolve along ``axis`` with the slice sensitivity profile (FWHM ``thickness_px``).
 
-    Gaussian: only the extra width ``√(T² − 1)`` beyond the 1-pixel sampling is added
+    Gaussian: only the extra width ``√(T² − T₀²)`` beyond the input's own profile (FWHM
+    ``native_px``, default one slice step) is added — Gaussian FWHMs add in quadrature
     (sampled Gaussian of radius ``round(4σ)``, scipy's ``gaussian_filter1d`` weights).
-    Rect: a box of width T pixels with fractional end weights. Edges replicated
-    (``mode="nearest"``). Returns a new array (``x`` itself when T ≤ 1).
+    Rect: a box of width T pixels with fractional end weights. The end slices are mirrored
+    (``mode="reflect"``): a symmetric profile then keeps the sum over the slices of every
+    in-plane position, so the in-plane spectrum of the slice sum is exactly kept. Returns
+    a new array (``x`` itself when T ≤ T₀).
     """
-    if thickness_px <= 1.0:
+    if thickness_px <= 1.0 and profile == "rect" or thickness_px <= native_px:
         return x
     if profile == "gaussian":
-        sigma = math.sqrt(thickness_px**2 - 1.0) / FWHM_PER_SIGMA
+        sigma = math.sqrt(thickness_px**2 - native_px**2) / FWHM_PER_SIGMA
         radius = int(4.0 * sigma + 0.5)
         taps = np.arange(-radius, radius + 1, dtype=np.float64)
         weights = np.exp(-0.5 * (taps / sigma) ** 2)
@@ -40,11 +44,12 @@ def slice_profile(x: np.ndarray, *, axis: int, thickness_px: float, profile: str
         taps = np.arange(-r, r + 1, dtype=np.float64)
         weights = np.clip(half + 0.5 - np.abs(taps), 0.0, 1.0)
     weights /= weights.sum()
-    return filter_axis(x, weights, axis)
+    return filter_axis(x, weights, axis, mode="reflect")
 
 
-def filter_axis(x: np.ndarray, weights: np.ndarray, axis: int) -> np.ndarray:
-    """Correlate ``x`` (float32/float64) along ``axis`` with odd ``weights``, edges replicated.
+def filter_axis(x: np.ndarray, weights: np.ndarray, axis: int, mode: str = "nearest") -> np.ndarray:
+    """Correlate ``x`` (float32/float64) along ``axis`` with odd ``weights``; edges replicated
+    (``mode="nearest"``) or mirrored about the outer voxel edge (``"reflect"``, ``dcba|abcd``).
 
     OpenCV's SIMD ``sepFilter2D`` on the array seen as 2-D planes (rows = ``axis``;
     10–20× faster than ``scipy.ndimage.correlate1d`` across slices), in the array's own
@@ -55,18 +60,19 @@ def filter_axis(x: np.ndarray, weights: np.ndarray, axis: int) -> np.ndarray:
     outer = math.prod(x.shape[:axis])
     inner = math.prod(x.shape[axis + 1:])
     if cv2 is None or max(n, inner, outer) >= 2**31 - 1 or n * inner >= 2**31 - 1:
-        return ndi.correlate1d(x, weights.astype(x.dtype), axis=axis, mode="nearest")
+        return ndi.correlate1d(x, weights.astype(x.dtype), axis=axis, mode=mode)
     ddepth = cv2.CV_64F if x.dtype == np.float64 else cv2.CV_32F
     w = weights.astype(x.dtype)
     one = np.ones(1, x.dtype)
+    border = cv2.BORDER_REFLECT if mode == "reflect" else cv2.BORDER_REPLICATE
     src = np.ascontiguousarray(x)
     if inner == 1:  # filter along the rows of an (outer, n) image
-        out = cv2.sepFilter2D(src.reshape(outer, n), ddepth, w, one, borderType=cv2.BORDER_REPLICATE)
+        out = cv2.sepFilter2D(src.reshape(outer, n), ddepth, w, one, borderType=border)
         return out.reshape(x.shape)
     planes = src.reshape(outer, n, inner)
     out = np.empty(planes.shape, x.dtype)
     for o in range(outer):  # filter down the columns of each (n, inner) plane
-        out[o] = cv2.sepFilter2D(planes[o], ddepth, one, w, borderType=cv2.BORDER_REPLICATE)
+        out[o] = cv2.sepFilter2D(planes[o], ddepth, one, w, borderType=border)
     return out.reshape(x.shape)
 
 
@@ -75,9 +81,14 @@ class SliceThickness(MedicalMixin, SpatialTransform):
 
     Model: an image with slice thickness T is the object convolved along the slice axis with
     the slice sensitivity profile (Gaussian or rect of FWHM T, e.g. Prince & Links, Medical
-    Imaging Signals and Systems, ch. 13). ``resample_back=True`` keeps the grid (a thin-slice
-    grid showing thick-slice content); ``False`` samples the blurred volume at slices T mm
-    apart and updates ``meta["spacing"]``. In-plane resolution is untouched: the blur is
+    Imaging Signals and Systems, ch. 13). The input already has its own profile, of FWHM
+    T₀ = DICOM SliceThickness (``meta["slice_thickness"]``) along the depth axis, else the
+    slice step from ``meta["spacing"]``: the Gaussian profile adds only √(T² − T₀²) (FWHMs
+    add in quadrature), in voxels of the slice step; T₀ and its source are recorded
+    (``native_thickness_mm``, ``native_thickness_source``) with the FWHM added
+    (``added_fwhm_mm``; 0 records a no-op: T ≤ T₀) and ``meta["slice_thickness"]`` becomes
+    T. ``resample_back=True`` keeps the grid (a thin-slice grid showing thick-slice content);
+    ``False`` samples the blurred volume at slices T mm apart and updates ``meta["spacing"]``. In-plane resolution is untouched: the blur is
     through-plane only.
 
     A single 2-D slice has no through-plane axis: with ``axis="auto"`` it is refused (one
@@ -88,7 +99,7 @@ class SliceThickness(MedicalMixin, SpatialTransform):
     Parameters
     ----------
     thickness_mm : float or (low, high)
-        Simulated slice thickness (FWHM), mm. Default 3–6. No effect when ≤ the spacing.
+        Simulated slice thickness (FWHM), mm. Default 3–6. No effect when ≤ the input's own (T₀).
     profile : {"gaussian", "rect"}
         Slice profile. Default gaussian.
     axis : {"auto", "depth", "vertical", "horizontal"}
@@ -122,9 +133,25 @@ class SliceThickness(MedicalMixin, SpatialTransform):
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         lay = medical_layout(sample)
         axis = self.axis if self.axis != "auto" else "depth"
-        array_axis(axis, lay.spatial_ndim)  # refuses depth on 2-D now
-        return {"thickness_mm": sample_uniform(rng, self.thickness_mm), "profile": self.profile,
-                "axis": axis, "resample_back": self.resample_back}
+        ax = array_axis(axis, lay.spatial_ndim)  # refuses depth on 2-D now
+        step = spacing_mm(sample, lay)[ax]
+        native, source = self.native_thickness(sample, axis, step)
+        thickness = sample_uniform(rng, self.thickness_mm)
+        if thickness <= native or (self.profile == "rect" and thickness <= step):
+            added = 0.0  # recorded no-op: the input is already this thick
+        else:
+            added = math.sqrt(thickness**2 - native**2) if self.profile == "gaussian" else thickness
+        return {"thickness_mm": thickness, "profile": self.profile, "axis": axis, "resample_back": self.resample_back,
+                "native_thickness_mm": native, "native_thickness_source": source, "added_fwhm_mm": added}
+
+    @staticmethod
+    def native_thickness(sample: Mapping[str, Any], axis: str, step_mm: float) -> tuple[float, str]:
+        """(FWHM mm, source) of the input's own slice profile: DICOM SliceThickness
+        (``meta["slice_thickness"]``) along the depth axis, else the slice step."""
+        given = (sample.get("meta") or {}).get("slice_thickness")
+        if axis == "depth" and given is not None and float(given) > 0:
+            return float(given), "slice_thickness"
+        return float(step_mm), "spacing"
 
     def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
         """The slice axis, the thickness in voxels along it and the output grid."""
@@ -132,6 +159,7 @@ class SliceThickness(MedicalMixin, SpatialTransform):
         lay = ctx.layout
         ctx.slice_axis = ax = array_axis(params["axis"], lay.spatial_ndim)
         ctx.thickness_px = t_px = float(params["thickness_mm"]) / ctx.spacing_mm[ax]
+        ctx.native_px = float(params.get("native_thickness_mm") or ctx.spacing_mm[ax]) / ctx.spacing_mm[ax]
         shape = list(lay.spatial_shape)
         if not params["resample_back"] and t_px > 1.0:
             shape[ax] = max(1, int(round(shape[ax] / t_px)))
@@ -152,7 +180,8 @@ class SliceThickness(MedicalMixin, SpatialTransform):
     def _profile_blur(work: np.ndarray, profile: str, ctx: Context) -> np.ndarray:
         """The slice profile along the slice axis; padding voxels (``valid`` False) neither
         bleed into their neighbours (normalised convolution) nor change."""
-        blur = functools.partial(slice_profile, axis=ctx.slice_axis, thickness_px=ctx.thickness_px, profile=profile)
+        blur = functools.partial(slice_profile, axis=ctx.slice_axis, thickness_px=ctx.thickness_px, profile=profile,
+                                 native_px=ctx.native_px)
         valid = ctx.valid
         if valid is None or valid.all():
             return blur(work)
@@ -174,10 +203,13 @@ class SliceThickness(MedicalMixin, SpatialTransform):
     apply_to_valid = apply_to_mask
 
     def apply_to_meta(self, meta: Mapping[str, Any], params: Mapping[str, Any], ctx: Context) -> dict:
+        thick = {}
+        if params["axis"] == "depth" and ctx.thickness_px > ctx.native_px:
+            thick = {"slice_thickness": float(params["thickness_mm"])}
         if not ctx.regrid:
-            return dict(meta)
+            return {**meta, **thick}
         lay = ctx.layout
-        out = update_meta(meta, scale_matrix(lay.spatial_shape, ctx.out_shape), lay.spatial_ndim)
+        out = {**update_meta(meta, scale_matrix(lay.spatial_shape, ctx.out_shape), lay.spatial_ndim), **thick}
         if meta.get("spacing") is None or len(meta["spacing"]) != lay.spatial_ndim:
             out["spacing"] = [float(s) * (i / o) for s, i, o in zip(ctx.spacing_mm, lay.spatial_shape, ctx.out_shape)]
         return out

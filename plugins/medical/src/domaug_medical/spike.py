@@ -9,11 +9,11 @@ import numpy as np
 from domaug.kit import Context, PixelTransform, check_range, sample_int, sample_uniform
 
 from . import kspace
-from ._base import MedicalMixin, medical_layout
+from ._base import MedicalMixin, MRArtefactMixin, medical_layout
 from .intensity import filled_float, is_magnitude, mean_abs
 
 
-class Spike(MedicalMixin, PixelTransform):
+class Spike(MRArtefactMixin, MedicalMixin, PixelTransform):
     """MR spike (herringbone) artefact: one or a few bright points in k-space become stripes.
 
     Model: a discharge or RF burst corrupts single k-space samples; the pair ±k of amplitude
@@ -33,7 +33,10 @@ class Spike(MedicalMixin, PixelTransform):
         Probability of applying.
 
     Targets: image (2-D or 3-D; 3-D volumes get a 3-D k-space point).
+    An MR artefact: images whose meta says CT are refused (one line).
     """
+
+    mr_effect = "the k-space spike (herringbone)"
 
     def __init__(self, num_spikes=1, intensity=(0.1, 0.4), min_frequency: float = 0.1, p: float = 1.0) -> None:
         super().__init__(p=p)

@@ -9,36 +9,46 @@ import numpy as np
 from domaug.kit import (Context, ParameterError, PixelTransform, UnsupportedInputError, check_number, check_range,
                         draw_seed, sample_uniform, to_float, valid_of)
 
-from . import lesion
+from . import lesion, lesion_presets
 from ._base import MedicalMixin, medical_layout, spacing_mm
 from .intensity import filled_float, looks_like_ct
 
-#: Default CT contrast (HU): a hypodense lesion, e.g. a liver metastasis in portal phase.
-DEFAULT_CT_CONTRAST_HU = (-60.0, -20.0)
-
 
 class SyntheticLesion(MedicalMixin, PixelTransform):
-    """Synthetic lesion: an irregular, textured blob of chosen size and contrast inside an organ.
+    """Synthetic lesion: an irregular, textured blob of an organ's typical size and contrast inside it.
 
     Model: additive lesion insertion as used for CT/MR detectability studies and lesion
     augmentation (e.g. Pezeshk et al., "Seamless lesion insertion for data augmentation in
     CAD training", IEEE TMI 36(4), 2017): the image gets ``α·(contrast + texture)`` where
     α ∈ [0, 1] is the lesion's partial-volume fraction (radius modulated by a smooth random
-    field for an irregular outline, a linear ramp of ``edge_mm`` at the boundary), so the
-    underlying noise and anatomy stay. The lesion lies inside ``organ_label`` of ``mask``
-    when given (centre at least one radius deep where possible, clipped to the organ),
-    else inside tissue-like intensities (soft-tissue HU for CT, above Otsu otherwise).
-    Voxels with α ≥ 0.5 get ``lesion_label`` in ``mask`` (created when absent).
+    field for an irregular outline, a linear ramp of ``edge_mm`` across the boundary: the
+    voxels the boundary cuts hold lesion and host in proportion), so the underlying noise
+    and anatomy stay. Size and contrast come from the preset of the modality and ``organ``
+    (:mod:`.lesion_presets`, e.g. CT liver: hypovascular metastases 20–60 HU below the liver,
+    5–30 mm), each overridable.
+
+    Placement: inside ``organ_label`` of ``mask`` when the mask has it; else inside the
+    preset's host region found in the image — CT soft tissue 0–150 HU (muscle, parenchyma,
+    blood; not fat, air or bone) or lung −950…−400 HU on the image smoothed by 1 mm, MR
+    the voxels above Otsu's threshold. The centre lies at least one radius deep where
+    possible and α is cut to the host, so no lesion voxel leaves it; when the host is
+    thinner than the drawn radius (``drawn_radius_mm``), the radius shrinks to the host's
+    depth (``radius_mm``) rather than the lesion being cut flat. Voxels with α ≥ 0.5
+    get ``lesion_label`` in ``mask`` (created when absent).
 
     Parameters
     ----------
-    diameter_mm : float or (low, high)
-        Lesion diameter, mm (spacing from meta, default 1 mm). Default 6–20.
+    organ : {None, "soft_tissue", "liver", "lung", "brain"}
+        Host organ of the preset; None = generic soft tissue.
+    diameter_mm : float or (low, high), optional
+        Lesion diameter, mm (spacing from meta, default 1 mm). Default: the preset's
+        (soft tissue 6–20).
     contrast : float or (low, high), optional
-        Lesion minus background in image units (HU for CT). Default for CT: −60…−20 HU.
-    contrast_relative : float or (low, high)
-        Used when ``contrast`` is not given and the image is not CT: fraction of the
-        region's mean intensity. Default −0.4…−0.15 (hypointense).
+        Lesion minus host in image units (HU for CT). Default: the preset's for CT (soft
+        tissue −60…−20 HU).
+    contrast_relative : float or (low, high), optional
+        For non-CT images when ``contrast`` is not given: fraction of the host's mean
+        intensity. Default: the preset's (soft tissue −0.4…−0.15, hypointense).
     irregularity : float or (low, high)
         Relative radius modulation (0 = sphere). Default 0–0.3.
     texture : float
@@ -57,13 +67,16 @@ class SyntheticLesion(MedicalMixin, PixelTransform):
 
     targets = frozenset({"image", "mask", "valid", "meta", "field"})
 
-    def __init__(self, diameter_mm=(6.0, 20.0), contrast=None, contrast_relative=(-0.4, -0.15),
+    def __init__(self, organ: str | None = None, diameter_mm=None, contrast=None, contrast_relative=None,
                  irregularity=(0.0, 0.3), texture: float = 0.2, edge_mm: float = 1.0,
                  organ_label: int = 1, lesion_label: int = 2, p: float = 1.0) -> None:
         super().__init__(p=p)
-        self.diameter_mm = check_range(diameter_mm, "diameter_mm", low=0, low_inclusive=False)
+        self.organ = lesion_presets.check_organ(organ)
+        self.diameter_mm = None if diameter_mm is None else check_range(diameter_mm, "diameter_mm", low=0,
+                                                                         low_inclusive=False)
         self.contrast = None if contrast is None else check_range(contrast, "contrast")
-        self.contrast_relative = check_range(contrast_relative, "contrast_relative", low=-1, high=10)
+        self.contrast_relative = (None if contrast_relative is None
+                                  else check_range(contrast_relative, "contrast_relative", low=-1, high=10))
         self.irregularity = check_range(irregularity, "irregularity", low=0, high=1)
         self.texture = check_number(texture, "texture", low=0)
         self.edge_mm = check_number(edge_mm, "edge_mm", low=0)
@@ -72,37 +85,55 @@ class SyntheticLesion(MedicalMixin, PixelTransform):
         if self.lesion_label == self.organ_label:
             raise ParameterError(f"lesion_label must differ from organ_label, got {lesion_label!r} for both")
 
+    def _preset(self, ct: bool) -> dict:
+        """The preset's values, the given parameters in their place (no preset needed when all are given)."""
+        given = {"diameter_mm": self.diameter_mm, "contrast": self.contrast,
+                 "contrast_relative": self.contrast_relative}
+        needed = ("diameter_mm", "contrast" if ct else "contrast_relative")
+        if all(given[k] is not None for k in needed) and self.organ is None:
+            return {**given, "region": "soft_tissue" if ct else "signal", "name": "given"}
+        preset = dict(lesion_presets.preset(ct, self.organ))
+        preset.update({k: v for k, v in given.items() if v is not None})
+        preset["name"] = f"{'CT' if ct else 'MR'}/{self.organ or 'soft_tissue'}"
+        return preset
+
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
         lay = medical_layout(sample)
         spacing = spacing_mm(sample, lay)
         image = filled_float(sample["image"], sample)
-        mask = sample.get("mask")
         ct = looks_like_ct(sample)
-        organ = mask == self.organ_label if mask is not None else None
-        if organ is None or not organ.any():
-            organ = lesion.tissue_region(image, ct)
-            use_mask = False
-        else:
-            use_mask = True
-        valid = valid_of(sample)
-        if valid is not None:
-            organ = organ & valid
-        if not organ.any():
+        preset = self._preset(ct)
+        host, region = self.host(sample, image, spacing, preset["region"] if ct else "signal", self.organ_label)
+        if not host.any():
             raise UnsupportedInputError(f"{self.name_for_errors()}: no organ (label {self.organ_label}) "
-                                        "or tissue-like region to place a lesion in")
-        radius = sample_uniform(rng, self.diameter_mm) / 2.0
-        candidates, _ = lesion.candidate_centres(organ, radius, spacing)
-        centre = np.unravel_index(int(candidates[int(rng.integers(candidates.size))]), organ.shape)
-        if self.contrast is not None:
-            contrast = sample_uniform(rng, self.contrast)
-        elif ct:
-            contrast = sample_uniform(rng, DEFAULT_CT_CONTRAST_HU)
+                                        f"or {region.replace('_', ' ')} region to place a lesion in")
+        drawn = sample_uniform(rng, preset["diameter_mm"]) / 2.0
+        candidates, depth = lesion.candidate_centres(host, drawn, spacing)
+        radius = min(drawn, max(depth, min(spacing)))  # a lesion fits its host: never cut by its edge
+        centre = np.unravel_index(int(candidates[int(rng.integers(candidates.size))]), host.shape)
+        if ct or self.contrast is not None:
+            contrast = sample_uniform(rng, preset["contrast"])
         else:
-            contrast = sample_uniform(rng, self.contrast_relative) * float(np.mean(image[organ], dtype=np.float64))
-        return {"centre": [int(c) for c in centre], "radius_mm": radius, "contrast": contrast,
+            contrast = sample_uniform(rng, preset["contrast_relative"]) * float(np.mean(image[host], dtype=np.float64))
+        return {"centre": [int(c) for c in centre], "radius_mm": radius, "drawn_radius_mm": drawn, "contrast": contrast,
                 "irregularity": sample_uniform(rng, self.irregularity), "texture": self.texture * abs(contrast),
-                "edge_mm": self.edge_mm, "organ_label": self.organ_label if use_mask else None,
-                "lesion_label": self.lesion_label, "seed": draw_seed(rng)}
+                "edge_mm": self.edge_mm, "organ_label": self.organ_label if region == "mask" else None,
+                "host_region": region, "preset": preset["name"], "lesion_label": self.lesion_label,
+                "seed": draw_seed(rng)}
+
+    @staticmethod
+    def host(sample: Mapping[str, Any], image: np.ndarray, spacing, region: str, organ_label: int
+             ) -> tuple[np.ndarray, str]:
+        """(host voxels, region name): ``organ_label`` of ``mask`` when present ("mask"), else
+        :func:`lesion.host_region` of the image; valid voxels only."""
+        mask = sample.get("mask")
+        organ = mask == organ_label if mask is not None else None
+        if organ is None or not organ.any():
+            organ = lesion.host_region(image, region, spacing)
+        else:
+            region = "mask"
+        valid = valid_of(sample)
+        return (organ & valid if valid is not None else organ), region
 
     def prepare(self, sample: Mapping[str, Any], params: Mapping[str, Any]) -> Context:
         """The lesion: its box and partial-volume fraction α (inside the organ and the valid
@@ -116,6 +147,9 @@ class SyntheticLesion(MedicalMixin, PixelTransform):
         mask = ctx.get("mask")
         if params["organ_label"] is not None and mask is not None:
             alpha *= (mask[box] == int(params["organ_label"]))
+        elif params.get("host_region") not in (None, "mask"):  # recorded since 2026-12: cut to the host region
+            image = filled_float(ctx["image"], ctx)
+            alpha *= lesion.host_region(image, str(params["host_region"]), ctx.spacing_mm)[box]
         if ctx.valid is not None:
             alpha *= ctx.valid[box]
         delta = np.full(alpha.shape, float(params["contrast"]), dtype=np.float32)

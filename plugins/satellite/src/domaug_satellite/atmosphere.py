@@ -119,3 +119,10 @@ def band_atmosphere(wavelength_nm: float, *, aod_550: float, angstrom: float, su
                           path_r=tau_r * rayleigh_phase(cos_t) / norm,
                           path_a=ssa * tau_a * aerosol_phase(cos_t) / norm,
                           loss_r=0.5 * tau_r, loss_a=loss_a, spherical_albedo=s)
+
+
+def diffuse_fraction(wavelength_nm: float, *, aod_550: float, sun_zenith_deg: float, angstrom: float = 1.3) -> float:
+    """Skylight share of the ground irradiance, (T↓ − e^(−τ/μs)) / T↓, of a clear sky (module formulas)."""
+    atm = band_atmosphere(wavelength_nm, aod_550=aod_550, angstrom=angstrom, sun_zenith_deg=sun_zenith_deg)
+    total = atm.t_down()
+    return (total - math.exp(-(atm.tau_r + atm.tau_a) / atm.mu_s)) / total

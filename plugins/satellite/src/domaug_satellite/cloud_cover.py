@@ -20,7 +20,7 @@ from domaug.kit import (
     value_range,
 )
 
-from . import band_ops, bands, cloud_fields, cloud_model, cloud_ops
+from . import atmosphere, band_ops, bands, cloud_fields, cloud_model, cloud_ops
 
 #: cloud types of the cloud model (:mod:`cloud_model`)
 MODEL_PRESETS = tuple(cloud_model.CLOUD_TYPES)
@@ -34,6 +34,8 @@ PRESETS = {
 DEFAULT_PIXEL_M = 30.0
 #: broken cumulus fields: beyond this cover the cells merge into a deck (stratocumulus)
 MAX_CUMULUS_COVER = 0.5
+#: aerosol optical depth at 550 nm of the clear sky whose skylight fills the shadows (default draw)
+CLEAR_SKY_AOD = (0.1, 0.3)
 
 
 
@@ -73,7 +75,7 @@ class CloudCover(PixelTransform):
     preset : "cumulus" (default), "stratocumulus", "cirrus", or a list to draw from;
         "thick", "thin", "haze" are the deprecated noise-blob clouds.
     optical_thickness : float or (low, high), optional
-        Cloud types: τ at the reference depth (cumulus 300 m: default 2–8; stratocumulus
+        Cloud types: τ at the reference depth (cumulus 300 m: default 5–15; stratocumulus
         6–20; cirrus 1 km: 0.3–1.5). Deprecated presets: τ one noise std inside the edge.
     cloud_size_m : float or (low, high), optional
         Cloud types: the largest cell diameter (scales the type's sizes; cumulus 2 km,
@@ -85,8 +87,10 @@ class CloudCover(PixelTransform):
         Thick-cloud reflectance (0–1 reflectance units); default by wavelength
         (:data:`cloud_ops.CLOUD_REFLECTANCE_TABLE`: ≈0.88 visible, 0.82 NIR, 0.55 SWIR1,
         0.35 SWIR2).
-    skylight_fraction : float or (low, high)
-        Diffuse share of irradiance at 550 nm that still lights shadows (default 0.2–0.3).
+    skylight_fraction : float or (low, high), optional
+        Diffuse share of irradiance at 550 nm that still lights shadows. Default: that of a
+        clear sky at the sun elevation (:func:`atmosphere.diffuse_fraction`, AOD550 drawn in
+        0.1–0.3): ≈ 0.13–0.27 at 65°, 0.22–0.43 at 30° (0.2–0.3 for the deprecated presets).
 
     Targets: image (any band count; uint8/uint16/float reflectance, scaled with
     :func:`bands.reflectance_scaling`), valid (nodata kept). Emits ``cloud_mask``
@@ -112,7 +116,7 @@ class CloudCover(PixelTransform):
                  cloud_size_m: float | Sequence[float] | None = None,
                  locality: float = 0.3,
                  cloud_reflectance: float | Sequence[float] | None = None,
-                 skylight_fraction: float | Sequence[float] = (0.2, 0.3),
+                 skylight_fraction: float | Sequence[float] | None = None,
                  p: float = 1.0) -> None:
         super().__init__(p=p)
         presets = [preset] if isinstance(preset, str) else list(preset)
@@ -144,7 +148,8 @@ class CloudCover(PixelTransform):
             for v in values:
                 check_number(v, "cloud_reflectance", low=0, high=2)
         self.cloud_reflectance = cloud_reflectance
-        self.skylight = check_range(skylight_fraction, "skylight_fraction", low=0, high=1)
+        self.skylight = None if skylight_fraction is None else check_range(
+            skylight_fraction, "skylight_fraction", low=0, high=1)
 
     def check_input(self, sample: Mapping[str, Any]) -> None:
         super().check_input(sample)
@@ -168,7 +173,8 @@ class CloudCover(PixelTransform):
         height = sample_uniform(rng, self.height or ct.base_m)
         largest = 2.0 * max((hi for _, hi in ct.levels_m), default=1250.0)  # stratocumulus cells: 2.5 km
         scale = sample_uniform(rng, self.size) / largest if self.size else 1.0
-        skylight = sample_uniform(rng, self.skylight)
+        skylight = sample_uniform(rng, self.skylight) if self.skylight else atmosphere.diffuse_fraction(
+            550.0, aod_550=sample_uniform(rng, CLEAR_SKY_AOD), sun_zenith_deg=90.0 - el)
         pixel = self.pixel_size_m or bands.pixel_size_m(meta, DEFAULT_PIXEL_M)
         gains, offsets = bands.reflectance_scaling(sample)
         wl = bands.SATELLITE.wavelengths_nm(sample)
@@ -194,7 +200,7 @@ class CloudCover(PixelTransform):
         el = sample_uniform(rng, self.elevation or _from_meta(meta, "sun_elevation_deg", (30.0, 65.0)))
         height = sample_uniform(rng, self.height or (500.0, 3000.0))
         size_m = sample_uniform(rng, self.size or (3000.0, 15000.0))
-        skylight = sample_uniform(rng, self.skylight)
+        skylight = sample_uniform(rng, self.skylight or (0.2, 0.3))
         pixel = self.pixel_size_m or bands.pixel_size_m(meta, DEFAULT_PIXEL_M)
         gains, offsets = bands.reflectance_scaling(sample)
         wl = bands.SATELLITE.wavelengths_nm(sample)

@@ -5,9 +5,9 @@ shades it (the same field displaced by the shadow shift, Fmask geometry); two-st
 reflectance R(τ) = (1−g)τ / (2 + (1−g)τ) (g = 0.85), transmittance 1 − R. The reflected
 light of an optically thick cloud follows the cloud-top facet's illumination,
 ``F = 1 + w·s·(cos i / μ0 − 1)`` with cos i = n·ŝ from the height-field gradient and the sun
-vector, s = 0.8 (the rest is light diffused through the turret) and w = 1 − e^(−τ/3) (thin
-edges have no facets): sunlit flanks brighter, shaded flanks darker than the top. The
-sensor's PSF (Gaussian, σ = 0.6 px) softens cloud and shadow edges as in a real image.
+vector, s = 0.6 (the rest is light diffused through the turret and from the cloud around) and
+w = 1 − e^(−τ/3) (thin edges have no facets): sunlit flanks brighter, shaded flanks darker
+than the top. The sensor's PSF (Gaussian, σ = 0.6 px) softens cloud and shadow edges as in a real image.
 """
 
 from __future__ import annotations
@@ -21,14 +21,16 @@ from domaug.kit import gaussian_blur
 
 from . import cloud_model, cloud_ops
 
-FLANK_STRENGTH = 0.9
+FLANK_STRENGTH = 0.6
 #: facets are taken from the cloud top smoothed over this many pixels (turrets, not turbulence)
-FACET_SIGMA_PX = 1.5
+FACET_SIGMA_PX = 2.0
 #: the sensor's PSF (Gaussian σ, pixels; OLI and MSI MTF ≈ 0.3 at Nyquist)
 PSF_SIGMA_PX = 0.6
 #: margin (px) computed around a window so that the blurs are exact inside it
-MARGIN_PX = 8
+MARGIN_PX = 12  # ≥ 4σ of the facet smoothing + 4σ of the PSF + 1 (the gradient)
 FLANK_TAU = 3.0
+#: height of the turrets on a cumulus cell's margin (metres; :func:`cloud_model._lobes`)
+LOBE_M = 60.0
 #: largest brightening of a facet facing the sun (cos i / μ0 is clipped here)
 MAX_FLANK_GAIN = 2.5
 
@@ -46,7 +48,8 @@ def draw_model(rng: np.random.Generator, preset: str, pixel_m: float, *, tau_ref
     return {"model": "cloud_type", "levels_px": levels, "depth_m": list(ct.depth_m),
             "presence": cell_presence(coverage, full_shape[0] * full_shape[1] / (math.pi * mid * mid))
             if ct.deck == 0 else 0.9,
-            "cluster_px": 8000.0 * size_scale / pixel_m, "pixel_m": pixel_m, "texture": ct.texture, "texture_scale_px": max(2.0, mid / 1.5),
+            "cluster_px": 8000.0 * size_scale / pixel_m, "pixel_m": pixel_m, "texture": ct.texture,
+            "texture_scale_px": max(2.0, mid / 1.5), "lobe_m": LOBE_M * size_scale if ct.deck == 0 else 0.0,
             "deck": ct.deck, "deck_scale_px": max(4.0, ct.deck_size_m * size_scale / pixel_m),
             "deck_depth_m": {"cirrus": 500.0, "stratocumulus": 60.0}.get(preset, 150.0), "streak": ct.streak,
             "closed_cells_px": 2500.0 * size_scale / pixel_m if preset == "stratocumulus" else 0.0,

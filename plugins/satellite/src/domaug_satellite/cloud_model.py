@@ -6,13 +6,16 @@ so a window of a raster gets the same field as the whole.
 Cumulus: thermals on three jittered lattices (cell radii 250–450, 450–750, 750–1000 m, i.e.
 diameters 0.5–2 km before the cloud base cuts them; smaller cells more numerous, as the power-law size spectra of
 fair-weather cumulus, Wood & Field, J. Climate 24, 2011) each raise a paraboloid dome whose
-top is roughened by turbulence (fractal noise, ±``texture``). Stratocumulus is a deck (a
+top is roughened by turbulence (±``texture``·1.5·n/(1 + |n|), n a fractal noise) and whose
+margin carries turrets (``lobe_m``: lobed outlines, not ellipses). Stratocumulus is a deck (a
 smooth field) of closed convective cells 1–4 km across (a Voronoi pattern, thick in the cell
 centres, thin on the rims; Wood, Mon. Wea. Rev. 140, 2012). Cirrus is a
 fractal field smeared along the wind (fall streaks). The cloud base is the level that gives
 the requested coverage; the geometric thickness above it, D, gives the optical thickness of
 an adiabatic water cloud ``τ = τ_ref·(D / D_ref)^(5/3)`` (Brenguier et al., J. Atmos. Sci. 57,
-2000), linear in D for ice (cirrus).
+2000), linear in D for ice (cirrus). Cumulus τ_ref = 5–15 at D_ref = 300 m: the adiabatic liquid water
+path ½·Γ·D² (Γ ≈ 2 g m⁻³ km⁻¹) = 90 g m⁻² at 0.5–0.8 of adiabatic (entrainment) and r_e = 8–14 µm,
+τ = 9·LWP / (5·ρ_w·r_e) (Brenguier et al. 2000).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ class CloudType:
 
 CLOUD_TYPES: dict[str, CloudType] = {
     "cumulus": CloudType(((250.0, 450.0), (450.0, 750.0), (750.0, 1000.0)), 0.0, 0.0, 0.0, (0.1, 0.4),
-                         (2.0, 8.0), 300.0, (300.0, 1000.0), (600.0, 1500.0), 0.2, False),
+                         (5.0, 15.0), 300.0, (300.0, 1000.0), (600.0, 1500.0), 0.2, False),
     "stratocumulus": CloudType((), 1.0, 8000.0, 0.0, (0.6, 0.95), (4.0, 12.0), 300.0, (150.0, 300.0),
                                (500.0, 1500.0), 0.3, False),
     "cirrus": CloudType((), 1.0, 6000.0, 8.0, (0.2, 0.7), (0.3, 1.5), 1000.0, (0.0, 0.0),
@@ -189,27 +192,52 @@ def height_field(shape: Sequence[int], offset: Sequence[int], params: Mapping[st
         if params["texture"] > 0:  # turbulent, cauliflower tops; the thin edges stay smooth
             n = fractal_noise((h, w), seed=seed ^ 0x7E57, scale_px=float(params["texture_scale_px"]) / step,
                               octaves=3, persistence=0.55, offset=_grid_offset(offset, step))
+            soft = np.abs(n)  # bounded, 1.5·n/(1 + |n|): turrets and shallow dips, not cracks through the
+            soft += np.float32(1.0)  # cell (n reaches ±4σ); exact IEEE operations (np.tanh's SIMD and scalar
+            n *= np.float32(1.5)  # paths differ in the last bit, and windows must equal the whole)
+            n /= soft
+            lobes = _lobes(field, n, float(params.get("lobe_m", 0.0)))
             top = np.float32(0.5 * float(params["depth_m"][1]))
             n *= np.minimum(field, top)
             n *= np.float32(params["texture"]) / top
             n += np.float32(1.0)
             np.maximum(n, 0.0, out=n)
             field *= n
+            if lobes is not None:
+                field += lobes
+                np.maximum(field, 0.0, out=field)
     if params.get("closed_cells_px"):
         cells = closed_cells(rows, cols, seed=seed ^ 0x5C, cell_px=float(params["closed_cells_px"]))
         np.sqrt(cells, out=cells)  # flat-topped cells, thin rims
+        if params["texture"] > 0:  # turbulence at a third of the cell size: c·(1 + ½t·n) + ½t·n, the added
+            n = fractal_noise((h, w), seed=seed ^ 0x7E57,  # part bends and breaks the rims (a product alone
+                              scale_px=float(params["closed_cells_px"]) / 3 / step,  # keeps them on the
+                              octaves=4, persistence=0.6, offset=_grid_offset(offset, step))  # Voronoi edges)
+            n *= np.float32(0.5 * params["texture"])
+            n *= cells + np.float32(1.0)
+            cells += n
         cells *= np.float32(params["closed_cells_depth_m"])
-        if params["texture"] > 0:  # turbulence at a third of the cell size bends the straight rims
-            n = fractal_noise((h, w), seed=seed ^ 0x7E57, scale_px=float(params["closed_cells_px"]) / 3 / step,
-                              octaves=4, persistence=0.6, offset=_grid_offset(offset, step))
-            n *= np.float32(params["texture"])
-            n += np.float32(1.0)
-            np.maximum(n, 0.0, out=n)
-            cells *= n
         field += cells
     if params["deck"] > 0:
         field += np.float32(params["deck"]) * _deck(h, w, offset, params, step)
     return field
+
+
+#: the lobes fade in over the first this many metres of a cell's height (none outside cells)
+LOBE_RAMP_M = 100.0
+
+
+def _lobes(field: np.ndarray, soft_noise: np.ndarray, lobe_m: float) -> np.ndarray | None:
+    """Turrets on a cell's margin: ``lobe_m``·s(n)·min(D / ramp, 1) metres, s halved where < 0 (None when 0), so the
+    outline the cloud base cuts is lobed, not an ellipse (the dome's own relief is too steep
+    there for the relative texture to move it)."""
+    if lobe_m <= 0:
+        return None
+    lobes = soft_noise * np.float32(0.5)  # turrets rise: dips between them half as deep (max(s, s/2))
+    np.maximum(lobes, soft_noise, out=lobes)
+    lobes *= np.minimum(field, np.float32(LOBE_RAMP_M))
+    lobes *= np.float32(lobe_m / LOBE_RAMP_M)
+    return lobes
 
 
 def _grid_offset(offset: Sequence[int], step: int) -> tuple[int, int]:
@@ -225,16 +253,29 @@ def _deck(h: int, w: int, offset: Sequence[int], params: Mapping[str, Any], step
         n = fractal_noise((h, w), seed=int(params["seed"]) ^ 0xDEC, scale_px=scale, octaves=5, persistence=0.55,
                           offset=_grid_offset(offset, step))
         return (n + np.float32(1.5)) * amp
-    length = max(3, int(round(scale * 0.5)))  # the smear: half the deck size, odd px
+    seed, wind = int(params["seed"]) ^ 0xC1, float(params["wind_deg"])
+    n = _streaks(h, w, _grid_offset(offset, step), seed, scale, streak, wind)
+    n *= np.float32(1.0 / _streak_std(seed, scale, streak, wind))  # a constant: windows equal the whole
+    return (n + np.float32(1.5)) * amp
+
+
+def _streaks(h: int, w: int, offset: Sequence[int], seed: int, scale: float, streak: float,
+             wind_deg: float) -> np.ndarray:
+    """Fractal noise smeared along the wind over half the deck size (cirrus fall streaks)."""
+    length = max(3, int(round(scale * 0.5)))  # odd px
     length += 1 - length % 2
     pad = length // 2 + 1
-    o = _grid_offset(offset, step)
-    n = fractal_noise((h + 2 * pad, w + 2 * pad), seed=int(params["seed"]) ^ 0xC1, scale_px=scale / streak ** 0.5,
-                      octaves=5, persistence=0.6, offset=(o[0] - pad, o[1] - pad))
-    k = line_kernel(length, float(params["wind_deg"]))
-    n = convolve(n, k, 2)[pad:pad + h, pad:pad + w]
-    n /= np.float32(max(float(n.std()), 1e-6)) if n.size else np.float32(1.0)
-    return (n + np.float32(1.5)) * amp
+    n = fractal_noise((h + 2 * pad, w + 2 * pad), seed=seed, scale_px=scale / streak ** 0.5,
+                      octaves=5, persistence=0.6, offset=(offset[0] - pad, offset[1] - pad))
+    return convolve(n, line_kernel(length, wind_deg), 2)[pad:pad + h, pad:pad + w]
+
+
+@functools.lru_cache(maxsize=16)
+def _streak_std(seed: int, scale: float, streak: float, wind_deg: float) -> float:
+    """The std of :func:`_streaks` on a fixed reference patch (four smears wide, 256–1024 px):
+    one normalisation for every window of a raster (a window's own std would leave seams)."""
+    side = int(min(1024, max(256, 2 * scale)))
+    return max(float(_streaks(side, side, (0, 0), seed, scale, streak, wind_deg).std()), 1e-6)
 
 
 @functools.lru_cache(maxsize=16)
@@ -252,10 +293,25 @@ def _quantile_base(field: np.ndarray, coverage: float, visible_depth: float) -> 
         return float(field.max()) + 1.0
     if coverage >= 1:
         return float(field.min()) - visible_depth - 1.0
-    base = percentiles(field.reshape(-1), [100.0 * (1.0 - coverage)])[0] - visible_depth
-    if float(field.min()) >= 0.0:  # separate cells: where no cell is there is no cloud, whatever the coverage
-        base = max(base, 0.0)
-    return base
+    flat = field.reshape(-1)
+    if float(flat.min()) < 0.0:
+        return percentiles(flat, [100.0 * (1.0 - coverage)])[0] - visible_depth
+    # separate cells: where no cell is there is no cloud, whatever the coverage (base ≥ 0)
+    return max(_nonnegative_quantile(flat, 1.0 - coverage) - visible_depth, 0.0)
+
+
+def _nonnegative_quantile(flat: np.ndarray, q: float) -> float:
+    """``np.quantile(flat, q)`` (linear) of values ≥ 0, sorting only the positive ones (the
+    clear sky between cumulus cells is most of the raster)."""
+    pos = flat[flat > 0]
+    zeros = flat.size - pos.size
+    p = q * (flat.size - 1)
+    i = int(math.floor(p))
+    if i >= zeros:  # the i-th and (i+1)-th smallest are both positive: a partial sort of the positives
+        return percentiles(pos, [100.0 * (p - zeros) / max(pos.size - 1, 1)])[0] if pos.size > 1 else float(pos[0])
+    if p == i or i + 1 < zeros:
+        return 0.0
+    return float(pos.min()) * (p - i)  # between the last zero and the smallest positive
 
 
 def cloud_base(params: Mapping[str, Any], full_shape: Sequence[int], whole: np.ndarray | None = None) -> float:
@@ -271,7 +327,7 @@ def cloud_base(params: Mapping[str, Any], full_shape: Sequence[int], whole: np.n
 
 #: the params the height field depends on
 FIELD_KEYS = ("seed", "levels_px", "depth_m", "presence", "cluster_px", "closed_cells_px", "closed_cells_depth_m",
-              "pixel_m", "texture", "texture_scale_px", "deck",
+              "pixel_m", "texture", "texture_scale_px", "lobe_m", "deck",
               "deck_scale_px", "deck_depth_m", "streak", "wind_deg", "visible_depth_m")
 
 

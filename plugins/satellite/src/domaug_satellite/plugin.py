@@ -44,3 +44,12 @@ def register_demos(register):
     from . import demo
 
     register("satellite", demo.make_inputs, demo.pipeline_dict(TRANSFORMS))
+
+
+@hookimpl
+def register_gallery_panels(register):
+    """``domaug gallery satellite``: CloudCover's stratocumulus and cirrus beside each input
+    (see :mod:`.gallery_panels`)."""
+    from .gallery_panels import panels
+
+    register("satellite", panels)

@@ -5,7 +5,7 @@ reference reflectance ρ_ref = π·L_ref / E0 (sun at zenith, 1 AU; E0 the band'
 irradiance), so that the noise is σ(ρ_ref) = ρ_ref / SNR (NEΔρ at ρ_ref). Sources (values as
 published, quoted from memory of the papers and handbooks named; check before relying on a digit):
 
-- Landsat-8/9 OLI: on-orbit SNR at L_typical, Morfitt et al., *Remote Sens.* 7, 2208 (2015)
+- Landsat-8/9 OLI: on-orbit SNR at L_typical, Morfitt et al., *Remote Sens.* 7, 2208 (2015, doi:10.3390/rs70202208)
   (Knight & Kvaran, *Remote Sens.* 6, 10286 (2014) give the same within a few %); detector
   relative gain residuals < 0.5 % (streaking ≪ 1 %), band-to-band registration < 0.15 px (L1T).
 - Sentinel-2 MSI: the SNR requirement at L_ref of the ESA Sentinel-2 User Handbook (2015);
