@@ -57,7 +57,8 @@ def _markdown(report: dict) -> str:
              f"domaug {report['domaug']}; peers: " + ", ".join(f"{k} {v}" for k, v in report["peers"].items() if v) + ")",
              f"Peak RSS of the run: {report['peak_rss_mb']:.0f} MiB. Ratios: domaug ms / other ms in the same "
              "interleaved run (< 1 = domaug faster); differences below 1.3× are noise. The ratio of mean "
-             "times is what a training loop pays over many random draws.",
+             "times is what a training loop pays over many random draws. Ratio vs memcpy: of medians "
+             "(in brackets: fastest call / fastest memcpy of the run).",
              "", "| case | size | domaug ms (p10–p90) | peer ms | ratio vs peer | ratio of means | ratio vs memcpy | "
              "peak alloc MiB (domaug / peer) | note |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -69,6 +70,7 @@ def _markdown(report: dict) -> str:
         ratio = "; ".join(f"{k[3:]} {v:.2f}" for k, v in r["ratios"].items() if k != "vs_memcpy") or "–"
         mean_ratio = "; ".join(f"{v:.2f}" for v in r.get("mean_ratios", {}).values()) or "–"
         mem = r["ratios"].get("vs_memcpy")
+        mem_min = r.get("min_ratios", {}).get("vs_memcpy")
         note = r.get("note", "")
         if r["errors"]:
             note = (note + " " + "; ".join(f"{k}: {v}" for k, v in r["errors"].items())).strip()
@@ -76,7 +78,8 @@ def _markdown(report: dict) -> str:
         alloc_s = " / ".join("–" if alloc.get(k) is None else f"{alloc[k]:.1f}"
                              for k in ["domaug"] + [k for k, _ in peers]) if alloc else ""
         lines.append(f"| {r['case']} | {r['size']} | {ours} | {peer_ms} | {ratio} | {mean_ratio} | "
-                     f"{'' if mem is None else f'{mem:.1f}×'} | {alloc_s} | {note} |")
+                     f"{'' if mem is None else f'{mem:.1f}×'}{'' if mem_min is None else f' (min {mem_min:.1f}×)'} | "
+                     f"{alloc_s} | {note} |")
     return "\n".join(lines) + "\n"
 
 

@@ -68,7 +68,7 @@ def test_segments_outside_the_frame_leave_no_trace_on_the_border():
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
-@pytest.mark.parametrize("name", ["Rain", "Snow", "Night", "Fog", "SunGlare", "MotionBlur"])
+@pytest.mark.parametrize("name", ["Rain", "Snow", "Night", "Fog", "SunGlare", "MotionBlur", "LensDroplets"])
 def test_scratch_buffers_never_leak_between_calls(name, dtype):
     t = domaug.get_transform(f"driving.{name}")
     rng = np.random.default_rng(0)

@@ -9,11 +9,16 @@ from domaug_driving import depth as D
 from domaug_driving import radiometry
 
 F_PX, CAM_H = 1151.9, 1.3  # SOURCES.md: fy of the Udacity camera, assumed camera height
-# hand-drawn boxes (x0, y0, x1, y1) of the visible cars, from the images; horizon rows from SOURCES.md
+# hand-drawn boxes (x0, y0, x1, y1) of the visible cars, read off the images (the shared data has no
+# boxes); horizon rows from SOURCES.md
 FRAMES = {
     "udacity_test6.jpg": (423, [(810, 410, 942, 497), (1012, 405, 1200, 498)]),
-    "udacity_straight_lines2.jpg": (420, [(78, 398, 220, 475)]),
+    "udacity_straight_lines2.jpg": (420, [(78, 398, 220, 475), (454, 410, 488, 437), (517, 415, 547, 437),
+                                          (567, 414, 599, 437)]),
+    # another camera (960×540, no calibration: f = 0.9·W, the default) and no hood in view
+    "udacity_solidWhiteRight.jpg": (307, [(0, 288, 93, 357), (303, 298, 336, 325), (363, 305, 392, 325)]),
 }
+FOCAL = {"udacity_solidWhiteRight.jpg": 864.0}
 
 
 def _load(shared_data, name):
@@ -33,20 +38,33 @@ def _flat_road(row, horizon):
 def test_cars_stand_on_the_road_and_only_sky_is_sky(shared_data, name):
     img = _load(shared_data, name)
     horizon, cars = FRAMES[name]
-    cam = D.camera_from(img.shape[:2], focal_length_px=F_PX, horizon_row=horizon, camera_height_m=CAM_H)
+    f = FOCAL.get(name, F_PX)
+    cam = D.camera_from(img.shape[:2], focal_length_px=f, horizon_row=horizon, camera_height_m=CAM_H)
     lay = D.scene_layout(img, camera=cam)
     for x0, y0, x1, y1 in cars:
         inner = lay.depth[y0 + 5 : y1 - 5, x0 + 5 : x1 - 5]
-        expected = _flat_road(y1, horizon)
+        expected = _flat_road(y1, horizon) * f / F_PX
         assert np.median(inner) == pytest.approx(expected, rel=0.35), (name, (x0, y0, x1, y1))
         assert (lay.labels[y0:y1, x0:x1] != D.SKY).all()
         assert (inner < 0.5 * D.SKY_DEPTH_M).all()
     far = lay.depth >= 0.99 * D.SKY_DEPTH_M
     assert (lay.labels[far] == D.SKY).mean() > 0.995  # sky depth only on sky pixels (edges: one cell)
     assert not (lay.labels[int(horizon) + 10 :] == D.SKY).any()
-    # the hood at the bottom is ego, neither ground nor sky
-    assert (lay.labels[-15:] == D.EGO).mean() > 0.9
+    # the hood at the bottom is ego, neither ground nor sky (solidWhiteRight shows no hood)
+    hood = (lay.labels[-15:] == D.EGO).mean()
+    assert hood == 0 if name == "udacity_solidWhiteRight.jpg" else hood > 0.9
     assert (lay.labels[int(horizon) + 60 : int(horizon) + 200, 500:700] == D.GROUND).mean() > 0.8
+
+
+@pytest.mark.xfail(reason="the white car 58 m ahead on solidWhiteRight stands at 1.4× its distance: close to "
+                          "the horizon only colour tells road from car, and its lower half passes for road",
+                   strict=True)
+def test_a_white_car_near_the_horizon_stands_on_the_road(shared_data):
+    img = _load(shared_data, "udacity_solidWhiteRight.jpg")
+    cam = D.camera_from(img.shape[:2], focal_length_px=864.0, horizon_row=307, camera_height_m=CAM_H)
+    x0, y0, x1, y1 = 411, 303, 442, 326
+    d = np.median(D.scene_layout(img, camera=cam).depth[y0 + 5 : y1 - 5, x0 + 5 : x1 - 5])
+    assert d == pytest.approx(864.0 * CAM_H / (y1 + 0.5 - 307), rel=0.35)
 
 
 def test_roadside_trees_stand_on_their_contact_row(shared_data):
@@ -58,8 +76,8 @@ def test_roadside_trees_stand_on_their_contact_row(shared_data):
         d = lay.depth[y0:y1, x0:x1]
         assert 8.0 < np.median(d) < 120.0
         # each column's distance is the flat-road one (capped) of a contact row, the nearest ground
-        # below, within the documented smoothing window (5 % of the width) around the column
-        half = int(0.05 * img.shape[1])
+        # below, within the documented smoothing window (12 % of the width) around the column
+        half = int(0.06 * img.shape[1])
         for x in range(x0, x1, 10):
             zs = []
             for xc in range(x - half, x + half + 1, 4):
@@ -172,3 +190,74 @@ def test_contact_shadow_cut_needs_a_vehicle_wide_shadow_with_something_on_it():
     y3 = np.full((hs, ws), 0.1, np.float32)
     y3[row:row + 2, 40:80] = 0.02
     assert not contact_shadow_cut(ground, y3, textured, (f, vh, h), (41, hs)).any()
+
+
+def test_fog_scales_a_white_cars_contrast_against_the_road_by_t(shared_data):
+    """Koschmieder at one distance: I_car − I_road = t·(J_car − J_road), the road beside the car's
+    wheels (same row, so same distance). The white car: a well-conditioned contrast (a black car on
+    dark asphalt differs from the road by less than the airlight term of a 1 m depth error)."""
+    import domaug
+
+    img = _load(shared_data, "udacity_test6.jpg")
+    (x0, y0, x1, y1), vis = (1012, 405, 1200, 498), 100.0
+    fog = domaug.get_transform("driving.Fog", visibility_m=vis, airlight=0.85, density_variation=0.0,
+                               focal_length_px=F_PX, horizon_row=423, camera_height_m=CAM_H)
+    out = fog(image=img, rng=0)["image"]
+    lum = lambda a: radiometry.decode(a) @ np.array([0.2126, 0.7152, 0.0722])  # noqa: E731
+    body = (slice(y0 + 8, y1 - 15), slice(x0 + 8, x1 - 8))
+    road = [(slice(y1 - 4, y1 + 3), slice(x0 - 20, x0 - 4)), (slice(y1 - 4, y1 + 3), slice(x1 + 4, x1 + 20))]
+
+    def contrast(a):
+        y = lum(a)
+        return y[body].mean() - np.mean([y[p].mean() for p in road])
+
+    t = np.exp(-np.log(20) * _flat_road(y1, 423) / vis)
+    assert contrast(out) / contrast(img) == pytest.approx(t, abs=0.12)
+
+
+def _skylight_shadow(img):
+    """``img`` with a tree-canopy-sized cast shadow across the road (rows 515–605): the sun blocked,
+    the road lit by the blue sky alone (linear factors 0.18, 0.22, 0.32: diffuse/global ≈ 0.2)."""
+    lin = radiometry.decode(img).astype(np.float32)
+    yy, xx = np.mgrid[: img.shape[0], : img.shape[1]]
+    blob = (((yy - 560) / 45.0) ** 2 + ((xx - 600) / 380.0) ** 2 < 1) & (yy > 515)
+    lin[blob] *= np.array([0.18, 0.22, 0.32], np.float32)
+    return radiometry.encode(lin, img), blob
+
+
+def test_a_cast_shadow_on_the_road_stays_ground_and_the_wall_stays_vertical(shared_data):
+    img, blob = _skylight_shadow(_load(shared_data, "udacity_test6.jpg"))
+    cam = D.camera_from(img.shape[:2], focal_length_px=F_PX, horizon_row=423, camera_height_m=CAM_H)
+    lay = D.scene_layout(img, camera=cam)
+    assert (lay.labels[blob] == D.GROUND).mean() > 0.95  # was 0 % (darker than ×0.45 the road, bluer)
+    assert (lay.labels[470:530, 20:250] == D.VERTICAL).mean() > 0.9  # the barrier's shaded face
+    for x0, y0, x1, y1 in FRAMES["udacity_test6.jpg"][1]:
+        assert np.median(lay.depth[y0 + 5 : y1 - 5, x0 + 5 : x1 - 5]) == pytest.approx(_flat_road(y1, 423), rel=0.35)
+
+
+@pytest.mark.parametrize("name, rows, paint", [
+    ("udacity_test6.jpg", (470, 640), "yellow"),
+    ("boreas_camera_toronto_day.png", (560, 800), "yellow"),
+    ("udacity_solidWhiteRight.jpg", (420, 530), "white"),
+])
+def test_lane_paint_is_ground(shared_data, name, rows, paint):
+    img = _load(shared_data, name)
+    horizon = {"udacity_test6.jpg": 423, "udacity_solidWhiteRight.jpg": 307}.get(name)
+    lay = D.scene_layout(img, camera=D.camera_from(img.shape[:2], horizon_row=horizon, image=img))
+    band = img[rows[0] : rows[1]].astype(int)
+    if paint == "yellow":
+        mask = (band[..., 0] > 150) & (band[..., 1] > 110) & (band[..., 2] < 0.6 * band[..., 1])
+    else:
+        mask = band.min(axis=2) > 200
+    mask[:, : img.shape[1] // 2] &= paint == "yellow"  # the white edge line on the right
+    assert mask.sum() > 300
+    assert (lay.labels[rows[0] : rows[1]][mask] == D.GROUND).mean() > 0.9  # yellow was 70–85 %
+
+
+def test_boreas_white_hood_is_ego_and_its_hazy_sky_is_sky(shared_data):
+    img = _load(shared_data, "boreas_camera_toronto_day.png")
+    lay = D.scene_layout(img, camera=D.camera_from(img.shape[:2], image=img))
+    assert (lay.labels[830:870, 450:750] == D.EGO).mean() > 0.9  # the bonnet's bulge (was ground / vertical)
+    assert (lay.labels[600:780, 300:900] == D.EGO).mean() < 0.01  # the road ahead of it is not
+    # the pale sky near the horizon, dithered by the 256-colour palette (was vertical)
+    assert (lay.labels[350:410, 440:500] == D.SKY).mean() > 0.8

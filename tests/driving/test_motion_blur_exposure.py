@@ -84,3 +84,23 @@ def test_exposure_16bit_lookup_equals_per_pixel_light(meta):
     ref = restore_dtype(radiometry.encode(lin, img, meta), np.uint16, meta)
     assert out.dtype == np.uint16
     np.testing.assert_array_equal(out, ref)
+
+
+def test_the_ego_hood_moves_with_the_camera_and_stays_sharp(shared_data):
+    """The hood is fixed to the camera: the radial ego-motion blur smears the road in front of it,
+    never the hood itself (the layout's EGO label)."""
+    from PIL import Image
+
+    from domaug_driving.depth import camera_from, scene_layout
+    from domaug_driving.layout import EGO
+
+    img = np.asarray(Image.open(shared_data / "driving" / "udacity_test6.jpg").convert("RGB"))
+    labels = scene_layout(img, camera=camera_from(img.shape[:2], image=img)).labels
+    out = domaug.get_transform("driving.MotionBlur", speed_kmh=120.0, exposure_ms=30.0)(image=img, rng=0)["image"]
+    hood = labels == EGO
+    inner = hood & np.roll(hood, 12, axis=0) & np.roll(hood, -12, axis=0)  # away from its edge
+    assert inner.sum() > 5000
+    diff = np.abs(out.astype(int) - img.astype(int)).max(-1)
+    assert np.percentile(diff[inner], 99) <= 2
+    road = (labels == 2) & (np.arange(img.shape[0])[:, None] > 550)
+    assert diff[road].mean() > 3 * max(diff[inner].mean(), 0.5)  # the near road does smear

@@ -4,6 +4,7 @@ the beam lights the road, lamps stand on poles, levels like real night dash-cam 
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
@@ -121,6 +122,23 @@ def test_low_beam_cut_off_and_kink():
     assert i(8.0, 2.0) < 0.3 * i(1.5, 2.0)  # the foreground gets less than the hot spot
 
 
+def test_headlamp_light_on_the_road_follows_inverse_square_and_cosine():
+    """A road point on the axis ahead: E = Σ_lamps I(down, side)·cos(i)/r² with cos(i) = h/r (lamps
+    h = 0.65 m high): the low beam on the road falls with distance squared (times the grazing cosine)."""
+    ground = np.zeros((1, 2), np.uint8) + GROUND
+    pts = (np.zeros((1, 2), np.float32), np.zeros((1, 2), np.float32), np.array([[21.5, 41.5]], np.float32))
+    e = nl.headlight_irradiance(pts, nl.surfaces(pts, ground), 20000.0, "right")[0]
+    for z, got in zip((20.0, 40.0), e):  # distance ahead of the lamps (1.5 m ahead of the camera)
+        want = 0.0
+        for side in (-1.0, 1.0):
+            dx, h = -side * nl.HEADLAMP_HALF_SPACING_M, nl.HEADLAMP_HEIGHT_M
+            horiz = np.hypot(dx, z)
+            r = np.hypot(horiz, h)
+            i = float(nl.headlamp_intensity(np.degrees(np.arctan2(h, horiz)), np.degrees(np.arctan2(dx, z)), 20000.0))
+            want += i * (h / r) / r**2
+        assert got == pytest.approx(want, rel=0.02)
+
+
 def test_street_lamp_pool_follows_inverse_square_and_cosine():
     """Ground right below a 9 m lamp: E = I(0)/H²; 9 m aside: I(45°)·cos45°/(2H²)."""
     ground = np.zeros((1, 2), np.uint8) + GROUND
@@ -185,7 +203,7 @@ def _coarse(img, params):
     return c
 
 
-@pytest.mark.parametrize("name", ["udacity_test6.jpg", "udacity_straight_lines2.jpg", "boreas_camera_toronto_day.png"])
+@pytest.mark.parametrize("name", FRAMES)
 def test_road_inside_the_headlight_beam_is_brighter_than_outside(shared_data, name):
     """Street lamps off: the road 6–20 m ahead in the ego lane (inside the low beam) is brighter
     than the road beyond the cut-off (80+ m) and than the same road with the headlamps off."""
@@ -208,6 +226,64 @@ def test_road_inside_the_headlight_beam_is_brighter_than_outside(shared_data, na
     assert y_on[near & lab].mean() > 3.0 * y_off[near & lab].mean()
 
 
+def _replay(applied, img, **changes):
+    """The recorded draw replayed with some params changed (e.g. the noise or a light off)."""
+    a = copy.deepcopy(applied)
+    a[0]["params"].update(changes)
+    return domaug.replay(a, image=img)["image"]
+
+
+@pytest.mark.parametrize("name", FRAMES)
+def test_headlamps_light_the_road_ahead_at_the_defaults(shared_data, name):
+    """Default draws (street lamps on): the ego lane 6–20 m ahead is brighter with the low beams
+    than the same draw with them off (1.48–2.01× measured on the five frames, seeds 0–2)."""
+    img = _load(shared_data, name)
+    for seed in range(2):
+        a = Night()(image=img, rng=seed)["applied"]
+        p = a[0]["params"]
+        on = _linear_y(_replay(a, img, shot_noise=0.0, read_noise=0.0))
+        off = _linear_y(_replay(a, img, shot_noise=0.0, read_noise=0.0, headlight_intensity_cd=0.0))
+        f, vh, ch = (p["camera"][k] for k in ("focal_length_px", "horizon_row", "camera_height_m"))
+        lane = (slice(int(vh + f * ch / 20.0), int(vh + f * ch / 6.0)),
+                slice(int(img.shape[1] / 2 - f * 1.5 / 12), int(img.shape[1] / 2 + f * 1.5 / 12)))
+        assert on[lane].mean() > 1.3 * off[lane].mean()
+
+
+@pytest.mark.parametrize("name", FRAMES)
+def test_noise_variance_grows_linearly_with_the_local_mean_on_real_frames(shared_data, name):
+    """EMVA 1288 end to end, at the defaults (auto ISO, edge-aware demosaicking, chroma denoise):
+    in linear light the noise of the output's luma (which the chroma denoise keeps) at the
+    native green photosites has variance ≈ (LᵀM)_g² · shot · x, x the site's white-balanced
+    camera signal: the fitted slope is within ±25 % of the gain the ISO sets (1.00–1.10×
+    measured; the interpolated red and blue add ≈ 4 %). Noise added per pixel after
+    demosaicking, in sRGB codes, or not scaled by the ISO would fail."""
+    from domaug_driving.night import _sun_factors
+
+    img = _load(shared_data, name)
+    out = Night()(image=img, rng=FRAMES.index(name))
+    a = out["applied"]
+    p = a[0]["params"]
+    noisy = radiometry.decode(out["image"])
+    clean = radiometry.decode(_replay(a, img, shot_noise=0.0, read_noise=0.0))
+    coarse = _coarse(img, p)
+    _, sun_share = _sun_factors(radiometry.decode_planes(img), coarse)
+    shot = night_light(p, coarse, {"image": img}, img.shape[:2], sun_share).shot
+    green = np.zeros(img.shape[:2], bool)
+    green[0::2, 1::2] = green[1::2, 0::2] = True  # RGGB
+    ok = green & (clean.max(-1) < 0.9) & (noisy.min(-1) > 0) & (noisy.max(-1) < 0.99)
+    residual = ((noisy - clean) @ raw_noise.LUMA)[ok]
+    x = (clean @ raw_noise.CCM_INV.T)[..., 1][ok]
+    edges = np.quantile(x[x > 0.02], np.linspace(0, 1, 9))
+    means, variances = [], []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = (x >= lo) & (x < hi)
+        means.append(x[sel].mean()), variances.append(residual[sel].var())
+    slope = np.polyfit(means, variances, 1)[0]
+    gain = float(raw_noise.LUMA @ raw_noise.CCM[:, 1]) ** 2 * shot
+    assert max(means) > 3 * min(means)
+    assert slope == pytest.approx(gain, rel=0.25)
+
+
 @pytest.mark.parametrize("name", FRAMES)
 def test_no_lamp_floats_in_the_sky_without_a_pole(shared_data, name):
     """Every visible lamp head on a sky pixel has a pole from the head down to its ground contact
@@ -222,13 +298,13 @@ def test_no_lamp_floats_in_the_sky_without_a_pole(shared_data, name):
         light = night_light(p, c, {"image": img}, img.shape[:2], 0.0)
         k, lab = c["k"], c["labels"]
         for r, col, pole in light.heads:
-            cell = lab[min(int(r) // k, lab.shape[0] - 1), min(int(col) // k, lab.shape[1] - 1)]
-            if cell != SKY:
-                continue
-            assert pole >= 0
+            assert pole >= 0  # every drawn lamp (on sky, or before a farther tree) has its pole
             pc, r0, r1, width, vis, (arm_row, a0, a1, arm_vis) = light.poles[pole]
             assert abs(arm_row - r) < 1.0 and a0 - 1 <= col <= a1 + 1  # the arm reaches the head
             assert r1 > p["camera"]["horizon_row"]  # down to the ground, below the horizon
+            cell = lab[min(int(r) // k, lab.shape[0] - 1), min(int(col) // k, lab.shape[1] - 1)]
+            if cell != SKY:
+                continue
             # the connection is drawn wherever it crosses sky: only nearer objects hide it
             i = np.minimum(np.arange(r0, r1) // k, lab.shape[0] - 1)
             j = min(max(int(pc), 0) // k, lab.shape[1] - 1)
@@ -243,11 +319,14 @@ def test_no_lamp_floats_in_the_sky_without_a_pole(shared_data, name):
 def test_levels_like_real_night_dash_cam_footage(shared_data, name):
     """Mean level and noise at the defaults within the range of real night driving footage.
 
-    Reference (from the literature as we know it, not measured here: no night frames with a
-    permissive licence are available, see SOURCES.md): night frames of BDD100K, Dark Zurich and
-    ACDC have mean sRGB levels of ≈ 0.1–0.25 of full scale (dark sky, lit road, saturated
-    lamps); their noise in flat mid-grey areas after the camera's ISP is a few 8-bit codes
-    (σ ≈ 1–8). We accept 0.05–0.30 for the mean and σ 0.5–10 codes on the lit road.
+    Reference (from memory of the datasets and their papers, not measured here: no night frames
+    with a permissive licence are available, see SOURCES.md): night frames of BDD100K (Yu et al.
+    2020), Dark Zurich (Sakaridis et al. 2019) and ACDC night (Sakaridis et al. 2021) have mean
+    sRGB levels of roughly 0.1–0.25 of full scale (dark sky, lit road, saturated lamps), Dark
+    Zurich's the darkest; their noise in flat lit road areas after the camera's ISP is a few
+    8-bit codes (σ ≈ 2–8), with visible chroma grain. Measured here at the defaults: mean
+    0.09–0.19, σ 4.0–7.9 codes on the lit road (seeds 0–2, five frames). We accept 0.05–0.30
+    for the mean (a day-for-night frame is ≈ 0.4) and σ 1.5–12 codes (no grain fails).
     """
     img = _load(shared_data, name)
     for seed in range(3):
@@ -261,7 +340,7 @@ def test_levels_like_real_night_dash_cam_footage(shared_data, name):
         road = o[r0:r1, int(w / 2 - f * 1.0 / 12) : int(w / 2 + f * 1.0 / 12), 1]
         resid = road[1:-1, 1:-1] - 0.25 * (road[:-2, 1:-1] + road[2:, 1:-1] + road[1:-1, :-2] + road[1:-1, 2:])
         sigma = resid.std() / np.sqrt(1.25)  # white-noise σ from the Laplacian residual
-        assert 0.5 < sigma < 10.0
+        assert 1.5 < sigma < 12.0
 
 
 def test_sun_is_divided_out_before_relighting(shared_data):

@@ -28,32 +28,48 @@ upsampled. Labels (uint8) :data:`SKY`, :data:`GROUND`, :data:`VERTICAL`, :data:`
 
 - **ground** (:data:`GROUND`): below the horizon and coloured like the road. The road's
   colour is the median of a seed band (rows 25–50 % of the way from the horizon to the
-  bottom, central 40 % of the columns); a pixel is road-like when its luminance is within
-  ×0.45…×6 of it, its chromaticity within 0.1 (asphalt far away is brighter and warmer) and
-  its local texture at most twice the road's (not required in the first 10 % of the rows
-  below the horizon, where perspective packs the road's texture); only road-like
+  bottom, central 40 % of the columns; its cells within ×0.6–1.5 of its 75th-percentile
+  luminance, so that a cast shadow over the seed is not taken for the road); a pixel is
+  road-like when its luminance is within ×0.45…×6 of it, its chromaticity within 0.1
+  (asphalt far away is brighter and warmer) and its local texture at most twice the road's
+  (not required in the first 10 % of the rows below the horizon, where perspective packs
+  the road's texture; there a cell is at most 1.8× the 75th percentile of its row's road
+  cells: a white car stands out of its row); only road-like
   components reaching the bottom of the visible road or covering ≥ 1 % of the frame count;
-  vertical gaps of ≤ 2 % of the height (lane paint, JPEG blocks) are closed. Its distance
+  vertical gaps of ≤ 2 % of the height (lane paint, JPEG blocks) are closed. Under a clear
+  (blue) sky, cast shadows on the road — ×0.03–0.45 of its luminance, no redder and not
+  less blue (lit by the sky alone), smooth, between the road's edges in their row and
+  touching it — are ground too (a wall's shaded face beside the road is not); lane paint —
+  runs ≤ 0.6 m wide at their row's distance, ground on both sides, mostly brighter than the
+  road — is ground (:mod:`.ground_cues`). Its distance
   is the flat-road one, ``Z = f·h / (v + 0.5 − v_h)``, capped at ``cap_m``;
 - **sky** (:data:`SKY`): :func:`depth.sky_from_small` (bright, smooth, not green,
-  connected to the top edge) or the given ``sky_mask``; at ``sky_depth_m``;
+  connected to the top edge; a bluish sky dithered cell to cell by a colour-quantised
+  frame counts as smooth at the 3-cell scale; under a blue sky, small cells of its exact
+  colour seen through a canopy are sky) or the given ``sky_mask``; at ``sky_depth_m``;
 - **ego** (:data:`EGO`): the hood or dashboard, a band at the bottom of the frame (searched
   in the bottom 40 %) below the first row, from the bottom edge up, where ≥ 30 % of the
   pixels are road-like, or below a horizontal edge crossing ≥ half the width that is ≥ 4×
   stronger than the road's rows (a grey dashboard under an overcast sky looks like road), extended per
-  column through non-road pixels by up to 4 % of the height to follow its curved edge.
+  column through non-road pixels by up to 4 % of the height to follow its curved edge, and
+  up to 15 % through a bright (≥ 2× the road), smooth hood at least 20 % of the width wide
+  (a white bonnet bulging into view, as Boreas').
   It is neither ground nor sky; it gets the distance of the nearest visible ground row;
 - **vertical** (:data:`VERTICAL`): everything else stands on the ground. In each column a
   vertical pixel takes the ground distance of its contact row, the nearest ground pixel
-  below it (scanning down the column); contact rows are filtered across 5 % of the width
-  (a horizontal closing then opening, removing narrower spikes) so that a car gets one distance, that of its wheels, and trees and walls the
-  distance of their foot. A column with no ground below stands at the bottom row.
+  below it (scanning down the column); contact rows are filtered across the width (a
+  horizontal closing over 12 %, so that a crown overhanging the far road beyond its trunk
+  keeps the trunk's distance, then an opening over 5 %, removing narrower near spikes) so
+  that a car gets one distance, that of its wheels, and trees and walls the distance of
+  their foot. A column with no ground below stands at the bottom row.
 
 Labelled boxes pin their objects: the box takes the flat-road distance of its bottom
 edge and is never sky. Limits (the price of a colour rule instead of a learned
 classifier): a verge or field coloured unlike the road counts as vertical and stands at
-the road edge (too near), and the background seen above a near object in its columns
-takes that object's distance.
+the road edge (too near), the background seen above a near object in its columns, or
+through a gap narrower than 12 % of the width between near objects, takes their distance,
+and an object whose columns run down to the far road at the horizon over a wider span
+stands there (a step in the fog across it).
 
 Camera defaults scale with the image: ``f = 0.9·W`` (the Udacity dash-cam: 1152 px at
 1280 px wide), ``v_h = 0.58·H`` (its horizon at row ≈ 420 of 720), ``h = 1.3 m``. Each can

@@ -32,21 +32,34 @@ def linear_upsample_matrix(n_out: int, n_in: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=16)
-def _bspline_upsample_matrix(n_out: int, n_in: int) -> np.ndarray:
-    """n_out×n_in matrix of uniform cubic B-spline interpolation between lattice centres
-    (C²-smooth: no creases along lattice lines; edges replicated). Cached, read-only: the
-    same few sizes come back on every call of a transform."""
+def _bspline_taps(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform cubic B-spline interpolation from n_in lattice centres to n_out pixel centres
+    (C²-smooth: no creases along lattice lines; edges replicated) as four (index, weight)
+    taps per output: indices (n_out×4 intp) and weights (n_out×4 float32), cached read-only
+    (the same few sizes come back on every call of a transform)."""
     x = (np.arange(n_out) + 0.5) * n_in / n_out - 0.5
     i0 = np.floor(x).astype(np.intp)
     t = (x - i0)[:, None]
     weights = np.concatenate([(1 - t) ** 3, 3 * t**3 - 6 * t**2 + 4, -3 * t**3 + 3 * t**2 + 3 * t + 1, t**3],
                              axis=1) / 6.0
     cols = np.clip(i0[:, None] + np.arange(-1, 3)[None, :], 0, n_in - 1)
-    m = np.zeros((n_out, n_in), dtype=np.float64)
-    np.add.at(m, (np.repeat(np.arange(n_out), 4), cols.ravel()), weights.ravel())
-    m = m.astype(np.float32)
-    m.flags.writeable = False
-    return m
+    weights = weights.astype(np.float32)
+    cols.flags.writeable = weights.flags.writeable = False
+    return cols, weights
+
+
+def bspline_upsample(lattice: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``lattice`` (float32 ny×nx) interpolated to ``shape`` by the uniform cubic B-spline of
+    :func:`_bspline_taps`: four gathered taps per axis, columns on the small lattice first,
+    then whole rows (no matrix product: BLAS threads spin under load for products this small)."""
+    (rows, wr), (cols, wc) = _bspline_taps(shape[0], lattice.shape[0]), _bspline_taps(shape[1], lattice.shape[1])
+    wide = lattice[:, cols[:, 0]] * wc[:, 0]
+    for j in range(1, 4):
+        wide += lattice[:, cols[:, j]] * wc[:, j]
+    out = wide[rows[:, 0]] * wr[:, 0:1]
+    for j in range(1, 4):
+        out += wide[rows[:, j]] * wr[:, j : j + 1]
+    return out
 
 
 def std32(a: np.ndarray, work: np.ndarray) -> float:
@@ -99,7 +112,7 @@ def noise_field(shape: tuple[int, int], *, seed: int, scale_px: float, octaves: 
 def value_noise(shape: tuple[int, int], *, seed: int, scale_px: float, octaves: int = 3) -> np.ndarray:
     """Cheap smooth noise (float32 ``shape``, zero mean, unit std): white Gaussian lattices of
     spacing ``scale_px / 2^o`` (o = 0…octaves−1, lattices finer than 1 px skipped), each
-    interpolated by a cubic B-spline (two small matrix products: no lattice creases, which
+    interpolated by a cubic B-spline (:func:`bspline_upsample`: no lattice creases, which
     bilinear interpolation shows as a checkerboard once the texture is laid on the road)
     and summed with weights 2^−o. ~10× cheaper than :func:`noise_field` for textures that
     are remapped and thresholded anyway (puddles, lying snow); meant for fields of a few
@@ -113,8 +126,9 @@ def value_noise(shape: tuple[int, int], *, seed: int, scale_px: float, octaves: 
             break
         ny, nx = max(2, int(np.ceil(h / cell)) + 1), max(2, int(np.ceil(w / cell)) + 1)
         lattice = rng.standard_normal((ny, nx), dtype=np.float32)
-        up = _bspline_upsample_matrix(h, ny) @ lattice @ _bspline_upsample_matrix(w, nx).T
-        out += up * np.float32(0.5**o)
+        up = bspline_upsample(lattice, (h, w))
+        up *= np.float32(0.5**o)
+        out += up
     out -= out.mean()
     std = float(out.std())
     if std > 0:

@@ -15,8 +15,6 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .scene import upsample
-from .scratch import buffer
 
 #: Core of the glare law (deg): 1/(θ² + θc²) stays finite at the sun (saturated there anyway).
 GLARE_CORE_DEG = 0.8
@@ -30,24 +28,29 @@ def sun_direction(elevation_deg: float, azimuth_deg: float) -> np.ndarray:
     return np.array([math.cos(e) * math.sin(a), math.sin(e), math.cos(e) * math.cos(a)])
 
 
-def glare_field(shape: tuple[int, int], camera: Mapping[str, float], sun: np.ndarray, intensity: float,
-                veil: float) -> np.ndarray:
-    """Veiling glare (H×W float32, scratch) of a sun in direction ``sun`` (right, up, forward).
+def glare_coarse(shape: tuple[int, int], camera: Mapping[str, float], sun: np.ndarray, intensity: float,
+                 veil: float) -> np.ndarray:
+    """Veiling glare of a sun in direction ``sun`` (right, up, forward) on a coarse grid (hs×ws
+    float32, cell centres at (i + ½)·H/hs).
 
     ``intensity``·(θ_ref² / (θ² + θc²)) + ``veil``, θ the angle between each pixel's ray and the
-    sun (so a sun above the frame lights its top edge correctly). Evaluated on a grid of
-    ≈ f/200 px (θ steps ≤ 0.3°, far finer than the law's core) and upsampled bilinearly.
+    sun (so a sun above the frame lights its top edge correctly). The grid step is ≈ f/200 px
+    (θ steps ≤ 0.3°, far finer than the law's core); the field is smooth, so it is upsampled
+    bilinearly.
     """
     h, w = shape
     f = float(camera["focal_length_px"])
     step = max(1, min(8, int(f / 200.0)))
     hs, ws = max(1, -(-h // step)), max(1, -(-w // step))
-    y = (camera["horizon_row"] - (np.arange(hs) + 0.5) * (h / hs)) / f
-    x = ((np.arange(ws) + 0.5) * (w / ws) - w / 2.0) / f
-    dot = (x[None, :] * sun[0] + y[:, None] * sun[1] + sun[2]) / np.sqrt(x[None, :] ** 2 + y[:, None] ** 2 + 1.0)
-    theta = np.degrees(np.arccos(np.clip(dot, -1.0, 1.0)))
-    coarse = (intensity * GLARE_REF_DEG**2 / (theta * theta + GLARE_CORE_DEG**2) + veil).astype(np.float32)
-    return upsample(coarse, (h, w), out=buffer("flare_glare", (h, w)))
+    y = ((camera["horizon_row"] - (np.arange(hs) + 0.5) * (h / hs)) / f).astype(np.float32)[:, None]
+    x = (((np.arange(ws) + 0.5) * (w / ws) - w / 2.0) / f).astype(np.float32)[None, :]
+    s = sun.astype(np.float32)
+    dot = (x * s[0] + y * s[1] + s[2]) / np.sqrt(x * x + y * y + np.float32(1.0))
+    theta = np.arccos(np.clip(dot, -1.0, 1.0))
+    theta *= np.float32(180.0 / math.pi)
+    theta *= theta
+    theta += np.float32(GLARE_CORE_DEG**2)
+    return np.float32(intensity * GLARE_REF_DEG**2) / theta + np.float32(veil)
 
 
 def saturate_disc(planes: list[np.ndarray], row: float, col: float, radius: float) -> None:
@@ -69,12 +72,16 @@ def aperture_radius(yy: np.ndarray, xx: np.ndarray, blades: int, angle: float) -
     ``blades`` sides (a circle when ``blades`` < 3) rotated by ``angle`` (rad)."""
     if blades < 3:
         return np.sqrt(yy * yy + xx * xx)
+    even = blades % 2 == 0  # opposite sides: |projection| on half the normals
     out = None
-    for k in range(blades):  # max of the projections on the side normals
+    for k in range(blades // 2 if even else blades):  # max of the projections on the side normals
         a = angle + 2.0 * math.pi * k / blades
         proj = xx * np.float32(math.cos(a)) + yy * np.float32(math.sin(a))
-        out = proj if out is None else np.maximum(out, proj)
-    return out / np.float32(math.cos(math.pi / blades))
+        if even:
+            np.abs(proj, out=proj)
+        out = proj if out is None else np.maximum(out, proj, out=out)
+    out /= np.float32(math.cos(math.pi / blades))
+    return out
 
 
 def ghost_centre(t: float, sun_row: float, sun_col: float, shape: tuple[int, int]) -> tuple[float, float]:
@@ -84,29 +91,74 @@ def ghost_centre(t: float, sun_row: float, sun_col: float, shape: tuple[int, int
     return cy + t * (sun_row - cy), cx + t * (sun_col - cx)
 
 
-def add_ghost(planes: list[np.ndarray], g: Mapping[str, Any], centre: tuple[float, float], blades: int,
-              angle: float, peak: float) -> None:
-    """In place: one ghost — a soft, aperture-shaped disc of radius ``g['radius']`` with tint
-    ``g['tint']``, a little larger in red than in blue (lateral colour), ``peak`` linear at its centre."""
-    h, w = planes[0].shape
-    gy, gx = centre
-    rad = float(g["radius"])
-    reach = rad * 1.1 + 2.0
-    y0, y1 = int(max(0, math.floor(gy - reach))), int(min(h, math.ceil(gy + reach)))
-    x0, x1 = int(max(0, math.floor(gx - reach))), int(min(w, math.ceil(gx + reach)))
-    if y0 >= y1 or x0 >= x1 or peak <= 0.0:
-        return
-    yy = (np.arange(y0, y1, dtype=np.float32) + np.float32(0.5 - gy))[:, None]
-    xx = (np.arange(x0, x1, dtype=np.float32) + np.float32(0.5 - gx))[None, :]
-    gauge = aperture_radius(yy, xx, blades, angle) / np.float32(rad)
+def _ghost_light(yy: np.ndarray, xx: np.ndarray, g: Mapping[str, Any], blades: int, angle: float,
+                 peak: float) -> np.ndarray:
+    """A ghost's light (3×n×m float32) at offsets (yy (n, 1), xx (1, m)) px from its centre."""
+    gauge = aperture_radius(yy, xx, blades, angle)
+    gauge /= np.float32(float(g["radius"]))
     soft = np.float32(max(0.08, float(g.get("softness", 0.2))))
-    for c, p in enumerate(planes):
+    light = np.empty((3,) + gauge.shape, np.float32)
+    for c in range(3):
         scale = np.float32(1.0 + 0.04 * (1 - c))  # R a little larger than G, B smaller
-        a = np.clip((scale - gauge) / soft, 0.0, 1.0)
-        a = a * a * (3.0 - 2.0 * a)  # smoothstep edge (defocused aperture image)
+        a = np.subtract(scale, gauge, out=light[c])
+        a /= soft
+        np.clip(a, 0.0, 1.0, out=a)
+        a *= a * (3.0 - 2.0 * a)  # smoothstep edge (defocused aperture image)
         if g.get("ring"):
             a *= 0.35 + 0.65 * np.clip((gauge / scale - 0.55) / 0.4, 0.0, 1.0)
-        p[y0:y1, x0:x1] += a * np.float32(peak * g["tint"][c])
+        a *= np.float32(peak * g["tint"][c])
+    return light
+
+
+def _span(centre: float, reach: float, cell: float, n: int) -> tuple[int, int]:
+    """Cells i0:i1 (centres at (i + ½)·cell) within ``reach`` px of ``centre``, clipped to 0:n."""
+    return int(max(0, math.floor((centre - reach) / cell - 0.5))), int(min(n, math.ceil((centre + reach) / cell + 0.5)))
+
+
+def ghost_layer(g: Mapping[str, Any], centre: tuple[float, float], blades: int, angle: float, peak: float,
+                shape: tuple[int, int], cell: tuple[float, float] = (1.0, 1.0)
+                ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """One ghost — a soft, aperture-shaped disc of radius ``g['radius']`` px with tint ``g['tint']``,
+    a little larger in red than in blue (lateral colour), ``peak`` linear at its centre — on a grid
+    of ``shape`` cells of ``cell`` px (default: the frame's pixels), as ((i0, i1, j0, j1), light
+    (3, i1 − i0, j1 − j0) float32) to add to the cells there; None when it misses the grid."""
+    gy, gx = centre
+    reach = float(g["radius"]) * 1.1 + 2.0
+    (i0, i1), (j0, j1) = _span(gy, reach, cell[0], shape[0]), _span(gx, reach, cell[1], shape[1])
+    if i0 >= i1 or j0 >= j1 or peak <= 0.0:
+        return None
+    yy = ((np.arange(i0, i1, dtype=np.float32) + np.float32(0.5)) * np.float32(cell[0]) - np.float32(gy))[:, None]
+    xx = ((np.arange(j0, j1, dtype=np.float32) + np.float32(0.5)) * np.float32(cell[1]) - np.float32(gx))[None, :]
+    return (i0, i1, j0, j1), _ghost_light(yy, xx, g, blades, angle, peak)
+
+
+def flare_layers(shape: tuple[int, int], camera: Mapping[str, float], sun: np.ndarray, intensity: float,
+                 veil: float, tint: tuple[float, float, float], ghosts: list, sun_rc: tuple[float, float],
+                 blades: int, angle: float) -> tuple[list[np.ndarray], list]:
+    """The flare's added light: (three hs×ws float32 planes on the coarse grid of
+    :func:`glare_coarse` — the glare × ``tint`` and the soft ghosts —, the other ghosts as
+    full-resolution :func:`ghost_layer` patches). Each ghost is ``g['strength']·intensity`` at its
+    centre on the line of :func:`ghost_centre`; one whose edge (softness × radius) spans two grid
+    cells is drawn on the grid, where it costs 1/step² as much (bilinear upsampling keeps its edge)."""
+    glare = glare_coarse(shape, camera, sun, intensity, veil)
+    hs, ws = glare.shape
+    cell = (shape[0] / hs, shape[1] / ws)
+    planes = [glare * np.float32(t) for t in tint]
+    fine = []
+    for g in ghosts:
+        centre = ghost_centre(g["t"], sun_rc[0], sun_rc[1], shape)
+        peak = float(g["strength"]) * intensity
+        if max(0.08, float(g.get("softness", 0.2))) * float(g["radius"]) >= 2.0 * max(cell):
+            layer = ghost_layer(g, centre, blades, angle, peak, (hs, ws), cell)
+            if layer is not None:
+                (i0, i1, j0, j1), light = layer
+                for c in range(3):
+                    planes[c][i0:i1, j0:j1] += light[c]
+        else:
+            layer = ghost_layer(g, centre, blades, angle, peak, shape)
+            if layer is not None:
+                fine.append(layer)
+    return planes, fine
 
 
 def shoulder(planes: list[np.ndarray], row: float, col: float, radius: float, knee: float = 0.7) -> None:

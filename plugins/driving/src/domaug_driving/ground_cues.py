@@ -12,6 +12,10 @@ find such objects without a learned classifier:
   height above it). A vehicle is taller than the camera (≈ 1.5 m against ≈ 1.3 m), so in its
   columns nothing between its contact row and the horizon is ground;
 - **ego band**: see :func:`.layout._ego_mask`.
+
+and two that put back road the colour test leaves out: lane paint (:func:`lane_paint`: white
+paint in the sun is up to ten times as bright as asphalt, yellow paint is not grey) and cast
+shadows (:func:`shadowed_road`: the road lit by the sky alone, darker and bluer).
 """
 
 from __future__ import annotations
@@ -36,19 +40,24 @@ BODY_WINDOW = 0.4
 MIN_DISTANCE_M = 5.0
 
 
-def row_ground_luminance(y: np.ndarray, ground: np.ndarray, rows: tuple[int, int], min_count: int = 8) -> np.ndarray:
-    """Median luminance of each row's ground pixels for ``rows`` = (first, end) (a row with fewer
-    than ``min_count`` takes the nearest row that has enough; a median, as dark or bright lumps
-    at the road's edges are ground too); all NaN when no row has enough."""
+def row_ground_luminance(y: np.ndarray, ground: np.ndarray, rows: tuple[int, int], min_count: int = 8,
+                         quantile: float = 0.5) -> np.ndarray:
+    """Median (or ``quantile``) luminance of each row's ground pixels (on every second column) for
+    ``rows`` = (first, end) (a row with fewer than ``min_count`` takes the nearest row that has
+    enough; a median, as dark or bright lumps at the road's edges are ground too); all NaN when
+    no row has enough."""
     r0, r1 = rows
-    g = ground[r0:r1]
+    g = ground[r0:r1, ::2]  # every second column: the median of a row is as well defined
     n = np.count_nonzero(g, axis=1)
     ok = n >= min_count
     if not ok.any():
         return np.full(r1 - r0, np.nan)
-    vals = np.sort(np.where(g, y[r0:r1], np.float32(np.inf)), axis=1)
+    vals = np.sort(np.where(g, y[r0:r1, ::2], np.float32(np.inf)), axis=1)
     i = np.arange(r1 - r0)
-    med = 0.5 * (vals[i, np.maximum(n - 1, 0) // 2] + vals[i, np.minimum(n // 2, g.shape[1] - 1)])
+    if quantile == 0.5:
+        med = 0.5 * (vals[i, np.maximum(n - 1, 0) // 2] + vals[i, np.minimum(n // 2, g.shape[1] - 1)])
+    else:  # the nearest rank
+        med = vals[i, np.clip(np.rint(quantile * (n - 1)).astype(np.int64), 0, g.shape[1] - 1)]
     return np.interp(i, i[ok], med[ok]).astype(np.float32)
 
 
@@ -56,18 +65,27 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Horizontal runs of True: (row, first column, end column), row-major order."""
     pad = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
     pad[:, 1:-1] = mask
-    d = np.diff(pad, axis=1)
-    r0, c0 = np.nonzero(d == 1)
-    _, c1 = np.nonzero(d == -1)
-    return r0, c0, c1
+    r, c = np.nonzero(pad[:, 1:] != pad[:, :-1])  # each row: start, end, start, end, …
+    return r[0::2], c[0::2], c[1::2]
+
+
+def _integral(mask: np.ndarray) -> np.ndarray:
+    """The integral image of a bool mask: (H+1)×(W+1) int32, zero first row and column."""
+    cv2 = cv2_module()
+    if cv2 is not None and mask.size and max(mask.shape) < 32768:
+        return cv2.integral(mask.view(np.uint8), sdepth=cv2.CV_32S)
+    out = np.zeros((mask.shape[0] + 1, mask.shape[1] + 1), dtype=np.int32)
+    np.cumsum(np.cumsum(mask, axis=0, dtype=np.int32), axis=1, out=out[1:, 1:])
+    return out
 
 
 def contact_shadow_cut(ground: np.ndarray, y: np.ndarray, textured: np.ndarray, camera: tuple[float, float, float],
-                       rows: tuple[int, int]) -> np.ndarray:
+                       rows: tuple[int, int], cast: tuple[int, np.ndarray] | None = None) -> np.ndarray:
     """Per column, the grid row of the lowest vehicle contact shadow (0 where none): the ground
     between the horizon and that row is hidden by the vehicle. ``camera`` = (f, v_h, h) in grid
     px and metres; ``rows`` = (first row below the horizon, first ego row); ``textured``:
-    pixels more textured than the road."""
+    pixels more textured than the road; ``cast`` = (first row, mask of the cast shadows on the road
+    from that row down): not a vehicle's body."""
     hs, ws = ground.shape
     f, vh, cam_h = camera
     cut = np.zeros(ws, dtype=np.int64)
@@ -99,8 +117,7 @@ def contact_shadow_cut(ground: np.ndarray, y: np.ndarray, textured: np.ndarray, 
     ok &= np.where(c1 < ws - 1, lit[rr, np.minimum(c1 + 1, ws - 1)], True)
     thick = np.maximum(2, np.rint(BODY_WINDOW * expected)).astype(np.int64)
     n = r_end - r_lo
-    lit_sum = np.zeros((n + 1, ws + 1), dtype=np.int32)  # integral image of the pixels out of shadow
-    np.cumsum(np.cumsum(yw >= np.float32(SHADOW_RATIO) * ref, axis=0, dtype=np.int32), axis=1, out=lit_sum[1:, 1:])
+    lit_sum = _integral(yw >= np.float32(SHADOW_RATIO) * ref)  # of the pixels out of shadow
     below, bottom = np.minimum(rr + 1, n), np.minimum(rr + 1 + thick, n)
     ok &= (lit_sum[bottom, c1] - lit_sum[below, c1] - lit_sum[bottom, c0] + lit_sum[below, c0]) >= 2
     if not ok.any():
@@ -111,58 +128,20 @@ def contact_shadow_cut(ground: np.ndarray, y: np.ndarray, textured: np.ndarray, 
     top = np.maximum(0, rr - thick)
     band = yw / np.maximum(ref, np.float32(1e-6))
     other = (band > 1.5) | (band < 0.5)
+    if cast is not None:
+        c_row, c_mask = cast
+        lo = max(r_lo, c_row)
+        other[lo - r_lo :] &= ~c_mask[lo - c_row : r_end - c_row]
     near = max(0, int(np.ceil(vh + 0.1 * (hs - vh))) - r_lo)  # perspective packs the road's texture above this row
     if near < n:
         other[near:] |= textured[r_lo + near : r_end]
-    cols = np.zeros((n + 1, ws), dtype=np.int32)  # column sums of ``other`` above each row
-    np.cumsum(other, axis=0, dtype=np.int32, out=cols[1:])
+    cols = _integral(other)  # column c's count of ``other`` over rows [a, b): the 4 corners at a, b and c, c + 1
     run = np.repeat(np.arange(len(rr)), width)  # one entry per (shadow, column)
     col = c0[run] + np.arange(len(run)) - np.repeat(np.cumsum(width) - width, width)
-    body = (cols[rr[run], col] - cols[top[run], col]) >= OBJECT_SHARE * (rr - top)[run]
+    r1, r0 = rr[run], top[run]
+    count = cols[r1, col + 1] - cols[r1, col] - cols[r0, col + 1] + cols[r0, col]
+    body = count >= OBJECT_SHARE * (rr - top)[run]
     np.maximum.at(cut, col[body], rr[run][body] + r_lo)
-    return cut
-    zone = slice(r_lo, r_hi)
-    dark = y[zone] < np.float32(SHADOW_RATIO) * ref[zone, None].astype(np.float32)
-    rr, c0, c1 = _runs(dark)
-    if not len(rr):
-        return cut
-    rr = rr + r_lo
-    # a shadow crossed by lane paint or a bright spot is one shadow: merge runs of a row whose
-    # gap is under a fifth of a vehicle's width (a cast shadow across the road then stays wide)
-    gap_ok = (rr[1:] == rr[:-1]) & (c0[1:] - c1[:-1] <= np.maximum(1.0, 0.2 * VEHICLE_WIDTH_M * (rr[1:] + 0.5 - vh) / cam_h))
-    starts = np.flatnonzero(np.concatenate([[True], ~gap_ok]))
-    rr, c0, c1 = rr[starts], c0[starts], np.maximum.reduceat(c1, starts)
-    width = c1 - c0
-    expected = VEHICLE_WIDTH_M * (rr + 0.5 - vh) / cam_h  # a vehicle's width (px) at the shadow's row
-    ok = (width >= np.maximum(2, SHADOW_WIDTH_RANGE[0] * expected)) & (width <= SHADOW_WIDTH_RANGE[1] * expected)
-    # lit road on both sides (or the frame's edge): a wall's or a tree's cast shadow runs on
-    # into the dark object that casts it
-    lit_row = y[rr] >= np.float32(FLANK_LIT) * ref[rr, None].astype(np.float32)
-    left = np.where(c0 > 1, lit_row[np.arange(len(rr)), np.maximum(c0 - 2, 0)], True)
-    right = np.where(c1 < ws - 1, lit_row[np.arange(len(rr)), np.minimum(c1 + 1, ws - 1)], True)
-    ok &= left & right
-    if not ok.any():
-        return cut
-    rr, c0, c1, expected = rr[ok], c0[ok], c1[ok], expected[ok]
-    # what stands on the shadow: right above it (a vehicle's rear), unlike the road just below it
-    # (the road beyond a cast shadow looks like the road before it; a vehicle's body does not)
-    thick = np.maximum(2, np.rint(BODY_WINDOW * expected)).astype(np.int64)
-    top = np.maximum(r_lo, rr - thick)
-    lit = y >= np.float32(SHADOW_RATIO) * ref[:, None].astype(np.float32)  # not in shadow
-    near = int(np.ceil(vh + 0.1 * (hs - vh)))  # perspective packs the road's texture above this row
-    for r, t, a, b, n in zip(rr, top, c0, c1, thick):
-        if not ground[t:r, a:b].any():  # nothing called ground above it: nothing to correct
-            continue
-        below = y[r + 1 : min(hs, r + 1 + n), a:b][lit[r + 1 : min(hs, r + 1 + n), a:b]]
-        if below.size < 2:  # the shadow goes on: not its lower edge
-            continue
-        road = np.maximum(float(np.median(below)), ref[t:r, None])  # the road beyond a cast shadow is lit
-        win = y[t:r, a:b]
-        other = (win > 1.5 * road) | (win < 0.5 * road)
-        if r > near:
-            other |= textured[t:r, a:b] & (np.arange(t, r) >= near)[:, None]
-        body = np.count_nonzero(other, axis=0) >= OBJECT_SHARE * (r - t)
-        np.maximum(cut[a:b], np.where(body, r, 0), out=cut[a:b])
     return cut
 
 
@@ -184,7 +163,7 @@ def verge_ground(candidates: np.ndarray, small: np.ndarray, ground: np.ndarray, 
     arrays' size) that touch the ground. Grass and
     soil beside the road lie on the ground plane; as vertical objects they would stand at the
     road's edge, far too near."""
-    from .sky import label_components, select_labels
+    from .sky import approx_area, label_components, select_labels
 
     total = small @ np.ones(3, dtype=np.float32)
     total += np.float32(1e-6)
@@ -192,7 +171,7 @@ def verge_ground(candidates: np.ndarray, small: np.ndarray, ground: np.ndarray, 
     labels, n = label_components(earth, 4)
     if n == 0:
         return earth
-    area = np.bincount(labels.ravel(), minlength=n + 1)
+    area = approx_area(labels, n)
     touch = np.zeros(n + 1, dtype=bool)  # components near the ground (across a kerb, edge paint)
     touch[labels[_grow(ground, VERGE_GAP_CELLS) & earth]] = True
     keep = touch & (area >= VERGE_MIN_AREA * (frame_size or ground.size))
@@ -209,3 +188,94 @@ def _grow(mask: np.ndarray, cells: int) -> np.ndarray:
     from scipy.ndimage import binary_dilation
 
     return binary_dilation(mask, structure=np.ones((2 * cells + 1, 2 * cells + 1), bool))
+
+
+#: Lane paint spans at most this many metres across a row (a 0.1–0.3 m line seen obliquely);
+#: a pedestrian or a pole is as narrow but not brighter than the road as a whole.
+PAINT_SPAN_M = 0.6
+#: Paint is at least this many times as bright as the road's seed (linear luminance).
+PAINT_BRIGHTER = 1.3
+
+
+def lane_paint(ground: np.ndarray, y: np.ndarray, road_y: float, camera: tuple[float, float, float],
+               first_row: int) -> np.ndarray:
+    """Lane paint to add to ``ground`` (bool): each horizontal run of non-ground cells at or below
+    ``first_row`` with ground on both sides, at most :data:`PAINT_SPAN_M` wide at its row's
+    flat-road distance (width_px = span·(v + 0.5 − v_h)/h), half or more of it brighter than
+    :data:`PAINT_BRIGHTER` × the road (``road_y``). ``camera`` = (f, v_h, h), grid px and m."""
+    hs, ws = ground.shape
+    _, vh, cam_h = camera
+    out = np.zeros_like(ground)
+    if first_row >= hs:
+        return out
+    rr, c0, c1 = _runs(~ground[first_row:])
+    inner = (c0 > 0) & (c1 < ws)  # ground on both sides
+    span = PAINT_SPAN_M * (rr + first_row + 0.5 - vh) / cam_h
+    inner &= (c1 - c0) <= np.maximum(span, 1.0)
+    if not inner.any():
+        return out
+    rr, c0, c1 = rr[inner], c0[inner], c1[inner]  # rows from first_row
+    bright = np.zeros((hs - first_row, ws + 1), dtype=np.int32)  # row-wise running count of bright cells
+    np.cumsum(y[first_row:] >= np.float32(PAINT_BRIGHTER * road_y), axis=1, dtype=np.int32, out=bright[:, 1:])
+    ok = 2 * (bright[rr, c1] - bright[rr, c0]) >= (c1 - c0)
+    rr = rr + first_row
+    width = (c1 - c0)[ok]
+    run = np.repeat(np.arange(len(width)), width)
+    col = np.repeat(c0[ok], width) + np.arange(len(run)) - np.repeat(np.cumsum(width) - width, width)
+    out[np.repeat(rr[ok], width), col] = True
+    return out
+
+
+#: A cast shadow on the road is lit by the sky alone: between these fractions of the road's
+#: luminance (clear sky: diffuse/global ≈ 0.1–0.3; below 0.03 is a black object, not asphalt) …
+SHADOW_LUMINANCE = (0.03, 0.45)
+#: … and bluer (skylight): its blue share B/(R+G+B) at least the road's minus this, at most
+#: the road's plus :data:`SHADOW_BLUER_MAX`, and its red share at most the road's plus this.
+SHADOW_CHROMA_TOL = 0.015
+SHADOW_BLUER_MAX = 0.15
+
+
+def shadowed_road(y: np.ndarray, shares: tuple[np.ndarray, np.ndarray], road: tuple[float, float, float],
+                  smooth: np.ndarray, road_mask: np.ndarray) -> np.ndarray:
+    """Cast shadows on the road (bool): cells ``SHADOW_LUMINANCE`` × the road's luminance, no
+    redder and at most a little less blue than it (``shares`` = red and blue shares per cell,
+    ``road`` = the road's luminance, red and blue shares), ``smooth`` (no more textured than
+    the road), between the road's lateral edges in their row (:func:`_within_road_rows`: a
+    wall's shaded face beside the road is as dark and as blue), in 4-connected regions
+    touching ``road_mask``. A vehicle's dark body joined to its contact shadow is taken out
+    again by :func:`contact_shadow_cut`."""
+    from .sky import label_components, select_labels
+
+    ry, rr, rb = road
+    r, b = shares
+    cand = (y >= np.float32(SHADOW_LUMINANCE[0] * ry)) & (y < np.float32(SHADOW_LUMINANCE[1] * ry))
+    cand &= smooth
+    cand &= r <= np.float32(rr + SHADOW_CHROMA_TOL)
+    cand &= b >= np.float32(rb - SHADOW_CHROMA_TOL)
+    cand &= b <= np.float32(rb + SHADOW_BLUER_MAX)
+    rows = np.flatnonzero(cand.any(axis=1))
+    if not len(rows):
+        return cand
+    cand[rows] &= _within_road_rows(road_mask[rows])
+    labels, n = label_components(cand, 4)
+    touch = np.zeros(n + 1, dtype=bool)
+    touch[labels[_grow(road_mask, 1) & cand]] = True
+    touch[0] = False
+    return select_labels(labels, touch)
+
+
+def _within_road_rows(road: np.ndarray, tail: float = 0.05) -> np.ndarray:
+    """Cells between the road's edges in their row (bool): from the column holding the first
+    ``tail`` of the row's road cells to the one holding its last ``tail`` (stray road-coloured
+    cells on walls or verges do not widen it). Rows with fewer than 4 road cells: none."""
+    hs, ws = road.shape
+    count = np.cumsum(road, axis=1, dtype=np.int32)
+    n = count[:, -1]
+    lo = np.maximum(1, np.ceil(tail * n)).astype(np.int32)
+    hi = np.maximum(lo, np.floor((1.0 - tail) * n)).astype(np.int32)
+    left = (count < lo[:, None]).sum(axis=1)  # first column where the count reaches lo
+    right = (count < hi[:, None]).sum(axis=1)
+    cols = np.arange(ws)
+    out = (cols[None, :] >= left[:, None]) & (cols[None, :] <= right[:, None])
+    out &= (n >= 4)[:, None]
+    return out

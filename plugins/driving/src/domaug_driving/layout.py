@@ -3,6 +3,7 @@ the ground (the "pop-up" scene of Hoiem, Efros & Hebert, SIGGRAPH 2005). See :mo
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Mapping, NamedTuple
 
 import numpy as np
@@ -11,9 +12,9 @@ from domaug.kit import cv2_module
 
 
 from .camera import CAP_M, SKY_DEPTH_M, box_filter, camera_from, decimate, ground_plane_depth, ray_factor, stand_boxes
-from .ground_cues import contact_shadow_cut, verge_ground
+from .ground_cues import contact_shadow_cut, lane_paint, row_ground_luminance, shadowed_road, verge_ground
 from .radiometry import decode
-from .sky import label_components, select_labels, sky_from_small
+from .sky import approx_area, label_components, planes_of, select_labels, sky_from_small
 
 #: Layout labels (uint8): sky, ground, vertical object, ego vehicle (hood / dashboard).
 SKY, GROUND, VERTICAL, EGO = 1, 2, 3, 4
@@ -25,6 +26,12 @@ VERGE_TEXTURE = 5.0
 #: Verges count as ground up to this distance (m): nearer the horizon a slope or a bank (which
 #: the flat-road model cannot see) would send what stands on them hundreds of metres away.
 VERGE_MAX_M = 60.0
+#: In each row, a vertical object's contact row is pulled to the nearer contact of the columns
+#: beside it across gaps narrower than this fraction of the width: a tree's crown overhangs the
+#: far road beyond its trunk, and the columns of that overhang must not stand at the horizon
+#: (a stripe of 300 m fog across the crown); the price is that far background seen through
+#: such a gap takes the nearer depth.
+CONTACT_GAP = 0.12
 #: Short side (px) of the grid the layout is computed on (then upsampled).
 LAYOUT_GRID_PX = 256
 
@@ -38,36 +45,44 @@ class Layout(NamedTuple):
 
 
 def _seed_stats(y: np.ndarray, r: np.ndarray, b: np.ndarray, texture: np.ndarray, seed: tuple) -> tuple:
-    """Medians of ``y``, ``r``, ``b`` and the 75th percentile of ``texture`` over ``seed``
-    (one partition of the four samples; the values ``np.median`` / ``np.percentile`` give)."""
-    vals = np.stack([y[seed].ravel(), r[seed].ravel(), b[seed].ravel(), texture[seed].ravel()])
-    n = vals.shape[1]
-    m, pos = n // 2, 0.75 * (n - 1)
-    i75 = int(pos)
-    kth = sorted({max(m - 1, 0), m, i75, min(i75 + 1, n - 1)})
-    vals.partition(kth, axis=1)
-    med = vals[:3, m] if n % 2 else (vals[:3, m - 1] + vals[:3, m]) / np.float32(2)
-    lo, hi, t = float(vals[3, i75]), float(vals[3, min(i75 + 1, n - 1)]), pos - i75
-    tr = lo + (hi - lo) * t if t < 0.5 else hi - (hi - lo) * (1.0 - t)  # numpy's linear interpolation
-    return float(med[0]), float(med[1]), float(med[2]), tr
+    """The road's sunlit colour and texture over the ``seed`` window: medians of ``y``, ``r``,
+    ``b`` and the 75th percentile of ``texture`` over its cells within ×0.6–1.5 of the 75th
+    percentile of its luminance (a cast shadow over part of the seed is not the road's colour;
+    a wholly lit seed gives ≈ its plain medians)."""
+    ys = y[seed].ravel()
+    n = ys.size
+    y75 = float(np.partition(ys, int(0.75 * (n - 1)))[int(0.75 * (n - 1))])
+    lit = (ys >= np.float32(0.6 * y75)) & (ys <= np.float32(1.5 * y75))
+    vals = np.stack([ys[lit], r[seed].ravel()[lit], b[seed].ravel()[lit], texture[seed].ravel()[lit]])
+    m = vals.shape[1]
+    if m == 0:
+        return y75, float(np.median(r[seed])), float(np.median(b[seed])), float(np.percentile(texture[seed], 75))
+    i50, i75 = m // 2, int(0.75 * (m - 1))
+    vals.partition(sorted({i50, i75}), axis=1)
+    return float(vals[0, i50]), float(vals[1, i50]), float(vals[2, i50]), float(vals[3, i75])
 
 
-def _luminance(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Linear luminance Y of ``small`` and its square root (perceptual: local contrast, texture)."""
+def _luminance(small: np.ndarray, first_row: int) -> tuple[np.ndarray, np.ndarray]:
+    """Linear luminance Y of ``small`` and the square root (perceptual: local contrast, texture)
+    of its rows from ``first_row`` on."""
     y = small @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
-    return y, np.sqrt(np.maximum(y, 0.0))
+    q = np.maximum(y[first_row:], np.float32(0.0))
+    return y, np.sqrt(q, out=q)
 
 
-def _road_like(small: np.ndarray, vh: float, y: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """Pixels coloured like the road's seed band, and no more textured (bool, the grid of ``small``;
-    ``y``, ``q`` from :func:`_luminance`), the local texture, the road's texture (its 75th
-    percentile in the seed band) and the road's blue share B / (R + G + B). Close to
+def _road_like(planes: tuple, vh: float, y: np.ndarray, q: np.ndarray, sunny: bool, shadow_rows: float) -> tuple:
+    """Pixels coloured like the road's seed band, and no more textured, or its cast shadows
+    (:func:`.ground_cues.shadowed_road`) (bool, the grid of ``planes``, the R, G, B planes;
+    ``y``, ``q`` from :func:`_luminance`; shadows only when ``sunny``, ``shadow_rows`` or more below the horizon),
+    the local texture, the road's texture (its 75th percentile in the seed band), the road's
+    blue share B / (R + G + B), its luminance and the shadows (bool, or None). Close to
     the horizon (the first 10 % of the rows below it) perspective packs the road's texture:
     only colour counts there."""
-    hs, ws = small.shape[:2]
-    total = small @ np.ones(3, dtype=np.float32)  # = R + G + B, exactly, and faster than sum(axis=2)
+    hs, ws = y.shape
+    total = planes[0] + planes[1]
+    total += planes[2]
     total += np.float32(1e-3)
-    r, b = small[..., 0] / total, small[..., 2] / total
+    r, b = planes[0] / total, planes[2] / total
     grad = np.zeros((hs, ws), dtype=np.float32)
     np.abs(np.subtract(q[1:], q[:-1], out=grad[:-1]), out=grad[:-1])
     gx = np.zeros((hs, ws), dtype=np.float32)
@@ -77,19 +92,61 @@ def _road_like(small: np.ndarray, vh: float, y: np.ndarray, q: np.ndarray) -> tu
     v0 = int(np.clip(vh + 0.25 * (hs - vh), 0, hs - 1))
     v1 = int(np.clip(vh + 0.50 * (hs - vh), v0 + 1, hs))
     c0, c1 = int(0.3 * ws), max(int(0.7 * ws), int(0.3 * ws) + 1)
-    yr, rr, br, tr = _seed_stats(y, r, b, texture, (slice(v0, v1), slice(c0, c1)))
+    yr, rr, br, tr = _seed_stats(y, r, b, texture, (slice(v0, v1, 2), slice(c0, c1, 2)))  # every 4th cell
     out = y >= 0.45 * yr
     out &= y <= 6.0 * yr + 1e-3
     out &= np.abs(r - rr) < 0.1
     out &= np.abs(b - br) < 0.1
-    textured = texture > 2.0 * tr + 0.01
-    out &= ~textured | (np.arange(hs) < vh + 0.1 * (hs - vh))[:, None]
-    return out, texture, tr, br
+    smooth = texture <= 2.0 * tr + 0.01
+    near_horizon = max(0, min(hs, int(np.ceil(vh + 0.1 * (hs - vh)))))
+    out[near_horizon:] &= smooth[near_horizon:]
+    if near_horizon > 0:  # no texture test there: a white car is much brighter than the road in its row
+        row_y = row_ground_luminance(y, out, (0, near_horizon), quantile=0.75)
+        if np.isfinite(row_y).all():
+            limit = np.float32(NEAR_HORIZON_BRIGHTER) * row_y[:, None].astype(np.float32)
+            out[:near_horizon] &= y[:near_horizon] <= limit
+    shadow = None
+    if sunny:  # cast shadows need direct sun
+        near = np.arange(hs)[:, None] >= vh + shadow_rows  # rows nearer than VERGE_MAX_M
+        shadow = shadowed_road(y, (r, b), (yr, rr, br), smooth & near, out)
+        out |= shadow
+    return out, texture, tr, br, yr, shadow
 
 
-def _ego_mask(road: np.ndarray, q: np.ndarray, vh: float) -> tuple[np.ndarray, np.ndarray]:
+#: Close to the horizon, where perspective packs the road's texture and only colour counts, a
+#: road cell is at most this many times as bright as the 75th percentile of the road cells of its
+#: row (the far road brightens with haze and grazing view, row by row, and may be two materials,
+#: asphalt and concrete; a white car stands out of its row).
+NEAR_HORIZON_BRIGHTER = 1.8
+
+
+#: A sky is clear (direct sun, cast shadows) when its blue / red ratio in linear light exceeds
+#: this (the five reference frames: clear 2.2–2.6, comma2k19's overcast 1.8).
+CLEAR_SKY_BLUE_RED = 2.0
+
+
+def _clear_sky(planes: tuple, sky: np.ndarray) -> bool:
+    """Whether the frame's sky (≥ 8 of every 4th cell) is clear blue (``planes``: R, G, B)."""
+    pick = sky[: planes[0].shape[0] : 2, ::2]
+    n = np.count_nonzero(pick)
+    if n < 8:
+        return False
+    red, blue = (float(p[: pick.shape[0] * 2 : 2, ::2][pick].sum()) for p in (planes[0], planes[2]))
+    return blue > CLEAR_SKY_BLUE_RED * max(red, 1e-6 * n)
+
+
+#: A bright, smooth hood (a white bonnet bulging into view) is followed up each column from the
+#: ego band's top edge by up to this fraction of the height (other non-road cells: 4 %).
+EGO_BRIGHT_RISE = 0.15
+#: … when it is this many times as bright as the road and at least this fraction of the width wide.
+EGO_BRIGHT = 2.0
+EGO_BRIGHT_WIDTH = 0.2
+
+
+def _ego_mask(road: np.ndarray, q: np.ndarray, vh: float, bright: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The hood / dashboard band at the bottom (bool; see the module docstring) and each
-    column's first ego row (the height when the column has none). ``q``: √ luminance."""
+    column's first ego row (the height when the column has none). ``q``: √ luminance;
+    ``bright``: cells far brighter than the road and smooth (a white hood)."""
     hs, ws = road.shape
     ego = np.zeros((hs, ws), dtype=bool)
     first = np.full(ws, hs, dtype=np.int64)
@@ -127,17 +184,35 @@ def _ego_mask(road: np.ndarray, q: np.ndarray, vh: float) -> tuple[np.ndarray, n
                 top = min(top, int(rows[lo + int(np.argmax(edge))]) + step)
     if top >= hs:
         return ego, first
-    ego[top:] = True
-    first[:] = top
     ext = max(1, int(0.04 * hs))
-    run = np.ones(ws, dtype=bool)
-    for r in range(top - 1, max(top - 1 - ext, -1), -1):  # follow the hood's curved edge up each column
-        run &= ~road[r]
-        if not run.any():
-            break
-        ego[r] = run
-        first[run] = r
+    # follow the hood's curved edge up each column: the run of non-road cells above ``top``
+    rise = _run_up(~road[max(top - ext, 0) : top])
+    lo = max(top - max(ext, int(EGO_BRIGHT_RISE * hs)), lowest)
+    if top - lo > ext:
+        # … or of a white hood, its vents, seams and wiper strip bridged, up to EGO_BRIGHT_RISE
+        end = min(hs, top + ext)  # the band below, all ego, keeps the closing from eroding the last rows
+        like = bright[lo:end] | ~road[lo:end]
+        like[top - lo :] = True
+        tall = _run_up(_close_vertical(like, ext)[: top - lo])
+        # ≥ 35 % bright cells over the rise, and at least EGO_BRIGHT_WIDTH wide (not lane paint)
+        n_bright = np.cumsum(bright[lo:top], axis=0, dtype=np.int32)  # bright cells down to each row
+        above = n_bright[np.clip(top - lo - tall - 1, 0, None), np.arange(ws)] * (tall < top - lo)
+        tall = np.where((tall > ext) & ((n_bright[-1] - above) >= 0.35 * tall), tall, 0)
+        tall = top - _smooth_rows((top - tall)[None, :], max(3, int(EGO_BRIGHT_WIDTH * ws)) | 1)[0].astype(np.int64)
+        rise = np.maximum(rise, np.where(tall > ext, tall, 0))
+        # a bulge narrower than 5 % of the width is lane paint, not the hood
+        rise = top - _smooth_rows((top - rise)[None, :], max(3, int(0.05 * ws)) | 1)[0].astype(np.int64)
+    first = (top - rise).astype(np.int64)
+    ego = np.arange(hs)[:, None] >= first[None, :]
     return ego, first
+
+
+def _run_up(mask: np.ndarray) -> np.ndarray:
+    """Per column, the number of True cells from the bottom row of ``mask`` up to its first False."""
+    if not mask.shape[0]:
+        return np.zeros(mask.shape[1], dtype=np.int64)
+    up = mask[::-1]
+    return np.where(up.all(axis=0), mask.shape[0], np.argmin(up, axis=0)).astype(np.int64)
 
 
 def _close_vertical(mask: np.ndarray, gap: int) -> np.ndarray:
@@ -165,7 +240,7 @@ def _main_ground(ground: np.ndarray, floor_row: int, frame_size: int) -> np.ndar
     if n == 0:
         return ground
     hs = round(frame_size / ground.shape[1])
-    keep = np.bincount(labels.ravel(), minlength=n + 1) >= 0.01 * frame_size
+    keep = approx_area(labels, n) >= 0.01 * frame_size
     keep[labels[max(0, floor_row - max(1, int(0.1 * hs))) : floor_row].ravel()] = True
     keep[0] = False
     return select_labels(labels, keep)
@@ -173,28 +248,81 @@ def _main_ground(ground: np.ndarray, floor_row: int, frame_size: int) -> np.ndar
 
 def _contact_rows(ground: np.ndarray, floor: np.ndarray) -> np.ndarray:
     """Each pixel's contact row: the nearest ground row at or below it in its column, else
-    ``floor`` (that column's last row above the ego band); uint16 (a running minimum up each
-    column, as uint16 ≈ 4× faster than int32)."""
-    hs = ground.shape[0]
-    dt = np.uint16 if hs < 65535 else np.int64
-    idx = np.where(ground, np.arange(hs, dtype=dt)[:, None], floor.astype(dt)[None, :])
-    return np.minimum.accumulate(idx[::-1], axis=0)[::-1]
+    ``floor`` (that column's last row above the ego band); uint16. A suffix minimum up each
+    column in log2(H) shifted passes (Hillis–Steele), ≈ 4× faster than ``np.minimum.accumulate``
+    on a reversed view."""
+    hs, ws = ground.shape
+    if hs >= 65535:
+        idx = np.where(ground, np.arange(hs)[:, None], floor[None, :])
+        return np.minimum.accumulate(idx[::-1], axis=0)[::-1]
+    a = np.empty((hs, ws), dtype=np.uint16)
+    a[:] = floor.astype(np.uint16)
+    cv2 = cv2_module()
+    if cv2 is not None and ws < 32768 and a.size:
+        cv2.copyTo(_row_index(hs, ws), ground.view(np.uint8), a)
+    else:
+        np.copyto(a, np.arange(hs, dtype=np.uint16)[:, None], where=ground)
+    b = np.empty_like(a)
+    step = 1
+    while step < hs:
+        np.minimum(a[:-step], a[step:], out=b[:-step])
+        b[-step:] = a[-step:]
+        a, b = b, a
+        step *= 2
+    return a
 
 
-def _smooth_rows(contact: np.ndarray, width: int) -> np.ndarray:
-    """Horizontal closing then opening of the contact rows over ``width`` columns: a cheap
-    median-like filter (≈ 20× faster than a running median) that removes spikes narrower
-    than ``width`` in both directions while keeping wider steps (object edges) in place."""
+@functools.lru_cache(maxsize=8)
+def _row_index(hs: int, ws: int) -> np.ndarray:
+    """The row number of each cell (uint16 H×W, cached and read-only)."""
+    out = np.repeat(np.arange(hs, dtype=np.uint16)[:, None], ws, axis=1)
+    out.flags.writeable = False
+    return out
+
+
+def _smooth_rows(contact: np.ndarray, width: int, gap: int | None = None) -> np.ndarray:
+    """Horizontal closing (over ``gap`` columns, default ``width``) then opening (over ``width``)
+    of the contact rows: a cheap median-like filter (≈ 20× faster than a running median) that
+    removes far dips narrower than ``gap`` and near spikes narrower than ``width`` while keeping
+    wider steps (object edges) in place."""
+    gap = width if gap is None else gap
     cv2 = cv2_module()
     c = np.ascontiguousarray(contact, dtype=np.uint16 if contact.max(initial=0) < 65535 else np.int32)
     if cv2 is not None and c.dtype == np.uint16 and max(c.shape) < 32768:
-        kernel = np.ones((1, width), np.uint8)
-        c = cv2.morphologyEx(c, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
-        return cv2.morphologyEx(c, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
+        c = cv2.morphologyEx(c, cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8), borderType=cv2.BORDER_REPLICATE)
+        return cv2.morphologyEx(c, cv2.MORPH_OPEN, np.ones((1, width), np.uint8), borderType=cv2.BORDER_REPLICATE)
     from scipy.ndimage import grey_closing, grey_opening
 
-    c = grey_closing(c, size=(1, width), mode="nearest")
+    c = grey_closing(c, size=(1, gap), mode="nearest")
     return grey_opening(c, size=(1, width), mode="nearest").astype(np.int32)
+
+
+def _ground(small: np.ndarray, y: np.ndarray, masks: tuple, road_stats: tuple, camera: tuple, rows: tuple,
+            cast: tuple | None) -> np.ndarray:
+    """The ground (bool): road-like cells (``masks`` = road, sky, ego, textured, texture) with
+    vertical gaps closed, lane paint added, vehicles' hidden road cut out (contact shadows,
+    ``cast`` = the cast shadows that are none), verges added, islands dropped.
+    ``road_stats`` = the road's texture, blue share and luminance; ``camera`` = (f, v_h, h)
+    in grid px; ``rows`` = (first row below the horizon, first ego row)."""
+    road, sky, ego, textured, texture = masks
+    road_texture, road_blue, road_y = road_stats
+    f, vh, ch = camera
+    below_row, ego_row = rows
+    hs, ws = road.shape
+    road &= ~sky
+    ground = _close_vertical(road, max(1, int(0.02 * hs)))
+    ground[:below_row] = False
+    ground &= ~ego
+    ground &= ~sky
+    ground |= lane_paint(ground, y, road_y, camera, below_row) & ~ego
+    cut = contact_shadow_cut(ground, y, textured, camera, rows, cast)
+    clear = np.arange(hs)[:, None] >= cut[None, :]  # not hidden by a vehicle
+    ground &= clear
+    verge = ~road & (texture <= VERGE_TEXTURE * road_texture + 0.02) & ~ego & ~sky & clear
+    verge[: max(below_row, int(np.ceil(vh + f * ch / VERGE_MAX_M)))] = False
+    ground[below_row:] |= verge_ground(verge[below_row:], small[below_row:], ground[below_row:], road_blue, hs * ws)
+    ground[below_row:] = _main_ground(ground[below_row:], ego_row - below_row, hs * ws)
+    return ground
 
 
 def layout_from_small(
@@ -217,37 +345,37 @@ def layout_from_small(
     hs, ws = small.shape[:2]
     f, vh, ch = float(camera["focal_length_px"]), float(camera["horizon_row"]), float(camera["camera_height_m"])
     small = np.asarray(small, dtype=np.float32)
+    small = np.ascontiguousarray(small)
+    below_row = int(np.clip(np.floor(vh - 0.5) + 1, 0, hs))  # the first row whose centre is below the horizon
+    b0 = max(0, below_row - 2)  # the road is searched below the horizon (2 rows of context for the texture)
+    y, q_band = _luminance(small, b0)
+    planes = planes_of(small)
     if sky is None:
         top = max(1, min(hs, int(vh)))
-        sky = sky_from_small(np.ascontiguousarray(small[:top]), hs, ws, 1)
+        sky = sky_from_small(small[:top], hs, ws, 1, y=y[:top], planes=tuple(p[:top] for p in planes))
     else:
         sky = np.asarray(sky) != 0
-    below_row = int(np.clip(np.floor(vh - 0.5) + 1, 0, hs))  # the first row whose centre is below the horizon
-    y, q = _luminance(small)
-    b0 = max(0, below_row - 2)  # the road is searched below the horizon (2 rows of context for the texture)
+    q = np.zeros((hs, ws), dtype=np.float32)
+    q[b0:] = q_band
     road = np.zeros((hs, ws), dtype=bool)
     texture = np.zeros((hs, ws), dtype=np.float32)
-    road[b0:], texture[b0:], road_texture, road_blue = _road_like(small[b0:], vh - b0, y[b0:], q[b0:])
+    road[b0:], texture[b0:], road_texture, road_blue, road_y, shadow = _road_like(
+        tuple(p[b0:] for p in planes), vh - b0, y[b0:], q_band, _clear_sky(planes, sky), f * ch / VERGE_MAX_M)
     textured = texture > 2.0 * road_texture + 0.01
     road[:below_row] = False
-    ego, first_ego = _ego_mask(road, q, vh)
+    bright = (y >= np.float32(EGO_BRIGHT * road_y)) & (texture <= 2.0 * road_texture + 0.01)
+    ego, first_ego = _ego_mask(road, q, vh, bright)
     floor = first_ego - 1  # last non-ego row per column
     if road_mask is not None:
         ground = (np.asarray(road_mask) != 0) & ~ego
     else:
-        road &= ~sky
-        ground = _close_vertical(road, max(1, int(0.02 * hs)))
-        ground[:below_row] = False
-        ground &= ~ego
-        ground &= ~sky
-        cut = contact_shadow_cut(ground, y, textured, (f, vh, ch), (below_row, int(first_ego.min(initial=hs))))
-        clear = np.arange(hs)[:, None] >= cut[None, :]  # not hidden by a vehicle
-        ground &= clear
-        verge = ~road & (texture <= VERGE_TEXTURE * road_texture + 0.02) & ~ego & ~sky & clear
-        verge[: max(below_row, int(np.ceil(vh + f * ch / VERGE_MAX_M)))] = False
-        ground[below_row:] |= verge_ground(verge[below_row:], small[below_row:], ground[below_row:], road_blue, hs * ws)
-        ground[below_row:] = _main_ground(ground[below_row:], int(first_ego.min(initial=hs)) - below_row, hs * ws)
-    contact = _smooth_rows(_contact_rows(ground, np.maximum(floor, 0)), max(3, int(0.05 * ws)) | 1)
+        if shadow is not None:  # a cast shadow is no vehicle's body
+            textured[b0:] &= ~shadow
+        ground = _ground(small, y, (road, sky, ego, textured, texture), (road_texture, road_blue, road_y),
+                         (f, vh, ch), (below_row, int(first_ego.min(initial=hs))),
+                         None if shadow is None else (b0, shadow))
+    contact = _smooth_rows(_contact_rows(ground, np.maximum(floor, 0)), max(3, int(0.05 * ws)) | 1,
+                           max(3, int(CONTACT_GAP * ws)) | 1)
     z_row = ground_plane_depth((hs, 1), focal_length_px=f, horizon_row=vh, camera_height_m=ch, cap_m=cap_m)[:, 0]
     labels = np.full((hs, ws), VERTICAL, dtype=np.uint8)
     labels[sky] = SKY

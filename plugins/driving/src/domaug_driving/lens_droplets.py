@@ -10,7 +10,7 @@ import numpy as np
 from domaug.kit import (Context, check_number, check_range, cv2_module, draw_seed, restore_dtype, sample_log_uniform,
                         sample_uniform)
 
-from . import radiometry
+from . import glare_codes, radiometry
 from .atmosphere import blend_towards
 from .base import DrivingTransform
 from .camera import camera_from
@@ -37,25 +37,28 @@ def scene_environment(linear: np.ndarray, k: int | None = None) -> tuple[np.ndar
 
 
 def _to_full(a: np.ndarray, step: int, origin: float, y0: int, shape: tuple[int, int], name: str) -> np.ndarray:
-    """Full-res rows y0:y0+shape[0] of a coarse layer (h×w×3, cell centres at origin + (i + ½)·step),
-    bilinear (``cv2.warpAffine`` into scratch ``name``; else :func:`.scene.upsample` and a crop)."""
+    """Full-res rows y0:y0+shape[0] of a coarse layer (h×w×3 float32 or uint16, cell centres at
+    origin + (i + ½)·step), bilinear (``cv2.warpAffine`` into scratch ``name``; else
+    :func:`.scene.upsample` and a crop), of ``a``'s dtype."""
     rows, cols = shape
     cv2 = cv2_module()
     if cv2 is not None and max(a.shape[:2]) < 32768 and rows * cols:
         s = 1.0 / step  # full (x, y) ← cell ((x + ½ − origin)/step − ½, (y + y0 + ½ − origin)/step − ½)
         m = np.array([[s, 0.0, (0.5 - origin) * s - 0.5], [0.0, s, (y0 + 0.5 - origin) * s - 0.5]])
-        return cv2.warpAffine(a, m, (cols, rows), dst=buffer(name, (rows, cols, 3)),
+        return cv2.warpAffine(a, m, (cols, rows), dst=buffer(name, (rows, cols, 3), a.dtype),
                               flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
     full = (a.shape[0] * step, a.shape[1] * step)
-    up = np.stack([upsample(np.ascontiguousarray(a[..., c]), full) for c in range(a.shape[2])], -1)
+    up = np.stack([upsample(np.ascontiguousarray(a[..., c], dtype=np.float32), full) for c in range(a.shape[2])], -1)
     off = int(round(-origin))
-    return np.ascontiguousarray(up[y0 + off : y0 + off + rows, off : off + cols])
+    up = up[y0 + off : y0 + off + rows, off : off + cols]
+    return np.ascontiguousarray(np.rint(up).astype(a.dtype) if a.dtype == np.uint16 else up)
 
 
 def drop_layers(drops: list, optics: Mapping[str, float], env: np.ndarray, env_scale: float,
-                shape: tuple[int, int]) -> tuple[int, int, np.ndarray, np.ndarray] | None:
+                shape: tuple[int, int], codes: bool = False) -> tuple[int, int, np.ndarray, np.ndarray] | None:
     """(y0, y1, 1 − α, W) of every drop for full-res rows y0:y1 (both rows×W×3) — the pixels
-    there become ``(1 − α)·E + W`` — or None when no drop touches the frame.
+    there become ``(1 − α)·E + W`` — or None when no drop touches the frame. ``codes``: both as
+    uint16, 1 − α in 1/65535 and W in the linear codes of :mod:`.glare_codes`.
 
     Computed on a grid of step ≈ c/4 (the blur's ramp spans ≥ 4 cells), margined by the blur
     radius so drops beyond the edge still spill in, then interpolated bilinearly.
@@ -75,8 +78,16 @@ def drop_layers(drops: list, optics: Mapping[str, float], env: np.ndarray, env_s
     y1 = int(min(h, math.ceil(origin + (rows[-1] + 1.5) * step)))
     if y0 >= y1:
         return None
-    keep = np.empty(alpha.shape + (3,), np.float32)
-    np.subtract(np.float32(1.0), alpha[..., None], out=keep)
+    if codes:  # rounded by the truncating casts (α ≥ 0 and W ≥ 0 up to float error)
+        kept = np.float32(65535.5) - np.clip(alpha, 0.0, 1.0) * np.float32(65535.0)
+        keep = np.repeat(kept.astype(np.uint16)[..., None], 3, axis=2)
+        light *= np.float32(glare_codes.FULL)
+        light += np.float32(0.5)
+        np.clip(light, 0.0, glare_codes.TOP, out=light)
+        light = light.astype(np.uint16)
+    else:
+        keep = np.empty(alpha.shape + (3,), np.float32)
+        np.subtract(np.float32(1.0), alpha[..., None], out=keep)
     return (y0, y1, _to_full(keep, step, origin, y0, (y1 - y0, w), "drops_keep"),
             _to_full(light, step, origin, y0, (y1 - y0, w), "drops_light"))
 
@@ -132,11 +143,15 @@ def droplets_on_encoded(image: np.ndarray, meta: Mapping[str, Any] | None, drops
         return out
     kd = max(1, min(h, w) // ENV_GRID_PX)
     env, _ = scene_environment(radiometry.decode(np.ascontiguousarray(image[kd // 2 :: kd, kd // 2 :: kd]), meta), 1)
-    layers = drop_layers(drops, optics, env, kd, (h, w))
+    fast = radiometry.is_srgb8(image, meta) and image.ndim == 3 and image.shape[2] == 3
+    layers = drop_layers(drops, optics, env, kd, (h, w), codes=fast)
     if layers is None:
         return out
     y0, y1, keep, light = layers
     region = out[y0:y1]
+    if fast:  # 8-bit sRGB: blended in 16-bit linear codes (see :mod:`.glare_codes`)
+        glare_codes.blend8(region, keep, light)
+        return out
     lin = radiometry.decode(region, meta, out=buffer("drops_band", region.shape))
     _blend(lin, keep, light)
     enc = radiometry.encode(lin, region, meta)

@@ -12,7 +12,8 @@ from domaug.kit import Context, ParameterError, check_range, cv2_module, sample_
 from . import radiometry
 from .base import DrivingTransform
 from .depth import SKY_DEPTH_M, camera_of, check_camera_args
-from .scene import coarse_scene, upsample
+from .layout import EGO
+from .scene import coarse_scene, upsample, upsample_mask
 from .scratch import buffer
 
 MODES = ("radial", "lateral")
@@ -210,8 +211,10 @@ def _radial_ego_blur(lin: np.ndarray, params: Mapping[str, Any], scene: Mapping[
         return lin
     coarse = coarse_scene(scene, cam, grid_px=128)  # zoom is smooth: computed on a coarse grid, upsampled
     dist = coarse["dist"]
-    zoom = np.float32(travel) / np.maximum(dist, np.float32(travel * 4 + 0.5))  # a ≤ 0.25 (near hood)
+    zoom = np.float32(travel) / np.maximum(dist, np.float32(travel * 4 + 0.5))  # a ≤ 0.25 (near road)
     zoom[dist >= SKY_DEPTH_M] = 0.0
+    ego = coarse["labels"] == EGO  # the hood / dashboard moves with the camera: it stays sharp
+    zoom[ego if ego.shape == zoom.shape else upsample_mask(ego, zoom.shape)] = 0.0
     if not coarse["full"]:
         zoom = upsample(zoom, (h, w), out=buffer("mb_zoom", (h, w)))
     return radial_blur(lin, zoom, (cam["horizon_row"], w / 2.0))

@@ -13,7 +13,7 @@ from domaug.kit import (Context, ParameterError, check_choice, check_number, che
 from . import radiometry, raw_noise
 from .base import DrivingTransform
 from .depth import camera_of, check_camera_args
-from .night_scene import draw_poles, night_light, relight_plane, sky_share
+from .night_scene import add_glows, draw_poles, night_light, relight_plane, sky_share
 from .overcast import estimate_sun, overcast_factors
 from .scene import coarse_scene
 from .scratch import buffer
@@ -251,6 +251,8 @@ class Night(DrivingTransform):
         for c, p in enumerate(planes):
             relight_plane(p, c, light, sky, field, None if sun_factors is None else sun_factors[c])
         draw_poles(planes, light.poles, light.pole_colour)
+        for c, p in enumerate(planes):
+            add_glows(p, c, light, field)
         raw = raw_noise.mosaic(planes, 1.0 / light.raw_gains)
         raw_noise.expose(raw, light.shot, light.read, int(params["seed"]))
         rgb16 = raw_noise.demosaic(raw_noise.to_raw16(raw, light.raw_gains), params["demosaic"])
@@ -262,6 +264,7 @@ def _sun_factors(planes: list[np.ndarray], coarse: Mapping[str, Any]) -> tuple[l
     """The half-resolution factors of :func:`.overcast.remove_sun` (the direct sun divided out:
     an albedo proxy under skylight), to be folded into Night's own pass, and the sun's share."""
     sun = estimate_sun(coarse)
+    coarse["sun"] = sun  # measured once
     exposure = (1.0 - sun.share) / (1.0 - 0.5 * sun.share)  # cancels to_overcast's metering gain
     return overcast_factors(planes, coarse, exposure=exposure, sky_grey=0.0)
 

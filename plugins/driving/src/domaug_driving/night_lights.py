@@ -172,21 +172,27 @@ def luminaire_intensity(cos_nadir: np.ndarray, peak_cd: float) -> np.ndarray:
 
 def lamp_irradiance(pts, surf, lamps: np.ndarray, peak_cd: float) -> np.ndarray:
     """Illuminance (lux) of street lamps (rows: head X, head height, Z in m) on the cells."""
-    x, y, z = pts
-    e = np.zeros(x.shape, np.float32)
+    e = np.zeros(pts[0].shape, np.float32)
     for lx, lh, lz in np.asarray(lamps, np.float32):
-        dx, dz, h = x - lx, z - lz, lh - y
-        r2 = dx * dx
-        r2 += dz * dz
-        r2 += h * h
-        r2 += np.float32(1e-2)
-        r = np.sqrt(r2)
-        g = _received(dx, h, dz, r, surf)
-        g *= luminaire_intensity(h / r, peak_cd)
-        r2 *= r
-        g /= r2
-        e += g
+        e += one_lamp(pts, surf, lx, lh, lz, peak_cd)
     return e
+
+
+def one_lamp(pts, surf, lx, lh, lz, peak_cd: float) -> np.ndarray:
+    """Illuminance (lux) of one street lamp with its head at (``lx``, ``lh``, ``lz``) m (scalars,
+    or arrays broadcasting with the cells: one lamp per cell)."""
+    x, y, z = pts
+    dx, dz, h = x - lx, z - lz, lh - y
+    r2 = dx * dx
+    r2 += dz * dz
+    r2 += h * h
+    r2 += np.float32(1e-2)
+    r = np.sqrt(r2)
+    g = _received(dx, h, dz, r, surf)
+    g *= luminaire_intensity(h / r, peak_cd)
+    r2 *= r
+    g /= r2
+    return g
 
 
 def lamp_positions(spacing_m: float, phase: float, offset_left_m: float, offset_right_m: float,
@@ -252,14 +258,20 @@ def sky_luminance(rows: np.ndarray, camera: dict, zenith_cd_m2: float, glow: flo
     return (zenith_cd_m2 * (1.0 + glow * np.exp(-np.maximum(elev, 0.0) / 5.0))).astype(np.float32)
 
 
+#: The lens's own blur (σ, px) of a point source: a dash-cam lens and its anti-aliasing spread a
+#: point over ≈ 2–3 photosites, so a distant lamp is not sampled by one colour site of the mosaic.
+LENS_BLUR_PX = 1.0
+
+
 def psf_glows(rows, cols, flux, core_px, colours, glare_fraction: float, width: int):
     """A light source through the lens: (centres, sigmas, colours) of Gaussian glows whose pixel
     sums conserve each source's flux (pixel-sum units): the core (1 − g) at its own size, the
-    halo g split between a 0.6 %- and a 3 %-of-width Gaussian (scatter and veiling glare)."""
+    halo g split between a 0.6 %- and a 3 %-of-width Gaussian (scatter and veiling glare); the
+    core never sharper than :data:`LENS_BLUR_PX`."""
     centres, sigmas, peaks = [], [], []
     halo = ((0.6, max(2.0, 0.006 * width)), (0.4, max(4.0, 0.03 * width)))
     for r, c, phi, s, col in zip(rows, cols, flux, core_px, colours):
-        parts = [(1.0 - glare_fraction, max(float(s), 0.6))] + [(glare_fraction * a, b) for a, b in halo]
+        parts = [(1.0 - glare_fraction, max(float(s), LENS_BLUR_PX))] + [(glare_fraction * a, b) for a, b in halo]
         for frac, sig in parts:
             centres.append((r, c))
             sigmas.append(sig)

@@ -31,6 +31,8 @@ RAW_WB_GAINS = np.array([2.1, 1.0, 1.7], np.float32)
 ROAD_REFLECTANCE = 0.1
 POLE_REFLECTANCE = 0.15
 POLE_DIAMETER_M = 0.2
+#: Share of a road luminaire's light sent back toward its own pole (house side vs street side).
+HOUSE_SIDE = 0.5
 #: Short side (cells) of the grid the light fields are computed on (every s-th layout cell).
 LIGHT_GRID_PX = 128
 #: Street lamps farther than this (m) are drawn but their pools of light are not computed.
@@ -52,13 +54,13 @@ class NightLight:
     colours: np.ndarray
     poles: list  # (col, row0, row1, width px, visible rows (bool), arm (row, col0, col1, visible cols))
     heads: list  # visible lamp heads: (row, col, index of their pole in ``poles``)
-    pole_colour: np.ndarray
+    pole_colour: np.ndarray  # (poles, 3) linear colour of each pole
     raw_gains: np.ndarray
     shot: float
     read: float
     iso: float
     sky_rows: np.ndarray | None  # (3, rows) sky multiplier of the full rows down to the lowest sky
-    sky_colour: np.ndarray | None  # the day sky's median linear colour
+    sky_colour: np.ndarray | None  # (3, rows) the day sky's mean linear colour in each of those rows
 
 
 def _unit(rgb) -> np.ndarray:
@@ -110,18 +112,61 @@ def _lamps(params: Mapping[str, Any]) -> np.ndarray:
     return np.array([[px, hx, s["pole_height_m"], z] for px, hx, z in pos], np.float64).reshape(-1, 4)
 
 
+#: How far (m) a pole may be moved out beyond its drawn offset to reach the road's edge.
+ROAD_EDGE_REACH_M = 12.0
+#: Gaps in the ground narrower than this (m) do not end the road (a vehicle on it, seen wider
+#: than it is with its shadow and the layout's cells).
+ROAD_GAP_M = 4.0
+
+
+def _to_road_edge(lamps: np.ndarray, labels: np.ndarray, cam: dict, k: int, shape: tuple[int, int]) -> np.ndarray:
+    """``lamps`` with each pole whose foot would stand on the layout's ground (a lane of a wide or
+    curving road: the drawn offset is from the camera's axis) moved outward, on its side, to
+    0.5 m beyond the outer end of that ground in its contact row — gaps narrower than
+    :data:`ROAD_GAP_M` (a car on the road) do not end it — at most :data:`ROAD_EDGE_REACH_M`
+    further (off the frame when the ground runs out of it); the head and arm move with it."""
+    h, w = shape
+    f, vh, ch = cam["focal_length_px"], cam["horizon_row"], cam["camera_height_m"]
+    out = lamps.copy()
+    for lamp in out:
+        px, _, _, z = lamp
+        if z < 1.0:
+            continue
+        i, j = int((vh + f * ch / z) // k), int((w / 2 + f * px / z) // k)
+        if not (vh / k + 1 < i < labels.shape[0] and 0 <= j < labels.shape[1]):
+            continue
+        row = labels[i, j:] if px > 0 else labels[i, j::-1]
+        ground = np.nonzero(row == GROUND)[0]
+        gap = max(1.0, ROAD_GAP_M * f / (z * k))
+        if not len(ground) or ground[0] > gap:
+            continue  # no road at the foot
+        ends = np.nonzero(np.diff(ground) > gap)[0]
+        last = ground[ends[0]] if len(ends) else ground[-1]
+        open_end = not len(ends) and last == len(row) - 1
+        edge_col = (w if px > 0 else 0) if open_end else (j + last + 1 if px > 0 else j - last) * k
+        edge_m = abs(edge_col - w / 2) * z / f + 0.5
+        new = min(max(abs(px), edge_m), abs(px) + ROAD_EDGE_REACH_M) * np.sign(px)
+        lamp[1] += new - px
+        lamp[0] = new
+    return out
+
+
 def _irradiance(params, pts, labels, lamps, col) -> np.ndarray:
     """Illuminance (lux, (3, hs, ws)) of the ambient, the headlamps and the street lamps."""
     e = np.empty((3,) + labels.shape, np.float32)
     e[:] = (np.float32(params["ambient_lux"]) * col["ambient"])[:, None, None]
-    surf = nl.surfaces(pts, labels)
+    lit = (labels == GROUND) | (labels == VERTICAL)  # sky and hood take no direct light: skip them
+    cells = tuple(a[lit] for a in pts)
+    surf = nl.surfaces(cells, labels[lit])
+    direct = np.zeros((3, len(cells[0])), np.float32)
     if params["headlight_intensity_cd"] > 0:
-        head = nl.headlight_irradiance(pts, surf, params["headlight_intensity_cd"], params["traffic_side"])
-        e += col["head"][:, None, None] * head
+        head = nl.headlight_irradiance(cells, surf, params["headlight_intensity_cd"], params["traffic_side"])
+        direct += col["head"][:, None] * head
     if len(lamps):
         near = lamps[lamps[:, 3] < POOL_REACH_M]  # farther pools cover a few rows at the horizon
-        pool = nl.lamp_irradiance(pts, surf, near[:, [1, 2, 3]], params["street_lamps"]["intensity_cd"])
-        e += col["lamp"][:, None, None] * pool
+        pool = nl.lamp_irradiance(cells, surf, near[:, [1, 2, 3]], params["street_lamps"]["intensity_cd"])
+        direct += col["lamp"][:, None] * pool
+    e[:, lit] += direct
     return _smooth_along_rows(e, labels == VERTICAL, max(3, labels.shape[1] // 40) | 1)
 
 
@@ -211,7 +256,7 @@ def _poles(lamps, labels, dist, cam, k, shape) -> list:
         ground, _ = nl.project(px, 0.0, z, cam, w)
         _, hc = nl.project(hx, hh, z, cam, w)
         r0, r1 = int(np.clip(np.floor(top), 0, h)), int(np.clip(np.ceil(ground), 0, h))
-        if r1 <= r0 or not (-2 <= c < w + 2):
+        if r1 <= r0 or not (-w < c < 2 * w):  # (a pole just off the frame still holds its arm)
             continue
         rr = np.arange(r0, r1)
         y_up = ch - (rr + 0.5 - cam["horizon_row"]) * z / f
@@ -240,7 +285,7 @@ def night_light(params: Mapping[str, Any], coarse: Mapping[str, Any], scene: Map
     labels, dist, small = (a[s // 2 :: s, s // 2 :: s] for a in (labels_c, dist_c, coarse["small"]))
     grid = (k * s, k * (s // 2) + k // 2)  # the light grid: cell (i, j) = full pixel (g·i + o, g·j + o)
     col = _colours(params)
-    lamps = _lamps(params)
+    lamps = _to_road_edge(_lamps(params), labels_c, cam, k, shape)
     pts = nl.cell_points(np.asarray(dist, np.float32), cam, grid[0], w, labels, offset=grid[1])
     mult = _irradiance(params, pts, labels, lamps, col) / np.float32(np.pi * _white_level(small, labels, sun_share))
     sky = _sky_mult(params, small, labels, cam, grid, col)
@@ -267,55 +312,90 @@ def night_light(params: Mapping[str, Any], coarse: Mapping[str, Any], scene: Map
     shot, read = noise_of_iso(float(iso), params["full_well_e"], params["read_noise_e"])
     shot = shot if params.get("shot_noise") is None else float(params["shot_noise"])
     read = read if params.get("read_noise") is None else float(params["read_noise"])
-    # a pole is a dark silhouette: lit by the ambient only, never brighter than half the zenith sky
-    pole_lum = min(POLE_REFLECTANCE * float(params["ambient_lux"]) / np.pi, 0.5 * float(params["sky_luminance_cd_m2"]))
-    pole_colour = pole_lum * col["ambient"] * scale
     sky_rows, sky_colour = _sky_rows(sky, labels, small, cam, grid, shape, scale)
     poles = _poles(lamps, labels_c, dist_c, cam, k, shape)
     order = list(poles)
     heads = [(r, c, order.index(n) if n in poles else -1) for r, c, n in heads]
+    pole_colours = _pole_colours(params, lamps, order, col) * scale
     return NightLight(mult, added, centres[~wide], sigmas[~wide], peaks[~wide], [poles[n] for n in order], heads,
-                      pole_colour.astype(np.float32), RAW_WB_GAINS, shot, read, float(iso), sky_rows, sky_colour)
+                      pole_colours, RAW_WB_GAINS, shot, read, float(iso), sky_rows, sky_colour)
+
+
+def _pole_colours(params: Mapping[str, Any], lamps: np.ndarray, order: list, col: dict) -> np.ndarray:
+    """(n, 3) luminance (cd/m², linear colour) of the poles ``order`` (indices into ``lamps``): a
+    weathered galvanised pole (ρ = :data:`POLE_REFLECTANCE`), L = ρ·E/π with E the mean, at 1 m
+    and at mid-height, of the ambient, the headlamps and the street lamps on its side facing
+    the road (its own luminaire's back, the house side, sends :data:`HOUSE_SIDE` of its light
+    toward the pole). Brighter than the night sky: a grey line, darker than a lamp's glare."""
+    if not order:
+        return np.zeros((0, 3), np.float32)
+    sel = np.asarray(lamps[order], np.float32)
+    n = len(sel)
+    x = np.repeat(sel[:, :1], 2, axis=1)
+    y = np.stack([np.ones(n, np.float32), np.float32(0.5) * sel[:, 2]], axis=1)
+    z = np.repeat(sel[:, 3:], 2, axis=1)
+    pts = (x, y, z)
+    surf = nl.surfaces(pts, np.full((n, 2), VERTICAL, np.uint8))
+    heads = np.asarray(lamps[:, [1, 2, 3]], np.float32)
+    each = nl.one_lamp(tuple(a[..., None] for a in pts), tuple(a[..., None] for a in surf), heads[:, 0],
+                       heads[:, 1], heads[:, 2], float(params["street_lamps"]["intensity_cd"]))  # (pole, height, lamp)
+    own = each[np.arange(n), :, np.asarray(order)]
+    lamp = each.sum(axis=2) - np.float32(1.0 - HOUSE_SIDE) * own
+    e = np.float32(params["ambient_lux"]) * col["ambient"] + np.maximum(lamp, 0.0).mean(axis=1)[:, None] * col["lamp"]
+    if params["headlight_intensity_cd"] > 0:
+        head = nl.headlight_irradiance(pts, surf, params["headlight_intensity_cd"], params["traffic_side"])
+        e += head.mean(axis=1)[:, None] * col["head"]
+    return (np.float32(POLE_REFLECTANCE / np.pi) * e).astype(np.float32)
 
 
 def _sky_rows(sky, labels, small, cam, grid, shape, scale):
     """The sky multiplier per full row (3, rows) from the top down to the lowest sky cell (and
-    above the horizon), and the day sky's colour; (None, None) without sky."""
+    above the horizon), and the day sky's mean colour in each of those rows (3, rows: the sky is
+    brighter and paler toward the horizon; rows below the last sky cell keep its colour);
+    (None, None) without sky."""
     if sky is None:
         return None, None
     h, w = shape
     g, o = grid
-    low = int(np.nonzero((labels == SKY).any(axis=1))[0][-1])
+    is_sky = labels == SKY
+    low = int(np.nonzero(is_sky.any(axis=1))[0][-1])
     rows = int(min((low + 1) * g, cam["horizon_row"] - 0.03 * h, h))
     if rows <= 0:
         return None, None
     centres = np.arange(labels.shape[0]) * g + o
     at = np.arange(rows)
     out = np.stack([np.interp(at, centres, sky[c, :, 0]) for c in range(3)]).astype(np.float32) * scale
-    return out, np.median(small[labels == SKY], axis=0).astype(np.float32)
+    count = is_sky.sum(axis=1)
+    has = count > 0
+    mean = np.einsum("ijc,ij->ci", small, is_sky.astype(small.dtype))[:, has] / count[has]
+    colour = np.stack([np.interp(at, centres[has], mean[c]) for c in range(3)]).astype(np.float32)
+    return out, colour
 
 
 def sky_share(planes: list[np.ndarray], light: NightLight) -> tuple[np.ndarray, np.ndarray] | None:
     """The day sky seen through foliage and twigs finer than the layout's grid, in the rows of
     ``light.sky_rows``: (a, keep) float32 scratch, a the sky's share of each pixel's light
-    unmixed from the blue plane (0 at 0.15× the day sky's blue, 1 at the sky's; 0 where green
-    dominates) and keep = 1 − a·sky_b/b the share of the pixel that is not sky (its colour
-    unchanged). That share becomes night sky instead of lit foliage: no bright rim around trees."""
+    unmixed from the blue plane against the day sky of its row (0 at 0.15× the row's sky blue,
+    1 at it; 0 where green dominates or where the pixel is less blue than the sky: a white wall)
+    and keep = 1 − a·max(sky_b/b, 1) the share of the pixel that is not sky (its colour unchanged). That
+    share becomes night sky instead of lit foliage: no bright rim or glowing gaps in trees."""
     if light.sky_rows is None:
         return None
     rows = light.sky_rows.shape[1]
-    g, b = planes[1][:rows], planes[2][:rows]
-    sky_b = float(light.sky_colour[2])
+    r, g, b = planes[0][:rows], planes[1][:rows], planes[2][:rows]
+    sky_r, sky_b = (np.maximum(light.sky_colour[c], 1e-4)[:, None] for c in (0, 2))
     share = buffer("night_sky_share", (rows, g.shape[1]))
-    np.subtract(b, np.float32(0.15 * sky_b), out=share)
-    share *= np.float32(1.0 / (0.85 * sky_b))
+    np.subtract(b, np.float32(0.15) * sky_b, out=share)
+    share *= np.float32(1.0 / 0.85) / sky_b
     np.clip(share, 0.0, 1.0, out=share)
     share *= b >= np.float32(0.85) * g
+    share *= b * sky_r >= np.float32(0.5) * sky_b * r
     keep = buffer("night_sky_keep", share.shape)
     np.maximum(b, np.float32(1e-6), out=keep)
     np.divide(share, keep, out=keep)
-    keep *= np.float32(-sky_b)
-    keep += np.float32(1.0)
+    keep *= sky_b
+    np.maximum(keep, share, out=keep)  # a pixel brighter than its row's sky is all sky
+    np.subtract(np.float32(1.0), keep, out=keep)
     clip_min(keep, 0.0)
     return share, keep
 
@@ -324,8 +404,8 @@ def relight_plane(p: np.ndarray, c: int, light: NightLight, sky: tuple | None, f
                   sun: np.ndarray | None = None) -> None:
     """In place on plane ``c``: p·M (times the half-resolution factor ``sun`` that divides the sun
     out, folded in at half resolution), where a share a of the pixel is day sky it is relit as
-    night sky (``p·keep·M + a·sky_c·S``, see :func:`sky_share`), plus the wide halos and the
-    narrow glows."""
+    night sky (``p·keep·M + a·sky_c·S``, see :func:`sky_share`). The sources come later, over
+    the poles (:func:`add_glows`)."""
     shape = p.shape
     if sun is None:
         upsample(light.mult[c], shape, out=field)
@@ -338,11 +418,16 @@ def relight_plane(p: np.ndarray, c: int, light: NightLight, sky: tuple | None, f
         share, keep = sky
         band = p[: share.shape[0]]
         band *= keep
-        night = np.multiply(share, np.float32(light.sky_colour[c]), out=buffer("night_sky_extra", share.shape))
-        night *= light.sky_rows[c][:, None]
+        night = np.multiply(share, (light.sky_colour[c] * light.sky_rows[c])[:, None],
+                            out=buffer("night_sky_extra", share.shape))
         band += night
+
+
+def add_glows(p: np.ndarray, c: int, light: NightLight, field: np.ndarray) -> None:
+    """In place on plane ``c``: the light sources through the lens, the wide halos and the narrow
+    glows (after the poles: the veiling glare lies over them and the lamp head stays lit)."""
     if light.added is not None:
-        scale_add(upsample(light.added[c], shape, out=field), 1.0, p)
+        scale_add(upsample(light.added[c], p.shape, out=field), 1.0, p)
     if len(light.centres):
         cy, cx = light.centres[:, 0], light.centres[:, 1]
         add_gaussians(p, cy, cx, light.sigmas, light.sigmas, light.colours[:, c])
@@ -357,20 +442,38 @@ def _multiply(p: np.ndarray, field: np.ndarray) -> None:
         p *= field
 
 
-def draw_poles(planes: list[np.ndarray], poles: list, colour: np.ndarray) -> None:
-    """In place: each pole as a thin vertical line of ``colour`` (with its arm at the top), blended
-    by the fraction of each pixel it covers, where the layout has nothing nearer in front."""
+#: Thinnest line (px) a pole or arm makes through the lens (its blur and anti-aliasing spread a
+#: thinner one, at lower contrast, over ≈ 2 photosites: no single-colour Bayer line).
+MIN_LINE_PX = 2.0
+
+
+def _coverage(centre: float, width: float, n: int) -> list[tuple[int, np.float32]]:
+    """(index, covered fraction × contrast) of the pixels a line ``width`` px wide at ``centre``
+    covers, widened to :data:`MIN_LINE_PX` with its contrast lowered to keep its ink."""
+    drawn = max(width, MIN_LINE_PX)
+    lo, hi = centre - drawn / 2, centre + drawn / 2
+    ink = width / drawn
+    out = []
+    for j in range(max(int(np.floor(lo)), 0), min(int(np.ceil(hi)), n)):
+        cover = min(hi, j + 1) - max(lo, j)
+        if cover > 0:
+            out.append((j, np.float32(cover * ink)))
+    return out
+
+
+def draw_poles(planes: list[np.ndarray], poles: list, colours: np.ndarray) -> None:
+    """In place: each pole as a thin vertical line of its colour (row of ``colours``; with its
+    arm, as thick, at the top), blended by the fraction of each pixel it covers, where the
+    layout has nothing nearer."""
     h, w = planes[0].shape
-    for c, r0, r1, width, vis, (arm_row, a0, a1, arm_vis) in poles:
-        lo, hi = c - width / 2, c + width / 2
-        for j in range(max(int(np.floor(lo)), 0), min(int(np.ceil(hi)), w)):
-            cover = np.float32(min(hi, j + 1) - max(lo, j))
-            if cover <= 0:
-                continue
+    for (c, r0, r1, width, vis, (arm_row, a0, a1, arm_vis)), colour in zip(poles, colours):
+        for j, cover in _coverage(c, width, w):
             for p, v in zip(planes, colour):
                 seg = p[r0:r1, j]
                 seg[vis] += cover * (np.float32(v) - seg[vis])
-        ar = int(arm_row)
-        if 0 <= ar < h and arm_vis.any():
+        if not arm_vis.any():
+            continue
+        for i, cover in _coverage(arm_row, width, h):
             for p, v in zip(planes, colour):
-                p[ar, a0:a1][arm_vis] = v
+                seg = p[i, a0:a1]
+                seg[arm_vis] += cover * (np.float32(v) - seg[arm_vis])

@@ -52,6 +52,15 @@ CLEAR_SKY_BLUE_RED = 2.2
 VERTICAL_SUNLIT = 0.65
 
 
+def luma(a: np.ndarray) -> np.ndarray:
+    """Linear luminance of an ...×3 float32 array (three scaled adds: no BLAS call, whose
+    threads spin under load for a product this small)."""
+    y = a[..., 0] * LUMA[0]
+    y += a[..., 1] * LUMA[1]
+    y += a[..., 2] * LUMA[2]
+    return y
+
+
 class SunLight(NamedTuple):
     """What the frame says of its sunlight: ``r0`` (3,) sun-shadow / sunlit ratio per
     channel (1 = no direct sun), ``share`` the direct sun's share of the road's illumination
@@ -87,7 +96,8 @@ def _sky_is_clear(coarse: Mapping[str, Any]) -> bool | None:
     sky = coarse["labels"] == SKY
     if sky.sum() < 30:
         return None
-    colour = np.median(coarse["small"][sky][::4], axis=0)
+    step = 2 if sky.sum() >= 4000 else 1  # a large sky: every 4th cell is enough for a median
+    colour = np.median(coarse["small"][::step, ::step][sky[::step, ::step]], axis=0)
     return bool(colour[2] > CLEAR_SKY_BLUE_RED * max(float(colour[0]), 1e-6))
 
 
@@ -95,7 +105,7 @@ def estimate_sun(coarse: Mapping[str, Any]) -> SunLight:
     """Measure the frame's sunlight on the coarse grid (see the module docstring): none under a
     grey sky; under a clear sky (or none in view) the blue cast shadows on the road give r0."""
     small, labels = coarse["small"][::2, ::2], coarse["labels"][::2, ::2]  # every second row and column: enough
-    y = small @ LUMA
+    y = luma(small)
     ground = labels == GROUND
     lit_half = _lit_rows(y, ground)
     full_rows = coarse["labels"].shape[0]
@@ -162,10 +172,13 @@ def _sunlit(half: list[np.ndarray], full_h: int, coarse: Mapping[str, Any], sun:
 def _relight_factors(sun: SunLight, s: np.ndarray, sky_w: np.ndarray, gain: float) -> list[np.ndarray]:
     """Per channel ``gain · r0_c / (r0_c + (1 − r0_c)·S)`` off the sky, 1 on it."""
     out = []
-    for c in range(3):
-        f = np.float32(sun.r0[c]) / (np.float32(sun.r0[c]) + np.float32(1.0 - sun.r0[c]) * s)
-        f *= np.float32(gain)
-        f += sky_w * (1.0 - f)
+    clear = np.subtract(np.float32(1.0), sky_w, out=buffer("overcast_clear", s.shape))
+    for c in range(3):  # in place, in this thread's scratch: no temporaries
+        f = np.multiply(s, np.float32(1.0 - sun.r0[c]), out=buffer(f"overcast_factor{c}", s.shape))
+        f += np.float32(sun.r0[c])
+        np.divide(np.float32(sun.r0[c] * gain), f, out=f)
+        f *= clear  # f·(1 − sky) + sky
+        f += sky_w
         out.append(f)
     return out
 
@@ -216,10 +229,12 @@ def to_overcast(planes: list[np.ndarray], coarse: Mapping[str, Any], *, exposure
 def overcast_factors(planes: list[np.ndarray], coarse: Mapping[str, Any], *, exposure: float = 1.0,
                      sky_grey: float = 1.0) -> tuple[list[np.ndarray] | None, float]:
     """What :func:`to_overcast` multiplies the planes by, without applying it: three float32
-    factor fields at half resolution (((H+1)//2)×((W+1)//2); None when nothing changes) and the
+    factor fields at half resolution (((H+1)//2)×((W+1)//2), this thread's scratch buffers:
+    valid, and free to overwrite, until the next call; None when nothing changes) and the
     direct-sun share. A transform with its own per-pixel pass (e.g. Koschmieder's
-    ``I·t + A·(1 − t)``) can fold them in there (:func:`apply_factors` upsamples one)."""
-    sun = estimate_sun(coarse)
+    ``I·t + A·(1 − t)``) can fold them in there (:func:`apply_factors` upsamples one).
+    A caller that already measured the sun may pass it as ``coarse["sun"]``."""
+    sun = coarse.get("sun") or estimate_sun(coarse)
     gain = (1.0 - 0.5 * sun.share) / float(sun.r0 @ LUMA) * float(exposure)
     if sun.share == 0.0 and gain == 1.0 and (sky_grey <= 0.0 or _sky_is_clear(coarse) is None):
         return None, 0.0
@@ -244,7 +259,8 @@ def _overcast_sky(factors: list[np.ndarray], half: list[np.ndarray], shape: tupl
         return
     h, w = shape
     h2, w2 = half[0].shape
-    colour = np.median(small[sky_c], axis=0)
+    sky_px = small[sky_c]
+    colour = np.median(sky_px[:: 4 if len(sky_px) >= 4000 else 1], axis=0)  # a large sky: every 4th cell
     y_sky = float(colour @ LUMA)
     tint = (0.75 + 0.25 * colour / max(float(colour.mean()), 1e-6)).astype(np.float32)
     camera = coarse.get("camera") or {}
@@ -254,20 +270,57 @@ def _overcast_sky(factors: list[np.ndarray], half: list[np.ndarray], shape: tupl
     bottom = min(h2, int(np.ceil((rows_c[-1] + 2) * h2 / sky_c.shape[0])))
     rows_full = (np.arange(bottom, dtype=np.float32) + 0.5) * (h / h2)
     shape_rows = 1.0 + 2.0 * np.sin(np.arctan(np.maximum(horizon - rows_full, 0.0) / focal))
-    sky_rows_c = (np.nonzero(sky_c)[0] + 0.5) * (h / sky_c.shape[0])
-    mean_shape = float(np.mean(1.0 + 2.0 * np.sin(np.arctan(np.maximum(horizon - sky_rows_c, 0.0) / focal))))
-    level = float(np.mean(small[sky_c] @ LUMA)) * exposure / mean_shape  # the sky's mean luminance kept
+    per_row = sky_c.sum(axis=1)  # the CIE shape's mean over the sky cells, row by row
+    rows_sky = (np.arange(sky_c.shape[0]) + 0.5) * (h / sky_c.shape[0])
+    shape_sky = 1.0 + 2.0 * np.sin(np.arctan(np.maximum(horizon - rows_sky, 0.0) / focal))
+    mean_shape = float(per_row @ shape_sky) / float(per_row.sum())
+    level = float(np.mean(luma(sky_px))) * exposure / mean_shape  # the sky's mean luminance kept
     radiance_rows = (level * shape_rows).astype(np.float32)[:, None]
     y = half[0][:bottom] * LUMA[0] + half[1][:bottom] * LUMA[1] + half[2][:bottom] * LUMA[2]
     rel = y / np.float32(max(y_sky, 1e-6))
     alpha = upsample(sky_c.astype(np.float32), (h2, w2))[:bottom]
     alpha *= np.clip((rel - 0.35) / 0.3, 0.0, 1.0)  # dark pixels in the mask are objects
+    _sky_through_gaps(alpha, half, colour, y, int(np.clip(np.floor(horizon * h2 / h), 0, bottom)))
     alpha *= np.float32(strength)
     target = radiance_rows * np.sqrt(np.maximum(rel, 0.0))
-    for c in range(3):
+    wanted = buffer("overcast_wanted", target.shape)
+    for c in range(3):  # f += alpha·(wanted − f), in place
         f = factors[c][:bottom]
-        wanted = target * tint[c] / np.maximum(half[c][:bottom], np.float32(1e-4))
-        f += alpha * (wanted - f)
+        np.maximum(half[c][:bottom], np.float32(1e-4), out=wanted)
+        np.divide(target, wanted, out=wanted)
+        wanted *= tint[c]
+        wanted -= f
+        wanted *= alpha
+        f += wanted
+
+
+def sky_gaps(red: np.ndarray, blue: np.ndarray, y: np.ndarray, sky_colour: np.ndarray) -> np.ndarray | None:
+    """0–1 likeness of pixels to a clear sky of linear colour ``sky_colour`` (3,) — for the sky
+    seen through gaps in a canopy or between branches, finer than the layout's sky mask:
+    blue/red ≥ 0.45–0.65 of the sky's (the clear sky whitens towards the horizon; foliage,
+    bark and sunlit walls stay at or below 1, far under a clear sky's 2.5–3) and luminance
+    ``y`` ≥ 0.45–0.65 of the sky's. None when the sky is not clear (a grey sky's colour is
+    shared by walls and roofs)."""
+    if sky_colour[2] <= CLEAR_SKY_BLUE_RED * max(float(sky_colour[0]), 1e-6):
+        return None
+    like = blue / np.maximum(red, np.float32(1e-4))
+    like *= np.float32(sky_colour[0] / sky_colour[2])
+    like -= np.float32(0.45)
+    like *= np.float32(5.0)
+    np.clip(like, 0.0, 1.0, out=like)
+    like *= np.clip((y / np.float32(max(float(sky_colour @ LUMA), 1e-6)) - 0.45) / 0.2, 0.0, 1.0)
+    return like
+
+
+def _sky_through_gaps(alpha: np.ndarray, half: list[np.ndarray], colour: np.ndarray, y: np.ndarray,
+                      rows: int) -> None:
+    """In place: ``alpha`` raised where the first ``rows`` (above the horizon) look like the
+    clear sky (:func:`sky_gaps`): the sky through a canopy is turned grey too."""
+    if rows <= 0:
+        return
+    like = sky_gaps(half[0][:rows], half[2][:rows], y[:rows], colour)
+    if like is not None:
+        np.maximum(alpha[:rows], like, out=alpha[:rows])
 
 
 def _horizon_of(coarse: Mapping[str, Any], h: int) -> float:

@@ -16,6 +16,7 @@ from .lens_droplets import render_droplets
 from .rain_light import coarse_samples, horizon_sky_radiance
 from .scene import add_product, clip_max, coarse_scene, upsample, weighted_sum
 from .scratch import buffer
+from .snow import soften_background
 from .wet_road import WetRoad, water_cover
 
 
@@ -27,7 +28,8 @@ class Rain(DrivingTransform):
     exposed by ``overcast_exposure``); a wet road on the layout's ground (soaked asphalt darker,
     Lekner & Dorf 1988; a water film and puddles mirroring the scene about each object's
     contact row with Schlick's Fresnel weight, Jensen et al. 1999); rain extinction
-    β = 0.312·R^0.67 km⁻¹ by Koschmieder's law at the layout's distances, airlight the
+    β = 0.312·R^0.67 km⁻¹ by Koschmieder's law at the layout's distances (the background above
+    the horizon averaged along rows: :func:`.snow.soften_background`), airlight the
     overcast sky at the horizon (the sky, the airlight's source, stays itself); Garg & Nayar
     (IJCV 2007; TOG 2006) streaks — Marshall–Palmer drop sizes, fall speed 200·√a, length
     f·v·T/Z, defocus f·A/Z — blending background and drop radiance (≈ the sky's) with weight
@@ -174,6 +176,8 @@ class Rain(DrivingTransform):
             dist = coarse["dist"]
             t = atmosphere.transmission(np.where(dist >= SKY_DEPTH_M, np.float32(0.0), dist),
                                         atmosphere.rain_extinction_per_m(rate))
+            if not coarse["full"]:  # the pop-up background's column blocks: no bands of veil
+                t = soften_background(t, coarse["labels"], float(params["camera"]["horizon_row"]) / coarse["k"])
             g = t if coarse["full"] else upsample(t, (h, w), out=buffer("rain_gain", (h, w)))
             g *= oma
         wet = self._wet_road((h, w), params, coarse, boxes)

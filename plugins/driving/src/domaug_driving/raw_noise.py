@@ -112,12 +112,13 @@ def to_raw16(raw: np.ndarray, wb_gains: np.ndarray) -> np.ndarray:
 
 def demosaic(raw16: np.ndarray, method: str = "edge_aware") -> np.ndarray:
     """RGB (H×W×3 uint16) from the RGGB mosaic: OpenCV's bilinear or edge-aware Bayer
-    conversion, else a normalised-convolution bilinear interpolation (numpy/scipy)."""
+    conversion (into this thread's scratch: use it before the next call), else a
+    normalised-convolution bilinear interpolation (numpy/scipy)."""
     cv2 = cv2_module()
     h, w = raw16.shape
     if cv2 is not None and h >= 2 and w >= 2 and max(h, w) < 32768:
         code = cv2.COLOR_BayerBG2RGB_EA if method == "edge_aware" else cv2.COLOR_BayerBG2RGB  # OpenCV names RGGB "BG"
-        return cv2.cvtColor(raw16, code)
+        return cv2.cvtColor(raw16, code, dst=buffer("raw_rgb16", (h, w, 3), np.uint16))  # scratch: no page faults
     return _demosaic_bilinear(raw16)
 
 
@@ -174,8 +175,9 @@ def colour_process(rgb16: np.ndarray, denoise: float, ccm: np.ndarray = CCM) -> 
     for _ in range(2):  # two 2×2 block means (OpenCV's fast path) = one 4×4 block mean
         small = cv2.resize(small, (max(1, small.shape[1] // 2), max(1, small.shape[0] // 2)), interpolation=cv2.INTER_AREA)
     moved = cv2.transform(small, np.hstack([chroma @ ccm, np.full((3, 1), 32768.0, np.float32)]))  # offset: signed
-    moved = cv2.resize(moved, (w, h), interpolation=cv2.INTER_LINEAR)  # linear: transform, then upsample
-    kept = cv2.transform(rgb16, keep)
+    moved = cv2.resize(moved, (w, h), dst=buffer("isp_moved", (h, w, 3), np.uint16),
+                       interpolation=cv2.INTER_LINEAR)  # linear: transform, then upsample
+    kept = cv2.transform(rgb16, keep, dst=buffer("isp_kept", (h, w, 3), np.uint16))
     cv2.addWeighted(kept, 1.0, moved, 1.0, -32768.0, dst=rgb16)
     return rgb16
 

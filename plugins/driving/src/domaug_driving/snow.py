@@ -13,6 +13,7 @@ from . import atmosphere, overcast, radiometry
 from .base import DrivingTransform
 from .depth import camera_of, check_camera_args
 from .layout import EGO, SKY, VERTICAL
+from .overcast import luma
 from .scene import clip_max, coarse_scene, scale_add, upsample
 from .scratch import buffer
 from .snow_cover import lying_snow
@@ -117,12 +118,20 @@ class Snow(DrivingTransform):
         planes = radiometry.decode_planes(ctx.scene["image"], ctx.meta)
         cam = params["camera"]
         coarse = coarse_scene(ctx.scene, cam)
-        overcast.to_overcast(planes, coarse)  # falling snow: no direct sun
-        fields = _coarse_fields(planes, coarse, params, ctx.scene.get("bboxes"))
-        m, v, u = _full_fields(planes[0].shape, coarse, fields, params)
+        # falling snow: no direct sun. The overcast factors (half resolution) are folded into
+        # the per-plane gain M below rather than applied in a pass of their own
+        factors, _ = overcast.overcast_factors(planes, coarse)
+        if factors is not None and coarse["full"]:
+            overcast.apply_factors(planes, factors)
+            factors = None
+        small = coarse_samples(planes, int(coarse["k"]), coarse["labels"].shape)
+        if factors is not None:  # the overcast frame on the coarse grid
+            small *= np.stack([_resized(f, small.shape[:2]) for f in factors], axis=-1)
+        fields = _coarse_fields(planes, coarse, params, ctx.scene.get("bboxes"), small=small)
+        ms, v, u = _full_fields(planes[0].shape, coarse, fields, params, factors)
         for c, p in enumerate(planes):
-            # p ← p·M + S_c·V + A_c·U (lying snow, haze and flakes in one pass per plane)
-            _multiply(p, m)
+            # p ← p·M_c + S_c·V + A_c·U (overcast light, lying snow, haze and flakes in one pass per plane)
+            _multiply(p, ms[c])
             scale_add(v, float(fields["snow"][c]), p)
             scale_add(u, float(fields["air"][c]), p)
         return radiometry.encode_planes(planes, image, ctx.meta)
@@ -150,12 +159,13 @@ def horizon_sky(small: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 def _coarse_fields(planes: list[np.ndarray], coarse: Mapping[str, Any], params: Mapping[str, Any],
-                   boxes: Any) -> dict:
+                   boxes: Any, small: np.ndarray | None = None) -> dict:
     """Everything of the snow that is smooth, on the coarse grid: ``keep`` ((1 − a)·wet, the
     share of the scene's own radiance left by lying snow), ``snow`` ((3,) radiance of lying
-    snow), ``cover`` (a·(1 + texture)), ``air`` ((3,) airlight) and ``gain`` (auto-exposure)."""
+    snow), ``cover`` (a·(1 + texture)), ``air`` ((3,) airlight) and ``gain`` (auto-exposure).
+    ``small``: the overcast frame on the grid (default: sampled from ``planes``)."""
     labels, k = coarse["labels"], int(coarse["k"])
-    small = coarse_samples(planes, k, labels.shape)
+    small = coarse_samples(planes, k, labels.shape) if small is None else small
     zenith = np.float32(3.0) * horizon_sky(small, labels)  # CIE overcast: L_z = 3·L(horizon)
     snow = np.float32(SNOW_ALBEDO * 7.0 / 9.0) * zenith
     air = np.float32(0.5) * (np.float32(2.0 / 3.0) * zenith + snow)
@@ -175,7 +185,8 @@ def _coarse_fields(planes: list[np.ndarray], coarse: Mapping[str, Any], params: 
         t_c = t[k // 2 :: k, k // 2 :: k][: labels.shape[0], : labels.shape[1]]
     else:
         t = t_c = soften_background(t, labels, float(params["camera"]["horizon_row"]) / k)
-    y = small @ LUMA
+        _sky_gaps_are_sky(t, coarse, float(params["camera"]["horizon_row"]) / k)
+    y = luma(small)
     y_snow = ((y * keep + float(snow @ LUMA) * lit) * t_c + float(air @ LUMA) * (1.0 - t_c)).mean()
     gain = float(np.clip(y.mean() / max(float(y_snow), 1e-6), MIN_EXPOSURE_GAIN, 1.0))
     return {"keep": keep, "snow": snow * np.float32(gain), "cover": lit, "air": air * np.float32(gain),
@@ -201,6 +212,22 @@ def soften_background(t: np.ndarray, labels: np.ndarray, horizon_cell: float) ->
     return out
 
 
+def _sky_gaps_are_sky(t: np.ndarray, coarse: Mapping[str, Any], horizon_cell: float) -> None:
+    """In place: the clear sky seen through a canopy above the horizon (cells outside the
+    sky mask with the sky's colour, :func:`.overcast.sky_gaps`) gets the sky's transmission,
+    0: the airlight there, as in the sky around it (no patches of the old sky in the haze)."""
+    labels, small = coarse["labels"], coarse["small"]
+    rows = int(np.clip(np.floor(horizon_cell), 0, t.shape[0]))
+    sky = labels == SKY
+    if rows == 0 or sky.sum() < 30:
+        return
+    part = small[:rows]
+    like = overcast.sky_gaps(part[..., 0], part[..., 2], luma(part), np.median(small[sky][::4], axis=0))
+    if like is not None:
+        like[sky[:rows]] = 0.0
+        t[:rows] *= np.float32(1.0) - like
+
+
 def _row_mean(a: np.ndarray, n: int) -> np.ndarray:
     """Mean over ``n`` cells along each row (zero beyond the edges)."""
     c = np.cumsum(np.pad(a, ((0, 0), (n // 2 + 1, n // 2))), axis=1, dtype=np.float64)
@@ -208,31 +235,58 @@ def _row_mean(a: np.ndarray, n: int) -> np.ndarray:
 
 
 def _full_fields(shape: tuple[int, int], coarse: Mapping[str, Any], fields: Mapping[str, Any],
-                 params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(M, V, U) at full resolution (scratch): p ← p·M + S·V + A·U with transmission t and
-    flake opacity φ: M = G·keep·t·(1 − φ), V = cover·t·(1 − φ), U = (1 − t)·(1 − φ) + φ
-    (flakes shine with the sky's radiance A; S and A carry the exposure gain G). The smooth
-    factors are formed on the coarse grid and upsampled once each."""
+                 params: Mapping[str, Any], factors: list[np.ndarray] | None = None
+                 ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """([M_R, M_G, M_B], V, U) at full resolution (scratch): p_c ← p_c·M_c + S_c·V + A_c·U with
+    transmission t and flake opacity φ: M_c = F_c·G·keep·t·(1 − φ), V = cover·t·(1 − φ),
+    U = (1 − t)·(1 − φ) + φ (flakes shine with the sky's radiance A; S and A carry the
+    exposure gain G; F_c the overcast ``factors`` at half resolution, or 1). The smooth
+    factors are formed on the coarse grid (M_c at half resolution) and upsampled once each."""
     h, w = shape
     t = fields["t"]
     keep = fields["keep"] * np.float32(fields["gain"])
-    if coarse["full"]:  # a measured depth: t at full resolution
+    if coarse["full"]:  # a measured depth: t at full resolution (the factors were applied)
         m = upsample(keep, (h, w), out=buffer("snow_m", (h, w)))
         _multiply(m, t)
+        ms = [m] * 3
         v = upsample(fields["cover"], (h, w), out=buffer("snow_v", (h, w)))
         _multiply(v, t)
         u = np.subtract(np.float32(1.0), t, out=buffer("snow_u", (h, w)))
     else:
-        m = upsample(keep * t, (h, w), out=buffer("snow_m", (h, w)))
+        ms = _gains(keep * t, (h, w), factors)
         v = upsample(fields["cover"] * t, (h, w), out=buffer("snow_v", (h, w)))
         u = upsample(np.float32(1.0) - t, (h, w), out=buffer("snow_u", (h, w)))
     phi = _flakes((h, w), params, coarse)
     if phi is not None:
         clear = np.subtract(np.float32(1.0), phi, out=buffer("snow_clear", (h, w)))  # 1 − φ
-        for f in (m, v, u):
+        for f in {id(f): f for f in (*ms, v, u)}.values():
             _multiply(f, clear)
         u += phi
-    return m, v, u
+    return ms, v, u
+
+
+def _gains(m: np.ndarray, shape: tuple[int, int], factors: list[np.ndarray] | None) -> list[np.ndarray]:
+    """The per-plane gains at full resolution: the coarse ``m`` upsampled (one field for all
+    planes), or with the overcast ``factors`` F_c: m brought to their half resolution,
+    F_c·m there, each upsampled once."""
+    if factors is None:
+        return [upsample(m, shape, out=buffer("snow_m", shape))] * 3
+    m_half = upsample(m, factors[0].shape, out=buffer("snow_m_half", factors[0].shape))
+    out = []
+    for c, f in enumerate(factors):
+        np.multiply(f, m_half, out=f)  # the factors are scratch: F_c·m in place
+        out.append(upsample(f, shape, out=buffer(f"snow_m{c}", shape)))
+    return out
+
+
+def _resized(field: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``field`` (float32 2-D) sampled bilinearly at the cells of a ``shape`` grid."""
+    cv2 = cv2_module()
+    if cv2 is not None and max(shape) < 32768:
+        return cv2.resize(np.ascontiguousarray(field), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+    rows = np.minimum(((np.arange(shape[0]) + 0.5) * field.shape[0] / shape[0]).astype(np.intp), field.shape[0] - 1)
+    cols = np.minimum(((np.arange(shape[1]) + 0.5) * field.shape[1] / shape[1]).astype(np.intp), field.shape[1] - 1)
+    return field[rows][:, cols]
 
 
 def _multiply(a: np.ndarray, b: np.ndarray) -> None:

@@ -34,6 +34,7 @@ No radial or periodic pattern: nothing is indexed by image angle alone or repeat
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Mapping, NamedTuple
 
 import numpy as np
@@ -41,6 +42,7 @@ import numpy as np
 from domaug.kit import cv2_module
 
 from .layout import GROUND, SKY, VERTICAL
+from .overcast import luma
 from .scene import upsample
 
 LANE_WIDTH_M = 3.7
@@ -58,7 +60,6 @@ EDGE_CAP = 0.6
 OCTAVES = ((2.0, 1.0), (0.8, 0.6), (0.32, 0.35), (0.12, 0.2))
 #: Farthest ground distance (m) of the lane geometry (rows nearer the horizon take it).
 Z_MAX_M = 200.0
-LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 
 
 class LyingSnow(NamedTuple):
@@ -107,6 +108,18 @@ def road_surface_coords(shape: tuple[int, int], k: int, camera: Mapping[str, flo
     p = np.float32(h_m) * np.log(r)
     q = np.float32(h_m) * np.arctan2(v, u)
     return p, q, (np.float32(k * h_m) / r).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _grid_coords(shape: tuple[int, int], k: int, focal_px: float, horizon_row: float, height_m: float,
+                 width_px: int) -> tuple[np.ndarray, ...]:
+    """:func:`ground_coords` and :func:`road_surface_coords` of a grid, cached read-only (a
+    dataset's frames share one camera: the same grid comes back on every call)."""
+    cam = {"focal_length_px": focal_px, "horizon_row": horizon_row, "camera_height_m": height_m}
+    out = ground_coords(shape, k, cam, width_px) + road_surface_coords(shape, k, cam, width_px)
+    for a in out:
+        a.flags.writeable = False
+    return out
 
 
 def surface_noise(p: np.ndarray, q: np.ndarray, footprint: np.ndarray, seed: int) -> np.ndarray:
@@ -178,7 +191,7 @@ def object_tops(labels: np.ndarray, small: np.ndarray) -> np.ndarray:
     open_above = np.zeros_like(vert)
     open_above[2:] = free[1:-1] & free[:-2]  # two free cells above: not a hole in a canopy
     top = vert & open_above
-    y = small @ LUMA
+    y = luma(small)
     gy = np.zeros_like(y)
     gy[1:] = y[1:] - y[:-1]
     gx = np.zeros_like(y)
@@ -194,6 +207,9 @@ def object_tops(labels: np.ndarray, small: np.ndarray) -> np.ndarray:
 
 def _box_rows(a: np.ndarray, n: int) -> np.ndarray:
     """Mean of ``a`` over ``n`` cells along each row (edges replicated)."""
+    cv2 = cv2_module()
+    if cv2 is not None and a.shape[1] < 32768 and a.size:  # the same box, float32, one SIMD pass
+        return cv2.blur(np.ascontiguousarray(a, dtype=np.float32), (n, 1), borderType=cv2.BORDER_REPLICATE)
     pad = np.pad(a, ((0, 0), (n // 2, n // 2)), mode="edge")
     c = np.cumsum(pad, axis=1, dtype=np.float64)
     c = np.concatenate([np.zeros((a.shape[0], 1)), c], axis=1)
@@ -229,7 +245,8 @@ def objects_on_ground(ground: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.nd
     """Cells of ``ground`` that are objects the layout took for road (a white or grey car):
     runs along a row of cells ≥ 1.5× brighter or ≤ 0.6× as bright as the row's median road,
     wider than :data:`OBJECT_WIDTH_M` on the ground (lane paint is 0.1–0.3 m wide across
-    the lane whatever its angle in the image; a car 1.6–2 m). ``y`` luminance, ``x`` lateral m."""
+    the lane whatever its angle in the image; a car 1.6–2 m) in ≥ 3 consecutive rows (a
+    tar seam across the lane is 1–2). ``y`` luminance, ``x`` lateral m."""
     hs, ws = ground.shape
     ratio = road_ratio(ground, y)
     odd = ground & ((ratio > 1.5) | (ratio < 0.6))
@@ -243,6 +260,8 @@ def objects_on_ground(ground: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.nd
     np.add.at(mark, (rows[wide], c0[wide]), 1)
     np.add.at(mark, (rows[wide], c1[wide]), -1)
     objects = np.cumsum(mark, axis=1)[:, :ws] > 0
+    if objects.any():  # a body is ≥ 3 cells tall: seams, tar lines and kerb shadows are 1–2
+        objects = _dilate(objects, (3, 1), erode_first=(3, 1))
     if objects.any():  # whole bodies: join the runs of one car, and a cell of margin
         objects = _dilate(_dilate(objects, (5, 3)), (3, 3), erode_first=(5, 3))
     return objects & ground
@@ -264,27 +283,46 @@ def _dilate(mask: np.ndarray, size: tuple[int, int], erode_first: tuple[int, int
     return binary_dilation(mask, np.ones(size, bool))
 
 
-def vegetation(labels: np.ndarray, small: np.ndarray, horizon_cell: float) -> np.ndarray:
+def saturation(small: np.ndarray) -> np.ndarray:
+    """(max − min)/max of the channels of a linear ...×3 array."""
+    hi = small.max(axis=-1)
+    return (hi - small.min(axis=-1)) / (hi + np.float32(1e-6))
+
+
+def grass_coloured(small: np.ndarray, road_sat: float = 0.0) -> np.ndarray:
+    """Cells of the linear frame ``small`` coloured like green or dry grass: green over blue,
+    not red, not grey, not black (measured on the overcast frames: green grass sat 0.2–0.6,
+    g/b 1.2–1.8, dry grass r/g up to 1.7; a white car g/b ≈ 0.9, a red one r/g > 3). When
+    the road itself is grass-coloured and saturated (``road_sat`` ≥ 0.25, its median: a warm
+    white balance makes asphalt tan, sat ≈ 0.5 on the Boreas frame), grass must be 0.2 more."""
+    r, g, b = small[..., 0], small[..., 1], small[..., 2]
+    least = 0.15 if road_sat < 0.25 else road_sat + 0.2
+    return (g > 1.1 * b) & (r < 2.0 * g) & (saturation(small) > least) & (small.max(axis=-1) > 0.04)
+
+
+def vegetation(labels: np.ndarray, small: np.ndarray, horizon_cell: float, road_sat: float = 0.0) -> np.ndarray:
     """``VERTICAL`` cells below the horizon coloured like grass or dry grass (green over blue,
     not red, not grey, not black) in regions reaching the frame's left or right edge: verges and slopes
     the colour-based layout calls vertical. Snow lies on them as on the ground (vehicles are
-    neutral, red, blue… or inside the frame, and keep their colour)."""
-    r, g, b = small[..., 0], small[..., 1], small[..., 2]
-    hi = np.maximum(np.maximum(r, g), b)
-    sat = (hi - np.minimum(np.minimum(r, g), b)) / (hi + 1e-6)
-    # (measured on the overcast frame: grass sat 0.2–0.6, g/b 1.2–1.8; a white car g/b ≈ 0.9)
-    veg = (g > 1.1 * b) & (r < 1.6 * g) & (sat > 0.15) & (hi > 0.04)
+    neutral, red, blue… or inside the frame, and keep their colour). ``road_sat``: see
+    :func:`grass_coloured`."""
+    veg = grass_coloured(small, road_sat)
     below = (np.arange(labels.shape[0]) + 0.5 > horizon_cell)[:, None]
-    veg &= (labels == VERTICAL) & below
-    if not veg.any():
-        return veg
-    cv2 = cv2_module()  # verges run off the side of the frame; a car's reflections do not
+    return side_regions(veg & (labels == VERTICAL) & below)
+
+
+def side_regions(mask: np.ndarray) -> np.ndarray:
+    """The 8-connected regions of ``mask`` that reach the frame's left or right edge (verges
+    run off the side of the frame; a car and its reflections do not)."""
+    if not mask.any():
+        return mask
+    cv2 = cv2_module()
     if cv2 is not None:
-        comp = cv2.connectedComponents(veg.astype(np.uint8), connectivity=8)[1]
+        comp = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[1]
     else:
         from scipy.ndimage import label
 
-        comp = label(veg, np.ones((3, 3), bool))[0]
+        comp = label(mask, np.ones((3, 3), bool))[0]
     edge_ids = np.union1d(comp[:, 0], comp[:, -1])
     return np.isin(comp, edge_ids[edge_ids > 0])
 
@@ -297,16 +335,21 @@ def lying_snow(coarse: Mapping[str, Any], camera: Mapping[str, float], width_px:
     grid, default ``coarse["small"]``)."""
     labels, k = coarse["labels"], int(coarse["k"])
     small = coarse["small"] if small is None else small
-    x, z, foot = ground_coords(labels.shape, k, camera, width_px)
-    p, q, surface_foot = road_surface_coords(labels.shape, k, camera, width_px)
+    key = (labels.shape, k, float(camera["focal_length_px"]), float(camera["horizon_row"]),
+           float(camera["camera_height_m"]), int(width_px))
+    x, z, foot, p, q, surface_foot = _grid_coords(*key)
     # the noise on every second cell, upsampled (its finest octave spans ≥ 4 cells where it shows)
     tex = upsample(surface_noise(p[::2, ::2], q[::2, ::2], 2.0 * surface_foot[::2, ::2], seed), labels.shape)
     ground = labels == GROUND
-    y = small @ LUMA
-    ground &= ~objects_on_ground(ground, y, x)
+    y = luma(small)
+    road_sat = 0.0  # a road that is itself grass-coloured (tan asphalt): grass must stand out from it
+    if ground.any() and grass_coloured(small)[ground].mean() > 0.5:
+        road_sat = float(np.median(saturation(small[ground])))
+    verge_grass = side_regions(ground & grass_coloured(small, road_sat))  # a grass verge the layout calls ground
+    ground &= ~(objects_on_ground(ground, y, x) & ~verge_grass)  # is no car, and has no wheel tracks
     x = x - np.float32(lane_shift(ground, road_ratio(ground, y), x, z))  # lanes on the painted lines
-    ground_like = ground | vegetation(labels, small, float(camera["horizon_row"]) / k - k // 2 / k)
-    tracks = lane_tracks(x, foot) * ground
+    ground_like = ground | vegetation(labels, small, float(camera["horizon_row"]) / k - k // 2 / k, road_sat)
+    tracks = lane_tracks(x, foot) * (ground & ~verge_grass)
     cover = float(cover)
     patch = np.float32(0.3) * tex
     # patches with defined edges: covered where the noise exceeds a threshold set by ``cover``

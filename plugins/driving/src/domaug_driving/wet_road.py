@@ -35,11 +35,17 @@ def road_labels(labels: np.ndarray) -> np.ndarray:
     """The layout's labels with lane markings and other thin gaps in the road (narrower than
     3 % of the width, between ground cells of the same row) called GROUND: paint gets wet too,
     and a marking is not an object standing on the road."""
-    from scipy.ndimage import maximum_filter1d, minimum_filter1d
-
     ground = labels == GROUND
     size = max(3, int(0.03 * labels.shape[1]) | 1)
-    closed = minimum_filter1d(maximum_filter1d(ground, size, axis=1, mode="nearest"), size, axis=1, mode="nearest")
+    cv2 = cv2_module()
+    if cv2 is not None and ground.size:  # a max then a min along rows (window clipped at the edges)
+        line = np.ones((1, size), np.uint8)
+        closed = cv2.erode(cv2.dilate(ground.view(np.uint8), line), line).view(bool)
+    else:
+        from scipy.ndimage import maximum_filter1d, minimum_filter1d
+
+        closed = minimum_filter1d(maximum_filter1d(ground, size, axis=1, mode="nearest"), size, axis=1,
+                                  mode="nearest")
     out = labels.copy()
     out[closed & (labels != SKY)] = GROUND
     return out
@@ -61,11 +67,13 @@ def mirror_axes(labels: np.ndarray, k: int, horizon_row: float) -> np.ndarray:
     return np.maximum(axis, np.float32(horizon_row)).astype(np.float32)
 
 
-def mirror_sources(labels: np.ndarray, k: int, horizon_row: float, rows: np.ndarray, w: int, h: int) -> np.ndarray:
-    """Flat indices (len(rows) × w, intp) of the pixel each road pixel (row in ``rows``, every
-    column) shows in the wet road's mirror (see :func:`mirror_axes`). A source that lands on
-    the ground again (an object lower than the mirror distance, road seen beyond it) is
-    replaced by the horizon mirror (sky or far objects). Evaluated per coarse column."""
+def mirror_sources(labels: np.ndarray, k: int, horizon_row: float, rows: np.ndarray, w: int, h: int,
+                   col_step: int = 1) -> np.ndarray:
+    """Flat indices (len(rows) × ⌈w/col_step⌉, intp) of the pixel each road pixel (row in
+    ``rows``, every ``col_step``-th column) shows in the wet road's mirror (see
+    :func:`mirror_axes`). A source that lands on the ground again (an object lower than the
+    mirror distance, road seen beyond it) is replaced by the horizon mirror (sky or far
+    objects). Evaluated per coarse column."""
     hs, ws = labels.shape
     axes = mirror_axes(labels, k, horizon_row)
     y = rows.astype(np.float32)[:, None]
@@ -75,10 +83,10 @@ def mirror_sources(labels: np.ndarray, k: int, horizon_row: float, rows: np.ndar
     lands = np.take_along_axis(labels, np.minimum(src // k, hs - 1), axis=0)
     sky_src = np.clip(np.rint(2.0 * horizon_row - y - 1.0), 0, h - 1).astype(np.intp)
     src = np.where(lands == GROUND, sky_src, src)
-    cols = np.minimum(np.arange(w) // k, ws - 1)
-    out = src[:, cols]
+    x = np.arange(0, w, col_step, dtype=np.intp)
+    out = src[:, np.minimum(x // k, ws - 1)]
     out *= w
-    out += np.arange(w, dtype=np.intp)[None, :]
+    out += x[None, :]
     return out
 
 
@@ -94,8 +102,8 @@ class WetRoad:
     - ``gain = 1 − ground·(1 − keep) − keep·weight``: off the road 1; on it the soaked asphalt's
       albedo ``keep`` (Lekner & Dorf 1988) times the light the film lets in, 1 − R·cover;
     - the mirror: each road pixel shows the pixel :func:`mirror_sources` gives, evaluated on
-      every 4th road row, blurred (rough water: a box of 4 % of H down, 0.4 % of W across)
-      and repeated.
+      every 4th road row and every 2nd column, blurred (see :meth:`coarse_mirror`),
+      interpolated across and repeated down.
 
     ``ground`` is the layout's ground share (coarse labels upsampled, 0 inside ``boxes``).
     Composites fold the terms into their own passes with :meth:`gain`, :meth:`weight` and
@@ -104,6 +112,8 @@ class WetRoad:
 
     #: The mirror image is evaluated on every STEP-th road row, blurred vertically and repeated.
     STEP = 4
+    #: ... and on every COL_STEP-th column (its narrowest blur spans ≥ 3 columns), then interpolated.
+    COL_STEP = 2
 
     def __init__(self, shape: tuple[int, int], camera: Mapping[str, float], labels: np.ndarray, k: int, *,
                  wetness: float, cover: np.ndarray, film: float = 0.0, boxes: np.ndarray | None = None) -> None:
@@ -123,8 +133,8 @@ class WetRoad:
             ground[r0:r1, c0:c1] = 0.0
         self.keep = np.float32(1.0 - 0.4 * wetness)
         sample_rows = np.minimum(np.arange(y0, h, self.STEP) + min(self.STEP // 2, h - 1 - y0), h - 1)
-        self.src = mirror_sources(labels, k, vh, sample_rows, w, h)
-        puddle = cover[sample_rows - y0] - np.float32(film)  # the puddles' share of the reflection
+        self.src = mirror_sources(labels, k, vh, sample_rows, w, h, col_step=self.COL_STEP)
+        puddle = cover[sample_rows - y0, :: self.COL_STEP] - np.float32(film)  # the puddles' share of the reflection
         self.puddle = np.clip(puddle / np.float32(max(1.0 - film, 1e-6)), 0.0, 1.0)
         wgt = cover  # (H − y0)×W, overwritten
         wgt *= fresnel
@@ -150,16 +160,17 @@ class WetRoad:
         scratch buffer valid until the next call): the thin film over the asphalt's texture
         reflects a rough, long lobe (a box of 6 % of H down, 1 % of W across), puddles
         (rippled by the drops) a sharper one (1.5 % of H, 0.3 % of W), mixed by the puddles'
-        share."""
+        share. Formed on every 2nd column and interpolated linearly across."""
         coarse = plane.ravel().take(self.src, out=buffer("mirror_rows", self.src.shape))
-        rough = _box_blur(coarse, max(1, int(0.01 * self.w) | 1), max(3, int(0.06 * self.h / self.STEP) | 1),
+        cols = self.w / self.COL_STEP
+        rough = _box_blur(coarse, max(1, int(0.01 * cols) | 1), max(3, int(0.06 * self.h / self.STEP) | 1),
                           buffer("mirror_rough", coarse.shape))
-        sharp = _box_blur(coarse, max(1, int(0.003 * self.w) | 1), max(1, int(0.015 * self.h / self.STEP) | 1),
+        sharp = _box_blur(coarse, max(1, int(0.003 * cols) | 1), max(1, int(0.015 * self.h / self.STEP) | 1),
                           buffer("mirror_sharp", coarse.shape))
         sharp -= rough
         sharp *= self.puddle
         sharp += rough
-        return sharp
+        return _widen(sharp, self.w, buffer("mirror_wide", (sharp.shape[0], self.w)))
 
     def add_mirror(self, plane: np.ndarray, weight: np.ndarray, out: np.ndarray) -> np.ndarray:
         """In place: ``out += mirror(plane)·weight`` ((H − y0)×W road rows), each coarse mirror
@@ -179,6 +190,23 @@ class WetRoad:
         if full * k < n:
             out[full * k :] += weight[full * k :] * coarse[full]
         return out
+
+
+def _widen(a: np.ndarray, w: int, out: np.ndarray) -> np.ndarray:
+    """``a`` (rows × ⌈w/2⌉, column j at full column 2j) interpolated linearly to w columns."""
+    if a.shape[1] == w:
+        np.copyto(out, a)
+        return out
+    cv2 = cv2_module()
+    if cv2 is not None and a.shape[0] and w < 32768:  # (pixel centres: a quarter-pixel shift, under the blur)
+        return cv2.resize(a, (w, a.shape[0]), dst=out, interpolation=cv2.INTER_LINEAR)
+    x = np.arange(w, dtype=np.float32) / np.float32(2.0)
+    j0 = np.minimum(x.astype(np.intp), a.shape[1] - 1)
+    j1 = np.minimum(j0 + 1, a.shape[1] - 1)
+    f = x - j0
+    np.multiply(a[:, j1], f, out=out)
+    out += a[:, j0] * (np.float32(1.0) - f)
+    return out
 
 
 def _box_blur(a: np.ndarray, size_x: int, size_y: int, out: np.ndarray) -> np.ndarray:
