@@ -231,3 +231,16 @@ def test_transmission_moves_with_later_spatial_transforms():
         image=img, depth=depth)
     np.testing.assert_allclose(flipped["transmission"], alone["transmission"][:, ::-1])
     np.testing.assert_allclose(flipped["image"], alone["image"][:, ::-1])
+
+
+def test_uint8_frame_matches_the_float_model_on_varying_depth():
+    """The 8-bit path (16-bit linear light inside) gives the float model's codes within rounding."""
+    rng = np.random.default_rng(11)
+    img = rng.integers(0, 256, (64, 80, 3)).astype(np.uint8)
+    depth = rng.uniform(1.0, 600.0, (64, 80)).astype(np.float32)
+    depth[:8] = rng.uniform(0.1, 1.0, (8, 80))  # nearly clear: where dark outputs need precision
+    out = Fog(visibility_m=250.0, airlight=0.83, density_variation=0.2)(image=img, depth=depth, rng=4)
+    t = out["transmission"][..., None]
+    exact = linear_to_srgb(srgb_to_linear(img.astype(np.float32) / 255) * t + 0.83 * (1 - t)) * 255
+    assert np.abs(out["image"] - exact).max() <= 0.6
+    assert (out["image"] != np.rint(exact)).mean() < 0.03

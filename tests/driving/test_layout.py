@@ -261,3 +261,26 @@ def test_boreas_white_hood_is_ego_and_its_hazy_sky_is_sky(shared_data):
     assert (lay.labels[600:780, 300:900] == D.EGO).mean() < 0.01  # the road ahead of it is not
     # the pale sky near the horizon, dithered by the 256-colour palette (was vertical)
     assert (lay.labels[350:410, 440:500] == D.SKY).mean() > 0.8
+
+
+def test_the_white_bonnet_is_ego_on_the_coarser_grid_of_a_1024_frame(shared_data):
+    # on the k = 4 grid of a 1024² frame (Boreas: 254×303 cells) a vent across the bonnet used to split its
+    # bright bulge into parts narrower than EGO_BRIGHT_WIDTH, and the left part became road (76 % ego)
+    img = _load(shared_data, "boreas_camera_toronto_day.png")
+    lay = D.scene_layout(img, camera=D.camera_from(img.shape[:2], image=img), grid_px=254)
+    assert (lay.labels[830:870, 450:750] == D.EGO).mean() > 0.9
+    assert (lay.labels[600:780, 300:900] == D.EGO).mean() < 0.01
+
+
+def test_the_coarse_grid_keeps_the_reference_frames_grids_and_caps_the_small_frames_cells():
+    from domaug_driving.camera import grid_step
+
+    # the five reference frames (the layout and the transforms are tuned on these grids) and 1024²
+    for shape, k in (((720, 1280), 2), ((540, 960), 2), ((874, 1164), 3), ((1016, 1214), 3), ((1024, 1024), 4)):
+        assert grid_step(shape) == k == min(shape) // 256
+    # a short side under 512 px used to mean a full-resolution grid (KITTI's 1242×375: 466 k cells)
+    for shape in ((480, 640), (375, 1242), (480, 854)):
+        k = grid_step(shape)
+        assert k == 2 and (shape[0] // k) * (shape[1] // k) <= 512 * 512
+    assert grid_step((96, 128)) == grid_step((1, 1)) == 1
+    assert grid_step((720, 1280), 128) == 5

@@ -109,6 +109,66 @@ def test_bilinear_demosaic_fallback_keeps_native_samples_and_any_size():
     assert raw_noise._demosaic_bilinear(np.array([[500]], np.uint16)).tolist() == [[[500, 500, 500]]]
 
 
+def _relit_planes_then_mosaic(planes, light, sky, sun):
+    """Reference: each plane relit (× M with the sun factors, the sky band, the poles, the halos
+    and glows), then mosaicked: what :func:`night_mosaic.relit_mosaic` fuses."""
+    from domaug_driving.night_scene import line_coverage
+    from domaug_driving.sensor import add_gaussians
+
+    h, w = planes[0].shape
+    out = []
+    for c, p in enumerate(planes):
+        m = scene.upsample(scene.upsample(light.mult[c], sun[c].shape) * sun[c], (h, w))
+        q = p * m
+        share, keep = sky
+        rows = share.shape[0]
+        q[:rows] = q[:rows] * keep + share * (light.sky_colour[c] * light.sky_rows[c])[:, None]
+        out.append(q)
+    for (col, r0, r1, width, vis, (arm_row, a0, a1, arm_vis)), colour in zip(light.poles, light.pole_colour):
+        for j, cover in line_coverage(col, width, w):
+            for q, v in zip(out, colour):
+                seg = q[r0:r1, j]
+                seg[vis] += cover * (v - seg[vis])
+        for i, cover in line_coverage(arm_row, width, h) if arm_vis.any() else ():
+            for q, v in zip(out, colour):
+                seg = q[i, a0:a1]
+                seg[arm_vis] += cover * (v - seg[arm_vis])
+    for c, q in enumerate(out):
+        if light.added is not None:
+            q += scene.upsample(light.added[c], (h, w))
+        add_gaussians(q, light.centres[:, 0], light.centres[:, 1], light.sigmas, light.sigmas, light.colours[:, c])
+    return raw_noise.mosaic(out, 1.0 / light.raw_gains).copy()
+
+
+def test_fused_mosaic_pass_equals_relighting_the_planes_then_mosaicking():
+    """The light is applied straight onto the RGGB mosaic (one fused pass per channel): the same
+    as relighting the three linear planes and mosaicking them, up to the wide halos' half-pixel
+    phase (they are drawn per site from half resolution)."""
+    from domaug_driving.night import _sun_factors
+    from domaug_driving.night_mosaic import relit_mosaic
+    from domaug_driving.night_scene import sky_share
+
+    h, w = 512, 768
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:] = np.linspace(60, 140, w).astype(np.uint8)[None, :, None]
+    img[:220] = (150, 190, 240)  # a sky
+    img[190:220:2, ::3] = (40, 60, 30)  # twigs at the sky line
+    t = Night(street_lights=1.0, lamp_spacing_m=15.0, lamp_arrangement="opposite", horizon_row=240.0)
+    p = t.make_params(np.random.default_rng(1), {"image": img})
+    coarse = _coarse(img, p)
+    planes = [q.copy() for q in radiometry.decode_planes(img)]
+    sun, share = _sun_factors(planes, coarse)
+    sun = sun if sun is not None else [np.ones(((h + 1) // 2, (w + 1) // 2), np.float32)] * 3
+    light = night_light(p, coarse, {"image": img}, (h, w), share)
+    sky = tuple(a.copy() for a in sky_share(planes, light))
+    assert len(light.poles) and len(light.centres) and light.added is not None
+    want = _relit_planes_then_mosaic([q.copy() for q in planes], light, sky, sun)
+    got = relit_mosaic(planes, light, sky, sun)
+    scale = float(np.percentile(np.abs(want), 99))
+    assert np.abs(got - want).mean() < 1e-3 * scale
+    assert np.abs(got - want).max() < 0.05 * max(scale, float(np.abs(want).max()))
+
+
 # --- the light -------------------------------------------------------------------------
 
 

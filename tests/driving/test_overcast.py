@@ -131,3 +131,30 @@ def test_the_tree_shadows_on_the_test6_road_fade(shared_data):
     after = np.median(y_out[shade]) / np.median(y_out[lit])
     assert before < 0.6 and after > before + 0.25
     assert not (coarse["labels"] == SKY).all()
+
+
+@pytest.mark.parametrize("shape", [(256, 256), (255, 257)])
+def test_factors_read_only_the_half_rows_they_need_and_get_the_full_answer(shape):
+    # the half-size planes are computed only for the rows the factors read (the sky's, the sunlit
+    # road's): the factors must equal those from complete half-size planes, odd sizes included
+    img, _, vh = _sunny_road(*shape)
+    coarse = _coarse(img, vh)
+    full = [overcast._half(p, ((shape[0] + 1) // 2, (shape[1] + 1) // 2), f"test_half{c}")
+            for c, p in enumerate(_planes(img))]
+    sun = overcast.estimate_sun(coarse)
+    lo, hi = overcast._rows_needed(coarse, sun, full[0].shape[0], True)
+    assert 0 <= lo < hi <= full[0].shape[0]
+    part = overcast._halves(_planes(img), (lo, hi))
+    for a, b in zip(full, part):
+        np.testing.assert_array_equal(a[lo:hi], b[lo:hi])
+    for sky_grey in (0.0, 1.0):
+        got, _ = overcast.overcast_factors(_planes(img), coarse, exposure=0.8, sky_grey=sky_grey)
+        got = [g.copy() for g in got]
+        want_half = overcast._halves
+        try:  # the same call with complete half-size planes
+            overcast._halves = lambda planes, rows=None: want_half(planes)
+            want, _ = overcast.overcast_factors(_planes(img), coarse, exposure=0.8, sky_grey=sky_grey)
+        finally:
+            overcast._halves = want_half
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)

@@ -168,11 +168,11 @@ def test_fresnel_weight_rises_towards_grazing_angles():
     cam = {"focal_length_px": 100.0, "horizon_row": 40.0, "camera_height_m": 1.3}
     labels = np.full((h, w), GROUND, np.uint8)
     labels[:40] = 1
-    cover = np.ones((h - 41, w), np.float32)
-    wet = WetRoad((h, w), cam, labels, 1, wetness=1.0, cover=cover)
-    weight = wet.weight()[:, w // 2]
+    wet = WetRoad((h, w), cam, labels, 1, wetness=1.0, cover=np.ones((h // 2 - 20, w // 2), np.float32))
+    assert wet.y0 == 20  # the half grid: full rows 40–41 and down
+    weight = wet.weight()[1:, w // 4]  # (the first cell straddles the horizon)
     assert np.all(np.diff(weight) < 0)  # strongest near the horizon
-    z = 100.0 * 1.3 / (np.arange(41, h) + 0.5 - 40.0)
+    z = 100.0 * 1.3 / (2.0 * np.arange(21, h // 2) + 1.0 - 40.0)  # each cell's centre row
     np.testing.assert_allclose(weight, schlick_fresnel(1.3 / np.hypot(1.3, z)), rtol=1e-5)
     assert schlick_fresnel(np.array(1.3 / np.hypot(1.3, 5.0))) == pytest.approx(0.25, abs=0.01)
 
@@ -189,14 +189,14 @@ def test_soaked_asphalt_is_darker_and_lets_in_what_the_film_does_not_reflect():
     labels = np.full((h, w), GROUND, np.uint8)
     labels[:30] = 1
     labels[20:60, 40:80] = VERTICAL  # a car, contact row 60
-    cover = np.full((h - 31, w), 0.5, np.float32)
-    wet = WetRoad((h, w), cam, labels, 1, wetness=0.8, cover=cover)
-    gain = wet.gain(np.ones((h, w), np.float32), np.empty((h - 31, w), np.float32))
+    wet = WetRoad((h, w), cam, labels, 1, wetness=0.8, cover=np.full((h // 2 - 15, w // 2), 0.5, np.float32))
+    assert wet.y0 == 15  # the half grid: full rows 30–31 and down
+    gain = wet.gain()
     weight = wet.weight()
-    road = (slice(40, None), slice(0, 30))
+    road = (slice(20, None), slice(0, 15))
     np.testing.assert_allclose(gain[road], (1 - 0.4 * 0.8) * (1 - weight[road]), rtol=1e-5)
     assert gain[road].max() < 0.7
-    car = (slice(2, 26), slice(45, 75))  # rows 33–56 of the frame
+    car = (slice(2, 13), slice(23, 37))  # full rows 34–55, columns 46–73
     np.testing.assert_allclose(gain[car], 1.0)
     np.testing.assert_allclose(weight[car], 0.0)
 

@@ -88,16 +88,16 @@ def test_road_texture_steps_sample_the_same_ground_field():
 
 
 def _wet_road_alone(wet, plane):
-    """The wet road on its own, term by term: road rows ← plane·gain (darker under the film,
-    1 off the ground) + the blurred mirror (every 4th row, repeated) · weight."""
-    from domaug_driving.road import repeat_rows_cols
+    """The wet road on its own, term by term: plane·gain (darker under the film, 1 off the
+    ground) + the blurred mirror · weight, both formed on the half grid and upsampled."""
+    from domaug_driving.scene import upsample
 
-    mirror = repeat_rows_cols(wet.coarse_mirror(plane), wet.STEP, 1)[: wet.h - wet.y0].copy()  # before darkening
-    mirror *= wet.weight()
-    road = plane[wet.y0 :]
-    road *= wet.gain(np.ones_like(plane), np.empty_like(road))
-    road += mirror
-    return plane
+    gain = np.ones((wet.h, wet.w), np.float32)
+    gain[wet.y0 :] = wet.gain()
+    reflected = np.zeros((wet.h, wet.w), np.float32)
+    mirror = np.repeat(wet.coarse_mirror(plane), 2, axis=0)[: wet.h - wet.y0]  # every 2nd row, repeated
+    reflected[wet.y0 :] = mirror * wet.weight()
+    return plane * upsample(gain, plane.shape) + upsample(reflected, plane.shape)
 
 
 def test_fused_wet_rain_pass_equals_wet_road_then_veil_then_streaks():
@@ -134,7 +134,7 @@ def test_fused_wet_rain_pass_equals_wet_road_then_veil_then_streaks():
     expected = veiled * (1 - alpha[..., None]) + air * p["streak_brightness"] * alpha[..., None]
     assert alpha.max() > 0.05
     np.testing.assert_allclose(out["image"], expected, atol=3e-5)
-    y0 = wet.y0
+    y0 = 2 * wet.y0 + 2
     box = (slice(40, 70), slice(10, 31))
     road = np.stack(wet_planes, -1)[y0:]
     assert weight.max() > 0.1 and not np.allclose(road, img[y0:])  # the road did get wet …

@@ -314,3 +314,26 @@ def test_float_and_uint16_inputs_keep_dtype_and_range():
 def test_refuses_volume():
     with pytest.raises(domaug.UnsupportedInputError):
         Snow()(image=np.zeros((3, 8, 8), np.float32), meta={"spatial_ndim": 3})
+
+
+def test_fast_grid_helpers_match_their_numpy_definitions():
+    # the speed paths (issue 16) must compute exactly what the plain numpy they replace did
+    from domaug_driving import snow as S
+
+    rng = np.random.default_rng(5)
+    small = rng.random((40, 50, 3), dtype=np.float32)
+    for _ in range(20):
+        mask = rng.random((40, 50)) < rng.uniform(0.05, 0.9)
+        assert S._row_quantile(mask.sum(axis=1), 0.75) == pytest.approx(np.quantile(np.nonzero(mask)[0], 0.75))
+        np.testing.assert_allclose(S._median_rgb(small, mask), np.median(small[mask], axis=0), rtol=1e-6)
+        np.testing.assert_allclose(S._median_rgb(small, mask, 4), np.median(small[mask][::4], axis=0), rtol=1e-6)
+    hi, lo = small.max(axis=-1), small.min(axis=-1)
+    np.testing.assert_allclose(snow_cover.saturation(small), (hi - lo) / (hi + 1e-6), rtol=1e-6)
+    r, g, b = small[..., 0], small[..., 1], small[..., 2]
+    grass = (g > 1.1 * b) & (r < 2 * g) & ((hi - lo) / (hi + 1e-6) > 0.15) & (hi > 0.04)
+    np.testing.assert_array_equal(snow_cover.grass_coloured(small), grass)
+    x = rng.uniform(-30, 30, (20, 30)).astype(np.float32)
+    rel = np.mod(x + 1.85, 3.7) - 1.85
+    d = np.abs(np.abs(rel) - snow_cover.TRACK_OFFSET_M)
+    ref = np.minimum(np.exp(-0.5 * d * d / snow_cover.TRACK_SIGMA_M**2), 1.0)
+    np.testing.assert_allclose(snow_cover.lane_tracks(x, np.zeros_like(x)), ref, atol=1e-5)

@@ -39,6 +39,25 @@ def box_filter(a: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
     return uniform_filter(a, (sy, sx))
 
 
+#: Short side (cells) of the coarse grids the scene is estimated on.
+GRID_PX = 256
+
+
+def grid_step(shape: tuple[int, int], grid_px: int | None = None) -> int:
+    """The decimation k of a coarse grid with ≈ ``grid_px`` cells (default :data:`GRID_PX`) on the short side
+    of a frame of ``shape`` (H, W): min(H, W) // grid_px, but never more than (2·grid_px)² cells (k ≥
+    ⌈√(H·W) / (2·grid_px)⌉: a 640×480 or a KITTI 1242×375 frame gets k = 2, not a full-resolution grid
+    4× the cells of a 1024² frame's); at least 1. Every coarse grid of the scene (layout, sky, horizon,
+    :func:`.scene.coarse_scene`) takes its k from here.
+
+    Not by pixel count alone (√(H·W) / grid_px would give a 1280×720 frame a 240×427 grid, 2× cheaper
+    than 360×640): the thresholds of the layout and of the transforms built on it (fog's far road,
+    lying snow on car bodies, the sun's shadow test) are tuned on these grids of the reference frames."""
+    h, w = int(shape[0]), int(shape[1])
+    g = int(grid_px or GRID_PX)
+    return max(1, min(h, w) // g, int(np.ceil(np.sqrt(float(h) * float(w)) / (2 * g))))
+
+
 def decimate(image: np.ndarray, k: int, rows: tuple[int, int], cols: int) -> np.ndarray:
     """Every ``k``-th pixel of ``image`` (centred in its k×k block: full pixel (k·i + k//2,
     k·j + k//2)) for grid rows ``rows[0]..rows[1]`` and the first ``cols`` grid columns; a
@@ -135,7 +154,7 @@ def estimate_horizon(image: np.ndarray, meta: Mapping[str, Any] | None = None) -
     (random texture: ≈ 2–3; the five frames: 5–17).
     """
     h, w = image.shape[:2]
-    k = max(1, min(h, w) // 256)
+    k = grid_step((h, w))
     hh, ww = h // k, w // k
     r0, r1 = int(0.50 * hh), int(0.70 * hh)
     if r1 - r0 < 3 or ww < 8:
@@ -178,19 +197,20 @@ def _vanishing_votes(px: np.ndarray, py: np.ndarray, slope: np.ndarray, wgt: np.
     """Each edge (px, py, slope = dx/dy) votes with weight ``wgt`` for the cell (candidate row,
     4-column bin) its line crosses, on rows ``cand`` at least ``gap`` above it; the votes,
     3×3 box-filtered (len(cand)·(ww//4 + 1), flat). Invalid crossings vote 0 into cell 0, so
-    the sums are those of the crossings that count, added in the same order."""
+    the sums are those of the crossings that count, added in the same order. Crossings in float32
+    (a column within ±2⁻¹⁶ of a bin edge may change bin: the same peak on the reference frames)."""
     nb = ww // 4 + 1
-    xs = np.subtract.outer(cand.astype(np.float64), py)
-    xs *= slope
-    xs += px
+    xs = np.subtract.outer(cand.astype(np.float32), py.astype(np.float32))
+    xs *= slope.astype(np.float32)
+    xs += px.astype(np.float32)
     valid = xs >= 0
     valid &= xs < ww
     valid &= np.less.outer(cand + gap, py)
-    xs *= 0.25  # exact: the bin of x is ⌊x / 4⌋
-    cells = xs.astype(np.int64)
-    cells += (np.arange(len(cand), dtype=np.int64) * nb)[:, None]
+    xs *= np.float32(0.25)  # exact: the bin of x is ⌊x / 4⌋
+    cells = xs.astype(np.int32)
+    cells += (np.arange(len(cand), dtype=np.int32) * nb)[:, None]
     cells *= valid
-    votes = np.bincount(cells.ravel(), weights=(valid * wgt).ravel(), minlength=len(cand) * nb)
+    votes = np.bincount(cells.ravel(), weights=(valid * wgt.astype(np.float32)).ravel(), minlength=len(cand) * nb)
     return box_filter(votes.reshape(len(cand), nb), 3).ravel()
 
 

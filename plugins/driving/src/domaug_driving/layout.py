@@ -11,7 +11,8 @@ import numpy as np
 from domaug.kit import cv2_module
 
 
-from .camera import CAP_M, SKY_DEPTH_M, box_filter, camera_from, decimate, ground_plane_depth, ray_factor, stand_boxes
+from .camera import (CAP_M, SKY_DEPTH_M, box_filter, camera_from, decimate, grid_step, ground_plane_depth, ray_factor,
+                     stand_boxes)
 from .ground_cues import contact_shadow_cut, lane_paint, row_ground_luminance, shadowed_road, verge_ground
 from .radiometry import decode
 from .sky import approx_area, label_components, planes_of, select_labels, sky_from_small
@@ -32,7 +33,7 @@ VERGE_MAX_M = 60.0
 #: (a stripe of 300 m fog across the crown); the price is that far background seen through
 #: such a gap takes the nearer depth.
 CONTACT_GAP = 0.12
-#: Short side (px) of the grid the layout is computed on (then upsampled).
+#: Short side (cells) of the grid the layout is computed on (:func:`.camera.grid_step`; then upsampled).
 LAYOUT_GRID_PX = 256
 
 
@@ -141,6 +142,8 @@ EGO_BRIGHT_RISE = 0.15
 #: … when it is this many times as bright as the road and at least this fraction of the width wide.
 EGO_BRIGHT = 2.0
 EGO_BRIGHT_WIDTH = 0.2
+#: Across the hood, a gap narrower than this fraction of the width (a vent, a seam) does not split it.
+EGO_BRIDGE_WIDTH = 0.03
 
 
 def _ego_mask(road: np.ndarray, q: np.ndarray, vh: float, bright: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -198,7 +201,10 @@ def _ego_mask(road: np.ndarray, q: np.ndarray, vh: float, bright: np.ndarray) ->
         n_bright = np.cumsum(bright[lo:top], axis=0, dtype=np.int32)  # bright cells down to each row
         above = n_bright[np.clip(top - lo - tall - 1, 0, None), np.arange(ws)] * (tall < top - lo)
         tall = np.where((tall > ext) & ((n_bright[-1] - above) >= 0.35 * tall), tall, 0)
-        tall = top - _smooth_rows((top - tall)[None, :], max(3, int(EGO_BRIGHT_WIDTH * ws)) | 1)[0].astype(np.int64)
+        # columns without a rise narrower than EGO_BRIDGE_WIDTH (a vent, a seam) are bridged first, so that
+        # they cannot cut the bulge into parts narrower than EGO_BRIGHT_WIDTH
+        tall = _smooth_rows((top - tall)[None, :], max(3, int(EGO_BRIDGE_WIDTH * ws)) | 1, 1)
+        tall = top - _smooth_rows(tall, max(3, int(EGO_BRIGHT_WIDTH * ws)) | 1)[0].astype(np.int64)
         rise = np.maximum(rise, np.where(tall > ext, tall, 0))
         # a bulge narrower than 5 % of the width is lane paint, not the hood
         rise = top - _smooth_rows((top - rise)[None, :], max(3, int(0.05 * ws)) | 1)[0].astype(np.int64)
@@ -410,13 +416,13 @@ def scene_layout(
 
     ``image`` is encoded (uint8/uint16 sRGB) or linear float RGB; ``camera`` a
     :func:`depth.camera_from` dict (default: from ``meta`` and the image size). Computed on
-    a grid of ``grid_px`` (default :data:`LAYOUT_GRID_PX`) on the short side, then labels
+    a grid of ``grid_px`` (default :data:`LAYOUT_GRID_PX`) on the short side (:func:`.camera.grid_step`), then labels
     are upsampled by nearest cell and distance bilinearly.
     """
     h, w = image.shape[:2]
     if camera is None:
         camera = camera_from((h, w), meta, image=image)
-    k = max(1, min(h, w) // (grid_px or LAYOUT_GRID_PX))
+    k = grid_step((h, w), grid_px or LAYOUT_GRID_PX)
     hs, ws = h // k, w // k
     small = decode(np.ascontiguousarray(decimate(image, k, (0, hs), ws)[..., :3]), meta)
     sub = lambda m: None if m is None else np.ascontiguousarray(np.asarray(m)[k // 2 : hs * k : k, k // 2 : ws * k : k])  # noqa: E731

@@ -13,10 +13,10 @@ from domaug.kit import (Context, ParameterError, check_choice, check_number, che
 from . import radiometry, raw_noise
 from .base import DrivingTransform
 from .depth import camera_of, check_camera_args
-from .night_scene import add_glows, draw_poles, night_light, relight_plane, sky_share
+from .night_mosaic import relit_mosaic
+from .night_scene import night_light, sky_share
 from .overcast import estimate_sun, overcast_factors
 from .scene import coarse_scene
-from .scratch import buffer
 
 LAMP_SPECTRA = ("sodium", "warm_led", "led", "cool_led")
 ARRANGEMENTS = ("left", "right", "opposite", "staggered")
@@ -246,18 +246,9 @@ class Night(DrivingTransform):
         planes = radiometry.decode_planes(frame, meta)
         sun_factors, sun_share = _sun_factors(planes, coarse)
         light = night_light(params, coarse, scene, shape, sun_share)
-        sky = sky_share(planes, light)
-        field = buffer("night_field", shape)
-        for c, p in enumerate(planes):
-            relight_plane(p, c, light, sky, field, None if sun_factors is None else sun_factors[c])
-        draw_poles(planes, light.poles, light.pole_colour)
-        for c, p in enumerate(planes):
-            add_glows(p, c, light, field)
-        raw = raw_noise.mosaic(planes, 1.0 / light.raw_gains)
+        raw = relit_mosaic(planes, light, sky_share(planes, light), sun_factors)
         raw_noise.expose(raw, light.shot, light.read, int(params["seed"]))
-        rgb16 = raw_noise.demosaic(raw_noise.to_raw16(raw, light.raw_gains), params["demosaic"])
-        raw_noise.colour_process(rgb16, float(params["isp_denoise"]))
-        return raw_noise.encode16(rgb16, image, meta)
+        return raw_noise.develop(raw, light.raw_gains, params["demosaic"], float(params["isp_denoise"]), image, meta)
 
 
 def _sun_factors(planes: list[np.ndarray], coarse: Mapping[str, Any]) -> tuple[list[np.ndarray] | None, float]:

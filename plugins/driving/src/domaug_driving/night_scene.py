@@ -20,8 +20,8 @@ from .camera import box_filter
 from .layout import GROUND, SKY, VERTICAL
 from .raw_noise import noise_of_iso, saturation_luminance
 from .scratch import buffer
-from .scene import clip_min, scale_add, upsample
-from .sensor import add_gaussians, glow_field, illuminant_rgb
+from .scene import clip_min
+from .sensor import glow_field, illuminant_rgb
 
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 #: Raw channel sensitivities under daylight as white-balance gains (Brooks et al. 2019 draw red
@@ -255,7 +255,7 @@ def _poles(lamps, labels, dist, cam, k, shape) -> list:
         top, c = nl.project(px, hh, z, cam, w)
         ground, _ = nl.project(px, 0.0, z, cam, w)
         _, hc = nl.project(hx, hh, z, cam, w)
-        r0, r1 = int(np.clip(np.floor(top), 0, h)), int(np.clip(np.ceil(ground), 0, h))
+        r0, r1 = _clamp(np.floor(top), 0, h), _clamp(np.ceil(ground), 0, h)  # (scalars: no np.clip)
         if r1 <= r0 or not (-w < c < 2 * w):  # (a pole just off the frame still holds its arm)
             continue
         rr = np.arange(r0, r1)
@@ -264,12 +264,16 @@ def _poles(lamps, labels, dist, cam, k, shape) -> list:
         i = np.minimum(rr // k, labels.shape[0] - 1)
         j = min(max(int(c), 0) // k, labels.shape[1] - 1)
         vis = (labels[i, j] == SKY) | (dist[i, j] >= 0.85 * ell)
-        a0, a1 = int(np.clip(np.floor(min(c, hc)), 0, w)), int(np.clip(np.ceil(max(c, hc)), 0, w))
+        a0, a1 = _clamp(np.floor(min(c, hc)), 0, w), _clamp(np.ceil(max(c, hc)), 0, w)
         ai = min(max(int(top), 0) // k, labels.shape[0] - 1)
         aj = np.minimum(np.arange(a0, a1) // k, labels.shape[1] - 1)
         arm_vis = (labels[ai, aj] == SKY) | (dist[ai, aj] >= 0.85 * ell[0])
         out[n] = (float(c), r0, r1, max(f * POLE_DIAMETER_M / z, 0.6), vis, (top, a0, a1, arm_vis))
     return out
+
+
+def _clamp(x: float, low: int, high: int) -> int:
+    return int(min(max(x, low), high))
 
 
 def night_light(params: Mapping[str, Any], coarse: Mapping[str, Any], scene: Mapping[str, Any],
@@ -385,12 +389,12 @@ def sky_share(planes: list[np.ndarray], light: NightLight) -> tuple[np.ndarray, 
     r, g, b = planes[0][:rows], planes[1][:rows], planes[2][:rows]
     sky_r, sky_b = (np.maximum(light.sky_colour[c], 1e-4)[:, None] for c in (0, 2))
     share = buffer("night_sky_share", (rows, g.shape[1]))
-    np.subtract(b, np.float32(0.15) * sky_b, out=share)
-    share *= np.float32(1.0 / 0.85) / sky_b
+    np.multiply(b, np.float32(1.0 / 0.85) / sky_b, out=share)
+    share -= np.float32(0.15 / 0.85)
     np.clip(share, 0.0, 1.0, out=share)
-    share *= b >= np.float32(0.85) * g
-    share *= b * sky_r >= np.float32(0.5) * sky_b * r
     keep = buffer("night_sky_keep", share.shape)
+    np.multiply(r, np.float32(0.5) * sky_b / sky_r, out=keep)  # b·sky_r ≥ 0.5·sky_b·r: no white wall
+    _zero_below(share, b, keep, g)
     np.maximum(b, np.float32(1e-6), out=keep)
     np.divide(share, keep, out=keep)
     keep *= sky_b
@@ -400,46 +404,16 @@ def sky_share(planes: list[np.ndarray], light: NightLight) -> tuple[np.ndarray, 
     return share, keep
 
 
-def relight_plane(p: np.ndarray, c: int, light: NightLight, sky: tuple | None, field: np.ndarray,
-                  sun: np.ndarray | None = None) -> None:
-    """In place on plane ``c``: p·M (times the half-resolution factor ``sun`` that divides the sun
-    out, folded in at half resolution), where a share a of the pixel is day sky it is relit as
-    night sky (``p·keep·M + a·sky_c·S``, see :func:`sky_share`). The sources come later, over
-    the poles (:func:`add_glows`)."""
-    shape = p.shape
-    if sun is None:
-        upsample(light.mult[c], shape, out=field)
-    else:
-        half = upsample(light.mult[c], sun.shape, out=buffer("night_half", sun.shape))
-        half *= sun
-        upsample(half, shape, out=field)
-    _multiply(p, field)
-    if sky is not None:
-        share, keep = sky
-        band = p[: share.shape[0]]
-        band *= keep
-        night = np.multiply(share, (light.sky_colour[c] * light.sky_rows[c])[:, None],
-                            out=buffer("night_sky_extra", share.shape))
-        band += night
-
-
-def add_glows(p: np.ndarray, c: int, light: NightLight, field: np.ndarray) -> None:
-    """In place on plane ``c``: the light sources through the lens, the wide halos and the narrow
-    glows (after the poles: the veiling glare lies over them and the lamp head stays lit)."""
-    if light.added is not None:
-        scale_add(upsample(light.added[c], p.shape, out=field), 1.0, p)
-    if len(light.centres):
-        cy, cx = light.centres[:, 0], light.centres[:, 1]
-        add_gaussians(p, cy, cx, light.sigmas, light.sigmas, light.colours[:, c])
-
-
-def _multiply(p: np.ndarray, field: np.ndarray) -> None:
-    """In place: ``p *= field`` (float32 H×W; one OpenCV pass when available)."""
+def _zero_below(share: np.ndarray, b: np.ndarray, bound: np.ndarray, g: np.ndarray) -> None:
+    """In place: ``share = 0`` where ``b < max(bound, 0.85·g)`` (greenish, or less blue than the
+    sky for its red); ``bound`` is overwritten."""
     cv2 = cv2_module()
-    if cv2 is not None and p.flags.c_contiguous and field.flags.c_contiguous and p.size and p.shape[1] < 2**20:
-        cv2.multiply(p, field, dst=p)
-    else:
-        p *= field
+    if cv2 is not None and all(a.flags.c_contiguous for a in (share, b, bound, g)) and b.size and b.shape[1] < 2**20:
+        cv2.max(bound, cv2.multiply(g, 0.85, dst=buffer("night_sky_green", g.shape)), dst=bound)
+        cv2.subtract(share, share, dst=share, mask=cv2.compare(b, bound, cv2.CMP_LT))
+        return
+    np.maximum(bound, np.float32(0.85) * g, out=bound)
+    share *= b >= bound
 
 
 #: Thinnest line (px) a pole or arm makes through the lens (its blur and anti-aliasing spread a
@@ -447,7 +421,7 @@ def _multiply(p: np.ndarray, field: np.ndarray) -> None:
 MIN_LINE_PX = 2.0
 
 
-def _coverage(centre: float, width: float, n: int) -> list[tuple[int, np.float32]]:
+def line_coverage(centre: float, width: float, n: int) -> list[tuple[int, np.float32]]:
     """(index, covered fraction × contrast) of the pixels a line ``width`` px wide at ``centre``
     covers, widened to :data:`MIN_LINE_PX` with its contrast lowered to keep its ink."""
     drawn = max(width, MIN_LINE_PX)
@@ -459,21 +433,3 @@ def _coverage(centre: float, width: float, n: int) -> list[tuple[int, np.float32
         if cover > 0:
             out.append((j, np.float32(cover * ink)))
     return out
-
-
-def draw_poles(planes: list[np.ndarray], poles: list, colours: np.ndarray) -> None:
-    """In place: each pole as a thin vertical line of its colour (row of ``colours``; with its
-    arm, as thick, at the top), blended by the fraction of each pixel it covers, where the
-    layout has nothing nearer."""
-    h, w = planes[0].shape
-    for (c, r0, r1, width, vis, (arm_row, a0, a1, arm_vis)), colour in zip(poles, colours):
-        for j, cover in _coverage(c, width, w):
-            for p, v in zip(planes, colour):
-                seg = p[r0:r1, j]
-                seg[vis] += cover * (np.float32(v) - seg[vis])
-        if not arm_vis.any():
-            continue
-        for i, cover in _coverage(arm_row, width, h):
-            for p, v in zip(planes, colour):
-                seg = p[i, a0:a1]
-                seg[arm_vis] += cover * (np.float32(v) - seg[arm_vis])

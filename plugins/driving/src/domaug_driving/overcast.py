@@ -90,14 +90,28 @@ def _lit_rows(y: np.ndarray, ground: np.ndarray) -> np.ndarray:
     return filled
 
 
+#: The sky's colour is the median (and its level the mean) of about this many of its coarse cells.
+SKY_SAMPLES = 2000
+
+
+def _sky_cells(coarse: Mapping[str, Any], min_cells: int) -> np.ndarray | None:
+    """Linear colours (N×3) of about :data:`SKY_SAMPLES` of the sky's coarse cells (every
+    step-th row and column), None when the sky has fewer than ``min_cells`` cells."""
+    sky = coarse["labels"] == SKY
+    n = int(np.count_nonzero(sky))
+    if n < min_cells:
+        return None
+    step = max(1, int(np.sqrt(n / SKY_SAMPLES)))
+    return coarse["small"][::step, ::step][sky[::step, ::step]]
+
+
 def _sky_is_clear(coarse: Mapping[str, Any]) -> bool | None:
     """True for a clear blue sky, False for a grey / hazy one, None when the frame shows < 30
     sky pixels on the coarse grid."""
-    sky = coarse["labels"] == SKY
-    if sky.sum() < 30:
+    cells = _sky_cells(coarse, 30)
+    if cells is None:
         return None
-    step = 2 if sky.sum() >= 4000 else 1  # a large sky: every 4th cell is enough for a median
-    colour = np.median(coarse["small"][::step, ::step][sky[::step, ::step]], axis=0)
+    colour = np.median(cells, axis=0)
     return bool(colour[2] > CLEAR_SKY_BLUE_RED * max(float(colour[0]), 1e-6))
 
 
@@ -122,10 +136,14 @@ def estimate_sun(coarse: Mapping[str, Any]) -> SunLight:
     lit = body & (ratio > 0.85) & (ratio < 1.25)
     shade = body & (ratio > 0.1) & (ratio < 0.6)
     if shade.sum() >= max(15, 0.02 * body.sum()) and lit.sum() >= 15:
-        norm = small / np.maximum(np.nan_to_num(lit_half), 1e-6)[:, None, None]
-        r0 = np.median(norm[shade], axis=0) / np.maximum(np.median(norm[lit], axis=0), 1e-6)
-        chroma = small[..., 2] / (small.sum(axis=2) + 1e-6)
-        if np.median(chroma[shade]) > np.median(chroma[lit]) + 0.02:  # blue shadows: the sun's
+        ref = np.maximum(np.nan_to_num(lit_half), 1e-6)
+        (rs, cs), (rl, cl) = np.nonzero(shade), np.nonzero(lit)  # only these cells: no full-grid passes
+        px_s, px_l = small[rs, cs], small[rl, cl]
+        r0 = (np.median(px_s / ref[rs, None], axis=0)
+              / np.maximum(np.median(px_l / ref[rl, None], axis=0), 1e-6))
+        chroma_s = px_s[:, 2] / (px_s.sum(axis=1) + 1e-6)
+        chroma_l = px_l[:, 2] / (px_l.sum(axis=1) + 1e-6)
+        if np.median(chroma_s) > np.median(chroma_l) + 0.02:  # blue shadows: the sun's
             r0 = np.clip(r0, 0.08, 1.0).astype(np.float32)
             return SunLight(r0, float(1.0 - r0 @ LUMA), lit_rows, True)
     if clear:
@@ -133,14 +151,23 @@ def estimate_sun(coarse: Mapping[str, Any]) -> SunLight:
     return SunLight(np.ones(3, dtype=np.float32), 0.0, lit_rows, False)
 
 
-def _half(plane: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray:
-    """``plane`` averaged over 2×2 blocks (``shape`` = its half size, rounded up)."""
+def _half(plane: np.ndarray, shape: tuple[int, int], name: str, rows: tuple[int, int] | None = None) -> np.ndarray:
+    """``plane`` averaged over 2×2 blocks (``shape`` = its half size, rounded up); only the half rows
+    ``rows`` = (first, end) when given and the plane's size is even (the other rows: arbitrary)."""
     out = buffer(name, shape)
+    h, w = plane.shape
+    if rows is not None and h % 2 == 0 and w % 2 == 0 and rows[1] > rows[0]:  # 2×2 blocks: rows independent
+        a, b = rows
+        plane, dst = plane[2 * a : 2 * b], out[a:b]
+    elif rows is not None and rows[1] <= rows[0]:
+        return out
+    else:
+        dst = out
     cv2 = cv2_module()
     if cv2 is not None and plane.shape[1] < 2**20 and plane.strides[-1] == 4:
-        cv2.resize(plane, (shape[1], shape[0]), dst=out, interpolation=cv2.INTER_AREA)
+        cv2.resize(plane, (dst.shape[1], dst.shape[0]), dst=dst, interpolation=cv2.INTER_AREA)
     else:
-        np.copyto(out, plane[::2, ::2])
+        np.copyto(dst, plane[::2, ::2])
     return out
 
 
@@ -150,8 +177,9 @@ def _sunlit(half: list[np.ndarray], full_h: int, coarse: Mapping[str, Any], sun:
     others are :data:`VERTICAL_SUNLIT`."""
     h2, w2 = half[0].shape
     labels = coarse["labels"]
-    sky_w = upsample((labels == SKY).astype(np.float32), (h2, w2))
-    s = np.full((h2, w2), VERTICAL_SUNLIT, dtype=np.float32)
+    sky_w = upsample((labels == SKY).view(np.uint8), (h2, w2), out=buffer("overcast_sky_w", (h2, w2)))
+    s = buffer("overcast_sunlit", (h2, w2))
+    s.fill(VERTICAL_SUNLIT)
     lit_rows = sun.lit_rows
     if sun.share > 0.0 and np.isfinite(lit_rows).any():
         hs = len(lit_rows)
@@ -159,24 +187,48 @@ def _sunlit(half: list[np.ndarray], full_h: int, coarse: Mapping[str, Any], sun:
         ref = lit_rows[rows_c]
         band = np.nonzero(np.isfinite(ref))[0]
         r0, r1 = int(band[0]), int(band[-1]) + 1
-        ground_w = upsample((labels == GROUND).astype(np.float32), (h2, w2))[r0:r1]
-        y = half[0][r0:r1] * LUMA[0] + half[1][r0:r1] * LUMA[1] + half[2][r0:r1] * LUMA[2]
+        ground_w = upsample((labels == GROUND).view(np.uint8), (h2, w2), out=buffer("overcast_ground_w", (h2, w2)))
         lo = float(sun.r0 @ LUMA) + 0.08  # umbra (with some margin) … the darkest sunlit asphalt: tyre
         hi = max(0.72, lo + 0.08)  # tracks and patches at 0.75–0.85 of their row's lit level stay sunlit
-        y /= ref[r0:r1, None]
-        ground_s = np.clip((y - lo) / (hi - lo), 0.0, 1.0)
-        s[r0:r1] = ground_w * ground_s + (1.0 - ground_w) * np.float32(VERTICAL_SUNLIT)
+        # S = clip((y / ref − lo) / (hi − lo)), then s = V + ground_w·(S − V): in place, one row scale
+        g = _luma_rows(half, (r0, r1), s[r0:r1])
+        g *= (1.0 / ((hi - lo) * ref[r0:r1, None])).astype(np.float32)
+        g -= np.float32(lo / (hi - lo) + VERTICAL_SUNLIT)
+        np.clip(g, np.float32(-VERTICAL_SUNLIT), np.float32(1.0 - VERTICAL_SUNLIT), out=g)
+        g *= ground_w[r0:r1]
+        g += np.float32(VERTICAL_SUNLIT)
     return s, sky_w
+
+
+def _luma_rows(half: list[np.ndarray], rows: tuple[int, int], out: np.ndarray) -> np.ndarray:
+    """Linear luminance of rows ``rows`` of the three planes ``half``, in ``out`` (two ``cv2.addWeighted`` passes)."""
+    r0, r1 = rows
+    cv2 = cv2_module()
+    if cv2 is not None and out.size and out.shape[1] < 2**20:
+        cv2.addWeighted(half[0][r0:r1], float(LUMA[0]), half[1][r0:r1], float(LUMA[1]), 0.0, dst=out)
+        cv2.scaleAdd(half[2][r0:r1], float(LUMA[2]), out, dst=out)
+        return out
+    np.multiply(half[0][r0:r1], LUMA[0], out=out)
+    out += half[1][r0:r1] * LUMA[1]
+    out += half[2][r0:r1] * LUMA[2]
+    return out
 
 
 def _relight_factors(sun: SunLight, s: np.ndarray, sky_w: np.ndarray, gain: float) -> list[np.ndarray]:
     """Per channel ``gain · r0_c / (r0_c + (1 − r0_c)·S)`` off the sky, 1 on it."""
     out = []
     clear = np.subtract(np.float32(1.0), sky_w, out=buffer("overcast_clear", s.shape))
+    cv2 = cv2_module() if s.size and s.shape[1] < 2**20 else None
     for c in range(3):  # in place, in this thread's scratch: no temporaries
-        f = np.multiply(s, np.float32(1.0 - sun.r0[c]), out=buffer(f"overcast_factor{c}", s.shape))
-        f += np.float32(sun.r0[c])
-        np.divide(np.float32(sun.r0[c] * gain), f, out=f)
+        f = buffer(f"overcast_factor{c}", s.shape)
+        r0c = float(sun.r0[c])
+        if cv2 is not None:  # one pass each: r0 + (1 − r0)·S, then gain·r0 / that
+            cv2.addWeighted(s, 1.0 - r0c, s, 0.0, r0c, dst=f)
+            cv2.divide(r0c * float(gain), f, dst=f)
+        else:
+            np.multiply(s, np.float32(1.0 - r0c), out=f)
+            f += np.float32(r0c)
+            np.divide(np.float32(r0c * gain), f, out=f)
         f *= clear  # f·(1 − sky) + sky
         f += sky_w
         out.append(f)
@@ -196,10 +248,31 @@ def apply_factors(planes: list[np.ndarray], factors: list[np.ndarray]) -> None:
             np.multiply(plane, full, out=plane)
 
 
-def _halves(planes: list[np.ndarray]) -> list[np.ndarray]:
+def _halves(planes: list[np.ndarray], rows: tuple[int, int] | None = None) -> list[np.ndarray]:
+    """The planes at half size (:func:`_half`; only the half rows ``rows`` when given)."""
     h, w = planes[0].shape
     shape = ((h + 1) // 2, (w + 1) // 2)
-    return [_half(p, shape, f"overcast_half{c}") for c, p in enumerate(planes)]
+    return [_half(p, shape, f"overcast_half{c}", rows) for c, p in enumerate(planes)]
+
+
+def _rows_needed(coarse: Mapping[str, Any], sun: SunLight, h2: int, sky: bool) -> tuple[int, int]:
+    """The half-size rows the factors read: the ground's (from the first row with a sunlit road
+    level down, when the sun shines) and, when ``sky``, the sky's (down to :func:`_sky_bottom`)."""
+    lo, hi = h2, 0
+    if sun.share > 0.0 and np.isfinite(sun.lit_rows).any():
+        hs = len(sun.lit_rows)
+        lo, hi = int(np.argmax(np.isfinite(sun.lit_rows))) * h2 // hs, h2  # (cells → half rows, rounded down)
+    if sky:
+        lo, hi = 0, max(hi, _sky_bottom(coarse, h2))
+    return lo, hi
+
+
+def _sky_bottom(coarse: Mapping[str, Any], h2: int) -> int:
+    """The half-size row below the lowest sky cell (and one more cell)."""
+    rows_c = np.nonzero((coarse["labels"] == SKY).any(axis=1))[0]
+    if not len(rows_c):
+        return 0
+    return min(h2, int(np.ceil((rows_c[-1] + 2) * h2 / coarse["labels"].shape[0])))
 
 
 def remove_sun(planes: list[np.ndarray], coarse: Mapping[str, Any]) -> float:
@@ -208,7 +281,7 @@ def remove_sun(planes: list[np.ndarray], coarse: Mapping[str, Any]) -> float:
     of the illumination (0 when the frame is overcast already: then nothing changes)."""
     sun = estimate_sun(coarse)
     if sun.share > 0.0:
-        half = _halves(planes)
+        half = _halves(planes, _rows_needed(coarse, sun, (planes[0].shape[0] + 1) // 2, False))
         s, sky_w = _sunlit(half, planes[0].shape[0], coarse, sun)
         apply_factors(planes, _relight_factors(sun, s, sky_w, 1.0))
     return sun.share
@@ -238,36 +311,36 @@ def overcast_factors(planes: list[np.ndarray], coarse: Mapping[str, Any], *, exp
     gain = (1.0 - 0.5 * sun.share) / float(sun.r0 @ LUMA) * float(exposure)
     if sun.share == 0.0 and gain == 1.0 and (sky_grey <= 0.0 or _sky_is_clear(coarse) is None):
         return None, 0.0
-    half = _halves(planes)
+    half = _halves(planes, _rows_needed(coarse, sun, (planes[0].shape[0] + 1) // 2, sky_grey > 0.0))
     s, sky_w = _sunlit(half, planes[0].shape[0], coarse, sun)
     factors = _relight_factors(sun, s, sky_w, gain)
     if sky_grey > 0.0:
-        _overcast_sky(factors, half, planes[0].shape, coarse, strength=float(sky_grey), exposure=float(exposure))
+        _overcast_sky(factors, half, planes[0].shape, coarse, strength=float(sky_grey), exposure=float(exposure),
+                      sky_w=sky_w)
     return factors, sun.share
 
 
 def _overcast_sky(factors: list[np.ndarray], half: list[np.ndarray], shape: tuple[int, int],
-                  coarse: Mapping[str, Any], *, strength: float, exposure: float) -> None:
+                  coarse: Mapping[str, Any], *, strength: float, exposure: float,
+                  sky_w: np.ndarray | None = None) -> None:
     """Blend the factors of sky pixels towards the CIE standard overcast sky, ``L(θ) ∝ 1 + 2 sin θ``
     above the horizon (θ the elevation of the pixel's ray), at the frame's own mean sky
     luminance × ``exposure``; clouds keep their relative structure (square-root compressed);
     the colour is a neutral grey with a quarter of the original sky's tint (the camera's
-    white balance). Dark pixels inside the sky mask (branches, wires) keep their factor."""
-    small, labels = coarse["small"], coarse["labels"]
-    sky_c = labels == SKY
-    if sky_c.sum() < 4:
+    white balance). Dark pixels inside the sky mask (branches, wires) keep their factor. ``sky_w``: the
+    sky mask at the size of ``half`` (bilinear), when the caller has it."""
+    sky_c = coarse["labels"] == SKY
+    sky_px = _sky_cells(coarse, 4)
+    if sky_px is None:
         return
     h, w = shape
     h2, w2 = half[0].shape
-    sky_px = small[sky_c]
-    colour = np.median(sky_px[:: 4 if len(sky_px) >= 4000 else 1], axis=0)  # a large sky: every 4th cell
-    y_sky = float(colour @ LUMA)
+    colour = np.median(sky_px, axis=0)
     tint = (0.75 + 0.25 * colour / max(float(colour.mean()), 1e-6)).astype(np.float32)
     camera = coarse.get("camera") or {}
     horizon = float(camera.get("horizon_row", _horizon_of(coarse, h)))
     focal = float(camera.get("focal_length_px", 0.9 * w))
-    rows_c = np.nonzero(sky_c.any(axis=1))[0]
-    bottom = min(h2, int(np.ceil((rows_c[-1] + 2) * h2 / sky_c.shape[0])))
+    bottom = _sky_bottom(coarse, h2)
     rows_full = (np.arange(bottom, dtype=np.float32) + 0.5) * (h / h2)
     shape_rows = 1.0 + 2.0 * np.sin(np.arctan(np.maximum(horizon - rows_full, 0.0) / focal))
     per_row = sky_c.sum(axis=1)  # the CIE shape's mean over the sky cells, row by row
@@ -276,22 +349,46 @@ def _overcast_sky(factors: list[np.ndarray], half: list[np.ndarray], shape: tupl
     mean_shape = float(per_row @ shape_sky) / float(per_row.sum())
     level = float(np.mean(luma(sky_px))) * exposure / mean_shape  # the sky's mean luminance kept
     radiance_rows = (level * shape_rows).astype(np.float32)[:, None]
-    y = half[0][:bottom] * LUMA[0] + half[1][:bottom] * LUMA[1] + half[2][:bottom] * LUMA[2]
-    rel = y / np.float32(max(y_sky, 1e-6))
-    alpha = upsample(sky_c.astype(np.float32), (h2, w2))[:bottom]
-    alpha *= np.clip((rel - 0.35) / 0.3, 0.0, 1.0)  # dark pixels in the mask are objects
-    _sky_through_gaps(alpha, half, colour, y, int(np.clip(np.floor(horizon * h2 / h), 0, bottom)))
+    if sky_w is None:
+        sky_w = upsample(sky_c.view(np.uint8), (h2, w2), out=buffer("overcast_sky_w", (h2, w2)))
+    alpha, rel = _sky_alpha(half, sky_w, colour, bottom, int(np.clip(np.floor(horizon * h2 / h), 0, bottom)))
     alpha *= np.float32(strength)
-    target = radiance_rows * np.sqrt(np.maximum(rel, 0.0))
-    wanted = buffer("overcast_wanted", target.shape)
-    for c in range(3):  # f += alpha·(wanted − f), in place
+    target = np.maximum(rel, np.float32(0.0), out=rel)  # radiance_rows·√rel, then ·alpha
+    np.sqrt(target, out=target)
+    target *= radiance_rows
+    target *= alpha
+    keep = np.subtract(np.float32(1.0), alpha, out=alpha)  # f ← f·(1 − alpha) + alpha·tint·target / half
+    wanted = buffer("overcast_wanted", keep.shape)
+    cv2 = cv2_module() if wanted.size and w2 < 2**20 else None
+    for c in range(3):
         f = factors[c][:bottom]
         np.maximum(half[c][:bottom], np.float32(1e-4), out=wanted)
-        np.divide(target, wanted, out=wanted)
-        wanted *= tint[c]
-        wanted -= f
-        wanted *= alpha
+        if cv2 is not None:
+            cv2.divide(target, wanted, dst=wanted, scale=float(tint[c]))
+        else:
+            np.divide(target, wanted, out=wanted)
+            wanted *= tint[c]
+        f *= keep
         f += wanted
+
+
+def _sky_alpha(half: list[np.ndarray], sky_w: np.ndarray, colour: np.ndarray, bottom: int,
+               rows_above: int) -> tuple[np.ndarray, np.ndarray]:
+    """How far each pixel of the first ``bottom`` half-size rows turns to the overcast sky (0…1:
+    the sky mask ``sky_w``, 0 for pixels under 0.35–0.65 of the sky's luminance, which are objects,
+    raised through canopy gaps in the ``rows_above`` the horizon) and its luminance relative to the
+    sky's (``colour``); both in this thread's scratch buffers."""
+    band = (bottom, sky_w.shape[1])
+    y = _luma_rows(half, (0, bottom), buffer("overcast_sky_y", band))
+    rel = np.multiply(y, np.float32(1.0 / max(float(colour @ LUMA), 1e-6)), out=buffer("overcast_rel", band))
+    alpha = buffer("overcast_alpha", band)
+    np.copyto(alpha, sky_w[:bottom])
+    gate = np.multiply(rel, np.float32(1.0 / 0.3), out=buffer("overcast_gate", band))
+    gate -= np.float32(0.35 / 0.3)
+    np.clip(gate, np.float32(0.0), np.float32(1.0), out=gate)
+    alpha *= gate  # dark pixels in the mask are objects
+    _sky_through_gaps(alpha, half, colour, y, rows_above)
+    return alpha, rel
 
 
 def sky_gaps(red: np.ndarray, blue: np.ndarray, y: np.ndarray, sky_colour: np.ndarray) -> np.ndarray | None:

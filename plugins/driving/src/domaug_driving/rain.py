@@ -6,26 +6,29 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.kit import (Context, ParameterError, check_number, check_range, draw_seed, sample_int,
+from domaug.kit import (Context, ParameterError, check_number, check_range, cv2_module, draw_seed, sample_int,
                         sample_log_uniform, sample_uniform)
 
 from . import atmosphere, overcast, radiometry, streaks
 from .base import DrivingTransform
 from .depth import EGO, SKY_DEPTH_M, camera_of, check_camera_args
 from .lens_droplets import render_droplets
-from .rain_light import coarse_samples, horizon_sky_radiance
-from .scene import add_product, clip_max, coarse_scene, upsample, weighted_sum
+from .plane_ops import multiply
+from .rain_composite import composite
+from .rain_light import horizon_sky_radiance
+from .scene import clip_max, coarse_scene, upsample
 from .scratch import buffer
 from .snow import soften_background
-from .wet_road import WetRoad, water_cover
+from .wet_road import WetRoad, half_shape, water_cover
 
 
 class Rain(DrivingTransform):
     """Rain under an overcast sky: no direct sun, drop streaks at many depths, the rain's veil, a wet road.
 
-    Model, in linear light: the frame relit under an overcast sky (:func:`.overcast.to_overcast`:
-    sun shadows lifted, sunlit surfaces down to their diffuse level, a grey CIE overcast sky,
-    exposed by ``overcast_exposure``); a wet road on the layout's ground (soaked asphalt darker,
+    Model, in linear light: the frame relit under an overcast sky (:func:`.overcast.overcast_factors`,
+    folded into the one full-resolution pass, :mod:`.rain_composite`: sun shadows lifted,
+    sunlit surfaces down to their diffuse level, a grey CIE overcast sky, exposed by
+    ``overcast_exposure``); a wet road on the layout's ground (soaked asphalt darker,
     Lekner & Dorf 1988; a water film and puddles mirroring the scene about each object's
     contact row with Schlick's Fresnel weight, Jensen et al. 1999); rain extinction
     β = 0.312·R^0.67 km⁻¹ by Koschmieder's law at the layout's distances (the background above
@@ -150,10 +153,11 @@ class Rain(DrivingTransform):
         planes = radiometry.decode_planes(frame, meta)
         coarse = coarse_scene(ctx.scene, params["camera"])
         coarse["camera"] = params["camera"]
+        factors = None  # the overcast relighting, folded into the rain's own pass
         if params.get("overcast", True):
-            overcast.to_overcast(planes, coarse, exposure=float(params["overcast_exposure"]),
-                                 sky_grey=float(params["sky_grey"]))
-        planes = self._rain(planes, params, coarse, ctx.scene.get("bboxes"))
+            factors, _ = overcast.overcast_factors(planes, coarse, exposure=float(params["overcast_exposure"]),
+                                                   sky_grey=float(params["sky_grey"]))
+        planes = self._rain(planes, params, coarse, ctx.scene.get("bboxes"), factors)
         if params.get("lens_drops"):
             h, w = planes[0].shape
             lin = np.stack(planes, axis=-1)
@@ -162,61 +166,63 @@ class Rain(DrivingTransform):
         return radiometry.encode_planes(planes, image, meta)
 
     def _rain(self, planes: list[np.ndarray], params: Mapping[str, Any], coarse: Mapping[str, Any],
-              boxes: Any) -> list[np.ndarray]:
-        """Wet road, rain veil and streaks on linear planes, into new (scratch) planes."""
+              boxes: Any, factors: list[np.ndarray] | None = None) -> list[np.ndarray]:
+        """Overcast light, wet road, rain veil and streaks on linear planes, into new (scratch) planes.
+
+        Everything smooth — the overcast ``factors`` (half-resolution, or None), the veil's
+        transmission t, the wet road's gain G, Fresnel weight W and blurred mirror M — is
+        combined on the half grid into two fields per channel, S = F·t·G and
+        R = A·(1 − t) + M·W·t − L, upsampled once each; the one full-resolution pass per plane
+        is then ``I ← (1 − α)·(I·S + R) + L``: the wet road (I·G + M·W), relit (F), seen
+        through the rain (Koschmieder: (I − A)·t + A) and behind the streaks (I·(1 − α) + L·α)."""
         h, w = planes[0].shape
-        rate = float(params["rain_rate_mm_h"])
         f32 = np.float32
-        small = coarse_samples(planes, coarse["k"], coarse["labels"].shape)
+        half = half_shape((h, w))
+        small = _relit_small(coarse, factors)
         air = horizon_sky_radiance(small, coarse["labels"])  # the overcast sky at the horizon
-        oma = self._one_minus_opacity((h, w), params)
-        _no_streaks_on_ego(oma, coarse["labels"], coarse["k"])
-        g = oma  # the gain of the background: t·(1 − α)
-        if params["veil"]:  # the sky is the source of the airlight: seen through the rain it stays itself
-            dist = coarse["dist"]
-            t = atmosphere.transmission(np.where(dist >= SKY_DEPTH_M, np.float32(0.0), dist),
-                                        atmosphere.rain_extinction_per_m(rate))
-            if not coarse["full"]:  # the pop-up background's column blocks: no bands of veil
-                t = soften_background(t, coarse["labels"], float(params["camera"]["horizon_row"]) / coarse["k"])
-            g = t if coarse["full"] else upsample(t, (h, w), out=buffer("rain_gain", (h, w)))
-            g *= oma
-        wet = self._wet_road((h, w), params, coarse, boxes)
-        if wet is not None:  # darkening folded into the gain, reflection weighted by it
-            y0 = wet.y0
-            g_road = wet.gain(g, buffer("rain_gain_road", (h - y0, w)))
-            w_road = wet.weight(g[y0:])
         drop = air * f32(params["streak_brightness"])
-        if not params["veil"]:
+        alpha = self._opacity((h, w), params)
+        _no_streaks_on_ego(alpha, coarse["labels"], coarse["k"])
+        t = self._transmission(params, coarse, half) if params["veil"] else None
+        if t is None:
             air = np.zeros(3, f32)  # t = 1: no airlight term
-        out = buffer("rain_out", (3, h, w))
+        wet = self._wet_road((h, w), params, coarse, boxes)
+        wt = None
+        if wet is not None:
+            wt = wet.weight() if t is None else wet.weight(t[wet.y0 :])  # W·t
+        gains, offsets = [], []
         for c, p in enumerate(planes):
-            # wet road (I·gain + M·W), rain veil (Koschmieder: (I − A)·t + A) and streaks
-            # (I·(1 − α) + L·α) in one pass per plane:
-            # I ← I·gain·g + M·W·g + L − A·g − (L − A)·(1 − α), with g = t·(1 − α)
-            o = out[c]
-            weighted_sum(g, -float(air[c]), oma, -float(drop[c] - air[c]), float(drop[c]), out=o)
-            if wet is not None:
-                wet.add_mirror(p, w_road, o[y0:])
-                add_product(p[:y0], g[:y0], o[:y0])
-                add_product(p[y0:], g_road, o[y0:])
+            f = None if factors is None else factors[c]
+            offsets.append(_smooth_offset(t, float(air[c]), float(drop[c]), half, wet, wt, p, f, c))
+            if f is None and wet is None:
+                gains.append(t)  # S = t (or 1) on every channel
             else:
-                add_product(p, g, o)
-        return list(out)
+                gains.append(_smooth_gain(t, f, wet, half, c))
+        return list(composite(planes, alpha, gains, offsets, drop, buffer("rain_out", (3, h, w))))
 
     @staticmethod
-    def _one_minus_opacity(shape: tuple[int, int], params: Mapping[str, Any]) -> np.ndarray:
-        """1 − α of the streaks (H×W scratch): the fraction of the background still seen."""
+    def _transmission(params: Mapping[str, Any], coarse: Mapping[str, Any], half: tuple[int, int]) -> np.ndarray:
+        """The rain's transmission t on the half grid (scratch). The sky is the source of the
+        airlight: seen through the rain it stays itself (t = 0 there)."""
+        dist = coarse["dist"]
+        t = atmosphere.transmission(np.where(dist >= SKY_DEPTH_M, np.float32(0.0), dist),
+                                    atmosphere.rain_extinction_per_m(float(params["rain_rate_mm_h"])))
+        if not coarse["full"]:  # the pop-up background's column blocks: no bands of veil
+            t = soften_background(t, coarse["labels"], float(params["camera"]["horizon_row"]) / coarse["k"])
+            return upsample(t, half, out=buffer("rain_t", half))
+        return downsample_area(t, half, out=buffer("rain_t", half))
+
+    @staticmethod
+    def _opacity(shape: tuple[int, int], params: Mapping[str, Any]) -> np.ndarray:
+        """α of the streaks (H×W scratch, unclipped): the share of each pixel's exposure a drop covers."""
         cam = params["camera"]
-        cover = streaks.rain_coverage(
+        return streaks.rain_coverage(
             shape, seed=int(params["seed"]), rain_rate_mm_h=float(params["rain_rate_mm_h"]),
             exposure_s=float(params["exposure_ms"]) * 1e-3, wind_m_s=float(params["wind_mps"]),
             ego_speed_m_s=float(params["speed_kmh"]) / 3.6, focal_px=cam["focal_length_px"],
             horizon_row=cam["horizon_row"], aperture_m=float(params["aperture_mm"]) * 1e-3,
             max_streaks=int(params["max_streaks"]), scratch=True,
         )
-        clip_max(cover, 1.0)  # opacity α ≤ 1
-        np.subtract(np.float32(1.0), cover, out=cover)
-        return cover
 
     @staticmethod
     def _wet_road(shape: tuple[int, int], params: Mapping[str, Any], coarse: Mapping[str, Any],
@@ -234,16 +240,80 @@ class Rain(DrivingTransform):
         return wet if wet.active else None
 
 
-def _no_streaks_on_ego(oma: np.ndarray, labels: np.ndarray, k: int) -> None:
+def _no_streaks_on_ego(alpha: np.ndarray, labels: np.ndarray, k: int) -> None:
     """In place: no streaks over the ego vehicle (the hood or the dashboard behind the
-    windscreen is nearer than the falling drops), ``1 − α`` → 1 on the layout's EGO cells."""
+    windscreen is nearer than the falling drops), ``α`` → min(α, 1)·(1 − ego) on the rows
+    of the layout's EGO cells."""
     rows = np.nonzero((labels == EGO).any(axis=1))[0]
     if not len(rows):
         return
     r0 = int(rows[0])
-    y0 = min(r0 * k, oma.shape[0])
-    ego = upsample((labels[r0:] == EGO).astype(np.float32), (oma.shape[0] - y0, oma.shape[1]),
-                   out=buffer("rain_ego", (oma.shape[0] - y0, oma.shape[1])))
-    part = oma[y0:]
-    ego *= np.float32(1.0) - part  # 1 − α + ego·α
-    part += ego
+    y0 = min(r0 * k, alpha.shape[0])
+    part = clip_max(alpha[y0:], 1.0)
+    clear = upsample((labels[r0:] != EGO).astype(np.float32), part.shape,
+                     out=buffer("rain_ego", part.shape))
+    multiply(part, clear)
+
+
+def _relit_small(coarse: Mapping[str, Any], factors: list[np.ndarray] | None) -> np.ndarray:
+    """The coarse linear image relit by the half-resolution overcast ``factors`` (each coarse
+    pixel k·i + k//2 times the factor of its half-grid cell), as the full planes would be."""
+    small = coarse["small"]
+    if factors is None:
+        return small
+    k = coarse["k"]
+    hs, ws = small.shape[:2]
+    out = np.empty_like(small)
+    if k % 2 == 0:  # cell k·i + k//2 of the frame is half-grid cell (k/2)·i + k//4
+        at = lambda f: f[k // 4 :: k // 2, k // 4 :: k // 2][:hs, :ws]  # noqa: E731
+    else:
+        ri = np.minimum((np.arange(hs) * k + k // 2) // 2, factors[0].shape[0] - 1)
+        ci = np.minimum((np.arange(ws) * k + k // 2) // 2, factors[0].shape[1] - 1)
+        at = lambda f: f[np.ix_(ri, ci)]  # noqa: E731
+    for c, f in enumerate(factors):
+        np.multiply(small[..., c], at(f), out=out[..., c])
+    return out
+
+
+def _smooth_gain(t: np.ndarray | None, factor: np.ndarray | None, wet: WetRoad | None,
+                 half: tuple[int, int], c: int) -> np.ndarray | None:
+    """S = F·t·G of channel ``c`` on the half grid (scratch; None when it is 1 everywhere)."""
+    if t is None and factor is None and wet is None:
+        return None
+    s = buffer(f"rain_s{c}", half)
+    if t is not None and factor is not None:
+        np.multiply(t, factor, out=s)
+    elif t is not None or factor is not None:
+        np.copyto(s, t if t is not None else factor)
+    else:
+        s.fill(1.0)
+    if wet is not None:
+        s[wet.y0 :] *= wet.gain()
+    return s
+
+
+def _smooth_offset(t: np.ndarray | None, air: float, drop: float, half: tuple[int, int], wet: WetRoad | None,
+                   wt: np.ndarray | None, plane: np.ndarray, factor: np.ndarray | None, c: int) -> np.ndarray:
+    """R = A·(1 − t) + M·W·t − L of channel ``c`` on the half grid (scratch): the airlight,
+    the wet road's relit mirror M (of ``plane`` times ``factor``) and minus the drops' radiance L."""
+    r = buffer(f"rain_r{c}", half)
+    if t is None:
+        r.fill(-drop)
+    else:
+        np.multiply(t, np.float32(-air), out=r)
+        r += np.float32(air - drop)
+    if wet is not None:
+        wet.add_mirror(plane, wt, r[wet.y0 :], factor)
+    return r
+
+
+def downsample_area(field: np.ndarray, shape: tuple[int, int], out: np.ndarray) -> np.ndarray:
+    """A full-resolution float32 field averaged onto the half grid ``shape`` (into ``out``)."""
+    field = np.ascontiguousarray(field, dtype=np.float32)
+    cv2 = cv2_module()
+    if cv2 is not None and field.size and field.shape[1] < 2**20:
+        return cv2.resize(field, (shape[1], shape[0]), dst=out, interpolation=cv2.INTER_AREA)
+    h, w = field.shape
+    pad = np.pad(field, ((0, 2 * shape[0] - h), (0, 2 * shape[1] - w)), mode="edge")
+    np.copyto(out, pad.reshape(shape[0], 2, shape[1], 2).mean(axis=(1, 3)))
+    return out

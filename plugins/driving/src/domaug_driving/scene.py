@@ -2,7 +2,8 @@
 
 Weather veils depend on distance, which the flat-road prior makes smooth everywhere but
 at the sky line and object edges (and the sky mask itself is estimated on a ~256 px
-grid). :func:`coarse_scene` evaluates the prior on that grid (k = min(H, W) // 256), so
+grid). :func:`coarse_scene` evaluates the prior on that grid (k = min(H, W) // 256, at most 512² cells:
+:func:`.camera.grid_step`), so
 transmission and airlight cost ~1/k² of a full-resolution pass; :func:`upsample` brings
 a coarse field back to full size (bilinear between grid-cell centres: the sky line is a
 k-pixel ramp instead of k-pixel blocks). A measured ``depth`` target is used at full
@@ -18,19 +19,20 @@ import numpy as np
 from domaug.kit import cv2_module
 
 from . import radiometry
-from .camera import decimate
+from .camera import decimate, grid_step
 from .depth import SKY_DEPTH_M, depth_of_sample, layout_from_small, sky_from_small
 from .fields import linear_upsample_matrix
 from .scratch import buffer
 
-#: Short side of the coarse grid (px): transmission and sky are smooth or blocky at this scale.
+#: Short side of the coarse grid (cells; :func:`.camera.grid_step`): transmission and sky are smooth or
+#: blocky at this scale.
 GRID_PX = 256
 
 
 def coarse_scene(sample: Mapping[str, Any], camera: Mapping[str, float], grid_px: int | None = None) -> dict:
     """Decimated linear image, distance (m) and sky mask of ``sample`` on the coarse grid.
 
-    ``grid_px`` (default :data:`GRID_PX`) is the short side of the grid. Returns a dict:
+    ``grid_px`` (default :data:`GRID_PX`) is the short side of the grid (:func:`.camera.grid_step`). Returns a dict:
     ``k`` (decimation), ``small`` (hs×ws×3 linear float32, pixel
     (i, j) = full pixel (k·i + k//2, k·j + k//2)), ``dist`` (hs×ws, or H×W when the sample
     has a ``depth`` target: then ``full`` is True), ``sky`` (bool, on the grid of ``small``) and
@@ -41,7 +43,7 @@ def coarse_scene(sample: Mapping[str, Any], camera: Mapping[str, float], grid_px
     image = sample["image"]
     meta = sample.get("meta")
     h, w = image.shape[:2]
-    k = max(1, min(h, w) // (grid_px or GRID_PX))
+    k = grid_step((h, w), grid_px or GRID_PX)
     hs, ws = h // k, w // k
     small = radiometry.decode(np.ascontiguousarray(decimate(image, k, (0, hs), ws)[..., :3]), meta)
     sub = lambda m: None if m is None else np.ascontiguousarray(np.asarray(m)[k // 2 : hs * k : k, k // 2 : ws * k : k])  # noqa: E731

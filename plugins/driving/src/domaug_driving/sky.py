@@ -11,7 +11,7 @@ import numpy as np
 from domaug.kit import cv2_module
 
 
-from .camera import box_filter
+from .camera import box_filter, grid_step
 from .radiometry import decode
 
 def estimate_sky(linear_rgb: np.ndarray, horizon_row: float) -> np.ndarray:
@@ -29,7 +29,7 @@ def estimate_sky(linear_rgb: np.ndarray, horizon_row: float) -> np.ndarray:
 
 
 def _sky_grid(h: int, w: int, horizon_row: float) -> tuple[int, int, int]:
-    k = max(1, min(h, w) // 256)
+    k = grid_step((h, w))
     return k, max(1, min(h // k, int(horizon_row / k))), w // k
 
 

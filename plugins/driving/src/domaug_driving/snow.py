@@ -15,6 +15,7 @@ from .depth import camera_of, check_camera_args
 from .layout import EGO, SKY, VERTICAL
 from .overcast import luma
 from .scene import clip_max, coarse_scene, scale_add, upsample
+from .plane_ops import multiply
 from .scratch import buffer
 from .snow_cover import lying_snow
 from .snowfall import flake_opacity
@@ -128,12 +129,16 @@ class Snow(DrivingTransform):
         if factors is not None:  # the overcast frame on the coarse grid
             small *= np.stack([_resized(f, small.shape[:2]) for f in factors], axis=-1)
         fields = _coarse_fields(planes, coarse, params, ctx.scene.get("bboxes"), small=small)
-        ms, v, u = _full_fields(planes[0].shape, coarse, fields, params, factors)
-        for c, p in enumerate(planes):
-            # p ← p·M_c + S_c·V + A_c·U (overcast light, lying snow, haze and flakes in one pass per plane)
-            _multiply(p, ms[c])
-            scale_add(v, float(fields["snow"][c]), p)
-            scale_add(u, float(fields["air"][c]), p)
+        ms, ws = _full_fields(planes[0].shape, coarse, fields, factors)
+        for p, m, acc in zip(planes, ms, ws):
+            _accumulate_product(p, m, acc)  # W_c += p_c·M_c: overcast light, lying snow and haze in one pass
+        phi = _flakes(planes[0].shape, params, coarse)
+        if phi is not None:  # flakes shine with the airlight A: (1 − φ)·I + φ·A
+            clear = np.subtract(np.float32(1.0), phi, out=buffer("snow_clear", phi.shape))
+            for c, acc in enumerate(ws):
+                multiply(acc, clear)
+                scale_add(phi, float(fields["air"][c]), acc)
+        planes = ws
         return radiometry.encode_planes(planes, image, ctx.meta)
 
 
@@ -151,11 +156,28 @@ def horizon_sky(small: np.ndarray, labels: np.ndarray) -> np.ndarray:
     if sky.sum() < 30:
         y = small.reshape(-1, 3) @ LUMA
         return np.full(3, float(np.percentile(y, 95)), dtype=np.float32)
-    rows = np.nonzero(sky)[0]
-    low = sky & (np.arange(sky.shape[0])[:, None] >= np.quantile(rows, 0.75))
+    low = sky & (np.arange(sky.shape[0])[:, None] >= _row_quantile(sky.sum(axis=1), 0.75))
     if low.sum() < 15:
         low = sky
-    return np.median(small[low], axis=0).astype(np.float32)
+    return _median_rgb(small, low)
+
+
+def _row_quantile(counts: np.ndarray, q: float) -> float:
+    """``np.quantile`` (linear) of the row indices of a mask's cells, from its cell ``counts``
+    per row (rows in order: no list of the cells)."""
+    cum = np.cumsum(counts)
+    pos = q * (int(cum[-1]) - 1)
+    lo = int(np.floor(pos))
+    r0, r1 = np.searchsorted(cum, [lo, min(lo + 1, int(cum[-1]) - 1)], side="right")
+    return float(r0 + (pos - lo) * (r1 - r0))
+
+
+def _median_rgb(small: np.ndarray, mask: np.ndarray, step: int = 1) -> np.ndarray:
+    """Per-channel median (float32 (3,)) of every ``step``-th cell of ``small`` (h×w×3) under
+    ``mask`` (cells gathered by index and channel: a boolean gather of the h×w×3 array and a
+    median along its strided axis 0 are ~10× slower)."""
+    cells = np.flatnonzero(mask)[::step]
+    return np.array([np.median(small[..., c].reshape(-1).take(cells)) for c in range(3)], dtype=np.float32)
 
 
 def _coarse_fields(planes: list[np.ndarray], coarse: Mapping[str, Any], params: Mapping[str, Any],
@@ -221,48 +243,72 @@ def _sky_gaps_are_sky(t: np.ndarray, coarse: Mapping[str, Any], horizon_cell: fl
     sky = labels == SKY
     if rows == 0 or sky.sum() < 30:
         return
-    part = small[:rows]
-    like = overcast.sky_gaps(part[..., 0], part[..., 2], luma(part), np.median(small[sky][::4], axis=0))
+    cells = np.flatnonzero(~sky[:rows])  # the sky itself has t = 0 already
+    part = small[:rows].reshape(-1, 3).take(cells, axis=0)
+    colour = _median_rgb(small, sky, 4)
+    y = luma(part)
+    like = overcast.sky_gaps(part[:, 0], part[:, 2], y, colour)
     if like is not None:
-        like[sky[:rows]] = 0.0
-        t[:rows] *= np.float32(1.0) - like
+        r, c = np.divmod(cells, t.shape[1])
+        t[r, c] *= np.float32(1.0) - like
 
 
 def _row_mean(a: np.ndarray, n: int) -> np.ndarray:
     """Mean over ``n`` cells along each row (zero beyond the edges)."""
+    cv2 = cv2_module()
+    if cv2 is not None and a.ndim == 2 and a.size and a.shape[1] < 32768:  # one float32 SIMD pass
+        return cv2.blur(np.ascontiguousarray(a, dtype=np.float32), (n, 1), borderType=cv2.BORDER_CONSTANT)
     c = np.cumsum(np.pad(a, ((0, 0), (n // 2 + 1, n // 2))), axis=1, dtype=np.float64)
     return ((c[:, n:] - c[:, :-n]) / n).astype(np.float32)
 
 
 def _full_fields(shape: tuple[int, int], coarse: Mapping[str, Any], fields: Mapping[str, Any],
-                 params: Mapping[str, Any], factors: list[np.ndarray] | None = None
-                 ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """([M_R, M_G, M_B], V, U) at full resolution (scratch): p_c ← p_c·M_c + S_c·V + A_c·U with
-    transmission t and flake opacity φ: M_c = F_c·G·keep·t·(1 − φ), V = cover·t·(1 − φ),
-    U = (1 − t)·(1 − φ) + φ (flakes shine with the sky's radiance A; S and A carry the
+                 factors: list[np.ndarray] | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """([M_R, M_G, M_B], [W_R, W_G, W_B]) at full resolution (scratch): p_c ← p_c·M_c + W_c with
+    transmission t: M_c = F_c·G·keep·t, W_c = S_c·cover·t + A_c·(1 − t) (S and A carry the
     exposure gain G; F_c the overcast ``factors`` at half resolution, or 1). The smooth
-    factors are formed on the coarse grid (M_c at half resolution) and upsampled once each."""
+    fields are formed on the coarse grid (M_c at half resolution) and upsampled once each
+    (bilinear upsampling is linear: W_c's terms need no planes of their own)."""
     h, w = shape
     t = fields["t"]
     keep = fields["keep"] * np.float32(fields["gain"])
+    snow, air = (np.asarray(fields[n], dtype=np.float32) for n in ("snow", "air"))
+    ws = [buffer(f"snow_w{c}", (h, w)) for c in range(3)]
     if coarse["full"]:  # a measured depth: t at full resolution (the factors were applied)
         m = upsample(keep, (h, w), out=buffer("snow_m", (h, w)))
-        _multiply(m, t)
-        ms = [m] * 3
+        multiply(m, t)
         v = upsample(fields["cover"], (h, w), out=buffer("snow_v", (h, w)))
-        _multiply(v, t)
+        multiply(v, t)
         u = np.subtract(np.float32(1.0), t, out=buffer("snow_u", (h, w)))
+        for c, acc in enumerate(ws):
+            _weighted(v, float(snow[c]), u, float(air[c]), acc)
+        return [m] * 3, ws
+    lit, haze = fields["cover"] * t, np.float32(1.0) - t
+    for c, acc in enumerate(ws):
+        upsample(lit * snow[c] + haze * air[c], (h, w), out=acc)
+    return _gains(keep * t, (h, w), factors), ws
+
+
+def _weighted(a: np.ndarray, alpha: float, b: np.ndarray, beta: float, out: np.ndarray) -> None:
+    """``out`` ← alpha·a + beta·b (float32 H×W; OpenCV's SIMD pass when present)."""
+    cv2 = cv2_module()
+    if cv2 is not None and a.flags.c_contiguous and b.flags.c_contiguous and a.shape[1] < 2**20:
+        cv2.addWeighted(a, alpha, b, beta, 0.0, dst=out)
     else:
-        ms = _gains(keep * t, (h, w), factors)
-        v = upsample(fields["cover"] * t, (h, w), out=buffer("snow_v", (h, w)))
-        u = upsample(np.float32(1.0) - t, (h, w), out=buffer("snow_u", (h, w)))
-    phi = _flakes((h, w), params, coarse)
-    if phi is not None:
-        clear = np.subtract(np.float32(1.0), phi, out=buffer("snow_clear", (h, w)))  # 1 − φ
-        for f in {id(f): f for f in (*ms, v, u)}.values():
-            _multiply(f, clear)
-        u += phi
-    return ms, v, u
+        np.multiply(a, np.float32(alpha), out=out)
+        out += b * np.float32(beta)
+
+
+def _accumulate_product(p: np.ndarray, m: np.ndarray, acc: np.ndarray) -> None:
+    """In place: ``acc += p·m`` (float32 H×W; one fused OpenCV pass when present, else ``p``
+    is overwritten with the product)."""
+    cv2 = cv2_module()
+    if (cv2 is not None and p.dtype == m.dtype == acc.dtype == np.float32 and p.flags.c_contiguous
+            and m.flags.c_contiguous and acc.flags.c_contiguous and p.shape[1] < 2**20 and p.size):
+        cv2.accumulateProduct(p, m, acc)
+    else:
+        np.multiply(p, m, out=p)
+        acc += p
 
 
 def _gains(m: np.ndarray, shape: tuple[int, int], factors: list[np.ndarray] | None) -> list[np.ndarray]:
@@ -287,15 +333,6 @@ def _resized(field: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     rows = np.minimum(((np.arange(shape[0]) + 0.5) * field.shape[0] / shape[0]).astype(np.intp), field.shape[0] - 1)
     cols = np.minimum(((np.arange(shape[1]) + 0.5) * field.shape[1] / shape[1]).astype(np.intp), field.shape[1] - 1)
     return field[rows][:, cols]
-
-
-def _multiply(a: np.ndarray, b: np.ndarray) -> None:
-    """In place: ``a *= b`` (float32 H×W; OpenCV's SIMD pass when present)."""
-    cv2 = cv2_module()
-    if cv2 is not None and a.flags.c_contiguous and b.flags.c_contiguous and a.shape[1] < 2**20:
-        cv2.multiply(a, b, dst=a)
-    else:
-        np.multiply(a, b, out=a)
 
 
 def _flakes(shape: tuple[int, int], params: Mapping[str, Any], coarse: Mapping[str, Any]) -> np.ndarray | None:

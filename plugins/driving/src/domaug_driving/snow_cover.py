@@ -127,17 +127,42 @@ def surface_noise(p: np.ndarray, q: np.ndarray, footprint: np.ndarray, seed: int
     :data:`OCTAVES` of bicubically interpolated Gaussian lattices, each rotated by a random
     angle (no lattice axis survives) and faded by exp(−(footprint/cell)²) (a pre-filter: a
     cell that sees many patches sees their mean)."""
-    rng = np.random.default_rng(seed)
-    out = np.zeros(p.shape, dtype=np.float32)
+    return _noise(_noise_geometry(p, q, footprint), seed)
+
+
+def _noise_geometry(p: np.ndarray, q: np.ndarray, footprint: np.ndarray) -> tuple:
+    """What :func:`surface_noise` needs of the grid alone: (p, q) centred, the lattice reach
+    and each octave's fade (None where it fades out everywhere)."""
     pc, qc = p - np.float32(0.5 * (p.max() + p.min())), q - np.float32(0.5 * (q.max() + q.min()))
     reach = float(np.hypot(np.ptp(p), np.ptp(q))) * 0.5 + 1.0
-    for cell, amp in OCTAVES:
+    fades = []
+    for cell, _ in OCTAVES:
+        fade = np.exp(-np.square(footprint / np.float32(cell))).astype(np.float32)
+        fades.append(fade if (fade > 1e-3).any() else None)
+    for a in (pc, qc, *(f for f in fades if f is not None)):
+        a.flags.writeable = False  # cached (:func:`_grid_noise_geometry`)
+    return pc, qc, reach, tuple(fades)
+
+
+@functools.lru_cache(maxsize=8)
+def _grid_noise_geometry(*key) -> tuple:
+    """:func:`_noise_geometry` of every second cell of the grid of ``key`` (see
+    :func:`_grid_coords`), cached: it depends on the camera only."""
+    _, _, _, p, q, surface_foot = _grid_coords(*key)
+    return _noise_geometry(p[::2, ::2], q[::2, ::2], 2.0 * surface_foot[::2, ::2])
+
+
+def _noise(geometry: tuple, seed: int) -> np.ndarray:
+    """:func:`surface_noise` on a grid's :func:`_noise_geometry`."""
+    pc, qc, reach, fades = geometry
+    rng = np.random.default_rng(seed)
+    out = np.zeros(pc.shape, dtype=np.float32)
+    for (cell, amp), fade in zip(OCTAVES, fades):
         a = rng.uniform(0.0, 2.0 * np.pi)
         c, s = np.float32(np.cos(a)), np.float32(np.sin(a))
         n = int(np.ceil(2.0 * reach / cell)) + 4
         lattice = rng.standard_normal((n, n), dtype=np.float32)
-        fade = np.exp(-np.square(footprint / np.float32(cell))).astype(np.float32)
-        if not (fade > 1e-3).any():
+        if fade is None:
             continue
         mx = ((c * pc - s * qc) + np.float32(reach)) / np.float32(cell) + np.float32(2.0)
         my = ((s * pc + c * qc) + np.float32(reach)) / np.float32(cell) + np.float32(2.0)
@@ -160,7 +185,10 @@ def lane_tracks(x: np.ndarray, footprint: np.ndarray) -> np.ndarray:
     :data:`TRACK_SIGMA_M` at ±:data:`TRACK_OFFSET_M` from every lane centre, each widened
     by the cell's ground ``footprint`` (σ² + footprint², area kept: far tracks neither
     alias nor flicker)."""
-    rel = np.mod(x + np.float32(LANE_WIDTH_M / 2), np.float32(LANE_WIDTH_M)) - np.float32(LANE_WIDTH_M / 2)
+    lane = np.float32(LANE_WIDTH_M)
+    rel = x + np.float32(LANE_WIDTH_M / 2)  # (x + W/2) mod W − W/2 (np.mod on float32 is ~5× slower)
+    rel -= np.floor(rel * np.float32(1.0 / LANE_WIDTH_M)) * lane
+    rel -= np.float32(LANE_WIDTH_M / 2)
     d = np.abs(np.abs(rel) - np.float32(TRACK_OFFSET_M))
     var = np.float32(TRACK_SIGMA_M**2) + footprint * footprint
     bands = np.exp(np.float32(-0.5) * d * d / var) * (np.float32(TRACK_SIGMA_M) / np.sqrt(var))
@@ -285,28 +313,40 @@ def _dilate(mask: np.ndarray, size: tuple[int, int], erode_first: tuple[int, int
 
 def saturation(small: np.ndarray) -> np.ndarray:
     """(max − min)/max of the channels of a linear ...×3 array."""
-    hi = small.max(axis=-1)
-    return (hi - small.min(axis=-1)) / (hi + np.float32(1e-6))
+    return _grass_parts(small)[1]
 
 
-def grass_coloured(small: np.ndarray, road_sat: float = 0.0) -> np.ndarray:
+def _grass_parts(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(hue: green over blue, not red, not black; saturation) of a linear ...×3 array: what
+    :func:`grass_coloured` tests, computed once per frame (channel-wise maxima: numpy
+    reduces a 3-long last axis ~30× slower)."""
+    r, g, b = small[..., 0], small[..., 1], small[..., 2]
+    hi = np.maximum(np.maximum(r, g), b)
+    sat = (hi - np.minimum(np.minimum(r, g), b)) / (hi + np.float32(1e-6))
+    return (g > 1.1 * b) & (r < 2.0 * g) & (hi > 0.04), sat
+
+
+def grass_coloured(small: np.ndarray, road_sat: float = 0.0,
+                   parts: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Cells of the linear frame ``small`` coloured like green or dry grass: green over blue,
     not red, not grey, not black (measured on the overcast frames: green grass sat 0.2–0.6,
     g/b 1.2–1.8, dry grass r/g up to 1.7; a white car g/b ≈ 0.9, a red one r/g > 3). When
     the road itself is grass-coloured and saturated (``road_sat`` ≥ 0.25, its median: a warm
-    white balance makes asphalt tan, sat ≈ 0.5 on the Boreas frame), grass must be 0.2 more."""
-    r, g, b = small[..., 0], small[..., 1], small[..., 2]
+    white balance makes asphalt tan, sat ≈ 0.5 on the Boreas frame), grass must be 0.2 more.
+    ``parts``: :func:`_grass_parts` of ``small`` when already computed."""
+    hue, sat = _grass_parts(small) if parts is None else parts
     least = 0.15 if road_sat < 0.25 else road_sat + 0.2
-    return (g > 1.1 * b) & (r < 2.0 * g) & (saturation(small) > least) & (small.max(axis=-1) > 0.04)
+    return hue & (sat > least)
 
 
-def vegetation(labels: np.ndarray, small: np.ndarray, horizon_cell: float, road_sat: float = 0.0) -> np.ndarray:
+def vegetation(labels: np.ndarray, small: np.ndarray, horizon_cell: float, road_sat: float = 0.0,
+               parts: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """``VERTICAL`` cells below the horizon coloured like grass or dry grass (green over blue,
     not red, not grey, not black) in regions reaching the frame's left or right edge: verges and slopes
     the colour-based layout calls vertical. Snow lies on them as on the ground (vehicles are
     neutral, red, blue… or inside the frame, and keep their colour). ``road_sat``: see
-    :func:`grass_coloured`."""
-    veg = grass_coloured(small, road_sat)
+    :func:`grass_coloured` (``parts`` too)."""
+    veg = grass_coloured(small, road_sat, parts)
     below = (np.arange(labels.shape[0]) + 0.5 > horizon_cell)[:, None]
     return side_regions(veg & (labels == VERTICAL) & below)
 
@@ -337,20 +377,45 @@ def lying_snow(coarse: Mapping[str, Any], camera: Mapping[str, float], width_px:
     small = coarse["small"] if small is None else small
     key = (labels.shape, k, float(camera["focal_length_px"]), float(camera["horizon_row"]),
            float(camera["camera_height_m"]), int(width_px))
-    x, z, foot, p, q, surface_foot = _grid_coords(*key)
     # the noise on every second cell, upsampled (its finest octave spans ≥ 4 cells where it shows)
-    tex = upsample(surface_noise(p[::2, ::2], q[::2, ::2], 2.0 * surface_foot[::2, ::2], seed), labels.shape)
-    ground = labels == GROUND
+    tex = upsample(_noise(_grid_noise_geometry(*key), seed), labels.shape)
+    horizon_cell = float(camera["horizon_row"]) / k - k // 2 / k
+    # the ground and the verges lie below the horizon and the first ground row: the rows above
+    # (less a margin for the morphology of objects_on_ground) hold caps only
+    ground_rows = np.flatnonzero((labels == GROUND).any(axis=1))
+    first = min(int(ground_rows[0]) if len(ground_rows) else labels.shape[0], max(0, int(np.floor(horizon_cell))))
+    r0 = max(0, first - 8)
+    amount = np.zeros(labels.shape, dtype=np.float32)
+    tracks = np.zeros(labels.shape, dtype=np.float32)
+    ground = np.zeros(labels.shape, dtype=bool)
+    x, z, foot = (a[r0:] for a in _grid_coords(*key)[:3])
+    _ground_snow(labels[r0:], small[r0:], x, z, foot, tex[r0:], horizon_cell - r0, float(cover),
+                 amount[r0:], tracks[r0:], ground[r0:])
+    caps = object_tops(labels, small) * np.float32(min(1.0, 1.2 * cover))
+    amount = np.maximum(amount, caps)
+    if boxes is not None and len(boxes):
+        _clear_boxes(amount, np.asarray(boxes, dtype=np.float64)[:, :4] / k, cover)
+    return LyingSnow(amount, tex, tracks, ground)
+
+
+def _ground_snow(labels: np.ndarray, small: np.ndarray, x: np.ndarray, z: np.ndarray, foot: np.ndarray,
+                 tex: np.ndarray, horizon_cell: float, cover: float, amount: np.ndarray, tracks: np.ndarray,
+                 ground: np.ndarray) -> None:
+    """Into ``amount``, ``tracks`` and ``ground`` (views of :func:`lying_snow`'s outputs, zero
+    on entry): the snow on the road, its verges and wheel tracks and on grass slopes, for the
+    rows of the grid given (``x``, ``z``, ``foot``: their ground coordinates, ``tex`` the noise,
+    ``horizon_cell`` the horizon in their own rows)."""
+    ground[...] = labels == GROUND
     y = luma(small)
     road_sat = 0.0  # a road that is itself grass-coloured (tan asphalt): grass must stand out from it
-    if ground.any() and grass_coloured(small)[ground].mean() > 0.5:
-        road_sat = float(np.median(saturation(small[ground])))
-    verge_grass = side_regions(ground & grass_coloured(small, road_sat))  # a grass verge the layout calls ground
+    parts = _grass_parts(small)
+    if ground.any() and grass_coloured(small, parts=parts)[ground].mean() > 0.5:
+        road_sat = float(np.median(parts[1][ground]))
+    verge_grass = side_regions(ground & grass_coloured(small, road_sat, parts))  # a grass verge the layout calls ground
     ground &= ~(objects_on_ground(ground, y, x) & ~verge_grass)  # is no car, and has no wheel tracks
     x = x - np.float32(lane_shift(ground, road_ratio(ground, y), x, z))  # lanes on the painted lines
-    ground_like = ground | vegetation(labels, small, float(camera["horizon_row"]) / k - k // 2 / k, road_sat)
-    tracks = lane_tracks(x, foot) * (ground & ~verge_grass)
-    cover = float(cover)
+    ground_like = ground | vegetation(labels, small, horizon_cell, road_sat, parts)
+    np.multiply(lane_tracks(x, foot), ground & ~verge_grass, out=tracks)
     patch = np.float32(0.3) * tex
     # patches with defined edges: covered where the noise exceeds a threshold set by ``cover``
     # (about a third of the untracked road at 0.2, nearly all at 0.9), soft edges of ±⅓ noise std
@@ -358,13 +423,8 @@ def lying_snow(coarse: Mapping[str, Any], camera: Mapping[str, float], width_px:
                         0.0, 1.0)
     road = untracked * (1.0 - tracks * np.float32(1.0 - 0.35 * cover))
     verge = verge_weight(ground, x) * np.clip(np.float32(2.5 * cover) + patch, 0.0, 1.0)
-    amount = np.where(ground, np.maximum(road, verge), 0.0).astype(np.float32)
-    amount = np.where(ground_like & ~ground, np.clip(np.float32(2.0 * cover) + patch, 0.0, 1.0), amount)
-    caps = object_tops(labels, small) * np.float32(min(1.0, 1.2 * cover))
-    amount = np.maximum(amount, caps)
-    if boxes is not None and len(boxes):
-        _clear_boxes(amount, np.asarray(boxes, dtype=np.float64)[:, :4] / k, cover)
-    return LyingSnow(amount, tex, tracks.astype(np.float32), ground)
+    amount[...] = np.where(ground, np.maximum(road, verge), 0.0)
+    amount[...] = np.where(ground_like & ~ground, np.clip(np.float32(2.0 * cover) + patch, 0.0, 1.0), amount)
 
 
 def _clear_boxes(amount: np.ndarray, boxes: np.ndarray, cover: float) -> None:

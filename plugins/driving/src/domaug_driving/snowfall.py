@@ -101,16 +101,16 @@ def flake_opacity(
     fz = np.float32(focal_px) / z
     u = np.float32(cx) + x * fz
     v = np.float32(cy) + y * fz
-    t = np.float32(exposure_s)
-    # image velocity: (f/Z)·(drift, fall) + radial flow (p − FOE)·v_ego/Z
-    dx = (drift * fz + (u - np.float32(cx)) * np.float32(ego_speed_m_s) / z) * t
-    dy = (fall * fz + (v - np.float32(cy)) * np.float32(ego_speed_m_s) / z) * t
     if occluder is not None:  # a flake behind a car or a wall is not seen
         dist, k = occluder
         i = np.clip(((v - k // 2) / k).astype(np.intp), 0, dist.shape[0] - 1)
         j = np.clip(((u - k // 2) / k).astype(np.intp), 0, dist.shape[1] - 1)
-        seen = z < dist[i, j]
-        z, d_m, fz, u, v, dx, dy = (a[seen] for a in (z, d_m, fz, u, v, dx, dy))
+        seen = np.flatnonzero(z < dist[i, j])
+        z, d_m, fz, u, v, fall, drift = (a.take(seen) for a in (z, d_m, fz, u, v, fall, drift))
+    t = np.float32(exposure_s)
+    # image velocity: (f/Z)·(drift, fall) + radial flow (p − FOE)·v_ego/Z
+    dx = (drift * fz + (u - np.float32(cx)) * np.float32(ego_speed_m_s) / z) * t
+    dy = (fall * fz + (v - np.float32(cy)) * np.float32(ego_speed_m_s) / z) * t
     width = d_m * fz
     blur = np.float32(focal_px * aperture_m) * np.abs(1.0 / z - np.float32(1.0 / focus_m))
     length = np.hypot(dx, dy)

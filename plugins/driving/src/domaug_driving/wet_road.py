@@ -61,7 +61,9 @@ def mirror_axes(labels: np.ndarray, k: int, horizon_row: float) -> np.ndarray:
     hs = labels.shape[0]
     rows = np.arange(hs, dtype=np.int32)[:, None]
     # the last non-ground cell at or above each cell, its row and label packed in one int32
-    code = np.maximum.accumulate(np.where(labels != GROUND, rows * 8 + labels, -1), axis=0)
+    code = np.where(labels != GROUND, rows * 8 + labels, -1).astype(np.int32)
+    for i in range(1, hs):  # a running maximum down the columns (row by row: 3× numpy's accumulate on axis 0)
+        np.maximum(code[i], code[i - 1], out=code[i])
     top, above = code >> 3, code & 7
     axis = np.where((code < 0) | (above == SKY), np.float32(horizon_row), ((top + 1) * k).astype(np.float32))
     return np.maximum(axis, np.float32(horizon_row)).astype(np.float32)
@@ -91,52 +93,56 @@ def mirror_sources(labels: np.ndarray, k: int, horizon_row: float, rows: np.ndar
 
 
 class WetRoad:
-    """A wet road on the layout's GROUND pixels, for linear planes (one plane at a time).
+    """A wet road on the layout's GROUND pixels, on the half-resolution grid (((H+1)//2)×
+    ((W+1)//2), cell (i, j) = full pixels 2i…2i+1 × 2j…2j+1): the fields are smooth, and a
+    composite upsamples them once, folded with its other smooth factors.
 
-    A wet road pixel is ``plane·gain + mirror·weight`` with, per pixel of the road rows
-    (rows ``y0``…H−1):
+    A wet road pixel is ``plane·gain + mirror·weight`` with, per cell of the road rows
+    (half rows ``y0``…h−1, ``h``, ``w`` the half grid's size):
 
     - ``weight = ground · R(θ) · cover``: Schlick's Fresnel term at the grazing angle of the
       road row (≈ 0.25 at 5 m, 0.72 at 20 m for a camera 1.3 m high) times ``cover``, the
       share of the surface under a smooth water film (0–1, e.g. a thin film plus puddles);
     - ``gain = 1 − ground·(1 − keep) − keep·weight``: off the road 1; on it the soaked asphalt's
       albedo ``keep`` (Lekner & Dorf 1988) times the light the film lets in, 1 − R·cover;
-    - the mirror: each road pixel shows the pixel :func:`mirror_sources` gives, evaluated on
-      every 4th road row and every 2nd column, blurred (see :meth:`coarse_mirror`),
-      interpolated across and repeated down.
+    - the mirror: the full-resolution pixel :func:`mirror_sources` gives, on every 2nd
+      road row and every column of the half grid, blurred (see :meth:`coarse_mirror`) and
+      repeated down (:meth:`add_mirror`).
 
     ``ground`` is the layout's ground share (coarse labels upsampled, 0 inside ``boxes``).
     Composites fold the terms into their own passes with :meth:`gain`, :meth:`weight` and
     :meth:`add_mirror`.
     """
 
-    #: The mirror image is evaluated on every STEP-th road row, blurred vertically and repeated.
+    #: The mirror image is evaluated on every STEP-th full-resolution row (every 2nd half-grid row) …
     STEP = 4
-    #: ... and on every COL_STEP-th column (its narrowest blur spans ≥ 3 columns), then interpolated.
+    #: ... and on every COL_STEP-th column (one per half-grid column).
     COL_STEP = 2
 
     def __init__(self, shape: tuple[int, int], camera: Mapping[str, float], labels: np.ndarray, k: int, *,
                  wetness: float, cover: np.ndarray, film: float = 0.0, boxes: np.ndarray | None = None) -> None:
-        h, w = shape
-        self.h, self.w = h, w
+        fh, fw = shape
+        self.full = (fh, fw)
+        h, w = self.h, self.w = half_shape(shape)
         vh, f, ch = float(camera["horizon_row"]), float(camera["focal_length_px"]), float(camera["camera_height_m"])
-        self.y0 = y0 = int(np.clip(np.ceil(vh + 0.5), 0, h))
+        self.y0 = y0 = road_row0(vh, shape)
         self.active = y0 < h and wetness > 0 and bool((labels == GROUND).any())
         if not self.active:
             return
         labels = road_labels(_boxes_stand(labels, boxes, k))
-        rows = np.arange(y0, h, dtype=np.float64) + 0.5
+        rows = 2.0 * np.arange(y0, h, dtype=np.float64) + 1.0  # the cells' centres, full-resolution rows
         z = f * ch / np.maximum(rows - vh, 1e-3)
         fresnel = schlick_fresnel(ch / np.hypot(ch, z)).astype(np.float32)[:, None]  # per road row
         ground = upsample((labels == GROUND).astype(np.float32), (h, w), out=buffer("wet_ground", (h, w)))[y0:]
-        for r0, r1, c0, c1 in _road_rects(boxes, y0, h, w):
+        for r0, r1, c0, c1 in _road_rects(boxes, y0, h, w, scale=0.5):
             ground[r0:r1, c0:c1] = 0.0
         self.keep = np.float32(1.0 - 0.4 * wetness)
-        sample_rows = np.minimum(np.arange(y0, h, self.STEP) + min(self.STEP // 2, h - 1 - y0), h - 1)
-        self.src = mirror_sources(labels, k, vh, sample_rows, w, h, col_step=self.COL_STEP)
-        puddle = cover[sample_rows - y0, :: self.COL_STEP] - np.float32(film)  # the puddles' share of the reflection
+        sample_rows = np.minimum(2 * np.arange(y0, h, 2) + 2, fh - 1)  # the centres of 4 full rows
+        self.src = mirror_sources(labels, k, vh, sample_rows, fw, fh, col_step=self.COL_STEP)
+        self._src_half = None
+        puddle = cover[::2] - np.float32(film)  # the puddles' share of the reflection
         self.puddle = np.clip(puddle / np.float32(max(1.0 - film, 1e-6)), 0.0, 1.0)
-        wgt = cover  # (H − y0)×W, overwritten
+        wgt = cover  # (h − y0)×w, overwritten
         wgt *= fresnel
         wgt *= ground
         self._weight = wgt
@@ -145,68 +151,75 @@ class WetRoad:
         scale_add(wgt, -float(self.keep), gain)
         self._gain = gain
 
-    def gain(self, g: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """``out`` (road rows) = g[y0:]·gain: darkening and film transmission folded into a gain."""
+    def gain(self, g: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
+        """The road rows' gain (darkening and film transmission); ``out`` = g[y0:]·gain when
+        ``g`` (half grid) is given."""
+        if g is None:
+            return self._gain
         return np.multiply(g[self.y0 :], self._gain, out=out)
 
     def weight(self, g_rows: np.ndarray | None = None) -> np.ndarray:
-        """The reflection weight per road pixel (kept; times ``g_rows`` in place when given)."""
+        """The reflection weight per road cell (kept; times ``g_rows`` in place when given)."""
         if g_rows is not None:
             self._weight *= g_rows
         return self._weight
 
-    def coarse_mirror(self, plane: np.ndarray) -> np.ndarray:
-        """The blurred mirror image of ``plane`` on every 4th road row (⌈(H − y0)/4⌉×W, a
-        scratch buffer valid until the next call): the thin film over the asphalt's texture
-        reflects a rough, long lobe (a box of 6 % of H down, 1 % of W across), puddles
-        (rippled by the drops) a sharper one (1.5 % of H, 0.3 % of W), mixed by the puddles'
-        share. Formed on every 2nd column and interpolated linearly across."""
+    def coarse_mirror(self, plane: np.ndarray, factor: np.ndarray | None = None) -> np.ndarray:
+        """The blurred mirror image of the full-resolution ``plane`` on every 2nd road row of
+        the half grid (⌈(h − y0)/2⌉×w, a scratch buffer valid until the next call), times ``factor``
+        (a half-grid field, e.g. a relighting, at each source) when given: the thin film over
+        the asphalt's texture reflects a rough, long lobe (a box of 6 % of H down, 1 % of W
+        across), puddles (rippled by the drops) a sharper one (1.5 % of H, 0.3 % of W), mixed
+        by the puddles' share."""
         coarse = plane.ravel().take(self.src, out=buffer("mirror_rows", self.src.shape))
-        cols = self.w / self.COL_STEP
-        rough = _box_blur(coarse, max(1, int(0.01 * cols) | 1), max(3, int(0.06 * self.h / self.STEP) | 1),
+        if factor is not None:
+            if self._src_half is None:
+                fw = np.int32(self.full[1])
+                src = self.src.astype(np.int32)
+                row = src // fw
+                src -= row * fw  # the column
+                src >>= 1
+                row >>= 1
+                row *= np.int32(self.w)
+                src += row
+                self._src_half = src
+            coarse *= factor.ravel().take(self._src_half, out=buffer("mirror_factor", self.src.shape))
+        fh = self.full[0]
+        rough = _box_blur(coarse, max(1, int(0.01 * self.w) | 1), max(3, int(0.06 * fh / self.STEP) | 1),
                           buffer("mirror_rough", coarse.shape))
-        sharp = _box_blur(coarse, max(1, int(0.003 * cols) | 1), max(1, int(0.015 * self.h / self.STEP) | 1),
+        sharp = _box_blur(coarse, max(1, int(0.003 * self.w) | 1), max(1, int(0.015 * fh / self.STEP) | 1),
                           buffer("mirror_sharp", coarse.shape))
         sharp -= rough
         sharp *= self.puddle
         sharp += rough
-        return _widen(sharp, self.w, buffer("mirror_wide", (sharp.shape[0], self.w)))
+        return sharp
 
-    def add_mirror(self, plane: np.ndarray, weight: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """In place: ``out += mirror(plane)·weight`` ((H − y0)×W road rows), each coarse mirror
-        row multiplying its 4 road rows by broadcasting (the repeated image is never built)."""
-        coarse = self.coarse_mirror(plane)
-        n, k = out.shape[0], self.STEP
-        full = n // k
-        rows_ok = all(a.strides == (4 * self.w, 4) for a in (weight, out))  # reshapes are views
-        if full and rows_ok:
-            tmp = buffer("mirror_product", (full, k, self.w))
-            np.multiply(weight[: full * k].reshape(full, k, self.w), coarse[:full, None, :], out=tmp)
-            road = out[: full * k].reshape(full, k, self.w)
+    def add_mirror(self, plane: np.ndarray, weight: np.ndarray, out: np.ndarray,
+                   factor: np.ndarray | None = None) -> np.ndarray:
+        """In place: ``out += mirror(plane·factor)·weight`` on the road rows ((h − y0)×w,
+        C-contiguous), each mirror row multiplying its 2 half rows by broadcasting."""
+        mirror = self.coarse_mirror(plane, factor)
+        n, w = out.shape
+        pairs = n // 2
+        if pairs:
+            tmp = buffer("mirror_product", (pairs, 2, w))
+            np.multiply(weight[: 2 * pairs].reshape(pairs, 2, w), mirror[:pairs, None, :], out=tmp)
+            road = out[: 2 * pairs].reshape(pairs, 2, w)
             road += tmp
-        elif full:
-            for j in range(k):
-                out[j : full * k : k] += weight[j : full * k : k] * coarse[:full]
-        if full * k < n:
-            out[full * k :] += weight[full * k :] * coarse[full]
+        if n % 2:
+            out[n - 1] += weight[n - 1] * mirror[pairs]
         return out
 
 
-def _widen(a: np.ndarray, w: int, out: np.ndarray) -> np.ndarray:
-    """``a`` (rows × ⌈w/2⌉, column j at full column 2j) interpolated linearly to w columns."""
-    if a.shape[1] == w:
-        np.copyto(out, a)
-        return out
-    cv2 = cv2_module()
-    if cv2 is not None and a.shape[0] and w < 32768:  # (pixel centres: a quarter-pixel shift, under the blur)
-        return cv2.resize(a, (w, a.shape[0]), dst=out, interpolation=cv2.INTER_LINEAR)
-    x = np.arange(w, dtype=np.float32) / np.float32(2.0)
-    j0 = np.minimum(x.astype(np.intp), a.shape[1] - 1)
-    j1 = np.minimum(j0 + 1, a.shape[1] - 1)
-    f = x - j0
-    np.multiply(a[:, j1], f, out=out)
-    out += a[:, j0] * (np.float32(1.0) - f)
-    return out
+def half_shape(shape: tuple[int, int]) -> tuple[int, int]:
+    """The half-resolution grid of an H×W frame: ((H+1)//2, (W+1)//2)."""
+    return (shape[0] + 1) // 2, (shape[1] + 1) // 2
+
+
+def road_row0(horizon_row: float, shape: tuple[int, int]) -> int:
+    """The first half-grid row holding road-plane pixels (full rows ≥ ⌈v_h + ½⌉)."""
+    y0 = int(np.clip(np.ceil(horizon_row + 0.5), 0, shape[0]))
+    return min(y0 // 2, half_shape(shape)[0])
 
 
 def _box_blur(a: np.ndarray, size_x: int, size_y: int, out: np.ndarray) -> np.ndarray:
@@ -233,13 +246,16 @@ def _boxes_stand(labels: np.ndarray, boxes: np.ndarray | None, k: int) -> np.nda
     return out
 
 
-def _road_rects(boxes: np.ndarray | None, y0: int, h: int, w: int) -> list[tuple[int, int, int, int]]:
-    """Pixel rectangles (rows relative to ``y0``) of the xyxy boxes that reach below row ``y0``."""
+def _road_rects(boxes: np.ndarray | None, y0: int, h: int, w: int,
+                scale: float = 1.0) -> list[tuple[int, int, int, int]]:
+    """Rectangles (rows relative to ``y0``) of the xyxy boxes (times ``scale``: on a grid of
+    ``scale`` × the pixels) that reach below row ``y0``."""
     rects = []
     if boxes is not None and len(boxes):
-        for x0, b0, x1, b1 in np.asarray(boxes, dtype=np.float64)[:, :4]:
-            r0, r1 = int(np.clip(np.floor(b0), 0, h)), int(np.clip(np.ceil(b1), 0, h))
-            c0, c1 = int(np.clip(np.floor(x0), 0, w)), int(np.clip(np.ceil(x1), 0, w))
+        pad = 0.0 if scale == 1.0 else 0.5  # on a coarser grid: every cell a bilinear upsampling reads in the box
+        for x0, b0, x1, b1 in np.asarray(boxes, dtype=np.float64)[:, :4] * scale:
+            r0, r1 = int(np.clip(np.floor(b0 - pad), 0, h)), int(np.clip(np.ceil(b1 + pad), 0, h))
+            c0, c1 = int(np.clip(np.floor(x0 - pad), 0, w)), int(np.clip(np.ceil(x1 + pad), 0, w))
             if max(r0, y0) < r1 and c0 < c1:
                 rects.append((max(r0, y0) - y0, r1 - y0, c0, c1))
     return rects
@@ -247,16 +263,19 @@ def _road_rects(boxes: np.ndarray | None, y0: int, h: int, w: int) -> list[tuple
 
 def water_cover(shape: tuple[int, int], camera: Mapping[str, float], seed: int, *, film: float,
                 puddle_fraction: float) -> np.ndarray:
-    """The share of each road pixel under a smooth water film ((H − y0)×W scratch, y0 the
-    first road-plane row): ``film`` everywhere (the film over soaked asphalt) plus puddles on
-    ≈ ``puddle_fraction`` of the road, soft-edged patches ≈ 2 m × 4 m laid on the road plane
-    (thresholded smooth noise, evaluated every 4th pixel and upsampled)."""
-    h, w = shape
-    y0 = int(np.clip(np.ceil(camera["horizon_row"] + 0.5), 0, h))
+    """The share of each road cell under a smooth water film on the half grid of an H×W frame
+    ((h − y0)×w scratch, see :class:`WetRoad`): ``film`` everywhere (the film over soaked
+    asphalt) plus puddles on ≈ ``puddle_fraction`` of the road, soft-edged patches ≈ 2 m × 4 m
+    laid on the road plane (thresholded smooth noise, evaluated every 4th pixel and upsampled)."""
+    h, w = half_shape(shape)
+    y0 = road_row0(float(camera["horizon_row"]), shape)
     out = buffer("wet_cover", (h - y0, w))
     if y0 >= h:
         return out
-    _, _, tex = road_texture((h, w), camera, seed, patch_cells=12.0, grid=128, step=4)
+    _, _, tex = road_texture(shape, camera, seed, patch_cells=12.0, grid=128, step=4)
+    if not tex.size:  # a frame a row or two high: its road cell straddles the horizon
+        out.fill(film)
+        return out
     frac = float(np.clip(puddle_fraction, 1e-4, 1.0 - 1e-4))
     thr = NormalDist().inv_cdf(1.0 - frac)  # the noise is ≈ standard normal
     tex -= np.float32(thr - 0.25)
