@@ -86,6 +86,31 @@ def test_roadside_trees_stand_on_their_contact_row(shared_data):
             assert 0.65 * min(zs) <= np.median(lay.depth[y0:y1, x]) <= 1.35 * max(zs), x
 
 
+def test_a_crown_over_a_near_and_a_far_contact_takes_a_ramp_not_a_step(shared_data):
+    """The central crown of test6 (x 520–720) stands over the median barrier's foot on its left and
+    over the far road on its right: its distance blends across the columns (a ramp) instead of
+    stepping ×4 between two neighbouring columns halfway (a vertical seam in the fog)."""
+    img = _load(shared_data, "udacity_test6.jpg")
+    cam = D.camera_from(img.shape[:2], focal_length_px=F_PX, horizon_row=423, camera_height_m=CAM_H)
+    lay = D.scene_layout(img, camera=cam)
+    rows = slice(300, 400)
+    assert (lay.labels[rows, 520:720] == D.VERTICAL).mean() > 0.85
+    d = np.median(lay.depth[rows, 520:720], axis=0)
+    assert d[-20:].mean() > 2.5 * d[:20].mean()  # near on the left, far on the right: still so
+    assert np.abs(np.log(d[4:] / d[:-4])).max() < 0.6  # but no step of more than ×1.8 over 4 px
+
+
+def test_road_coloured_barrier_panels_are_not_ground(shared_data):
+    """The grey panels of test6's median barrier (x 415–510, y 428–450, ≈ 25 m away) have the far
+    road's colour; a 1–2-cell seam joined them to the road, and as ground they took the flat-road
+    distance of their rows (60–150 m): white blocks in the fog. They stand on the road, vertical."""
+    img = _load(shared_data, "udacity_test6.jpg")
+    cam = D.camera_from(img.shape[:2], focal_length_px=F_PX, horizon_row=423, camera_height_m=CAM_H)
+    lay = D.scene_layout(img, camera=cam)
+    assert (lay.labels[428:450, 415:510] == D.GROUND).mean() < 0.05
+    assert np.median(lay.depth[428:450, 415:510]) < 40.0
+
+
 def test_fog_keeps_a_cars_contrast_as_koschmieder_says(shared_data):
     import domaug
 

@@ -96,9 +96,74 @@ def test_wheel_tracks_stay_darker_than_the_snow_between_them():
     centre = np.argmin(np.abs(x[0]))
     wheel = np.argmin(np.abs(x[0] - snow_cover.TRACK_OFFSET_M))
     assert tracks[wheel] == pytest.approx(1.0, abs=1e-3) and tracks[centre] < 0.03 and tracks[0] < 0.01
+    # flat-bottomed bands with defined edges (tyre width plus wander), not Gaussian rays
+    assert 0.3 <= (tracks > 0.5).sum() * float(x[0, 1] - x[0, 0]) / 2 <= 0.6
     # a cell seeing metres of road averages the bands: same mean, no aliasing
     wide = snow_cover.lane_tracks(x, np.full_like(x, 2.0))[0]
     assert np.ptp(wide) < 0.2 * np.ptp(tracks)
+    # only the ego lane and its neighbours are tracked: no fan of tracks across the whole road
+    far = np.linspace(5.6, 12.0, 200, dtype=np.float32)[None, :]
+    assert snow_cover.lane_tracks(far, np.zeros_like(far)).max() == 0.0
+    assert snow_cover.lane_tracks(-far, np.zeros_like(far)).max() == 0.0
+
+
+def _lateral_profile(amount, x, z, centre, z_range=(7.0, 14.0), half=1.85, n=75):
+    """Mean of ``amount`` over the ground rows with Z in ``z_range`` at lane offsets
+    −half…half (m) from ``centre(Z)``: the lying snow across the lane, in ground metres."""
+    offsets = np.linspace(-half, half, n)
+    rows = np.flatnonzero((z[:, 0] >= z_range[0]) & (z[:, 0] <= z_range[1]))
+    prof = [np.interp(centre(z[r, 0]) + offsets, x[r], amount[r]) for r in rows]
+    return offsets, np.mean(prof, axis=0)
+
+
+def _minima(offsets, prof, prominence=0.05, reach=0.5):
+    """Indices of the lowest points of ``prof`` within ±``reach``/2 m that lie ``prominence``
+    below its highest within ±``reach`` m on both sides (a dip, not a ripple)."""
+    out = []
+    dx = float(offsets[1] - offsets[0])
+    near, far = max(1, int(round(0.5 * reach / dx))), max(2, int(round(reach / dx)))
+    for i in range(len(prof)):
+        lo, hi = max(0, i - near), min(len(prof), i + near + 1)
+        if i in (0, len(prof) - 1) or prof[i] > prof[lo:hi].min() or (out and i - out[-1] <= near):
+            continue
+        left, right = prof[max(0, i - far) : i], prof[i + 1 : i + far + 1]
+        if min(left.max(), right.max()) - prof[i] >= prominence:
+            out.append(i)
+    return out
+
+
+def test_wheel_tracks_follow_the_painted_ego_lane(shared_data):
+    # the Udacity test6 ego lane, measured on the frame (yellow line X = −1.77 + 0.0165·Z,
+    # the first dashed line 4.0 m to its right): its centre X = 0.23 + 0.0165·Z
+    img, _ = _test6_snow(shared_data)
+    cam = D.camera_from(img.shape[:2], focal_length_px=F_PX, horizon_row=TEST6_HORIZON, camera_height_m=CAM_H)
+    coarse = coarse_scene({"image": img}, cam)
+    x, z, _ = snow_cover.ground_coords(coarse["labels"].shape, coarse["k"], cam, img.shape[1])
+    amounts = [snow_cover.lying_snow(coarse, cam, img.shape[1], 0.6, seed=s).amount for s in range(4)]
+    offsets, prof = _lateral_profile(np.mean(amounts, axis=0), x, z, lambda zz: 0.23 + 0.0165 * zz)
+    mins = _minima(offsets, prof)
+    assert 1 <= len(mins) <= 2, (np.round(offsets[mins], 2), np.round(prof, 2))
+    two = sorted(sorted(mins, key=lambda i: prof[i])[:2], key=lambda i: offsets[i])
+    assert len(two) == 2, np.round(prof, 2)
+    assert abs(offsets[two[0]] + snow_cover.TRACK_OFFSET_M) < 0.3 and abs(offsets[two[1]] - 0.8) < 0.3, offsets[two]
+    # the tracks are clearly darker than the slush between them
+    assert prof[len(prof) // 2] - max(prof[two[0]], prof[two[1]]) > 0.15
+
+
+def test_no_wheel_tracks_beyond_the_neighbour_lanes():
+    # a wide plain road (no paint: the ego lane centred on the camera): tracks in 3 lanes, not across it all
+    h, w = 256, 512
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:100] = (140, 175, 230)
+    img[100:] = 90
+    cam = {"focal_length_px": 200.0, "horizon_row": 100.0, "camera_height_m": 1.3}
+    coarse = coarse_scene({"image": img}, cam)
+    x, z, _ = snow_cover.ground_coords(coarse["labels"].shape, coarse["k"], cam, w)
+    amounts = [snow_cover.lying_snow(coarse, cam, w, 0.6, seed=s).amount for s in range(4)]
+    offsets, prof = _lateral_profile(np.mean(amounts, axis=0), x, z, lambda zz: 0.0, z_range=(7.0, 11.0),
+                                     half=9.0, n=361)
+    mins = _minima(offsets, prof, 0.1)
+    assert len(mins) <= 6 and np.abs(offsets[mins]).max() < 5.55, np.round(offsets[mins], 2)
 
 
 def _load(shared_data, name):
@@ -335,5 +400,6 @@ def test_fast_grid_helpers_match_their_numpy_definitions():
     x = rng.uniform(-30, 30, (20, 30)).astype(np.float32)
     rel = np.mod(x + 1.85, 3.7) - 1.85
     d = np.abs(np.abs(rel) - snow_cover.TRACK_OFFSET_M)
-    ref = np.minimum(np.exp(-0.5 * d * d / snow_cover.TRACK_SIGMA_M**2), 1.0)
+    s = snow_cover.TRACK_EDGE_M
+    ref = np.clip((snow_cover.TRACK_WIDTH_M / 2 - d) / s + 0.5, 0, 1) * (np.abs(np.floor((x + 1.85) / 3.7)) <= 1)
     np.testing.assert_allclose(snow_cover.lane_tracks(x, np.zeros_like(x)), ref, atol=1e-5)

@@ -35,7 +35,9 @@ upsampled. Labels (uint8) :data:`SKY`, :data:`GROUND`, :data:`VERTICAL`, :data:`
   (not required in the first 10 % of the rows below the horizon, where perspective packs
   the road's texture; there a cell is at most 1.8× the 75th percentile of its row's road
   cells: a white car stands out of its row); only road-like
-  components reaching the bottom of the visible road or covering ≥ 1 % of the frame count;
+  components reaching the bottom of the visible road or covering ≥ 1 % of the frame count
+  (joined only through runs ≥ 3 cells wide: a barrier's road-coloured panels hang on the road
+  by a 1–2-cell seam);
   vertical gaps of ≤ 2 % of the height (lane paint, JPEG blocks) are closed. Under a clear
   (blue) sky, cast shadows on the road — ×0.03–0.45 of its luminance, no redder and not
   less blue (lit by the sky alone), smooth, between the road's edges in their row and
@@ -61,7 +63,10 @@ upsampled. Labels (uint8) :data:`SKY`, :data:`GROUND`, :data:`VERTICAL`, :data:`
   horizontal closing over 12 %, so that a crown overhanging the far road beyond its trunk
   keeps the trunk's distance, then an opening over 5 %, removing narrower near spikes) so
   that a car gets one distance, that of its wheels, and trees and walls the distance of
-  their foot. A column with no ground below stands at the bottom row.
+  their foot; then blended along each row over ±4 % of the width by a guided filter on the
+  image's luminance (He et al. 2013), only ever nearer, so that a crown standing over a near
+  and a far contact takes a ramp instead of a step (a car's outline keeps its own rows).
+  A column with no ground below stands at the bottom row.
 
 Labelled boxes pin their objects: the box takes the flat-road distance of its bottom
 edge and is never sky. Limits (the price of a colour rule instead of a learned

@@ -16,7 +16,7 @@ from .camera import decimate, grid_step
 from .depth import CAP_M, SKY_DEPTH_M, camera_of, check_camera_args, depth_of_sample
 from .fields import noise_field
 from .layout import LAYOUT_GRID_PX, layout_from_small
-from .scene import upsample
+from .guided import guided_upsample
 from .scratch import buffer
 
 
@@ -103,8 +103,8 @@ class Fog(DrivingTransform):
         """The fog's geometry, shared by the image and the ``transmission`` target it adds:
         ``ctx.transmission`` t = exp(−β·ℓ) (H×W) and, for the airlight estimate, ``ctx.sky``
         with ``ctx.sky_linear`` (the linear image on the same grid). Without a ``depth``
-        target the distance is the layout's coarse grid: the optical depth β·ℓ is upsampled
-        once (bilinear, as the layout's full-size distance) and exponentiated in place."""
+        target the distance is the layout's coarse grid: t = exp(−β·ℓ) there, upsampled with its edges moved
+        onto the frame's own (:func:`.guided.guided_upsample`: no coarse-cell staircase at the sky line)."""
         ctx = super().prepare(sample, params)
         scene = ctx.scene
         shape = scene["image"].shape[:2]
@@ -118,9 +118,9 @@ class Fog(DrivingTransform):
         beta = _extinction(params, dist.shape, k)
         if dist.shape == shape:
             t = atmosphere.transmission(dist, beta)
-        else:  # optical depth β·ℓ upsampled (as the layout's distance is), t at full size: a new array
-            t = upsample(np.multiply(dist, -np.float32(1.0) * beta, dtype=np.float32), shape)  # −β·ℓ
-            np.exp(t, out=t)
+        else:  # t on the coarse grid, upsampled with its edges on the frame's (guided filter): a new array
+            t = np.multiply(dist, -np.float32(1.0) * beta, dtype=np.float32)  # −β·ℓ
+            t = guided_upsample(np.exp(t, out=t), scene["image"], shape)
         ctx.sky = dist >= SKY_DEPTH_M
         ctx.transmission = t
         old = scene.get("transmission")

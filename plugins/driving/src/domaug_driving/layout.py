@@ -241,15 +241,45 @@ def _main_ground(ground: np.ndarray, floor_row: int, frame_size: int) -> np.ndar
     """Keep the ground components (4-connected) that reach the bottom of the visible ground
     (the lowest 10 % of the rows above ``floor_row``, the ego band's first row) or cover ≥ 1 %
     of the frame (``frame_size`` cells; ``ground`` may be the band below the horizon):
-    road-coloured islands on walls, barriers and cars are not ground."""
+    road-coloured islands on walls, barriers and cars are not ground. Components are found with the
+    ground's runs narrower than :data:`GROUND_BRIDGE` cells across cut (a 1–2-cell vertical seam of a
+    barrier's panel must not bridge an island to the road); the cells cut stay ground beside kept ground."""
+    full = ground
+    ground = _open_rows(ground, GROUND_BRIDGE)
     labels, n = label_components(ground, 4)
     if n == 0:
-        return ground
+        return full
     hs = round(frame_size / ground.shape[1])
     keep = approx_area(labels, n) >= 0.01 * frame_size
     keep[labels[max(0, floor_row - max(1, int(0.1 * hs))) : floor_row].ravel()] = True
     keep[0] = False
-    return select_labels(labels, keep)
+    kept = select_labels(labels, keep)
+    return kept | (full & _dilate_rows(kept, GROUND_BRIDGE))
+
+
+#: Ground runs narrower than this (cells, along a row) do not connect ground components (:func:`_main_ground`).
+GROUND_BRIDGE = 3
+
+
+def _open_rows(mask: np.ndarray, width: int) -> np.ndarray:
+    """``mask`` without its runs along the rows narrower than ``width`` cells (a horizontal opening)."""
+    cv2 = cv2_module()
+    if cv2 is not None and max(mask.shape) < 32768 and mask.size:
+        m = np.ascontiguousarray(mask).view(np.uint8)
+        return cv2.morphologyEx(m, cv2.MORPH_OPEN, np.ones((1, width), np.uint8)).view(bool)
+    from scipy.ndimage import binary_opening
+
+    return binary_opening(mask, structure=np.ones((1, width), bool))
+
+
+def _dilate_rows(mask: np.ndarray, width: int) -> np.ndarray:
+    """``mask`` grown along the rows by ``width`` // 2 cells each side."""
+    cv2 = cv2_module()
+    if cv2 is not None and max(mask.shape) < 32768 and mask.size:
+        return cv2.dilate(np.ascontiguousarray(mask).view(np.uint8), np.ones((1, width), np.uint8)).view(bool)
+    from scipy.ndimage import binary_dilation
+
+    return binary_dilation(mask, structure=np.ones((1, width), bool))
 
 
 def _contact_rows(ground: np.ndarray, floor: np.ndarray) -> np.ndarray:
@@ -387,7 +417,7 @@ def layout_from_small(
     labels[sky] = SKY
     labels[ground] = GROUND
     labels[ego] = EGO
-    z = np.take(z_row, contact)
+    z = _vertical_distance(contact, labels == VERTICAL, y, (f, vh, ch), cap_m)
     np.copyto(z, z_row[:, None], where=ground)
     np.copyto(z, np.take(z_row, np.clip(floor, 0, hs - 1))[None, :], where=ego)
     if bboxes is not None and len(bboxes):
@@ -398,6 +428,43 @@ def layout_from_small(
     z *= ray_factor((hs, ws), f, vh)
     z[labels == SKY] = sky_depth_m
     return Layout(labels, z)
+
+
+#: Half-width (fraction of the width) of the window over which a vertical object's contact row is
+#: blended with its row neighbours' (:func:`_vertical_distance`).
+CONTACT_BLEND = 0.04
+#: ε of that blend's guided filter on √ luminance: an outline of contrast above √ε (a car against the
+#: road or the trees) keeps its step, the texture of a crown does not.
+CONTACT_EPS = 4e-3
+
+
+def _vertical_distance(contact: np.ndarray, vertical: np.ndarray, y: np.ndarray, camera: tuple,
+                       cap_m: float) -> np.ndarray:
+    """The flat-road distance (float32, capped at ``cap_m``) of each cell's ``contact`` row, blended across
+    the columns of one vertical object: a guided filter along the rows (He et al. 2013; window ±
+    :data:`CONTACT_BLEND` of the width, fitted on the ``vertical`` cells only, guide √``y``). A crown
+    whose columns reach the ground at a near and a far row (a barrier in front of part of it) takes a
+    ramp from the near into the far columns instead of a step halfway; a cell only ever moves nearer
+    (a car, nearer than what stands beside it, keeps its wheels' row)."""
+    from .guided import fit_coefficients
+    from .scene import upsample
+
+    f, vh, ch = camera
+    hs, ws = contact.shape
+    c = contact.astype(np.float32)
+    r = max(1, int(CONTACT_BLEND * ws / 2))
+    if vertical.any() and ws >= 8 * r and hs >= 8:  # fitted on every 2nd cell, applied to every cell
+        g = np.sqrt(np.maximum(y, np.float32(0.0)))
+        a, b = fit_coefficients(g[::2, ::2], c[::2, ::2], (0, r), CONTACT_EPS, cv2_module(),
+                                weight=vertical[::2, ::2].astype(np.float32))
+        blended = upsample(a, (hs, ws))
+        blended *= g
+        blended += upsample(b, (hs, ws))
+        np.clip(blended, np.float32(np.floor(vh)), np.float32(hs), out=blended)
+        np.maximum(c, blended, out=c)  # only ever nearer: a car keeps its wheels' row (only vertical cells use it)
+    c += np.float32(0.5 - vh)
+    np.maximum(c, np.float32(f * ch / cap_m), out=c)
+    return np.divide(np.float32(f * ch), c, out=c)
 
 
 def scene_layout(

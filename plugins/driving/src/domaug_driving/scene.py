@@ -6,8 +6,9 @@ grid). :func:`coarse_scene` evaluates the prior on that grid (k = min(H, W) // 2
 :func:`.camera.grid_step`), so
 transmission and airlight cost ~1/k² of a full-resolution pass; :func:`upsample` brings
 a coarse field back to full size (bilinear between grid-cell centres: the sky line is a
-k-pixel ramp instead of k-pixel blocks). A measured ``depth`` target is used at full
-resolution instead.
+k-pixel ramp instead of k-pixel blocks); :func:`.guided.guided_upsample` moves a field's
+edges onto the frame's own (a transmission's at the tree line). A measured ``depth`` target
+is used at full resolution instead.
 """
 
 from __future__ import annotations

@@ -39,7 +39,8 @@ class Snow(DrivingTransform):
     :func:`.overcast.to_overcast`). Then, in linear light:
 
     - **lying snow** (:mod:`.snow_cover`): verges and the untracked road first, lane markings
-      covered progressively with ``snow_cover``, two darker wet wheel tracks per lane, caps
+      covered progressively with ``snow_cover``, two darker wet wheel tracks in the ego lane
+      and each neighbour (following the painted lanes; ragged edges), caps
       on the tops of vertical objects; never on a vehicle's body. Its radiance is that of a
       horizontal Lambertian surface of albedo 0.85 under the CIE overcast sky,
       ρ·(7/9)·L_zenith = ρ·(7/3)·L_horizon, with a faint isotropic albedo texture (the same
