@@ -9,7 +9,8 @@ import domaug
 from domaug.kit import linear_to_srgb, linear_to_srgb16_in_place
 from domaug_driving import radiometry, streaks
 from domaug_driving.fields import value_noise
-from domaug_driving.scene import upsample, upsample_mask
+from domaug_driving.plane_ops import upsample
+from domaug_driving.scene import upsample_mask
 
 
 def test_planar_codec_round_trips_every_code_and_matches_the_transfer_function():

@@ -13,7 +13,7 @@ import pytest
 import domaug
 from domaug.kit import luminance
 from domaug_driving import night_lights as nl
-from domaug_driving import radiometry, raw_noise, scene
+from domaug_driving import plane_ops, radiometry, raw_noise, scene
 from domaug_driving.layout import GROUND, SKY
 from domaug_driving.night_scene import RAW_WB_GAINS, night_light
 
@@ -118,7 +118,7 @@ def _relit_planes_then_mosaic(planes, light, sky, sun):
     h, w = planes[0].shape
     out = []
     for c, p in enumerate(planes):
-        m = scene.upsample(scene.upsample(light.mult[c], sun[c].shape) * sun[c], (h, w))
+        m = plane_ops.upsample(plane_ops.upsample(light.mult[c], sun[c].shape) * sun[c], (h, w))
         q = p * m
         share, keep = sky
         rows = share.shape[0]
@@ -135,7 +135,7 @@ def _relit_planes_then_mosaic(planes, light, sky, sun):
                 seg[arm_vis] += cover * (v - seg[arm_vis])
     for c, q in enumerate(out):
         if light.added is not None:
-            q += scene.upsample(light.added[c], (h, w))
+            q += plane_ops.upsample(light.added[c], (h, w))
         add_gaussians(q, light.centres[:, 0], light.centres[:, 1], light.sigmas, light.sigmas, light.colours[:, c])
     return raw_noise.mosaic(out, 1.0 / light.raw_gains).copy()
 

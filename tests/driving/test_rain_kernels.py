@@ -90,7 +90,7 @@ def test_road_texture_steps_sample_the_same_ground_field():
 def _wet_road_alone(wet, plane):
     """The wet road on its own, term by term: plane·gain (darker under the film, 1 off the
     ground) + the blurred mirror · weight, both formed on the half grid and upsampled."""
-    from domaug_driving.scene import upsample
+    from domaug_driving.plane_ops import upsample
 
     gain = np.ones((wet.h, wet.w), np.float32)
     gain[wet.y0 :] = wet.gain()

@@ -77,7 +77,7 @@ def add_field(codes: np.ndarray, planes: list[np.ndarray]) -> None:
                           interpolation=cv2.INTER_LINEAR)
         cv2.add(codes, full, dst=codes)
         return
-    from .scene import upsample
+    from .plane_ops import upsample
 
     for c in range(3):
         up = upsample(small[c].astype(np.float32), (h, w))

@@ -110,7 +110,7 @@ def guided_upsample(field: np.ndarray, frame: np.ndarray, shape: tuple[int, int]
     to the half-resolution guide there, bounded by the field's range nearby (:data:`REACH`: an edge moves
     by a cell or two, no halo, never outside the field's range), then bilinear to ``shape``, in ``out``
     when given."""
-    from .scene import upsample
+    from .plane_ops import upsample
 
     h, w = shape
     field = np.ascontiguousarray(field, dtype=np.float32)

@@ -447,7 +447,7 @@ def _vertical_distance(contact: np.ndarray, vertical: np.ndarray, y: np.ndarray,
     ramp from the near into the far columns instead of a step halfway; a cell only ever moves nearer
     (a car, nearer than what stands beside it, keeps its wheels' row)."""
     from .guided import fit_coefficients
-    from .scene import upsample
+    from .plane_ops import upsample
 
     f, vh, ch = camera
     hs, ws = contact.shape

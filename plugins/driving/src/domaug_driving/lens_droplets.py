@@ -16,7 +16,7 @@ from .base import DrivingTransform
 from .camera import camera_from
 from .droplet_optics import circle_of_confusion_px, defocus, drop_sources
 from .fields import noise_field
-from .scene import upsample
+from .plane_ops import upsample
 from .scratch import buffer
 
 #: Short side (px) of the blurred scene that drops refract (their view is far blurrier).
@@ -39,7 +39,7 @@ def scene_environment(linear: np.ndarray, k: int | None = None) -> tuple[np.ndar
 def _to_full(a: np.ndarray, step: int, origin: float, y0: int, shape: tuple[int, int], name: str) -> np.ndarray:
     """Full-res rows y0:y0+shape[0] of a coarse layer (h×w×3 float32 or uint16, cell centres at
     origin + (i + ½)·step), bilinear (``cv2.warpAffine`` into scratch ``name``; else
-    :func:`.scene.upsample` and a crop), of ``a``'s dtype."""
+    :func:`.plane_ops.upsample` and a crop), of ``a``'s dtype."""
     rows, cols = shape
     cv2 = cv2_module()
     if cv2 is not None and max(a.shape[:2]) < 32768 and rows * cols:

@@ -14,7 +14,8 @@ from . import radiometry
 from .base import DrivingTransform
 from .depth import SKY_DEPTH_M, camera_of, check_camera_args
 from .layout import EGO
-from .scene import coarse_scene, upsample, upsample_mask
+from .scene import coarse_scene, upsample_mask
+from .plane_ops import upsample
 from .scratch import buffer
 
 MODES = ("radial", "lateral")

@@ -17,7 +17,8 @@ from domaug.kit import cv2_module
 
 from . import raw_noise
 from .night_scene import line_coverage
-from .scene import add_product, upsample
+from .scene import add_product
+from .plane_ops import upsample
 from .plane_ops import multiply
 from .scratch import buffer
 from .sensor import GLOW_RADIUS_SIGMAS

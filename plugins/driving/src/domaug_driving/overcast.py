@@ -38,7 +38,7 @@ import numpy as np
 from domaug.kit import cv2_module
 
 from .layout import GROUND, SKY
-from .scene import upsample
+from .plane_ops import upsample
 from .scratch import buffer
 
 LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)

@@ -16,7 +16,8 @@ from .lens_droplets import render_droplets
 from .plane_ops import multiply
 from .rain_composite import composite
 from .rain_light import horizon_sky_radiance
-from .scene import clip_max, coarse_scene, upsample
+from .scene import clip_max, coarse_scene
+from .plane_ops import upsample
 from .scratch import buffer
 from .snow import soften_background
 from .wet_road import WetRoad, half_shape, water_cover

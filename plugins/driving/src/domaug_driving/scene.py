@@ -22,7 +22,6 @@ from domaug.kit import cv2_module
 from . import radiometry
 from .camera import decimate, grid_step
 from .depth import SKY_DEPTH_M, depth_of_sample, layout_from_small, sky_from_small
-from .fields import linear_upsample_matrix
 from .scratch import buffer
 
 #: Short side of the coarse grid (cells; :func:`.camera.grid_step`): transmission and sky are smooth or
@@ -61,24 +60,6 @@ def coarse_scene(sample: Mapping[str, Any], camera: Mapping[str, float], grid_px
                 "labels": lay.labels, "camera": dict(camera)}
     return {"k": k, "small": small, "dist": lay.depth, "sky": lay.depth >= SKY_DEPTH_M, "full": False,
             "labels": lay.labels, "camera": dict(camera)}
-
-
-def upsample(field: np.ndarray, shape: tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
-    """A coarse H'×W' float32 field at ``shape`` (bilinear between cell centres), in ``out``
-    (C-contiguous float32 of ``shape``) when given, else a new array."""
-    h, w = shape
-    field = np.ascontiguousarray(field, dtype=np.float32)
-    if out is None:
-        out = np.empty((h, w), dtype=np.float32)
-    if field.shape == (h, w):
-        np.copyto(out, field)
-        return out
-    cv2 = cv2_module()
-    if cv2 is not None and h < 32768 and w < 32768:
-        cv2.resize(field, (w, h), dst=out, interpolation=cv2.INTER_LINEAR)
-        return out
-    np.matmul(linear_upsample_matrix(h, field.shape[0]) @ field, linear_upsample_matrix(w, field.shape[1]).T, out=out)
-    return out
 
 
 def bright_colour(small: np.ndarray, fraction: float = 0.1) -> np.ndarray:

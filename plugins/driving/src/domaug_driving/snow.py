@@ -14,7 +14,8 @@ from .base import DrivingTransform
 from .depth import camera_of, check_camera_args
 from .layout import EGO, SKY, VERTICAL
 from .overcast import luma
-from .scene import clip_max, coarse_scene, scale_add, upsample
+from .scene import clip_max, coarse_scene, scale_add
+from .plane_ops import upsample
 from .plane_ops import multiply
 from .scratch import buffer
 from .snow_cover import lying_snow

@@ -54,7 +54,7 @@ from domaug.kit import cv2_module
 
 from .layout import EGO, GROUND, SKY, VERTICAL
 from .overcast import luma
-from .scene import upsample
+from .plane_ops import upsample
 
 LANE_WIDTH_M = 3.7
 #: Wheel tracks: ± this from the lane centre (half a passenger car's track width).

@@ -14,7 +14,8 @@ from .base import DrivingTransform
 from .depth import camera_of, check_camera_args
 from .flare import GLARE_REF_DEG, flare_layers, saturate_disc, shoulder, sun_direction
 from .layout import SKY, VERTICAL
-from .scene import clip_max, coarse_scene, coarse_sky, upsample
+from .scene import clip_max, coarse_scene, coarse_sky
+from .plane_ops import upsample
 from .scene_fill import scene_of
 from .scratch import buffer
 from .sun_position import SUN_RADIUS_DEG, pixel_angles, place_sun, relative_azimuth, sun_pixel

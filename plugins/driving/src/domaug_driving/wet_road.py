@@ -22,7 +22,8 @@ from domaug.kit import cv2_module
 
 from .layout import GROUND, SKY, VERTICAL
 from .road import road_texture
-from .scene import scale_add, upsample
+from .scene import scale_add
+from .plane_ops import upsample
 from .scratch import buffer
 
 
