@@ -145,15 +145,21 @@ class _PoolRound:
         from concurrent.futures.process import BrokenProcessPool
 
         for future in done:
-            task = self.running.pop(future)
+            task = self.running[future]
             try:
                 records = future.result()
             except BrokenProcessPool:
+                del self.running[future]
                 self.broken.append(task)
                 continue
             except Exception as exc:  # noqa: BLE001 - a failure outside the per-file guard
                 records = _crashed(task, exc)
+            # still in ``running`` while the consumer records it: a Ctrl-C landing anywhere
+            # before it is recorded makes ``drain`` yield it again (the recorder skips a
+            # task it has already written), so its outputs, already renamed into place by
+            # the worker, never stay unrecorded
             yield task, records
+            del self.running[future]
 
     def run(self) -> Iterator:
         """Yield results until the tasks run out or the pool breaks (then ``broken`` is not empty)."""
@@ -167,7 +173,8 @@ class _PoolRound:
                 self.top_up()
 
     def drain(self) -> Iterator:
-        """On Ctrl-C: cancel what is queued, yield what was already running."""
+        """On Ctrl-C: cancel what is queued, yield what was already running or finished but not
+        yet recorded (possibly once more: the recorder skips a task it has written)."""
         for future in self.running:
             future.cancel()
         for future, task in list(self.running.items()):

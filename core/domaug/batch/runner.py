@@ -133,6 +133,7 @@ class _Recorder:
                  progress: bool, total: int):
         self.summary, self.echo, self.debug = summary, echo, job.options.debug
         self.writer = manifest.ManifestWriter(manifest_path)
+        self.recorded: set[str] = set()  # an executor draining after Ctrl-C may yield a task twice
         self.bar = None
         if progress and not job.options.quiet and sys.stderr.isatty():
             from tqdm import tqdm
@@ -140,6 +141,9 @@ class _Recorder:
             self.bar = tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True)
 
     def record(self, task: Task, records: list[ManifestRecord]) -> None:
+        if task.rel in self.recorded:
+            return
+        self.recorded.add(task.rel)
         failed = False
         for record in records:
             self.writer.write(record)
