@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import math
 
 import numpy as np
@@ -11,6 +14,9 @@ import domaug
 from domaug.kit import linear_to_srgb, luminance, srgb_to_linear
 from domaug_driving import radiometry
 from domaug_driving.depth import depth_from_disparity
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _edge_offsets import sky_edge_offsets  # noqa: E402
 
 Fog = domaug.registry.get_transform_class("driving.Fog")
 
@@ -198,18 +204,8 @@ def test_the_fog_edge_follows_the_tree_line_not_the_coarse_grid(shared_data):
     fog = Fog(visibility_m=150.0, airlight=0.85, density_variation=0, horizon_row=423, focal_length_px=1152)
     t = fog(image=img, rng=0)["transmission"]
     lum = img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    offsets = []
-    for x in range(460, 880, 2):  # the sky bay above the central and right crowns
-        sky = t[:420, x] < 0.01
-        edge = int(np.argmin(sky))  # the first row below the sky, from the top
-        if not sky[0] or not 20 <= edge <= 400:
-            continue
-        band = slice(edge - 10, edge + 10)
-        step_image = np.abs(np.diff(lum[band, x]))
-        if step_image.max() < 40:  # no clear edge in the image
-            continue
-        offsets.append(int(np.argmax(np.abs(np.diff(t[band, x])))) - int(np.argmax(step_image)))
-    offsets = np.abs(np.array(offsets))
+    # the sky bay above the central and right crowns
+    offsets = sky_edge_offsets(t[:420] < 0.01, t[:420], lum[:420], range(460, 880, 2), (20, 400), 10)
     assert len(offsets) >= 25
     assert (offsets <= 2).mean() >= 0.85
     assert np.percentile(offsets, 90) <= 3

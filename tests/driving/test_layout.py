@@ -297,6 +297,35 @@ def test_the_white_bonnet_is_ego_on_the_coarser_grid_of_a_1024_frame(shared_data
     assert (lay.labels[600:780, 300:900] == D.EGO).mean() < 0.01
 
 
+#: The Boreas bonnet's outline (x, y), hand-read off the frame: the left wing's tip, the crest, the right wing's
+#: tip; its lower edge (the cowl and the lower bonnet, already ego) runs along row 918.
+BOREAS_BONNET = [(220, 905), (260, 881), (300, 862), (350, 844), (395, 833), (440, 828), (500, 818), (560, 809),
+                 (620, 805), (680, 811), (740, 822), (800, 830), (860, 841), (920, 863), (980, 891), (1010, 907),
+                 (1025, 916)]
+
+
+def _polygon_mask(shape, points):
+    from PIL import Image, ImageDraw
+
+    canvas = Image.new("1", (shape[1], shape[0]), 0)
+    ImageDraw.Draw(canvas).polygon([tuple(p) for p in points], fill=1)
+    return np.asarray(canvas, dtype=bool)
+
+
+@pytest.mark.parametrize("grid_px", [None, 254])
+def test_the_boreas_bonnet_is_ego_to_its_wing_tips_and_the_road_above_it_is_not(shared_data, grid_px):
+    # its wings were road / vertical: only the bright crest was ego, a rectangle (77 % of the bonnet, 76 % at grid 254)
+    img = _load(shared_data, "boreas_camera_toronto_day.png")
+    lay = D.scene_layout(img, camera=D.camera_from(img.shape[:2], image=img), grid_px=grid_px)
+    edge = np.array(BOREAS_BONNET)
+    bonnet = _polygon_mask(img.shape, [(x, y + 4) for x, y in edge] + [(1025, 918), (220, 918)])
+    assert (lay.labels[bonnet] == D.EGO).mean() >= 0.9
+    # the road just above it (from 10 to 40 px above its edge), lane paint touching the left wing included
+    inner = edge[1:-1]
+    above = _polygon_mask(img.shape, [(x, y - 10) for x, y in inner] + [(x, y - 40) for x, y in inner[::-1]])
+    assert (lay.labels[above] == D.EGO).mean() < 0.02
+
+
 def test_the_coarse_grid_keeps_the_reference_frames_grids_and_caps_the_small_frames_cells():
     from domaug_driving.camera import grid_step
 

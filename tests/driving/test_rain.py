@@ -4,6 +4,9 @@ light on real frames (darker, softer shadows); reproducible and replayable."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import json
 
 import numpy as np
@@ -12,6 +15,9 @@ import pytest
 import domaug
 from domaug.kit import luminance
 from domaug_driving import radiometry, streaks
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _edge_offsets import sky_edge_offsets  # noqa: E402
 
 Rain = domaug.registry.get_transform_class("driving.Rain")
 STREAKS_ONLY = dict(wetness=0.0, veil=False, overcast=False, exposure_ms=5.0, streak_brightness=4.0)
@@ -332,3 +338,23 @@ def test_no_streaks_on_the_ego_vehicle(shared_data):
     assert inner.mean() > 0.1
     assert np.abs(rain - calm)[inner].max() < 1e-3
     assert np.abs(rain - calm)[~ego].mean() > 1e-4
+
+
+def test_the_rain_veil_edge_follows_the_tree_line_not_the_coarse_grid(shared_data):
+    """Under the sky bay of test6 the veil's transmission on the half grid (the sky t = 1, the crowns
+    below veiled) has its edge on the image's own: the guided filter on the half grid's guide (bilinear
+    upsampling left 40 % of the columns 2–4 half-grid px off)."""
+    from domaug_driving.depth import camera_of
+    from domaug_driving.scene import coarse_scene
+
+    img = _load(shared_data, "udacity_test6.jpg")
+    sample = {"image": img}
+    cam = camera_of(sample, {})
+    half = ((img.shape[0] + 1) // 2, (img.shape[1] + 1) // 2)
+    t = Rain._transmission({"rain_rate_mm_h": 150.0, "camera": cam}, coarse_scene(sample, cam), half, img)
+    lum = (img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32))[::2, ::2]
+    # the sky bay above the central and right crowns (half-grid columns)
+    offsets = sky_edge_offsets(t[:210] > 0.995, t[:210], lum[:210], range(230, 440), (10, 200), 5)
+    assert len(offsets) >= 25
+    assert (offsets <= 1).mean() >= 0.85  # bilinear: 0.60
+    assert np.percentile(offsets, 90) <= 2  # bilinear: 3

@@ -55,8 +55,12 @@ upsampled. Labels (uint8) :data:`SKY`, :data:`GROUND`, :data:`VERTICAL`, :data:`
   stronger than the road's rows (a grey dashboard under an overcast sky looks like road), extended per
   column through non-road pixels by up to 4 % of the height to follow its curved edge, and
   up to 15 % through a bright (≥ 2× the road), smooth hood at least 20 % of the width wide
-  (a white bonnet bulging into view, as Boreas'; gaps under 3 % of the width, a vent or a seam, bridged).
-  It is neither ground nor sky; it gets the distance of the nearest visible ground row;
+  (a white bonnet bulging into view, as Boreas'; gaps under 3 % of the width, a vent or a seam, bridged);
+  such a bonnet's outline, its wings included, is followed as one curve falling from its crest to both
+  sides through its light, neutral cells (≥ 2.5× the road, B share ≥ 0.225: not yellow lane paint; paint
+  narrower along the rows than 5 % of the width opened away), and at full resolution its edge is put on
+  the frame's own by the guided filter. It is neither ground nor sky; it gets the distance of the nearest
+  visible ground row;
 - **vertical** (:data:`VERTICAL`): everything else stands on the ground. In each column a
   vertical pixel takes the ground distance of its contact row, the nearest ground pixel
   below it (scanning down the column); contact rows are filtered across the width (a

@@ -28,6 +28,9 @@ EPS = 1e-3
 #: The fit's coefficients vary slowly: they are fitted on every this-many-th coarse cell (the "fast"
 #: guided filter's subsampling, He & Sun 2015) and applied to the half-resolution guide.
 FIT_STEP = 1
+#: … and on every this-many-th cell when the fit is applied at the target grid itself (``at_shape``: the half
+#: grid of Rain and Snow, ≥ 2× finer than the coarse one): the same window in pixels, a third of the cost.
+AT_SHAPE_FIT_STEP = 2
 #: The upsampled field stays above its coarse minimum over ± this many cells (an edge moves down onto the
 #: image's by at most that much: the sky mask stops a cell or two short of the tree line) and below its
 #: maximum over ±1 cell (no halo: the sky a cell away from the trees keeps t = 0 exactly).
@@ -103,38 +106,41 @@ def guided_filter(guide: np.ndarray, p: np.ndarray, radius: int | tuple[int, int
 
 
 def guided_upsample(field: np.ndarray, frame: np.ndarray, shape: tuple[int, int],
-                    out: np.ndarray | None = None) -> np.ndarray:
+                    out: np.ndarray | None = None, *, at_shape: bool = False) -> np.ndarray:
     """A coarse float field (H'×W') at ``shape`` with its edges on the edges of ``frame`` (H×W×3, any
     dtype): the fast guided filter (He & Sun 2015) — the local fit q = a·I + b on the coarse grid (window
     ±:data:`RADIUS` cells, every :data:`FIT_STEP`-th cell), a and b bilinear to half resolution and applied
     to the half-resolution guide there, bounded by the field's range nearby (:data:`REACH`: an edge moves
     by a cell or two, no halo, never outside the field's range), then bilinear to ``shape``, in ``out``
-    when given."""
+    when given. ``at_shape``: the fit applied to the guide at ``shape`` itself (a half-resolution
+    target such as Rain's: its edges at that grid's resolution, not half of it; on the field's own grid,
+    the plain guided filter, its cell edges moved onto the frame's)."""
     from .plane_ops import upsample
 
     h, w = shape
     field = np.ascontiguousarray(field, dtype=np.float32)
     hc, wc = field.shape
-    h2, w2 = max(hc, h // 2), max(wc, w // 2)
-    if min(hc, wc) < 4 or (hc, wc) == (h, w):
+    h2, w2 = (h, w) if at_shape else (max(hc, h // 2), max(wc, w // 2))
+    if min(hc, wc) < 4 or ((hc, wc) == (h, w) and not at_shape):
         return upsample(field, shape, out=out)
     cv2 = cv2_module()
     guide = guide_of(frame, (h2, w2))
-    if FIT_STEP > 1 and min(hc, wc) >= 16 * FIT_STEP:  # the fit on every FIT_STEP-th cell (He & Sun's s)
-        fit_shape = (hc // FIT_STEP, wc // FIT_STEP)
-        sub = field[FIT_STEP // 2 :: FIT_STEP, FIT_STEP // 2 :: FIT_STEP][: fit_shape[0], : fit_shape[1]]
-        radius = max(1, RADIUS // FIT_STEP)
+    step = AT_SHAPE_FIT_STEP if at_shape else FIT_STEP
+    if step > 1 and min(hc, wc) >= 16 * step:  # the fit on every step-th cell (He & Sun's s)
+        fit_shape = (hc // step, wc // step)
+        sub = field[step // 2 :: step, step // 2 :: step][: fit_shape[0], : fit_shape[1]]
+        radius = max(1, RADIUS // step)
     else:
         fit_shape, sub, radius = (hc, wc), field, RADIUS
     a, b = fit_coefficients(guide_of(frame, fit_shape, "guided_Ic"), sub, radius, EPS, cv2)
     half = (h2, w2)
-    q = upsample(a, half, out=buffer("guided_q", half))
+    q = upsample(a, half, out=out if at_shape and out is not None else buffer("guided_q", half))
     q *= guide
     q += upsample(b, half, out=buffer("guided_b", half))
     lo, hi = _range(field, (REACH, 1), cv2)
     np.maximum(q, upsample(lo, half, out=buffer("guided_b", half)), out=q)
     np.minimum(q, upsample(hi, half, out=buffer("guided_b", half)), out=q)
-    return upsample(q, shape, out=out)
+    return q if at_shape else upsample(q, shape, out=out)
 
 
 def _range(p: np.ndarray, radius: tuple[int, int], cv2: Any) -> tuple[np.ndarray, np.ndarray]:

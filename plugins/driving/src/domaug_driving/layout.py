@@ -144,12 +144,21 @@ EGO_BRIGHT = 2.0
 EGO_BRIGHT_WIDTH = 0.2
 #: Across the hood, a gap narrower than this fraction of the width (a vent, a seam) does not split it.
 EGO_BRIDGE_WIDTH = 0.03
+#: Lane paint touching the hood (a steep line in view) is narrower along the rows than this fraction of the
+#: width; the hood's body, wing tips included, is wider (its outline is followed without the paint).
+EGO_PAINT_WIDTH = 0.05
+#: … and its shaded wings are still this many times as bright as the road, and neutral (a blue share
+#: B / (R + G + B) of at least EGO_NEUTRAL_BLUE: white or grey paint, not yellow lane paint nor asphalt).
+EGO_LIGHT = 2.5
+EGO_NEUTRAL_BLUE = 0.225
 
 
-def _ego_mask(road: np.ndarray, q: np.ndarray, vh: float, bright: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _ego_mask(road: np.ndarray, q: np.ndarray, vh: float, bright: np.ndarray,
+              light: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The hood / dashboard band at the bottom (bool; see the module docstring) and each
     column's first ego row (the height when the column has none). ``q``: √ luminance;
-    ``bright``: cells far brighter than the road and smooth (a white hood)."""
+    ``bright``: cells far brighter than the road and smooth (a white hood); ``light``: bright neutral
+    cells, textured or not (:func:`_light_neutral`: the hood's outline, wings included)."""
     hs, ws = road.shape
     ego = np.zeros((hs, ws), dtype=bool)
     first = np.full(ws, hs, dtype=np.int64)
@@ -205,12 +214,76 @@ def _ego_mask(road: np.ndarray, q: np.ndarray, vh: float, bright: np.ndarray) ->
         # they cannot cut the bulge into parts narrower than EGO_BRIGHT_WIDTH
         tall = _smooth_rows((top - tall)[None, :], max(3, int(EGO_BRIDGE_WIDTH * ws)) | 1, 1)
         tall = top - _smooth_rows(tall, max(3, int(EGO_BRIGHT_WIDTH * ws)) | 1)[0].astype(np.int64)
-        rise = np.maximum(rise, np.where(tall > ext, tall, 0))
-        # a bulge narrower than 5 % of the width is lane paint, not the hood
+        # the outline of a white or grey bonnet, wings included (not its paint-free rectangle)
+        light = bright if light is None else light
+        outline = _hood_outline(_hood_body(light[lo:end], top - lo, ext), tall > ext, ext)
+        rise = np.maximum(rise, np.where(tall > ext, tall, 0) * (not outline.any()))
+        # a bulge narrower than 5 % of the width is lane paint, not the hood (the outline has none)
         rise = top - _smooth_rows((top - rise)[None, :], max(3, int(0.05 * ws)) | 1)[0].astype(np.int64)
+        rise = np.maximum(rise, np.minimum(outline + (outline > 0), top - lo))  # + the cell its edge crosses
     first = (top - rise).astype(np.int64)
     ego = np.arange(hs)[:, None] >= first[None, :]
     return ego, first
+
+
+def _hood_body(light: np.ndarray, top: int, ext: int) -> np.ndarray:
+    """Per column, the height above row ``top`` (the ego band's) of the highest cell of a white or grey
+    hood attached to the band: the ``light`` cells (:func:`_light_neutral`), vents and the wiper strip
+    closed over (``ext`` rows), lane paint (narrower along the rows than :data:`EGO_PAINT_WIDTH`) opened
+    away, the component touching the band; 0 where it has none."""
+    ws = light.shape[1]
+    light = light.copy()
+    light[top:] = True
+    body = _open_rows(_close_vertical(light, ext), max(3, int(EGO_PAINT_WIDTH * ws)))
+    body[top:] = True
+    labels, _ = label_components(body, 4)
+    body = labels[:top] == labels[-1, 0]
+    rise = np.where(body.any(axis=0), top - np.argmax(body, axis=0), 0).astype(np.int64)
+    cols = np.arange(ws)
+    for _ in range(2):  # the opening shaved the crest's short top rows: light cells right above are the hood's
+        row = top - rise - 1
+        rise += (rise > 0) & (row >= 0) & light[np.maximum(row, 0), cols]
+    return rise
+
+
+def _light_neutral(planes: tuple, y: np.ndarray, road_y: float) -> np.ndarray:
+    """Cells :data:`EGO_LIGHT` times as bright as the road and neutral (:data:`EGO_NEUTRAL_BLUE`), bool."""
+    total = planes[0] + planes[1]
+    total += planes[2]
+    total *= np.float32(EGO_NEUTRAL_BLUE)
+    return (planes[2] >= total) & (y >= np.float32(EGO_LIGHT * road_y))
+
+
+def _hood_outline(raw: np.ndarray, bulge: np.ndarray, ext: int) -> np.ndarray:
+    """The rise (cells above the ego band's top) of a bonnet bulging into view, wings included: a
+    bonnet's silhouette is one smooth convex curve, highest at its crest and falling towards both
+    sides. ``raw``: each column's run of hood-like cells (lane paint touching the wings included);
+    ``bulge``: the columns of its bright crest. Outward from the crest the outline may only fall
+    (a running minimum of the rise, its spikes narrower than 3 % of the width removed first), so that
+    paint rising from a wing cannot lift it; beyond the wing tips the run of hood-like cells is 0."""
+    ws = raw.shape[0]
+    if not bulge.any():
+        return np.zeros(ws, dtype=np.int64)
+    cols = np.nonzero(bulge)[0]
+    width = max(3, int(0.03 * ws)) | 1
+    r = np.minimum(_smooth_rows(raw[None, :], width, 1)[0].astype(np.int64), raw)  # no thin spikes
+    left = np.minimum.accumulate(r[: cols[0] + 1][::-1])[::-1]
+    right = np.minimum.accumulate(r[cols[-1] :])
+    out = np.zeros(ws, dtype=np.int64)
+    out[: cols[0] + 1], out[cols[-1] :] = left, right
+    out[cols[0] : cols[-1] + 1] = np.maximum(r[cols[0] : cols[-1] + 1], min(left[-1], right[0]))
+    out = np.where(out > ext // 2, out, 0)
+    return _smooth_curve(out)
+
+
+def _smooth_curve(rise: np.ndarray) -> np.ndarray:
+    """A 5-cell running mean of a rise (no cell steps along a smooth outline); the columns without
+    a rise keep none (the wing tips stay where they are)."""
+    if rise.shape[0] < 5:
+        return rise
+    k = np.ones(5) / 5.0
+    smooth = np.convolve(np.pad(rise.astype(np.float64), 2, mode="edge"), k, mode="valid")
+    return np.where(rise > 0, np.rint(smooth), 0).astype(np.int64)
 
 
 def _run_up(mask: np.ndarray) -> np.ndarray:
@@ -400,7 +473,7 @@ def layout_from_small(
     textured = texture > 2.0 * road_texture + 0.01
     road[:below_row] = False
     bright = (y >= np.float32(EGO_BRIGHT * road_y)) & (texture <= 2.0 * road_texture + 0.01)
-    ego, first_ego = _ego_mask(road, q, vh, bright)
+    ego, first_ego = _ego_mask(road, q, vh, bright, _light_neutral(planes, y, road_y))
     floor = first_ego - 1  # last non-ego row per column
     if road_mask is not None:
         ground = (np.asarray(road_mask) != 0) & ~ego
@@ -500,7 +573,38 @@ def scene_layout(
                             sky_depth_m=sky_depth_m)
     if k == 1 and (hs, ws) == (h, w):
         return lay
-    return Layout(_resize(lay.labels, (h, w), linear=False), _resize(lay.depth, (h, w), linear=True))
+    return Layout(_ego_edge(_resize(lay.labels, (h, w), linear=False), lay.labels, image),
+                  _resize(lay.depth, (h, w), linear=True))
+
+
+def _ego_edge(labels: np.ndarray, coarse: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """In place and returned: the full-resolution ``labels`` with the ego vehicle's outline on the frame's own
+    edge, not the coarse cells' staircase: over the rows its top edge crosses, the coarse ego indicator brought
+    to full size by the guided filter (:func:`.guided.guided_upsample`), ≥ ½ is ego; a pixel it gives up takes
+    the label of the coarse cell above the ego band in its column (the road or what stands on it)."""
+    from .guided import RADIUS, guided_upsample
+
+    ego_c = coarse == EGO
+    hs, ws = coarse.shape
+    cols_c = np.flatnonzero(ego_c.any(axis=0))
+    if not len(cols_c) or min(hs, ws) < 4:
+        return labels
+    first = np.argmax(ego_c, axis=0)
+    c0 = max(0, int(first[cols_c].min()) - RADIUS - 2)
+    c1 = min(hs, int(first[cols_c].max()) + RADIUS + 3)
+    if c1 - c0 < 4:
+        return labels
+    h, w = labels.shape
+    r0, r1 = (int(round(c * h / hs)) for c in (c0, c1))
+    ego = guided_upsample(ego_c[c0:c1].astype(np.float32), image[r0:r1], (r1 - r0, w)) >= np.float32(0.5)
+    above = np.where(first > 0, coarse[np.maximum(first - 1, 0), np.arange(ws)], VERTICAL).astype(np.uint8)
+    band = labels[r0:r1]
+    lost = (band == EGO) & ~ego
+    if lost.any():
+        cols = np.minimum((np.arange(w) * ws) // w, ws - 1)
+        band[lost] = np.broadcast_to(above[cols][None, :], band.shape)[lost]
+    band[ego] = EGO
+    return labels
 
 
 def _resize(field: np.ndarray, shape: tuple[int, int], *, linear: bool) -> np.ndarray:

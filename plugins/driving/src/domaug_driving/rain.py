@@ -12,6 +12,7 @@ from domaug.kit import (Context, ParameterError, check_number, check_range, cv2_
 from . import atmosphere, overcast, radiometry, streaks
 from .base import DrivingTransform
 from .depth import EGO, SKY_DEPTH_M, camera_of, check_camera_args
+from .guided import guided_upsample
 from .lens_droplets import render_droplets
 from .plane_ops import multiply
 from .rain_composite import composite
@@ -158,7 +159,7 @@ class Rain(DrivingTransform):
         if params.get("overcast", True):
             factors, _ = overcast.overcast_factors(planes, coarse, exposure=float(params["overcast_exposure"]),
                                                    sky_grey=float(params["sky_grey"]))
-        planes = self._rain(planes, params, coarse, ctx.scene.get("bboxes"), factors)
+        planes = self._rain(planes, params, coarse, ctx.scene.get("bboxes"), factors, frame=ctx.scene["image"])
         if params.get("lens_drops"):
             h, w = planes[0].shape
             lin = np.stack(planes, axis=-1)
@@ -167,7 +168,8 @@ class Rain(DrivingTransform):
         return radiometry.encode_planes(planes, image, meta)
 
     def _rain(self, planes: list[np.ndarray], params: Mapping[str, Any], coarse: Mapping[str, Any],
-              boxes: Any, factors: list[np.ndarray] | None = None) -> list[np.ndarray]:
+              boxes: Any, factors: list[np.ndarray] | None = None,
+              frame: np.ndarray | None = None) -> list[np.ndarray]:
         """Overcast light, wet road, rain veil and streaks on linear planes, into new (scratch) planes.
 
         Everything smooth — the overcast ``factors`` (half-resolution, or None), the veil's
@@ -184,7 +186,7 @@ class Rain(DrivingTransform):
         drop = air * f32(params["streak_brightness"])
         alpha = self._opacity((h, w), params)
         _no_streaks_on_ego(alpha, coarse["labels"], coarse["k"])
-        t = self._transmission(params, coarse, half) if params["veil"] else None
+        t = self._transmission(params, coarse, half, frame) if params["veil"] else None
         if t is None:
             air = np.zeros(3, f32)  # t = 1: no airlight term
         wet = self._wet_road((h, w), params, coarse, boxes)
@@ -202,15 +204,20 @@ class Rain(DrivingTransform):
         return list(composite(planes, alpha, gains, offsets, drop, buffer("rain_out", (3, h, w))))
 
     @staticmethod
-    def _transmission(params: Mapping[str, Any], coarse: Mapping[str, Any], half: tuple[int, int]) -> np.ndarray:
+    def _transmission(params: Mapping[str, Any], coarse: Mapping[str, Any], half: tuple[int, int],
+                      frame: np.ndarray | None = None) -> np.ndarray:
         """The rain's transmission t on the half grid (scratch). The sky is the source of the
-        airlight: seen through the rain it stays itself (t = 0 there)."""
+        airlight: seen through the rain it stays itself (t = 0 there). From the coarse grid with its
+        edges on those of ``frame`` (the scene's image; :func:`.guided.guided_upsample` applied to the
+        half grid's own guide: no coarse-cell staircase at the tree/sky line), bilinear without it."""
         dist = coarse["dist"]
         t = atmosphere.transmission(np.where(dist >= SKY_DEPTH_M, np.float32(0.0), dist),
                                     atmosphere.rain_extinction_per_m(float(params["rain_rate_mm_h"])))
         if not coarse["full"]:  # the pop-up background's column blocks: no bands of veil
             t = soften_background(t, coarse["labels"], float(params["camera"]["horizon_row"]) / coarse["k"])
-            return upsample(t, half, out=buffer("rain_t", half))
+            if frame is None:
+                return upsample(t, half, out=buffer("rain_t", half))
+            return guided_upsample(t, frame, half, out=buffer("rain_t", half), at_shape=True)
         return downsample_area(t, half, out=buffer("rain_t", half))
 
     @staticmethod

@@ -12,6 +12,7 @@ from domaug.kit import (Context, check_number, check_range, cv2_module, draw_see
 from . import atmosphere, overcast, radiometry
 from .base import DrivingTransform
 from .depth import camera_of, check_camera_args
+from .guided import guided_upsample
 from .layout import EGO, SKY, VERTICAL
 from .overcast import luma
 from .scene import clip_max, coarse_scene, scale_add
@@ -20,6 +21,7 @@ from .plane_ops import multiply
 from .scratch import buffer
 from .snow_cover import lying_snow
 from .snowfall import flake_opacity
+from .wet_road import half_shape
 
 LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 #: Albedo of settled snow (fresh 0.8–0.9, older 0.6–0.8; Warren 1982).
@@ -131,7 +133,7 @@ class Snow(DrivingTransform):
         if factors is not None:  # the overcast frame on the coarse grid
             small *= np.stack([_resized(f, small.shape[:2]) for f in factors], axis=-1)
         fields = _coarse_fields(planes, coarse, params, ctx.scene.get("bboxes"), small=small)
-        ms, ws = _full_fields(planes[0].shape, coarse, fields, factors)
+        ms, ws = _full_fields(planes[0].shape, coarse, fields, factors, frame=ctx.scene["image"])
         for p, m, acc in zip(planes, ms, ws):
             _accumulate_product(p, m, acc)  # W_c += p_c·M_c: overcast light, lying snow and haze in one pass
         phi = _flakes(planes[0].shape, params, coarse)
@@ -265,12 +267,14 @@ def _row_mean(a: np.ndarray, n: int) -> np.ndarray:
 
 
 def _full_fields(shape: tuple[int, int], coarse: Mapping[str, Any], fields: Mapping[str, Any],
-                 factors: list[np.ndarray] | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+                 factors: list[np.ndarray] | None = None,
+                 frame: np.ndarray | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """([M_R, M_G, M_B], [W_R, W_G, W_B]) at full resolution (scratch): p_c ← p_c·M_c + W_c with
     transmission t: M_c = F_c·G·keep·t, W_c = S_c·cover·t + A_c·(1 − t) (S and A carry the
     exposure gain G; F_c the overcast ``factors`` at half resolution, or 1). The smooth
     fields are formed on the coarse grid (M_c at half resolution) and upsampled once each
-    (bilinear upsampling is linear: W_c's terms need no planes of their own)."""
+    (bilinear upsampling is linear: W_c's terms need no planes of their own); with the decoded
+    ``frame``, t is brought to half resolution with its edges on the frame's (:func:`_half_fields`)."""
     h, w = shape
     t = fields["t"]
     keep = fields["keep"] * np.float32(fields["gain"])
@@ -285,20 +289,44 @@ def _full_fields(shape: tuple[int, int], coarse: Mapping[str, Any], fields: Mapp
         for c, acc in enumerate(ws):
             _weighted(v, float(snow[c]), u, float(air[c]), acc)
         return [m] * 3, ws
+    if frame is not None and min(t.shape) >= 4:
+        return _half_fields((h, w), fields, keep, factors, frame, ws)
     lit, haze = fields["cover"] * t, np.float32(1.0) - t
     for c, acc in enumerate(ws):
         upsample(lit * snow[c] + haze * air[c], (h, w), out=acc)
     return _gains(keep * t, (h, w), factors), ws
 
 
-def _weighted(a: np.ndarray, alpha: float, b: np.ndarray, beta: float, out: np.ndarray) -> None:
-    """``out`` ← alpha·a + beta·b (float32 H×W; OpenCV's SIMD pass when present)."""
+def _half_fields(shape: tuple[int, int], fields: Mapping[str, Any], keep: np.ndarray,
+                 factors: list[np.ndarray] | None, frame: np.ndarray,
+                 ws: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """:func:`_full_fields` on the coarse grid's way with the transmission t brought to half resolution
+    by the guided filter (:func:`.guided.guided_upsample`, as Fog's: its edges on the tree/sky line, no
+    coarse-cell staircase in the haze), the fields M_c, W_c formed there and upsampled once each."""
+    half = factors[0].shape if factors is not None else half_shape(shape)
+    t = guided_upsample(fields["t"], frame, half, out=buffer("snow_t_half", half), at_shape=True)
+    lit = upsample(fields["cover"], half, out=buffer("snow_lit_half", half))
+    multiply(lit, t)
+    snow, air = (np.asarray(fields[n], dtype=np.float32) for n in ("snow", "air"))
+    w_half = buffer("snow_w_half", half)
+    for c, acc in enumerate(ws):
+        _weighted(lit, float(snow[c]), t, -float(air[c]), w_half, float(air[c]))  # S·lit·t + A·(1 − t)
+        upsample(w_half, shape, out=acc)
+    m = upsample(keep, half, out=buffer("snow_m_half", half))
+    multiply(m, t)
+    return _gains(m, shape, factors), ws
+
+
+def _weighted(a: np.ndarray, alpha: float, b: np.ndarray, beta: float, out: np.ndarray, gamma: float = 0.0) -> None:
+    """``out`` ← alpha·a + beta·b + gamma (float32 H×W; OpenCV's SIMD pass when present)."""
     cv2 = cv2_module()
     if cv2 is not None and a.flags.c_contiguous and b.flags.c_contiguous and a.shape[1] < 2**20:
-        cv2.addWeighted(a, alpha, b, beta, 0.0, dst=out)
+        cv2.addWeighted(a, alpha, b, beta, gamma, dst=out)
     else:
         np.multiply(a, np.float32(alpha), out=out)
         out += b * np.float32(beta)
+        if gamma:
+            out += np.float32(gamma)
 
 
 def _accumulate_product(p: np.ndarray, m: np.ndarray, acc: np.ndarray) -> None:
@@ -319,7 +347,8 @@ def _gains(m: np.ndarray, shape: tuple[int, int], factors: list[np.ndarray] | No
     F_c·m there, each upsampled once."""
     if factors is None:
         return [upsample(m, shape, out=buffer("snow_m", shape))] * 3
-    m_half = upsample(m, factors[0].shape, out=buffer("snow_m_half", factors[0].shape))
+    m_half = m if m.shape == factors[0].shape else upsample(m, factors[0].shape,
+                                                            out=buffer("snow_m_half", factors[0].shape))
     out = []
     for c, f in enumerate(factors):
         np.multiply(f, m_half, out=f)  # the factors are scratch: F_c·m in place
