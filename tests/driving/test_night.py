@@ -286,6 +286,26 @@ def test_road_inside_the_headlight_beam_is_brighter_than_outside(shared_data, na
     assert y_on[near & lab].mean() > 3.0 * y_off[near & lab].mean()
 
 
+def test_bonnet_edge_follows_the_frames_own_edge(shared_data):
+    """Boreas: the dark bonnet's top edge lies on the frame's edge (the brightness step of the output
+    within 2 px of the input's in ≥ 85 % of the crest's columns), not on the light grid's staircase
+    (46 % before the guided ego weight)."""
+    from domaug_driving.depth import scene_layout
+    from domaug_driving.layout import EGO
+
+    img = _load(shared_data, "boreas_camera_toronto_day.png")
+    out = Night(**CLEAN)(image=img, rng=0)["image"]
+    first = np.argmax(scene_layout(img).labels == EGO, axis=0)
+    cols = np.arange(500, 1001)
+    rows = first[cols][:, None] + np.arange(-12, 13)[None, :]
+
+    def step(y, sign):  # per column, the row of the strongest vertical step near the ego's top
+        return rows[np.arange(len(cols)), np.argmax(sign * (y[rows + 1, cols[:, None]] - y[rows - 1, cols[:, None]]), axis=1)]
+
+    near = np.abs(step(_linear_y(out), -1.0) - step(_linear_y(img), 1.0)) <= 2
+    assert near.mean() >= 0.85
+
+
 def _replay(applied, img, **changes):
     """The recorded draw replayed with some params changed (e.g. the noise or a light off)."""
     a = copy.deepcopy(applied)

@@ -106,7 +106,8 @@ def guided_filter(guide: np.ndarray, p: np.ndarray, radius: int | tuple[int, int
 
 
 def guided_upsample(field: np.ndarray, frame: np.ndarray, shape: tuple[int, int],
-                    out: np.ndarray | None = None, *, at_shape: bool = False) -> np.ndarray:
+                    out: np.ndarray | None = None, *, at_shape: bool = False,
+                    fit_step: int | None = None) -> np.ndarray:
     """A coarse float field (H'×W') at ``shape`` with its edges on the edges of ``frame`` (H×W×3, any
     dtype): the fast guided filter (He & Sun 2015) — the local fit q = a·I + b on the coarse grid (window
     ±:data:`RADIUS` cells, every :data:`FIT_STEP`-th cell), a and b bilinear to half resolution and applied
@@ -114,7 +115,7 @@ def guided_upsample(field: np.ndarray, frame: np.ndarray, shape: tuple[int, int]
     by a cell or two, no halo, never outside the field's range), then bilinear to ``shape``, in ``out``
     when given. ``at_shape``: the fit applied to the guide at ``shape`` itself (a half-resolution
     target such as Rain's: its edges at that grid's resolution, not half of it; on the field's own grid,
-    the plain guided filter, its cell edges moved onto the frame's)."""
+    the plain guided filter, its cell edges moved onto the frame's); ``fit_step`` overrides the fit's subsampling."""
     from .plane_ops import upsample
 
     h, w = shape
@@ -125,7 +126,7 @@ def guided_upsample(field: np.ndarray, frame: np.ndarray, shape: tuple[int, int]
         return upsample(field, shape, out=out)
     cv2 = cv2_module()
     guide = guide_of(frame, (h2, w2))
-    step = AT_SHAPE_FIT_STEP if at_shape else FIT_STEP
+    step = fit_step or (AT_SHAPE_FIT_STEP if at_shape else FIT_STEP)
     if step > 1 and min(hc, wc) >= 16 * step:  # the fit on every step-th cell (He & Sun's s)
         fit_shape = (hc // step, wc // step)
         sub = field[step // 2 :: step, step // 2 :: step][: fit_shape[0], : fit_shape[1]]

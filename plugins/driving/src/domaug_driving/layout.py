@@ -577,6 +577,16 @@ def scene_layout(
                   _resize(lay.depth, (h, w), linear=True))
 
 
+def ego_top(coarse: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The ego vehicle on the coarse ``labels``: (its mask, the first ego row of every column, the
+    columns it occupies); None without one (or on a grid under 4 cells)."""
+    ego_c = coarse == EGO
+    cols = np.flatnonzero(ego_c.any(axis=0))
+    if not len(cols) or min(coarse.shape) < 4:
+        return None
+    return ego_c, np.argmax(ego_c, axis=0), cols
+
+
 def _ego_edge(labels: np.ndarray, coarse: np.ndarray, image: np.ndarray) -> np.ndarray:
     """In place and returned: the full-resolution ``labels`` with the ego vehicle's outline on the frame's own
     edge, not the coarse cells' staircase: over the rows its top edge crosses, the coarse ego indicator brought
@@ -584,12 +594,11 @@ def _ego_edge(labels: np.ndarray, coarse: np.ndarray, image: np.ndarray) -> np.n
     the label of the coarse cell above the ego band in its column (the road or what stands on it)."""
     from .guided import RADIUS, guided_upsample
 
-    ego_c = coarse == EGO
-    hs, ws = coarse.shape
-    cols_c = np.flatnonzero(ego_c.any(axis=0))
-    if not len(cols_c) or min(hs, ws) < 4:
+    top = ego_top(coarse)
+    if top is None:
         return labels
-    first = np.argmax(ego_c, axis=0)
+    ego_c, first, cols_c = top
+    hs, ws = coarse.shape
     c0 = max(0, int(first[cols_c].min()) - RADIUS - 2)
     c1 = min(hs, int(first[cols_c].max()) + RADIUS + 3)
     if c1 - c0 < 4:

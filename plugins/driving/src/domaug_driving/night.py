@@ -13,6 +13,7 @@ from domaug.kit import (Context, ParameterError, check_choice, check_number, che
 from . import radiometry, raw_noise
 from .base import DrivingTransform
 from .depth import camera_of, check_camera_args
+from .night_ego import ego_edge
 from .night_mosaic import relit_mosaic
 from .night_scene import night_light, sky_share
 from .overcast import estimate_sun, overcast_factors
@@ -246,7 +247,9 @@ class Night(DrivingTransform):
         planes = radiometry.decode_planes(frame, meta)
         sun_factors, sun_share = _sun_factors(planes, coarse)
         light = night_light(params, coarse, scene, shape, sun_share)
-        raw = relit_mosaic(planes, light, sky_share(planes, light), sun_factors)
+        half = ((shape[0] + 1) // 2, (shape[1] + 1) // 2) if sun_factors is None else sun_factors[0].shape
+        ego = ego_edge(coarse["labels"], frame, half)
+        raw = relit_mosaic(planes, light, sky_share(planes, light), sun_factors, ego)
         raw_noise.expose(raw, light.shot, light.read, int(params["seed"]))
         return raw_noise.develop(raw, light.raw_gains, params["demosaic"], float(params["isp_denoise"]), image, meta)
 

@@ -16,6 +16,7 @@ import numpy as np
 from domaug.kit import cv2_module
 
 from . import raw_noise
+from .night_ego import EgoEdge, relight_ego_edge
 from .night_scene import line_coverage
 from .scene import add_product
 from .plane_ops import upsample
@@ -27,10 +28,12 @@ from .sensor import GLOW_RADIUS_SIGMAS
 SITE = ((0, 1), (1, 2))
 
 
-def relit_mosaic(planes: list[np.ndarray], light, sky: tuple | None, sun: list[np.ndarray] | None) -> np.ndarray:
+def relit_mosaic(planes: list[np.ndarray], light, sky: tuple | None, sun: list[np.ndarray] | None,
+                 ego: EgoEdge | None = None) -> np.ndarray:
     """The relit RGGB mosaic (H×W float32 scratch, camera channels before white balance) of
     the linear planes under ``light`` (:class:`.night_scene.NightLight`): surfaces × M, the
-    sky share relit as night sky (:func:`.night_scene.sky_share`), the poles, the glows."""
+    sky share relit as night sky (:func:`.night_scene.sky_share`), the poles, the glows; M across
+    the ego vehicle's top edge on the frame's edge (``ego``: :func:`.night_ego.ego_edge`)."""
     h, w = planes[0].shape
     k = raw_noise.camera_matrix(1.0 / light.raw_gains)  # (camera channel, plane)
     maps = raw_noise.site_coefficients(h, w, tuple(float(g) for g in 1.0 / light.raw_gains))
@@ -49,6 +52,8 @@ def relit_mosaic(planes: list[np.ndarray], light, sky: tuple | None, sun: list[n
             half = upsample(light.mult[j], sun[j].shape, out=buffer("night_half", sun[j].shape))
             half *= sun[j]
             upsample(half, (h, w), out=field)
+        if ego is not None:
+            relight_ego_edge(field, light.mult[j], None if sun is None else sun[j], ego)
         multiply(field, maps[j])  # K[c, j] of each site's channel c
         if sky is not None:  # the sky band's surface share (the halos stay whole)
             multiply(field[: sky[1].shape[0]], sky[1])
