@@ -38,7 +38,7 @@ from .ops.color import (
 )
 from .ops.elastic import control_grid_field
 from .ops.fields import fractal_noise, smooth_field
-from .ops.geometry import array_axis, transform_bboxes, transform_keypoints, update_meta
+from .ops.geometry import array_axis, is_geographic, transform_bboxes, transform_keypoints, update_meta
 from .ops.intensity import pointwise, power_in_place
 from .ops.masked import any_valid_hit, copy_where, masked_copy
 from .ops.nodata import fill_invalid
@@ -107,6 +107,7 @@ __all__ = [
     "gaussian_weights",
     "get_transform_class",
     "hookimpl",
+    "is_geographic",
     "iter_tiles",
     "keep_invalid",
     "kind_of",

@@ -16,12 +16,18 @@ def _task(rel: str) -> Task:
     return Task(rel=rel, rels=(rel,), format="png", outputs={0: (rel + ".aug0.png",)}, size=1)
 
 
+def _finished_round(pool, rel: str):
+    """A pool round whose one running task (``rel``) has finished in a real worker process."""
+    round_ = _PoolRound(pool, iter(()), config=None, workers=1)
+    future = pool.submit(os.getpid)
+    future.result()
+    round_.running[future] = _task(rel)
+    return round_, future
+
+
 def test_a_task_interrupted_before_it_was_recorded_is_drained_again():
     with ProcessPoolExecutor(max_workers=1) as pool:
-        round_ = _PoolRound(pool, iter(()), config=None, workers=1)
-        future = pool.submit(os.getpid)
-        future.result()
-        round_.running[future] = _task("a.png")
+        round_, future = _finished_round(pool, "a.png")
         results = round_.completed({future})
         task, records = next(results)  # handed to the consumer ...
         assert task.rel == "a.png"
@@ -33,9 +39,6 @@ def test_a_task_interrupted_before_it_was_recorded_is_drained_again():
 
 def test_a_recorded_task_leaves_the_round():
     with ProcessPoolExecutor(max_workers=1) as pool:
-        round_ = _PoolRound(pool, iter(()), config=None, workers=1)
-        future = pool.submit(os.getpid)
-        future.result()
-        round_.running[future] = _task("b.png")
+        round_, future = _finished_round(pool, "b.png")
         assert [t.rel for t, _ in round_.completed({future})] == ["b.png"]
         assert round_.running == {} and list(round_.drain()) == []

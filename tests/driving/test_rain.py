@@ -252,6 +252,18 @@ def test_rain_darkens_real_frames(shared_data, name):
         assert after < 0.98 * before, (seed, before, after)
 
 
+def _shadow_edge(shared_data, rain, lit):
+    """|ln(sunlit / shadow)| on udacity_test6 (the tree shadow at rows 462–472, columns 612–661,
+    against the sunlit asphalt ``lit``): on the input, and after ``rain`` at seeds 0–2."""
+    img = _load(shared_data, "udacity_test6.jpg")
+
+    def edge(a):
+        y = _lum(a)
+        return abs(np.log(np.median(y[lit]) / np.median(y[462:473, 612:662])))
+
+    return edge(img), [edge(rain(image=img, rng=seed)["image"]) for seed in range(3)]
+
+
 def test_hard_shadow_edge_on_the_road_softens(shared_data):
     """udacity_test6: a band of tree shadow (2.2× darker, bluer) crosses the far road; its
     right end, rows 462–472, is the edge: shadow at columns 612–661, sunlit asphalt at 752–799
@@ -259,16 +271,9 @@ def test_hard_shadow_edge_on_the_road_softens(shared_data):
     falls towards 1. Measured on a dry road (``wetness=0``, the rest at its defaults): on a wet
     one each side also mirrors what stands above it (dark trees here, brighter ones there),
     which is contrast of the reflection, not of the sun."""
-    img = _load(shared_data, "udacity_test6.jpg")
-
-    def edge(a):
-        y = _lum(a)
-        return abs(np.log(np.median(y[462:473, 752:800]) / np.median(y[462:473, 612:662])))
-
-    before = edge(img)
+    before, after = _shadow_edge(shared_data, Rain(wetness=0.0), lit=(slice(462, 473), slice(752, 800)))
     assert before > 0.6
-    for seed in range(3):
-        assert edge(Rain(wetness=0.0)(image=img, rng=seed)["image"]) < 0.6 * before, seed
+    assert all(a < 0.6 * before for a in after), after
 
 
 def test_hard_shadow_edge_softens_at_the_default_draws_with_the_wet_road(shared_data):
@@ -279,16 +284,9 @@ def test_hard_shadow_edge_softens_at_the_default_draws_with_the_wet_road(shared_
     contrast (across columns it does: columns 752–799 mirror the bright far gap between the
     trees, 612–661 the dark crowns, and that ratio only falls to 0.67–0.84 of the input).
     Measured: 0.28–0.53 of the input over seeds 0–5."""
-    img = _load(shared_data, "udacity_test6.jpg")
-
-    def edge(a):
-        y = _lum(a)
-        return abs(np.log(np.median(y[488:499, 612:662]) / np.median(y[462:473, 612:662])))
-
-    before = edge(img)
+    before, after = _shadow_edge(shared_data, Rain(), lit=(slice(488, 499), slice(612, 662)))
     assert before > 0.45
-    for seed in range(3):
-        assert edge(Rain()(image=img, rng=seed)["image"]) < 0.65 * before, seed
+    assert all(a < 0.65 * before for a in after), after
 
 
 def test_real_wet_road_stays_off_the_cars(shared_data):

@@ -166,3 +166,17 @@ def array_axis(name: str, spatial_ndim: int, what: str = "the 'depth' axis") -> 
             raise UnsupportedInputError(f"{what} needs a 3-D volume")
         return 0
     return spatial_ndim - 2 if name == "vertical" else spatial_ndim - 1
+
+
+def is_geographic(crs: Any) -> bool:
+    """True for a CRS in degrees: ``EPSG:4326``-like codes, WKT ``GEOGCS``/``GEOGCRS``, proj ``longlat``.
+
+    A projected WKT names its geographic base CRS inside (``AUTHORITY["EPSG","4326"]``): it
+    is projected all the same.
+    """
+    text = str(crs or "").strip().upper()
+    if not text or text.startswith(("PROJCS", "PROJCRS")):
+        return False
+    if text in ("EPSG:4326", "EPSG:4269", "EPSG:4258", "OGC:CRS84", "CRS84", "WGS84"):
+        return True
+    return text.startswith(("GEOGCS", "GEOGCRS", "GEODCRS")) or "+PROJ=LONGLAT" in text or "+PROJ=LATLONG" in text

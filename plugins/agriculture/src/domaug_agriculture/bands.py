@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from domaug.kit import BandNaming, UnsupportedInputError, footprint, require_2d
+from domaug.kit import BandNaming, UnsupportedInputError, footprint, is_geographic, require_2d
 
 #: Central wavelengths (nm) used when ``meta["wavelengths_nm"]`` is absent
 #: (MicaSense RedEdge centres for B, G, R, RE, NIR; Sentinel-2 for SWIR).
@@ -83,20 +83,6 @@ def gsd_of(meta: Mapping[str, Any] | None, default: float = DEFAULT_GSD_M) -> fl
                           dy * 111_320.0)
     size = math.sqrt(abs(dx * dy - rx * ry))
     return size if size > 0 and math.isfinite(size) else float(default)
-
-
-def is_geographic(crs: Any) -> bool:
-    """True for a CRS in degrees: ``EPSG:4326``-like codes, WKT ``GEOGCS``/``GEOGCRS``, proj ``longlat``.
-
-    A projected WKT names its geographic base CRS inside (``AUTHORITY["EPSG","4326"]``): it
-    is projected all the same.
-    """
-    text = str(crs or "").strip().upper()
-    if not text or text.startswith(("PROJCS", "PROJCRS")):
-        return False
-    if text in ("EPSG:4326", "EPSG:4269", "EPSG:4258", "OGC:CRS84", "CRS84", "WGS84"):
-        return True
-    return text.startswith(("GEOGCS", "GEOGCRS", "GEODCRS")) or "+PROJ=LONGLAT" in text or "+PROJ=LATLONG" in text
 
 
 def require_vegetation_bands(sample: Mapping[str, Any], name: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from domaug.kit import BandNaming, UnsupportedInputError, layout_of, require_2d, valid_of
+from domaug.kit import BandNaming, UnsupportedInputError, is_geographic, layout_of, require_2d, valid_of
 
 #: Default centre wavelength (nm) per band role (Sentinel-2 MSI centres, Landsat-8 close).
 DEFAULT_WAVELENGTHS_NM: dict[str, float] = {
@@ -183,18 +183,6 @@ def _typical_scaling(sample: Mapping[str, Any], values: Sequence[np.ndarray] | N
     # water stays above ~4000; Sentinel-2 / surface-reflectance ×10⁴ products go near 0
     dark = min(p[0] for p in band_percentiles(sample, [1.0], values))
     return (2e-5, -0.1) if dark > 4000 else (1e-4, 0.0)
-
-
-def is_geographic(crs: Any) -> bool:
-    """Whether a CRS (WKT, "EPSG:xxxx" or PROJ string) is in degrees of latitude/longitude."""
-    if crs is None:
-        return False
-    text = str(crs).strip().upper()
-    if text in ("EPSG:4326", "EPSG:4269", "EPSG:4258", "OGC:CRS84"):
-        return True
-    if text.startswith(("GEOGCS", "GEOGCRS", "GEODCRS")):
-        return True
-    return "+PROJ=LONGLAT" in text or "+PROJ=LATLONG" in text
 
 
 def ground_matrix(meta: Mapping[str, Any]) -> np.ndarray | None:
