@@ -94,6 +94,23 @@ def flake_opacity(
     share = np.float32(n_phys / n)
     rng = np.random.default_rng(seed)
     cx, cy = w / 2.0, float(horizon_row)
+    flakes = _seen_flakes(rng, n, shape, focal_px, cx, cy, near_m, far_m, mean_diameter_mm, fall_m_s, wind_m_s)
+    if occluder is not None:  # a flake behind a car or a wall is not seen
+        flakes = _unoccluded(flakes, *occluder)
+    z, d_m, fz, u, v, fall, drift = flakes
+    t = np.float32(exposure_s)
+    # image velocity: (f/Z)·(drift, fall) + radial flow (p − FOE)·v_ego/Z
+    dx = (drift * fz + (u - np.float32(cx)) * np.float32(ego_speed_m_s) / z) * t
+    dy = (fall * fz + (v - np.float32(cy)) * np.float32(ego_speed_m_s) / z) * t
+    width = d_m * fz
+    blur = np.float32(focal_px * aperture_m) * np.abs(1.0 / z - np.float32(1.0 / focus_m))
+    energy = np.float32(math.pi / 4.0) * width * width * share  # opacity × px² of one flake
+    return _draw_flakes(shape, u, v, dx, dy, width + blur, energy, scratch)
+
+
+def _seen_flakes(rng: np.random.Generator, n: int, shape: tuple[int, int], focal_px: float, cx: float, cy: float,
+                 near_m: float, far_m: float, mean_diameter_mm: float, fall_m_s: float, wind_m_s: float) -> tuple:
+    """``n`` flakes in the frustum, projected: (Z, diameter m, f/Z, u, v, fall m/s, drift m/s), float32."""
     x, y, z = _frustum_points(rng, n, shape, focal_px, cx, cy, near_m, far_m)
     d_m = np.clip(rng.standard_exponential(n, dtype=np.float32) * np.float32(mean_diameter_mm), 0.5, 25.0) * 1e-3
     fall = (rng.random(n, dtype=np.float32) * np.float32(1.0) + np.float32(0.5)) * np.float32(fall_m_s)
@@ -101,21 +118,24 @@ def flake_opacity(
     fz = np.float32(focal_px) / z
     u = np.float32(cx) + x * fz
     v = np.float32(cy) + y * fz
-    if occluder is not None:  # a flake behind a car or a wall is not seen
-        dist, k = occluder
-        i = np.clip(((v - k // 2) / k).astype(np.intp), 0, dist.shape[0] - 1)
-        j = np.clip(((u - k // 2) / k).astype(np.intp), 0, dist.shape[1] - 1)
-        seen = np.flatnonzero(z < dist[i, j])
-        z, d_m, fz, u, v, fall, drift = (a.take(seen) for a in (z, d_m, fz, u, v, fall, drift))
-    t = np.float32(exposure_s)
-    # image velocity: (f/Z)·(drift, fall) + radial flow (p − FOE)·v_ego/Z
-    dx = (drift * fz + (u - np.float32(cx)) * np.float32(ego_speed_m_s) / z) * t
-    dy = (fall * fz + (v - np.float32(cy)) * np.float32(ego_speed_m_s) / z) * t
-    width = d_m * fz
-    blur = np.float32(focal_px * aperture_m) * np.abs(1.0 / z - np.float32(1.0 / focus_m))
+    return z, d_m, fz, u, v, fall, drift
+
+
+def _unoccluded(flakes: tuple, dist: np.ndarray, k: int) -> tuple:
+    """The ``flakes`` (see :func:`_seen_flakes`) nearer than the scene's distance ``dist``
+    (decimated by ``k``) at their centre."""
+    z, _, _, u, v, _, _ = flakes
+    i = np.clip(((v - k // 2) / k).astype(np.intp), 0, dist.shape[0] - 1)
+    j = np.clip(((u - k // 2) / k).astype(np.intp), 0, dist.shape[1] - 1)
+    seen = np.flatnonzero(z < dist[i, j])
+    return tuple(a.take(seen) for a in flakes)
+
+
+def _draw_flakes(shape: tuple[int, int], u, v, dx, dy, thick, energy, scratch: bool) -> np.ndarray:
+    """Opacity of flakes centred at (u, v) px moving (dx, dy) px during the exposure, ``thick``
+    px across (size plus defocus), each covering ``energy`` opacity × px²: small ones as
+    streaks, near ones as soft discs stretched by their motion."""
     length = np.hypot(dx, dy)
-    energy = np.float32(math.pi / 4.0) * width * width * share  # opacity × px² of one flake
-    thick = width + blur
     big = thick >= 2.5
     small = ~big
     seg = length + thick
