@@ -11,7 +11,7 @@ find such objects without a learned classifier:
   topped by something that is not road (texture, much brighter or darker, within a vehicle's
   height above it). A vehicle is taller than the camera (≈ 1.5 m against ≈ 1.3 m), so in its
   columns nothing between its contact row and the horizon is ground;
-- **ego band**: see :func:`.layout._ego_mask`.
+- **ego band**: see :func:`.ego._ego_mask`.
 
 and two that put back road the colour test leaves out: lane paint (:func:`lane_paint`: white
 paint in the sun is up to ten times as bright as asphalt, yellow paint is not grey) and cast
@@ -98,9 +98,35 @@ def contact_shadow_cut(ground: np.ndarray, y: np.ndarray, textured: np.ndarray, 
     if not np.isfinite(ref).all():
         return cut
     yw = y[r_lo:r_end]
+    shadows = _vehicle_shadows(yw, ref, (r_lo, r_hi), vh, cam_h)
+    if shadows is None:
+        return cut
+    rr, c0, c1, width, thick = shadows
+    # what stands on the shadow, right above it: not road (a vehicle's rear: bright or dark
+    # paint, glass, lights; texture where perspective does not pack the road's own)
+    top = np.maximum(0, rr - thick)
+    near = max(0, int(np.ceil(vh + 0.1 * (hs - vh))) - r_lo)  # perspective packs the road's texture above this row
+    cols = _integral(_not_road(yw, ref, textured, cast, (r_lo, r_end, near)))
+    # column c's count of ``other`` over rows [a, b): the 4 corners at a, b and c, c + 1
+    run = np.repeat(np.arange(len(rr)), width)  # one entry per (shadow, column)
+    col = c0[run] + np.arange(len(run)) - np.repeat(np.cumsum(width) - width, width)
+    r1, r0 = rr[run], top[run]
+    count = cols[r1, col + 1] - cols[r1, col] - cols[r0, col + 1] + cols[r0, col]
+    body = count >= OBJECT_SHARE * (rr - top)[run]
+    np.maximum.at(cut, col[body], rr[run][body] + r_lo)
+    return cut
+
+
+def _vehicle_shadows(yw: np.ndarray, ref: np.ndarray, rows: tuple[int, int], vh: float, cam_h: float) -> tuple | None:
+    """The contact shadows among the dark runs of the rows ``yw`` (from grid row ``rows[0]`` on; runs searched
+    above ``rows[1]``; ``ref``: each row's ground luminance): (row, first column, end column, width, height of
+    the window above it) of each, local rows; None when there is none. A shadow is as wide as a vehicle at
+    its row, flanked by lit road (or the frame's edge) and has lit road under it."""
+    ws = yw.shape[1]
+    r_lo, r_hi = rows
     rr, c0, c1 = _runs(yw[: r_hi - r_lo] < np.float32(SHADOW_RATIO) * ref[: r_hi - r_lo])
     if not len(rr):
-        return cut
+        return None
     dist = rr + r_lo + 0.5 - vh  # rows below the horizon
     # a shadow crossed by lane paint or a bright spot is one shadow: merge runs of a row whose
     # gap is under a fifth of a vehicle's width (a cast shadow across the road then stays wide)
@@ -116,33 +142,30 @@ def contact_shadow_cut(ground: np.ndarray, y: np.ndarray, textured: np.ndarray, 
     ok &= np.where(c0 > 1, lit[rr, np.maximum(c0 - 2, 0)], True)
     ok &= np.where(c1 < ws - 1, lit[rr, np.minimum(c1 + 1, ws - 1)], True)
     thick = np.maximum(2, np.rint(BODY_WINDOW * expected)).astype(np.int64)
-    n = r_end - r_lo
+    n = yw.shape[0]
     lit_sum = _integral(yw >= np.float32(SHADOW_RATIO) * ref)  # of the pixels out of shadow
     below, bottom = np.minimum(rr + 1, n), np.minimum(rr + 1 + thick, n)
     ok &= (lit_sum[bottom, c1] - lit_sum[below, c1] - lit_sum[bottom, c0] + lit_sum[below, c0]) >= 2
     if not ok.any():
-        return cut
-    rr, c0, c1, width, thick = rr[ok], c0[ok], c1[ok], width[ok], thick[ok]
-    # what stands on the shadow, right above it: not road (a vehicle's rear: bright or dark
-    # paint, glass, lights; texture where perspective does not pack the road's own)
-    top = np.maximum(0, rr - thick)
+        return None
+    return rr[ok], c0[ok], c1[ok], width[ok], thick[ok]
+
+
+def _not_road(yw: np.ndarray, ref: np.ndarray, textured: np.ndarray, cast: tuple[int, np.ndarray] | None,
+              rows: tuple[int, int, int]) -> np.ndarray:
+    """The cells of ``yw`` (grid rows ``rows[0]`` … ``rows[1]`` - 1) that are not road: much brighter or
+    darker than their row's ground (``ref``), but not in a ``cast`` shadow, or ``textured`` (from local row
+    ``rows[2]`` on, where perspective does not pack the road's texture)."""
+    r_lo, r_end, near = rows
     band = yw / np.maximum(ref, np.float32(1e-6))
     other = (band > 1.5) | (band < 0.5)
     if cast is not None:
         c_row, c_mask = cast
         lo = max(r_lo, c_row)
         other[lo - r_lo :] &= ~c_mask[lo - c_row : r_end - c_row]
-    near = max(0, int(np.ceil(vh + 0.1 * (hs - vh))) - r_lo)  # perspective packs the road's texture above this row
-    if near < n:
+    if near < r_end - r_lo:
         other[near:] |= textured[r_lo + near : r_end]
-    cols = _integral(other)  # column c's count of ``other`` over rows [a, b): the 4 corners at a, b and c, c + 1
-    run = np.repeat(np.arange(len(rr)), width)  # one entry per (shadow, column)
-    col = c0[run] + np.arange(len(run)) - np.repeat(np.cumsum(width) - width, width)
-    r1, r0 = rr[run], top[run]
-    count = cols[r1, col + 1] - cols[r1, col] - cols[r0, col + 1] + cols[r0, col]
-    body = count >= OBJECT_SHARE * (rr - top)[run]
-    np.maximum.at(cut, col[body], rr[run][body] + r_lo)
-    return cut
+    return other
 
 
 #: A verge is yellower or greener than the road: its blue share (B / (R + G + B)) is at least

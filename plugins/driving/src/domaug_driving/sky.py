@@ -224,13 +224,36 @@ def sky_from_small(small: np.ndarray, h: int, w: int, k: int, y: np.ndarray | No
     top = small.shape[0]
     if y is None:
         y = small @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+    planes = planes_of(small) if planes is None else planes
+    cand, loose = _sky_candidates(y, planes)
+    # sky = candidate regions (8-connected) that touch the top edge or are large; sky seen
+    # through branches stays sky, a bright wall below a tree line does not join it
+    labels, area, at_top, _ = component_stats(cand, 8)
+    if len(area) == 1:
+        return np.zeros((h, w), dtype=bool)
+    keep = (area >= 0.02 * max(1, top * ww)) | at_top
+    keep[0] = False
+    reached = select_labels(labels, keep)
+    reached |= _sky_coloured(planes, y, reached, loose)  # blue sky seen through a canopy
+    reached = _fill_small_holes(reached, 0.005 * max(1, top * ww))
+    reached = _grow_into_bright_edges(reached, loose)
+    if hh > top:
+        reached = np.concatenate([reached, np.zeros((hh - top, ww), dtype=bool)])
+    if k > 1:
+        return _repeat_to(reached, (hh, ww), (h, w), k)
+    return reached
+
+
+def _sky_candidates(y: np.ndarray, planes: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """The sky candidates (bright, not green and smooth) among the cells above the horizon, and the
+    cells bright and not green (the sky test without smoothness), both bool (``y``: linear luminance,
+    ``planes``: R, G, B)."""
     sub = y[::2, ::2].ravel()  # the 95th percentile from every fourth cell
     ref = kth_smallest(sub, int(0.95 * (sub.size - 1)))
     thr = np.float32(0.04 * max(ref, 1e-3) + 0.002)
     grad = np.empty_like(y)
     _abs_steps(y, grad)
     smooth = grad < thr
-    planes = planes_of(small) if planes is None else planes
     b_over_g = planes[2] / np.maximum(planes[1], np.float32(1e-12))
     hazy = b_over_g >= np.float32(HAZY_SKY_B_OVER_G)
     hazy &= grad < np.float32(DITHER_MAX) * thr  # dithering is a few quantisation steps, not noise
@@ -242,37 +265,34 @@ def sky_from_small(small: np.ndarray, h: int, w: int, k: int, y: np.ndarray | No
     loose = (b_over_g >= np.float32(BLUE_SKY_B_OVER_G)) & (y >= np.float32(DEEP_BLUE_LUMINANCE * ref))
     loose |= y >= np.float32(0.35 * ref)
     loose &= b_over_g >= np.float32(0.8)  # not green
-    cand = loose & smooth
-    # sky = candidate regions (8-connected) that touch the top edge or are large; sky seen
-    # through branches stays sky, a bright wall below a tree line does not join it
-    labels, area, at_top, _ = component_stats(cand, 8)
-    if len(area) == 1:
-        return np.zeros((h, w), dtype=bool)
-    keep = (area >= 0.02 * max(1, top * ww)) | at_top
-    keep[0] = False
-    reached = select_labels(labels, keep)
-    reached |= _sky_coloured(planes, y, reached, loose)  # blue sky seen through a canopy
-    # fill small holes (JPEG noise, a bird, a wire crossing): enclosed non-sky blobs < 0.5 %.
-    # Holes are the 4-connected non-sky components not touching the border (what
-    # binary_fill_holes finds), here with one labelling pass instead of its slow propagation
+    return loose & smooth, loose
+
+
+def _fill_small_holes(reached: np.ndarray, max_area: float) -> np.ndarray:
+    """``reached`` with its small holes filled (JPEG noise, a bird, a wire crossing): the enclosed non-sky
+    blobs of fewer than ``max_area`` cells. Holes are the 4-connected non-sky components not touching the
+    border (what binary_fill_holes finds), here with one labelling pass instead of its slow propagation."""
     hl, area, _, border = component_stats(~reached, 4)
-    small_hole = (area < 0.005 * max(1, top * ww)) & ~border
+    small_hole = (area < max_area) & ~border
     small_hole[0] = False
     if small_hole.any():
         reached |= select_labels(hl, small_hole)
-    reached = _grow_into_bright_edges(reached, loose)
-    if hh > top:
-        reached = np.concatenate([reached, np.zeros((hh - top, ww), dtype=bool)])
-    if k > 1:
-        cv2 = cv2_module()
-        if cv2 is not None and reached.size and hh * k < 32768 and ww * k < 32768:  # nearest ×k = exact repeat
-            up = cv2.resize(np.ascontiguousarray(reached).view(np.uint8), (ww * k, hh * k), interpolation=cv2.INTER_NEAREST)
-            reached = up.view(bool)
-        else:
-            reached = np.repeat(np.repeat(reached, k, axis=0), k, axis=1)
-        full = np.zeros((h, w), dtype=bool)
-        full[: hh * k, : ww * k] = reached
-        if ww * k < w:
-            full[: hh * k, ww * k :] = full[: hh * k, ww * k - 1 : ww * k]
-        return full
     return reached
+
+
+def _repeat_to(reached: np.ndarray, grid: tuple[int, int], shape: tuple[int, int], k: int) -> np.ndarray:
+    """The mask ``reached`` on the ``grid`` (hh × ww) of every ``k``-th pixel brought to ``shape`` (H×W): each
+    cell repeated k×k, the columns beyond the grid copying its last one (the rows beyond it stay False)."""
+    hh, ww = grid
+    h, w = shape
+    cv2 = cv2_module()
+    if cv2 is not None and reached.size and hh * k < 32768 and ww * k < 32768:  # nearest ×k = exact repeat
+        up = cv2.resize(np.ascontiguousarray(reached).view(np.uint8), (ww * k, hh * k), interpolation=cv2.INTER_NEAREST)
+        reached = up.view(bool)
+    else:
+        reached = np.repeat(np.repeat(reached, k, axis=0), k, axis=1)
+    full = np.zeros((h, w), dtype=bool)
+    full[: hh * k, : ww * k] = reached
+    if ww * k < w:
+        full[: hh * k, ww * k :] = full[: hh * k, ww * k - 1 : ww * k]
+    return full
