@@ -109,70 +109,37 @@ class Night(DrivingTransform):
         self,
         lamp_spectrum: str | Sequence[str] = ("sodium", "led"),
         street_lights: float = 0.85,
-        lamp_spacing_m: Any = (25.0, 40.0),
-        pole_height_m: Any = (8.0, 10.0),
-        lamp_offset_m: Any = (4.5, 9.0),
+        lamp_spacing_m: Any = (25.0, 40.0), pole_height_m: Any = (8.0, 10.0), lamp_offset_m: Any = (4.5, 9.0),
         lamp_arrangement: str | Sequence[str] = ("right", "opposite", "staggered"),
         lamp_intensity_cd: Any = (2000.0, 4000.0),
         headlights: bool = True,
         headlight_intensity_cd: Any = (15000.0, 30000.0),
         headlamp_type: str | Sequence[str] = ("halogen", "led"),
         traffic_side: str = "right",
-        vehicle_lights: bool = True,
-        vehicle_labels: Sequence[int] | None = None,
-        tail_light_cd: Any = (4.0, 12.0),
-        ambient_lux: Any = (0.05, 0.5),
-        sky_luminance_cd_m2: Any = (0.002, 0.01),
-        sky_glow: Any = (4.0, 12.0),
+        vehicle_lights: bool = True, vehicle_labels: Sequence[int] | None = None, tail_light_cd: Any = (4.0, 12.0),
+        ambient_lux: Any = (0.05, 0.5), sky_luminance_cd_m2: Any = (0.002, 0.01), sky_glow: Any = (4.0, 12.0),
         white_balance_shift: Any = (0.4, 0.8),
-        iso: Any = "auto",
-        metering_target: Any = (0.04, 0.08),
-        max_iso: float = 6400.0,
-        exposure_ms: float = 33.0,
-        f_number: float = 2.0,
-        full_well_e: Any = (4000.0, 10000.0),
-        read_noise_e: Any = (1.0, 3.0),
-        shot_noise: Any = None,
+        iso: Any = "auto", metering_target: Any = (0.04, 0.08), max_iso: float = 6400.0,
+        exposure_ms: float = 33.0, f_number: float = 2.0,
+        full_well_e: Any = (4000.0, 10000.0), read_noise_e: Any = (1.0, 3.0), shot_noise: Any = None,
         read_noise: Any = None,
-        glare_fraction: Any = (0.02, 0.06),
-        demosaic: str = "edge_aware",
-        isp_denoise: Any = (0.0, 0.6),
-        focal_length_px: float | None = None,
-        horizon_row: float | str | None = None,
+        glare_fraction: Any = (0.02, 0.06), demosaic: str = "edge_aware", isp_denoise: Any = (0.0, 0.6),
+        focal_length_px: float | None = None, horizon_row: float | str | None = None,
         camera_height_m: float | None = None,
         p: float = 1.0,
     ) -> None:
         super().__init__(p=p)
-        self.lamp_spectrum = _names(lamp_spectrum, "lamp_spectrum", LAMP_SPECTRA)
-        self.street_lights = check_number(street_lights, "street_lights", low=0.0, high=1.0)
-        self.lamp_spacing_m = check_range(lamp_spacing_m, "lamp_spacing_m", low=5.0, high=500.0)
-        self.pole_height_m = check_range(pole_height_m, "pole_height_m", low=2.0, high=30.0)
-        self.lamp_offset_m = check_range(lamp_offset_m, "lamp_offset_m", low=2.0, high=50.0)
-        self.lamp_arrangement = _names(lamp_arrangement, "lamp_arrangement", ARRANGEMENTS)
-        self.lamp_intensity_cd = check_range(lamp_intensity_cd, "lamp_intensity_cd", low=0.0, high=1e6)
-        self.headlights = _flag(headlights, "headlights")
-        self.headlight_intensity_cd = check_range(headlight_intensity_cd, "headlight_intensity_cd", low=0.0, high=1e6)
-        self.headlamp_type = _names(headlamp_type, "headlamp_type", HEADLAMPS)
-        self.traffic_side = check_choice(traffic_side, "traffic_side", ("right", "left"))
-        self.vehicle_lights = _flag(vehicle_lights, "vehicle_lights")
-        self.vehicle_labels = _check_labels(vehicle_labels)
-        self.tail_light_cd = check_range(tail_light_cd, "tail_light_cd", low=0.0, high=1e5)
-        self.ambient_lux = check_range(ambient_lux, "ambient_lux", low=0.0, high=1e5)
-        self.sky_luminance_cd_m2 = check_range(sky_luminance_cd_m2, "sky_luminance_cd_m2", low=0.0, high=1e4)
-        self.sky_glow = check_range(sky_glow, "sky_glow", low=0.0, high=1e3)
-        self.white_balance_shift = check_range(white_balance_shift, "white_balance_shift", low=0.0, high=1.0)
-        self.iso = "auto" if iso == "auto" else check_range(iso, "iso", low=1.0, high=1e6)
-        self.metering_target = check_range(metering_target, "metering_target", low=0.0, high=1.0, low_inclusive=False)
-        self.max_iso = check_number(max_iso, "max_iso", low=100.0)
-        self.exposure_ms = check_number(exposure_ms, "exposure_ms", low=0.0, low_inclusive=False)
-        self.f_number = check_number(f_number, "f_number", low=0.5)
-        self.full_well_e = check_range(full_well_e, "full_well_e", low=1.0)
-        self.read_noise_e = check_range(read_noise_e, "read_noise_e", low=0.0)
-        self.shot_noise = None if shot_noise is None else check_range(shot_noise, "shot_noise", low=0.0, high=1.0)
-        self.read_noise = None if read_noise is None else check_range(read_noise, "read_noise", low=0.0, high=1.0)
-        self.glare_fraction = check_range(glare_fraction, "glare_fraction", low=0.0, high=1.0)
-        self.demosaic = check_choice(demosaic, "demosaic", DEMOSAIC)
-        self.isp_denoise = check_range(isp_denoise, "isp_denoise", low=0.0, high=1.0)
+        checked = (
+            _check_lamps(lamp_spectrum, street_lights, lamp_spacing_m, pole_height_m, lamp_offset_m,
+                         lamp_arrangement, lamp_intensity_cd),
+            _check_headlights(headlights, headlight_intensity_cd, headlamp_type, traffic_side),
+            _check_vehicles(vehicle_lights, vehicle_labels, tail_light_cd),
+            _check_ambient(ambient_lux, sky_luminance_cd_m2, sky_glow, white_balance_shift),
+            _check_sensor(iso, metering_target, max_iso, exposure_ms, f_number, full_well_e, read_noise_e,
+                          shot_noise, read_noise, glare_fraction, demosaic, isp_denoise),
+        )
+        for group in checked:  # (set in the order of the parameters)
+            vars(self).update(group)
         self.camera_args = check_camera_args(focal_length_px, horizon_row, camera_height_m)
 
     def make_params(self, rng: np.random.Generator, sample: Mapping[str, Any]) -> dict:
@@ -261,6 +228,68 @@ def _sun_factors(planes: list[np.ndarray], coarse: Mapping[str, Any]) -> tuple[l
     coarse["sun"] = sun  # measured once
     exposure = (1.0 - sun.share) / (1.0 - 0.5 * sun.share)  # cancels to_overcast's metering gain
     return overcast_factors(planes, coarse, exposure=exposure, sky_grey=0.0)
+
+
+def _check_lamps(lamp_spectrum, street_lights, lamp_spacing_m, pole_height_m, lamp_offset_m, lamp_arrangement,
+                 lamp_intensity_cd) -> dict:
+    """Night's street-lamp parameters, validated."""
+    return {
+        "lamp_spectrum": _names(lamp_spectrum, "lamp_spectrum", LAMP_SPECTRA),
+        "street_lights": check_number(street_lights, "street_lights", low=0.0, high=1.0),
+        "lamp_spacing_m": check_range(lamp_spacing_m, "lamp_spacing_m", low=5.0, high=500.0),
+        "pole_height_m": check_range(pole_height_m, "pole_height_m", low=2.0, high=30.0),
+        "lamp_offset_m": check_range(lamp_offset_m, "lamp_offset_m", low=2.0, high=50.0),
+        "lamp_arrangement": _names(lamp_arrangement, "lamp_arrangement", ARRANGEMENTS),
+        "lamp_intensity_cd": check_range(lamp_intensity_cd, "lamp_intensity_cd", low=0.0, high=1e6),
+    }
+
+
+def _check_headlights(headlights, headlight_intensity_cd, headlamp_type, traffic_side) -> dict:
+    """Night's ego-headlamp parameters, validated."""
+    return {
+        "headlights": _flag(headlights, "headlights"),
+        "headlight_intensity_cd": check_range(headlight_intensity_cd, "headlight_intensity_cd", low=0.0, high=1e6),
+        "headlamp_type": _names(headlamp_type, "headlamp_type", HEADLAMPS),
+        "traffic_side": check_choice(traffic_side, "traffic_side", ("right", "left")),
+    }
+
+
+def _check_vehicles(vehicle_lights, vehicle_labels, tail_light_cd) -> dict:
+    """Night's tail-light parameters, validated."""
+    return {
+        "vehicle_lights": _flag(vehicle_lights, "vehicle_lights"),
+        "vehicle_labels": _check_labels(vehicle_labels),
+        "tail_light_cd": check_range(tail_light_cd, "tail_light_cd", low=0.0, high=1e5),
+    }
+
+
+def _check_ambient(ambient_lux, sky_luminance_cd_m2, sky_glow, white_balance_shift) -> dict:
+    """Night's ambient, sky and white-balance parameters, validated."""
+    return {
+        "ambient_lux": check_range(ambient_lux, "ambient_lux", low=0.0, high=1e5),
+        "sky_luminance_cd_m2": check_range(sky_luminance_cd_m2, "sky_luminance_cd_m2", low=0.0, high=1e4),
+        "sky_glow": check_range(sky_glow, "sky_glow", low=0.0, high=1e3),
+        "white_balance_shift": check_range(white_balance_shift, "white_balance_shift", low=0.0, high=1.0),
+    }
+
+
+def _check_sensor(iso, metering_target, max_iso, exposure_ms, f_number, full_well_e, read_noise_e, shot_noise,
+                  read_noise, glare_fraction, demosaic, isp_denoise) -> dict:
+    """Night's camera parameters (exposure, noise, lens glare, ISP), validated."""
+    return {
+        "iso": "auto" if iso == "auto" else check_range(iso, "iso", low=1.0, high=1e6),
+        "metering_target": check_range(metering_target, "metering_target", low=0.0, high=1.0, low_inclusive=False),
+        "max_iso": check_number(max_iso, "max_iso", low=100.0),
+        "exposure_ms": check_number(exposure_ms, "exposure_ms", low=0.0, low_inclusive=False),
+        "f_number": check_number(f_number, "f_number", low=0.5),
+        "full_well_e": check_range(full_well_e, "full_well_e", low=1.0),
+        "read_noise_e": check_range(read_noise_e, "read_noise_e", low=0.0),
+        "shot_noise": None if shot_noise is None else check_range(shot_noise, "shot_noise", low=0.0, high=1.0),
+        "read_noise": None if read_noise is None else check_range(read_noise, "read_noise", low=0.0, high=1.0),
+        "glare_fraction": check_range(glare_fraction, "glare_fraction", low=0.0, high=1.0),
+        "demosaic": check_choice(demosaic, "demosaic", DEMOSAIC),
+        "isp_denoise": check_range(isp_denoise, "isp_denoise", low=0.0, high=1.0),
+    }
 
 
 def _log_or_uniform(rng: np.random.Generator, r) -> float:

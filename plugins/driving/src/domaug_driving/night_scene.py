@@ -3,7 +3,8 @@
 :func:`night_light` turns Night's params and the scene layout into a :class:`NightLight`: a
 per-channel multiplier on the reflectance proxy (E/(π·W) on surfaces, the night sky's luminance
 over the day sky's on sky cells), wide halos on the coarse grid, narrow source glows at full
-resolution, street-lamp poles, the ISO the auto-exposure picks and the sensor's noise.
+resolution, street-lamp poles (placed and drawn by :mod:`.night_poles`), the ISO the
+auto-exposure picks and the sensor's noise.
 """
 
 from __future__ import annotations
@@ -18,10 +19,30 @@ from domaug.kit import cv2_module
 from . import night_lights as nl
 from .camera import box_filter
 from .layout import GROUND, SKY, VERTICAL
+from .night_poles import (  # noqa: F401  (the street lamps' and poles' names live on in this module)
+    HOUSE_SIDE,
+    MIN_LINE_PX,
+    POLE_DIAMETER_M,
+    POLE_REFLECTANCE,
+    ROAD_EDGE_REACH_M,
+    ROAD_GAP_M,
+    _clamp,
+    _lamps,
+    _pole_colours,
+    _poles,
+    _to_road_edge,
+    line_coverage,
+)
 from .raw_noise import noise_of_iso, saturation_luminance
 from .scratch import buffer
 from .scene import clip_min
 from .sensor import glow_field, illuminant_rgb
+
+__all__ = ["HEADLAMP_SRGB", "HOUSE_SIDE", "LIGHT_GRID_PX", "LUMA", "MIN_LINE_PX", "NightLight", "POLE_DIAMETER_M",
+           "POLE_REFLECTANCE", "POOL_REACH_M", "RAW_WB_GAINS", "ROAD_EDGE_REACH_M", "ROAD_GAP_M", "ROAD_REFLECTANCE",
+           "ZENITH_RGB", "_clamp", "_colours", "_irradiance", "_lamps", "_pole_colours", "_poles", "_sky_mult",
+           "_sky_rows", "_smooth_along_rows", "_sources", "_srgb_unit", "_to_road_edge", "_unit", "_vehicles",
+           "_visible", "_white_level", "_zero_below", "line_coverage", "night_light", "sky_share"]
 
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 #: Raw channel sensitivities under daylight as white-balance gains (Brooks et al. 2019 draw red
@@ -29,10 +50,6 @@ LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 RAW_WB_GAINS = np.array([2.1, 1.0, 1.7], np.float32)
 #: The road's reflectance that anchors the reflectance proxy (aged asphalt ≈ 0.1; CIE 144).
 ROAD_REFLECTANCE = 0.1
-POLE_REFLECTANCE = 0.15
-POLE_DIAMETER_M = 0.2
-#: Share of a road luminaire's light sent back toward its own pole (house side vs street side).
-HOUSE_SIDE = 0.5
 #: Short side (cells) of the grid the light fields are computed on (every s-th layout cell).
 LIGHT_GRID_PX = 128
 #: Street lamps farther than this (m) are drawn but their pools of light are not computed.
@@ -101,54 +118,6 @@ def _colours(params: Mapping[str, Any]) -> dict:
            "glow": _unit(0.6 * lamp + 0.4)}
     out["ambient"] = out["glow"]
     return {k: _unit(v / awb) for k, v in out.items()}
-
-
-def _lamps(params: Mapping[str, Any]) -> np.ndarray:
-    """Street lamps (n, 4): pole X, head X, head height, Z (m)."""
-    s = params["street_lamps"]
-    if s["intensity_cd"] <= 0:
-        return np.zeros((0, 4))
-    pos = nl.lamp_positions(s["spacing_m"], s["phase"], s["offset_left_m"], s["offset_right_m"], s["arrangement"])
-    return np.array([[px, hx, s["pole_height_m"], z] for px, hx, z in pos], np.float64).reshape(-1, 4)
-
-
-#: How far (m) a pole may be moved out beyond its drawn offset to reach the road's edge.
-ROAD_EDGE_REACH_M = 12.0
-#: Gaps in the ground narrower than this (m) do not end the road (a vehicle on it, seen wider
-#: than it is with its shadow and the layout's cells).
-ROAD_GAP_M = 4.0
-
-
-def _to_road_edge(lamps: np.ndarray, labels: np.ndarray, cam: dict, k: int, shape: tuple[int, int]) -> np.ndarray:
-    """``lamps`` with each pole whose foot would stand on the layout's ground (a lane of a wide or
-    curving road: the drawn offset is from the camera's axis) moved outward, on its side, to
-    0.5 m beyond the outer end of that ground in its contact row — gaps narrower than
-    :data:`ROAD_GAP_M` (a car on the road) do not end it — at most :data:`ROAD_EDGE_REACH_M`
-    further (off the frame when the ground runs out of it); the head and arm move with it."""
-    h, w = shape
-    f, vh, ch = cam["focal_length_px"], cam["horizon_row"], cam["camera_height_m"]
-    out = lamps.copy()
-    for lamp in out:
-        px, _, _, z = lamp
-        if z < 1.0:
-            continue
-        i, j = int((vh + f * ch / z) // k), int((w / 2 + f * px / z) // k)
-        if not (vh / k + 1 < i < labels.shape[0] and 0 <= j < labels.shape[1]):
-            continue
-        row = labels[i, j:] if px > 0 else labels[i, j::-1]
-        ground = np.nonzero(row == GROUND)[0]
-        gap = max(1.0, ROAD_GAP_M * f / (z * k))
-        if not len(ground) or ground[0] > gap:
-            continue  # no road at the foot
-        ends = np.nonzero(np.diff(ground) > gap)[0]
-        last = ground[ends[0]] if len(ends) else ground[-1]
-        open_end = not len(ends) and last == len(row) - 1
-        edge_col = (w if px > 0 else 0) if open_end else (j + last + 1 if px > 0 else j - last) * k
-        edge_m = abs(edge_col - w / 2) * z / f + 0.5
-        new = min(max(abs(px), edge_m), abs(px) + ROAD_EDGE_REACH_M) * np.sign(px)
-        lamp[1] += new - px
-        lamp[0] = new
-    return out
 
 
 def _irradiance(params, pts, labels, lamps, col) -> np.ndarray:
@@ -243,39 +212,6 @@ def _visible(r, c, ell, labels, dist, k, shape) -> bool:
     return bool(labels[i, j] == SKY or dist[i, j] >= 0.85 * ell)
 
 
-def _poles(lamps, labels, dist, cam, k, shape) -> list:
-    """Pole lines by lamp index: {n: (col, top row, ground row, width px, visible per row, arm (row,
-    col0, col1, visible per column))}; visible where the layout has nothing nearer."""
-    h, w = shape
-    f, ch = cam["focal_length_px"], cam["camera_height_m"]
-    out = {}
-    for n, (px, hx, hh, z) in enumerate(lamps):
-        if z < 1.0:
-            continue
-        top, c = nl.project(px, hh, z, cam, w)
-        ground, _ = nl.project(px, 0.0, z, cam, w)
-        _, hc = nl.project(hx, hh, z, cam, w)
-        r0, r1 = _clamp(np.floor(top), 0, h), _clamp(np.ceil(ground), 0, h)  # (scalars: no np.clip)
-        if r1 <= r0 or not (-w < c < 2 * w):  # (a pole just off the frame still holds its arm)
-            continue
-        rr = np.arange(r0, r1)
-        y_up = ch - (rr + 0.5 - cam["horizon_row"]) * z / f
-        ell = np.sqrt(px * px + (y_up - ch) ** 2 + z * z)
-        i = np.minimum(rr // k, labels.shape[0] - 1)
-        j = min(max(int(c), 0) // k, labels.shape[1] - 1)
-        vis = (labels[i, j] == SKY) | (dist[i, j] >= 0.85 * ell)
-        a0, a1 = _clamp(np.floor(min(c, hc)), 0, w), _clamp(np.ceil(max(c, hc)), 0, w)
-        ai = min(max(int(top), 0) // k, labels.shape[0] - 1)
-        aj = np.minimum(np.arange(a0, a1) // k, labels.shape[1] - 1)
-        arm_vis = (labels[ai, aj] == SKY) | (dist[ai, aj] >= 0.85 * ell[0])
-        out[n] = (float(c), r0, r1, max(f * POLE_DIAMETER_M / z, 0.6), vis, (top, a0, a1, arm_vis))
-    return out
-
-
-def _clamp(x: float, low: int, high: int) -> int:
-    return int(min(max(x, low), high))
-
-
 def night_light(params: Mapping[str, Any], coarse: Mapping[str, Any], scene: Mapping[str, Any],
                 shape: tuple[int, int], sun_share: float) -> NightLight:
     """The night's light for one frame (see :class:`NightLight`). Light fields are computed on
@@ -323,33 +259,6 @@ def night_light(params: Mapping[str, Any], coarse: Mapping[str, Any], scene: Map
     pole_colours = _pole_colours(params, lamps, order, col) * scale
     return NightLight(mult, added, centres[~wide], sigmas[~wide], peaks[~wide], [poles[n] for n in order], heads,
                       pole_colours, RAW_WB_GAINS, shot, read, float(iso), sky_rows, sky_colour)
-
-
-def _pole_colours(params: Mapping[str, Any], lamps: np.ndarray, order: list, col: dict) -> np.ndarray:
-    """(n, 3) luminance (cd/m², linear colour) of the poles ``order`` (indices into ``lamps``): a
-    weathered galvanised pole (ρ = :data:`POLE_REFLECTANCE`), L = ρ·E/π with E the mean, at 1 m
-    and at mid-height, of the ambient, the headlamps and the street lamps on its side facing
-    the road (its own luminaire's back, the house side, sends :data:`HOUSE_SIDE` of its light
-    toward the pole). Brighter than the night sky: a grey line, darker than a lamp's glare."""
-    if not order:
-        return np.zeros((0, 3), np.float32)
-    sel = np.asarray(lamps[order], np.float32)
-    n = len(sel)
-    x = np.repeat(sel[:, :1], 2, axis=1)
-    y = np.stack([np.ones(n, np.float32), np.float32(0.5) * sel[:, 2]], axis=1)
-    z = np.repeat(sel[:, 3:], 2, axis=1)
-    pts = (x, y, z)
-    surf = nl.surfaces(pts, np.full((n, 2), VERTICAL, np.uint8))
-    heads = np.asarray(lamps[:, [1, 2, 3]], np.float32)
-    each = nl.one_lamp(tuple(a[..., None] for a in pts), tuple(a[..., None] for a in surf), heads[:, 0],
-                       heads[:, 1], heads[:, 2], float(params["street_lamps"]["intensity_cd"]))  # (pole, height, lamp)
-    own = each[np.arange(n), :, np.asarray(order)]
-    lamp = each.sum(axis=2) - np.float32(1.0 - HOUSE_SIDE) * own
-    e = np.float32(params["ambient_lux"]) * col["ambient"] + np.maximum(lamp, 0.0).mean(axis=1)[:, None] * col["lamp"]
-    if params["headlight_intensity_cd"] > 0:
-        head = nl.headlight_irradiance(pts, surf, params["headlight_intensity_cd"], params["traffic_side"])
-        e += head.mean(axis=1)[:, None] * col["head"]
-    return (np.float32(POLE_REFLECTANCE / np.pi) * e).astype(np.float32)
 
 
 def _sky_rows(sky, labels, small, cam, grid, shape, scale):
@@ -414,22 +323,3 @@ def _zero_below(share: np.ndarray, b: np.ndarray, bound: np.ndarray, g: np.ndarr
         return
     np.maximum(bound, np.float32(0.85) * g, out=bound)
     share *= b >= bound
-
-
-#: Thinnest line (px) a pole or arm makes through the lens (its blur and anti-aliasing spread a
-#: thinner one, at lower contrast, over ≈ 2 photosites: no single-colour Bayer line).
-MIN_LINE_PX = 2.0
-
-
-def line_coverage(centre: float, width: float, n: int) -> list[tuple[int, np.float32]]:
-    """(index, covered fraction × contrast) of the pixels a line ``width`` px wide at ``centre``
-    covers, widened to :data:`MIN_LINE_PX` with its contrast lowered to keep its ink."""
-    drawn = max(width, MIN_LINE_PX)
-    lo, hi = centre - drawn / 2, centre + drawn / 2
-    ink = width / drawn
-    out = []
-    for j in range(max(int(np.floor(lo)), 0), min(int(np.ceil(hi)), n)):
-        cover = min(hi, j + 1) - max(lo, j)
-        if cover > 0:
-            out.append((j, np.float32(cover * ink)))
-    return out
